@@ -1,0 +1,31 @@
+# The two set-up commands of the README: `make demo` (main job) and `make test` (test suite).
+# Each creates .venv if needed, installs the package into it and runs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+# torch comes first from the local CPU wheel, so that nothing pulls a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+
+.PHONY: demo test test-slow install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e ".[test,torch]"
+
+demo: install
+	$(BIN)/gapeval demo
+
+# pytest exits 5 when it collected no test: that must fail, not pass silently.
+test: install
+	$(BIN)/python -m pytest -q -m "not slow"; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
+
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,15 @@
+"""Exception and warning classes shared across gapeval."""
+
+from __future__ import annotations
+
+
+class GapevalError(ValueError):
+    """A user-facing error: bad input, a bad configuration or an impossible request.
+
+    Subclasses ``ValueError`` so callers that catch ``ValueError`` keep working. The command line
+    prints its message on one line and exits with status 2.
+    """
+
+
+class ScoringWarning(UserWarning):
+    """A score was computed but something about it deserves attention (e.g. unscorable output)."""

@@ -1,0 +1,74 @@
+"""The one entry point for estimation: :func:`fit`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from irt.data import ResponseData
+from irt.inference import build_options, load_estimator
+from irt.problem import resolve_problem
+from irt.results import FitResult
+
+__all__ = ["fit"]
+
+
+def fit(
+    data: ResponseData,
+    model: str = "2pl",
+    *,
+    method: str = "nuts",
+    q_matrix: Any = None,
+    seed: int = 0,
+    check_convergence: bool = True,
+    **options: Any,
+) -> FitResult:
+    """Fit an item response model.
+
+    Parameters
+    ----------
+    data : ResponseData
+        The responses.
+    model : str
+        ``"rasch"``, ``"1pl"``, ``"2pl"``, ``"3pl"`` or ``"graded"``. With a Q-matrix of several
+        columns (or data with a dimension column), ``"2pl"`` and ``"graded"`` become the confirmatory
+        multidimensional models with correlated dimensions.
+    method : str
+        ``"nuts"`` (exact posterior, default), ``"svi"`` (minibatched variational, approximate) or
+        ``"mml"`` (marginal maximum likelihood, classical).
+    q_matrix : array_like or pandas.DataFrame, optional
+        Items x dimensions 0/1 loading pattern. Default: the data's dimension column, else one dimension.
+    seed : int
+        Seed for every random step; the same seed gives the same result.
+    check_convergence : bool
+        For NUTS, compute R-hat, ESS and divergences and warn (:class:`irt.ConvergenceWarning`) if they fail.
+    **options
+        The method's settings, checked against its ``Options`` record (unknown names are an error):
+        NUTS ``num_warmup``, ``num_samples``, ``num_chains``, ``chain_method``, ``target_accept_prob``,
+        ``max_tree_depth``, ``centered``, ``progress_bar``; SVI ``num_steps``, ``batch_size``,
+        ``learning_rate``, ``guide``, ``num_draws``, ``init_scale``.
+
+    Returns
+    -------
+    FitResult
+        Tables via ``abilities()`` and ``items()``, ``idata``, ``diagnostics()``, ``loglik``, ``score_new()``.
+
+    Raises
+    ------
+    ValueError
+        Unknown model, method or option; data that do not suit the model; a bad Q-matrix.
+
+    Examples
+    --------
+    >>> import irt
+    >>> data, truth = irt.simulate("2pl", num_respondents=100, num_items=8, seed=0)
+    >>> result = irt.fit(data, "2pl", method="svi", seed=0, num_steps=500)
+    >>> list(result.abilities().columns)
+    ['respondent', 'dimension', 'estimate', 'sd', 'lower', 'upper']
+    """
+    problem = resolve_problem(data, model, q_matrix)
+    estimator = load_estimator(method)
+    settings = build_options(estimator, method, options)
+    result = estimator.run(problem, seed=int(seed), options=settings)
+    if method == "nuts" and check_convergence:
+        result.check_convergence(stacklevel=3)
+    return result

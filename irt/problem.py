@@ -1,0 +1,107 @@
+"""The model catalogue and the fitting problem handed to every estimator.
+
+``resolve_problem`` turns (data, model name, Q-matrix) into a :class:`FitProblem`: the NumPyro model
+function, its static keyword arguments, and the coded data. Estimators (NUTS, SVI, MAP, and
+classical ones such as marginal ML) all take a ``FitProblem``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from irt import models
+from irt.data import ResponseData
+from irt.qmatrix import validate_q_matrix
+
+__all__ = ["FitProblem", "MODEL_NAMES", "resolve_problem"]
+
+#: Public model names accepted by :func:`irt.fit`.
+MODEL_NAMES: tuple[str, ...] = ("rasch", "1pl", "2pl", "3pl", "graded")
+
+_BINARY_ONLY = {"rasch", "1pl", "2pl", "3pl"}
+_MULTIDIMENSIONAL = {"2pl": models.mirt_2pl, "graded": models.mirt_graded}
+_UNIDIMENSIONAL: dict[str, Callable[..., Any]] = {
+    "rasch": models.rasch, "1pl": models.onepl, "2pl": models.twopl, "3pl": models.threepl, "graded": models.graded,
+}
+
+
+@dataclass(frozen=True, eq=False)
+class FitProblem:
+    """Everything an estimator needs.
+
+    Attributes
+    ----------
+    data : ResponseData
+        The validated responses.
+    model : str
+        Public model name (``"2pl"``, ...).
+    model_fn : callable
+        The NumPyro model function.
+    q_matrix : numpy.ndarray
+        Items x dimensions loading pattern (a single column for unidimensional models).
+    dimension_ids : tuple
+        Dimension labels.
+    num_categories : numpy.ndarray
+        Categories per item.
+    """
+
+    data: ResponseData
+    model: str
+    model_fn: Callable[..., Any]
+    q_matrix: np.ndarray
+    dimension_ids: tuple
+    num_categories: np.ndarray
+
+    @property
+    def num_dimensions(self) -> int:
+        """Number of latent dimensions."""
+        return self.q_matrix.shape[1]
+
+    @property
+    def static_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``model_fn`` other than the data arrays."""
+        kwargs: dict[str, Any] = {"num_respondents": self.data.num_respondents, "num_items": self.data.num_items}
+        if self.num_dimensions > 1:
+            kwargs["q_matrix"] = self.q_matrix
+        if self.model == "graded":
+            kwargs["num_categories"] = self.num_categories
+        return kwargs
+
+    def model_args(self) -> dict[str, Any]:
+        """All keyword arguments of ``model_fn`` including the observed data (as NumPy arrays)."""
+        return {"respondent": self.data.respondent, "item": self.data.item, "y": self.data.response,
+                **self.static_kwargs}
+
+
+def resolve_problem(data: ResponseData, model: str, q_matrix: Any = None) -> FitProblem:
+    """Check that ``model`` suits ``data`` and build the :class:`FitProblem`.
+
+    Raises
+    ------
+    ValueError
+        Unknown model name, non-binary responses for a binary model, a bad Q-matrix, or a
+        multidimensional request for a model that has no multidimensional form.
+    """
+    if not isinstance(data, ResponseData):
+        raise ValueError(f"data must be an irt.ResponseData (got {type(data).__name__}); build it with "
+                         "ResponseData.from_long, from_wide or from_patterns")
+    if model not in _UNIDIMENSIONAL:
+        raise ValueError(f"unknown model {model!r}; choose one of {list(MODEL_NAMES)}")
+    if model in _BINARY_ONLY and not data.is_binary:
+        cats = sorted(set(np.unique(data.response).tolist()))
+        raise ValueError(f"model {model!r} needs 0/1 responses but the data have categories {cats}; "
+                         "use model='graded' for ordered categories")
+    if q_matrix is None:
+        q, dims = data.default_q_matrix(), data.dimension_ids or ("theta",)
+    else:
+        q, dims = validate_q_matrix(q_matrix, item_ids=data.item_ids, dimension_ids=data.dimension_ids)
+    if q.shape[1] > 1 and model not in _MULTIDIMENSIONAL:
+        raise ValueError(f"model {model!r} has no multidimensional form; with a Q-matrix of {q.shape[1]} "
+                         f"dimensions use one of {sorted(_MULTIDIMENSIONAL)}")
+    fn = _MULTIDIMENSIONAL[model] if q.shape[1] > 1 else _UNIDIMENSIONAL[model]
+    return FitProblem(data=data, model=model, model_fn=fn, q_matrix=q, dimension_ids=tuple(dims),
+                      num_categories=data.num_categories)

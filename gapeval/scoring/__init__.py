@@ -1,0 +1,1 @@
+"""Scoring: text rules, image verifiers, judge models and agreement statistics."""

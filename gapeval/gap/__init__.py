@@ -1,0 +1,1 @@
+"""The Gap Score: understanding vs generation ability, and the legacy GapEval score."""

@@ -1,0 +1,58 @@
+"""Adapters: stateless turn functions that talk to one model each.
+
+The protocol lives in :mod:`gapeval.adapters.base`, the one catalogue of adapters in
+:mod:`gapeval.adapters.registry` (a literal dict of lazy loaders), and the scripted mock used by
+tests in :mod:`gapeval.adapters.scripted`. Adapter modules import their heavy dependencies
+(torch, transformers, diffusers, httpx) only when an adapter is created or loaded.
+
+Examples
+--------
+>>> from gapeval.adapters import create_adapter, loaded
+>>> with loaded(create_adapter("scripted", {"script": {"q1": "A"}})) as adapter:
+...     adapter.capabilities().image_out
+True
+"""
+
+from __future__ import annotations
+
+from gapeval.adapters.base import (
+    Adapter,
+    AdapterContractError,
+    AsyncAdapter,
+    Capabilities,
+    TurnAdapter,
+    check_results,
+    library_versions,
+    loaded,
+    unsupported_reason,
+)
+from gapeval.adapters.registry import (
+    ADAPTERS,
+    EXTRAS,
+    AdapterOptionError,
+    MissingExtraError,
+    UnknownAdapterError,
+    create_adapter,
+    load_factory,
+    require,
+)
+
+__all__ = [
+    "ADAPTERS",
+    "EXTRAS",
+    "Adapter",
+    "AdapterContractError",
+    "AdapterOptionError",
+    "AsyncAdapter",
+    "Capabilities",
+    "MissingExtraError",
+    "TurnAdapter",
+    "UnknownAdapterError",
+    "check_results",
+    "create_adapter",
+    "library_versions",
+    "load_factory",
+    "loaded",
+    "require",
+    "unsupported_reason",
+]

@@ -1,0 +1,183 @@
+"""The one catalogue of adapters: a literal dict of lazy loaders.
+
+:data:`ADAPTERS` maps an adapter name to ``"module:factory"``. Nothing is imported until an adapter
+is asked for, so importing :mod:`gapeval` never pulls in torch, transformers or an HTTP SDK. When
+an adapter's module (or :func:`require`, called inside an adapter) misses an optional dependency,
+the error says which extra to install: ``install gapeval[hf]``.
+
+Examples
+--------
+>>> adapter = create_adapter("scripted", {"script": {"q1": "B"}})
+>>> type(adapter).__name__
+'ScriptedAdapter'
+>>> create_adapter("nope", {})
+Traceback (most recent call last):
+    ...
+gapeval.adapters.registry.UnknownAdapterError: unknown adapter 'nope'; known: scripted, \
+scripted-async
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any
+
+from pydantic import ValidationError
+
+from gapeval.errors import GapevalError
+
+__all__ = [
+    "ADAPTERS",
+    "EXTRAS",
+    "AdapterOptionError",
+    "MissingExtraError",
+    "UnknownAdapterError",
+    "create_adapter",
+    "load_factory",
+    "require",
+]
+
+#: Adapter name -> ``"module:factory"``. The factory is called with the adapter's options as
+#: keyword arguments and returns an object satisfying :class:`~gapeval.adapters.base.Adapter` or
+#: :class:`~gapeval.adapters.base.AsyncAdapter`. Add new adapters here, and only here.
+ADAPTERS: dict[str, str] = {
+    "scripted": "gapeval.adapters.scripted:ScriptedAdapter",
+    "scripted-async": "gapeval.adapters.scripted:AsyncScriptedAdapter",
+}
+
+#: Top-level import name of an optional dependency -> the extra of ``pyproject.toml`` providing it.
+EXTRAS: dict[str, str] = {
+    "torch": "torch",
+    "transformers": "hf",
+    "tokenizers": "hf",
+    "diffusers": "diffusers",
+    "httpx": "http",
+    "tenacity": "http",
+    "pyarrow": "parquet",
+}
+
+
+class UnknownAdapterError(GapevalError):
+    """No adapter of that name in :data:`ADAPTERS`."""
+
+
+class MissingExtraError(GapevalError, ImportError):
+    """An adapter needs an optional dependency that is not installed."""
+
+
+class AdapterOptionError(GapevalError):
+    """An adapter was given an option its factory does not take, or lacks a required one."""
+
+
+def _missing_extra(module: str, *, needed_by: str) -> MissingExtraError:
+    top = module.split(".")[0]
+    extra = EXTRAS.get(top)
+    fix = f"install gapeval[{extra}]" if extra else f"install the package providing '{top}'"
+    return MissingExtraError(f"{needed_by} needs '{top}', which is not installed; {fix}")
+
+
+def require(module: str, *, needed_by: str) -> ModuleType:
+    """Import ``module``, or raise :class:`MissingExtraError` naming the extra to install.
+
+    Adapters call this inside ``load()`` for their heavy dependencies.
+
+    Examples
+    --------
+    >>> require("json", needed_by="adapter 'x'").__name__
+    'json'
+    >>> require("transformers_not_here", needed_by="adapter 'x'")
+    Traceback (most recent call last):
+        ...
+    gapeval.adapters.registry.MissingExtraError: adapter 'x' needs 'transformers_not_here', \
+which is not installed; install the package providing 'transformers_not_here'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        missing = error.name or module
+        raise _missing_extra(missing, needed_by=needed_by) from error
+
+
+def load_factory(name: str) -> Callable[..., Any]:
+    """Import and return the factory of adapter ``name``.
+
+    Raises
+    ------
+    UnknownAdapterError
+        If ``name`` is not in :data:`ADAPTERS`.
+    MissingExtraError
+        If the adapter's module needs an optional dependency that is not installed.
+    """
+    if name not in ADAPTERS:
+        raise UnknownAdapterError(f"unknown adapter {name!r}; known: {', '.join(sorted(ADAPTERS))}")
+    module_name, _, attribute = ADAPTERS[name].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        missing = error.name or module_name
+        if missing == module_name or module_name.startswith(f"{missing}."):
+            raise
+        raise _missing_extra(missing, needed_by=f"adapter {name!r}") from error
+    return getattr(module, attribute)
+
+
+def create_adapter(name: str, options: Mapping[str, Any]) -> Any:
+    """Build adapter ``name`` with ``options`` (its factory's keyword arguments); do not load it.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ADAPTERS`.
+    options : mapping
+        Keyword arguments of the factory; unknown or missing ones are reported, never dropped.
+
+    Raises
+    ------
+    UnknownAdapterError, MissingExtraError, AdapterOptionError
+
+    Examples
+    --------
+    >>> create_adapter("scripted", {"colour": "red"})
+    Traceback (most recent call last):
+        ...
+    gapeval.adapters.registry.AdapterOptionError: adapter 'scripted' has no option 'colour'; \
+valid options: capabilities, default, delay_s, name, script
+    """
+    factory = load_factory(name)
+    parameters = inspect.signature(factory).parameters
+    valid = [p for p, spec in parameters.items() if spec.kind is not spec.VAR_KEYWORD]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise AdapterOptionError(
+            f"adapter {name!r} has no option{plural} {', '.join(map(repr, unknown))}; "
+            f"valid options: {', '.join(sorted(valid))}"
+        )
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    required = [
+        p for p, spec in parameters.items() if spec.default is spec.empty and spec.kind in named
+    ]
+    missing = [p for p in required if p not in options]
+    if missing:
+        raise AdapterOptionError(
+            f"adapter {name!r} needs option{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(repr, missing))}; give it in the model spec"
+        )
+    try:
+        return factory(**dict(options))
+    except (TypeError, ValueError) as error:
+        if isinstance(error, GapevalError):
+            raise
+        message = _first_line(error)
+        raise AdapterOptionError(f"adapter {name!r} rejected its options: {message}") from error
+
+
+def _first_line(error: Exception) -> str:
+    """One line about ``error``; for a pydantic validation error, the first field and problem."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__

@@ -1,0 +1,140 @@
+"""The SQLite schema of a store and the connection settings (WAL, foreign keys).
+
+Tables
+------
+``answers``
+    One row per answer key ``(model, unit, turn_key, sample)``, where ``unit`` is the item id (or
+    the dialogue id for a dialogue turn) and ``turn_key`` the 1-based turn (0 for a standalone
+    item). Statuses ``ok``, ``refused`` and ``unsupported`` only. Triggers make it append-only.
+``errors``
+    A log of ``error`` results (several per key possible); append-only. A key with only errors has
+    no answer, so a resumed run tries it again.
+``scores``
+    One row per ``(answer_id, scorer)``; re-scoring writes here and never touches ``answers``.
+``manifests``
+    Every manifest written to the store, in order (the latest is also ``manifest.json``).
+``meta``
+    ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Literal
+
+from gapeval.errors import GapevalError
+
+__all__ = ["SCHEMA_VERSION", "StoreSchemaError", "connect"]
+
+SCHEMA_VERSION = 1
+
+_KEY_AND_LABELS = """
+    model TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    turn_key INTEGER NOT NULL,
+    sample INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    session TEXT,
+    turn INTEGER,
+    pair TEXT,
+    category TEXT,
+    subtask TEXT,
+    direction TEXT NOT NULL CHECK (direction IN ('understanding', 'generation')),
+    request_id TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+"""
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY,
+    {_KEY_AND_LABELS}
+    status TEXT NOT NULL CHECK (status IN ('ok', 'refused', 'unsupported')),
+    output_kind TEXT CHECK (output_kind IN ('text', 'image')),
+    output_text TEXT,
+    image_sha256 TEXT,
+    image_file TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    latency_s REAL,
+    digest TEXT NOT NULL,
+    request_json TEXT NOT NULL,
+    result_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (model, unit, turn_key, sample)
+);
+CREATE TABLE IF NOT EXISTS errors (
+    id INTEGER PRIMARY KEY,
+    {_KEY_AND_LABELS}
+    message TEXT NOT NULL,
+    transient INTEGER NOT NULL,
+    request_json TEXT NOT NULL,
+    result_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS errors_key ON errors (model, unit, turn_key, sample);
+CREATE TABLE IF NOT EXISTS scores (
+    answer_id INTEGER NOT NULL REFERENCES answers (id),
+    scorer TEXT NOT NULL,
+    score REAL NOT NULL,
+    details_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (answer_id, scorer)
+);
+CREATE TABLE IF NOT EXISTS manifests (
+    id INTEGER PRIMARY KEY,
+    manifest_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS answers_no_update BEFORE UPDATE ON answers
+BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS answers_no_delete BEFORE DELETE ON answers
+BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS errors_no_update BEFORE UPDATE ON errors
+BEGIN SELECT RAISE(ABORT, 'errors are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS errors_no_delete BEFORE DELETE ON errors
+BEGIN SELECT RAISE(ABORT, 'errors are append-only'); END;
+"""
+
+
+class StoreSchemaError(GapevalError):
+    """The database is not a gapeval store, or has another schema version."""
+
+
+def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") -> sqlite3.Connection:
+    """Open (creating if needed) the store database at ``path`` in WAL mode.
+
+    The connection is in autocommit mode (``isolation_level=None``); writers open explicit
+    ``BEGIN IMMEDIATE`` transactions. ``synchronous='normal'`` survives a killed process (every
+    committed answer is in the WAL); ``'full'`` also survives a power cut, at one fsync per commit.
+    """
+    connection = sqlite3.connect(
+        str(path), isolation_level=None, check_same_thread=False, timeout=30.0
+    )
+    try:
+        mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise StoreSchemaError(f"cannot put {str(path)!r} in WAL mode (got {mode!r})")
+        connection.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.executescript(
+            f"BEGIN IMMEDIATE; {_DDL} INSERT OR IGNORE INTO meta (name, value) "
+            f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+        )
+        row = connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if int(row[0]) != SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"store {str(path)!r} has schema version {row[0]}, this gapeval reads "
+                f"version {SCHEMA_VERSION}; use the gapeval version that wrote it"
+            )
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise StoreSchemaError(f"{str(path)!r} is not a gapeval store database: {error}") from error
+    except BaseException:
+        connection.close()
+        raise
+    return connection

@@ -14,8 +14,12 @@ Examples
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from gapeval.scoring.result import Score, scored
+from gapeval.scoring.result import unscorable as unscorable_score
 
 from gapeval.scoring.verifiers.grid import read_grid, verify_grid, verify_path
 from gapeval.scoring.verifiers.misc import verify_clock, verify_colour, verify_template
@@ -50,6 +54,39 @@ def verify(name: str, image: Any, params: Mapping[str, Any]) -> VerifierResult:
         raise ValueError(f"bad parameters {sorted(params)} for verifier {name!r}: {error}") from None
 
 
+#: Version of the verifiers' reading rules; bumped whenever a verdict on some image can change.
+VERIFIER_VERSION = "1"
+
+
+def verify_answer(answer: Any, image: Any) -> VerifierResult:
+    """Check ``image`` against a bank answer spec with ``verifier`` and ``params`` attributes
+    (a :class:`gapeval.bank.schema.VerifierAnswer`)."""
+    return verify(answer.verifier, image, answer.params)
+
+
+def score_image(answer: Any, image: Any) -> Score:
+    """Score ``image`` against a verifier answer spec as a :class:`gapeval.scoring.result.Score`.
+
+    Pass gives 1.0, fail 0.0, and an image the verifier cannot read an unscorable score (to be
+    judged on ``answer.points``). ``extracted`` holds the verifier's readout as JSON.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from PIL import Image
+    >>> spec = SimpleNamespace(verifier="colour", params={"colour": "blue"})
+    >>> s = score_image(spec, Image.new("RGB", (64, 64), (20, 60, 220)))
+    >>> s.value, s.scorer, s.extracted
+    (1.0, 'verifier:colour', '{"dominant": "blue"}')
+    """
+    result = verify_answer(answer, image)
+    provenance = {"scorer": f"verifier:{answer.verifier}", "mode": "exact", "version": VERIFIER_VERSION}
+    extracted = json.dumps(result.readout, sort_keys=True) if result.readout else None
+    if result.score is None:
+        return unscorable_score(result.detail, extracted=extracted, **provenance)
+    return scored(result.score, detail=result.detail, extracted=extracted, **provenance)
+
+
 __all__ = [
     "COLOUR_NAMES",
     "PALETTE",
@@ -58,5 +95,8 @@ __all__ = [
     "quantise",
     "read_grid",
     "read_objects",
+    "VERIFIER_VERSION",
+    "score_image",
     "verify",
+    "verify_answer",
 ]

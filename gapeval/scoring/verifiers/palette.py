@@ -45,6 +45,9 @@ READABLE_GRID = {"max_unknown": 0.2, "min_fit": 0.55, "min_flat": 0.6}
 
 #: Largest side, in pixels, at which verifiers analyse an image (larger inputs are downscaled).
 ANALYSIS_SIDE = 256
+#: Images whose longer side is shorter than this are upscaled first, so that small objects keep
+#: enough pixels to survive the morphological clean-up.
+MIN_SIDE = 192
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ class Quantised:
 
 
 def to_rgb_array(image: Any, *, max_side: int = ANALYSIS_SIDE) -> np.ndarray:
-    """Return an ``(h, w, 3)`` float array of ``image``, downscaled so its longer side <= ``max_side``.
+    """Return an ``(h, w, 3)`` float array of ``image``, downscaled so its longer side <= ``max_side``
+    (or upscaled so it is at least :data:`MIN_SIDE`).
 
     ``image`` is a PIL image or an ``(h, w, 3)`` / ``(h, w)`` uint8 array. Transparent pixels are
     composited on white.
@@ -113,6 +117,9 @@ def to_rgb_array(image: Any, *, max_side: int = ANALYSIS_SIDE) -> np.ndarray:
     if scale < 1:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = image.resize(size, Image.Resampling.BOX)
+    elif max(width, height) < MIN_SIDE:
+        scale = MIN_SIDE / max(width, height)
+        image = image.resize((round(width * scale), round(height * scale)), Image.Resampling.BILINEAR)
     return np.asarray(image, dtype=np.float64)
 
 

@@ -1,8 +1,9 @@
 """Read flat-colour scenes of circles, squares and triangles on white, and check counts and relations.
 
-A scene is read by quantising to the palette, opening each colour mask (which removes the thin
-fringes JPEG and resampling leave along edges, where blended pixels fall on other palette colours)
-and labelling connected components with :func:`scipy.ndimage.label`. The shape of a component follows from how much of its bounding box it
+A scene is read by quantising to the palette, taking a 3x3 majority vote of the labels, opening
+each colour mask (which removes the thin fringes JPEG and resampling leave along edges, where
+blended pixels fall on other palette colours) and labelling connected components with
+:func:`scipy.ndimage.label`. The shape of a component follows from how much of its bounding box it
 fills (a square all of it, a disc pi/4, a triangle half) and how round it is.
 """
 
@@ -71,7 +72,7 @@ def read_objects(image: Any, *, min_area_fraction: float = 0.0012) -> list[dict[
     quantised = quantise(image)
     if not quantised.readable:
         return None
-    labels = quantised.labels
+    labels = _majority(quantised.labels)
     height, width = labels.shape
     min_area = max(4, int(min_area_fraction * height * width))
     objects = []
@@ -206,3 +207,15 @@ def _tally(objects: Sequence[Mapping[str, Any]]) -> dict[str, int]:
         key = f"{obj['colour']} {obj['shape']}"
         tally[key] = tally.get(key, 0) + 1
     return tally
+
+
+def _majority(labels: np.ndarray) -> np.ndarray:
+    """Replace each label by the most common label of its 3x3 neighbourhood (ties keep the pixel's own),
+    which removes the isolated wrong-colour pixels JPEG leaves along edges."""
+    padded = np.pad(labels, 1, mode="edge")
+    height, width = labels.shape
+    windows = np.stack([padded[dy : dy + height, dx : dx + width] for dy in range(3) for dx in range(3)])
+    counts = (windows[:, None, :, :] == windows[None, :, :, :]).sum(axis=1)
+    best = np.take_along_axis(windows, counts.argmax(axis=0)[None], axis=0)[0]
+    own = (windows == labels[None]).sum(axis=0)
+    return np.where(own >= counts.max(axis=0), labels, best)

@@ -1,0 +1,64 @@
+"""Item banks: the schema, loading and validation, the built-in bank, dialogues and importers.
+
+Examples
+--------
+>>> from gapeval.bank import load_bank
+>>> bank = load_bank("builtin")
+>>> item = bank.item("clock-001-gen")
+>>> item.direction, item.answer.verifier, item.answer.params
+('generation', 'clock', {'hour': 1, 'minute': 0})
+"""
+
+from __future__ import annotations
+
+from gapeval.bank.dialogues import dynamic_cells, dynamic_key, resolve_answer, resolve_prompt
+from gapeval.bank.io import Bank, BankError, bank_hash, builtin_path, load_bank, write_bank
+from gapeval.bank.schema import (
+    CATEGORIES,
+    DIRECTIONS,
+    Dialogue,
+    DynamicGridAnswer,
+    DynamicMcqAnswer,
+    ImagePart,
+    Item,
+    JudgedMcqAnswer,
+    McqAnswer,
+    NumberAnswer,
+    PointsAnswer,
+    TextAnswer,
+    TextPart,
+    Turn,
+    TurnImagePart,
+    VerifierAnswer,
+    bank_json_schema,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "DIRECTIONS",
+    "Bank",
+    "BankError",
+    "Dialogue",
+    "DynamicGridAnswer",
+    "DynamicMcqAnswer",
+    "ImagePart",
+    "Item",
+    "JudgedMcqAnswer",
+    "McqAnswer",
+    "NumberAnswer",
+    "PointsAnswer",
+    "TextAnswer",
+    "TextPart",
+    "Turn",
+    "TurnImagePart",
+    "VerifierAnswer",
+    "bank_hash",
+    "bank_json_schema",
+    "builtin_path",
+    "dynamic_cells",
+    "dynamic_key",
+    "load_bank",
+    "resolve_answer",
+    "resolve_prompt",
+    "write_bank",
+]

@@ -1,0 +1,1 @@
+"""Generators of the built-in families, one module per category; each returns a PairDraft."""

@@ -1,0 +1,257 @@
+"""Read, validate, hash and write banks: ``bank.jsonl`` plus the images beside it.
+
+Every error names the file and line of the offending record and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from PIL import Image
+from pydantic import ValidationError
+
+from gapeval.bank.checks import check_dialogue, check_verifiers
+from gapeval.bank.schema import RECORD_ADAPTER, Dialogue, ImagePart, Item
+from gapeval.errors import GapevalError
+
+#: Images with more pixels than this are refused before they are decoded (decompression bombs).
+DEFAULT_MAX_PIXELS = 4096 * 4096
+BANK_FILE = "bank.jsonl"
+
+
+class BankError(GapevalError):
+    """A bank file that cannot be loaded: the message names the file, the line and the fix."""
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A loaded, validated bank.
+
+    Attributes
+    ----------
+    root
+        The bank folder; image paths in records are relative to it.
+    items, dialogues
+        The records, in file order.
+    hash
+        ``sha256:`` digest of ``bank.jsonl`` and every image it references (see :func:`bank_hash`).
+    """
+
+    root: Path
+    items: tuple[Item, ...]
+    dialogues: tuple[Dialogue, ...]
+    hash: str
+
+    def image_path(self, path: str) -> Path:
+        """Absolute path of the bank image ``path`` (checked to stay inside the bank folder)."""
+        return resolve_image_path(self.root, path)
+
+    def open_image(self, path: str) -> Image.Image:
+        """Open the bank image ``path`` as an RGB PIL image (size checked before decoding)."""
+        full = self.image_path(path)
+        check_image(full, max_pixels=DEFAULT_MAX_PIXELS)
+        with Image.open(full) as image:
+            return image.convert("RGB")
+
+    def prompt(self, item: Item) -> list[str | Image.Image]:
+        """The prompt of ``item`` as text strings and opened RGB images, in order.
+
+        Examples
+        --------
+        >>> bank = load_bank("builtin")
+        >>> [type(part).__name__ for part in bank.prompt(bank.item("count-001-und"))]
+        ['Image', 'str']
+        """
+        return [self.open_image(part.path) if isinstance(part, ImagePart) else part.text for part in item.prompt]
+
+    def item(self, item_id: str) -> Item:
+        """Return the item with id ``item_id``."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(f"no item {item_id!r} in the bank at {self.root}")
+
+
+def builtin_path() -> Path:
+    """Folder of the built-in bank shipped as package data."""
+    return Path(str(resources.files("gapeval") / "data" / "bank" / "builtin"))
+
+
+def resolve_image_path(root: Path, path: str) -> Path:
+    """Join ``root`` and the relative ``path``; refuse absolute paths and paths leaving ``root``.
+
+    Examples
+    --------
+    >>> resolve_image_path(Path("/bank"), "../secret.png")
+    Traceback (most recent call last):
+    ...
+    gapeval.bank.io.BankError: image path '../secret.png' escapes the bank folder; use a path relative to the bank folder, inside it
+    """
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in path or (pure.parts and ":" in pure.parts[0]):
+        raise BankError(
+            f"image path {path!r} escapes the bank folder; use a path relative to the bank folder, inside it"
+        )
+    full = (root / pure).resolve()
+    if not full.is_relative_to(root.resolve()):
+        raise BankError(f"image path {path!r} escapes the bank folder (through a link); copy the image inside it")
+    return full
+
+
+def check_image(path: Path, *, max_pixels: int) -> tuple[int, int]:
+    """Return ``(width, height)`` of the image at ``path`` read from its header, refusing big ones."""
+    if not path.is_file():
+        raise BankError(f"image {path} does not exist; add it or fix the path")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as error:
+        raise BankError(
+            f"image {path} is a possible decompression bomb, refused unread ({error}); downscale it"
+        ) from None
+    except (OSError, SyntaxError) as error:
+        raise BankError(f"image {path} cannot be read ({error}); save it as PNG or JPEG") from None
+    if width * height > max_pixels:
+        raise BankError(
+            f"image {path} has {width}x{height} = {width * height} pixels, over the limit of {max_pixels} "
+            "(possible decompression bomb); downscale it or raise max_pixels"
+        )
+    return width, height
+
+
+def load_bank(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, check_images: bool = True) -> Bank:
+    """Load and validate a bank folder (or its ``bank.jsonl``); ``"builtin"`` loads the built-in bank.
+
+    Raises
+    ------
+    BankError
+        Naming ``file:line`` for malformed JSON, schema errors (unknown fields, wrong types),
+        unknown verifier names, duplicate ids, missing images or paths escaping the folder, images over ``max_pixels``,
+        and dialogue turns that reference a later turn.
+
+    Examples
+    --------
+    >>> bank = load_bank("builtin")
+    >>> len(bank.items) >= 1200, bank.hash.startswith("sha256:")
+    (True, True)
+    """
+    file = builtin_path() / BANK_FILE if str(path) == "builtin" else Path(path)
+    if file.is_dir():
+        file = file / BANK_FILE
+    if not file.is_file():
+        raise BankError(f"bank file {file} does not exist; pass a bank folder holding {BANK_FILE}")
+    root = file.parent
+    items: list[Item] = []
+    dialogues: list[Dialogue] = []
+    seen: dict[str, int] = {}
+    images: set[str] = set()
+    for lineno, record in _parse_lines(file):
+        where = f"{file}:{lineno}"
+        if record.id in seen:
+            raise BankError(f"{where}: duplicate id {record.id!r} (first on line {seen[record.id]}); ids must be unique")
+        seen[record.id] = lineno
+        try:
+            if isinstance(record, Dialogue):
+                check_dialogue(record)
+            check_verifiers(record)
+            paths = record_image_paths(record)
+            for image in paths:
+                full = resolve_image_path(root, image)
+                if check_images:
+                    check_image(full, max_pixels=max_pixels)
+        except (BankError, ValueError) as error:
+            raise BankError(f"{where}: {error}") from None
+        images.update(paths)
+        (dialogues if isinstance(record, Dialogue) else items).append(record)
+    digest = _digest(file, root, images)
+    return Bank(root=root, items=tuple(items), dialogues=tuple(dialogues), hash=digest)
+
+
+def bank_hash(path: str | Path) -> str:
+    """Provenance hash of a bank: sha256 of ``bank.jsonl`` and each referenced image (sorted by path).
+
+    Examples
+    --------
+    >>> bank_hash("builtin") == load_bank("builtin").hash
+    True
+    """
+    return load_bank(path, check_images=False).hash
+
+
+def record_image_paths(record: Item | Dialogue) -> list[str]:
+    """Relative paths of every image file a record references, in order of appearance."""
+    paths: list[str] = []
+    steps: Iterable[Any] = record.turns if isinstance(record, Dialogue) else (record,)
+    for step in steps:
+        paths.extend(part.path for part in step.prompt if isinstance(part, ImagePart))
+        if step.reference is not None:
+            paths.append(step.reference)
+    return paths
+
+
+def dump_record(record: Item | Dialogue) -> str:
+    """One JSON line for ``record`` (field order fixed by the schema, so output is reproducible)."""
+    return json.dumps(record.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+
+
+def write_bank(
+    root: str | Path, records: Iterable[Item | Dialogue], *, images: Mapping[str, bytes] | None = None
+) -> Path:
+    """Write ``records`` to ``root/bank.jsonl`` and each ``images`` entry (relative path -> bytes).
+
+    Returns the path of ``bank.jsonl``. The output is not validated: load it with :func:`load_bank`.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for relative, data in sorted((images or {}).items()):
+        target = resolve_image_path(root, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    file = root / BANK_FILE
+    file.write_text("".join(dump_record(r) + "\n" for r in records), encoding="utf-8")
+    return file
+
+
+def _parse_lines(file: Path) -> Iterable[tuple[int, Item | Dialogue]]:
+    with file.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise BankError(f"{file}:{lineno}: malformed JSON ({error.msg} at column {error.colno}); "
+                                "each line must be one JSON object") from None
+            try:
+                yield lineno, RECORD_ADAPTER.validate_python(data)
+            except ValidationError as error:
+                raise BankError(f"{file}:{lineno}: {_describe(error)}") from None
+
+
+def _describe(error: ValidationError) -> str:
+    messages = []
+    for problem in error.errors()[:3]:
+        location = ".".join(str(part) for part in problem["loc"])
+        if problem["type"] == "extra_forbidden":
+            messages.append(f"unknown field {location!r}; remove it (see `gapeval bank schema`)")
+        else:
+            messages.append(f"{location or 'record'}: {problem['msg']}")
+    more = f" (and {error.error_count() - 3} more)" if error.error_count() > 3 else ""
+    return "; ".join(messages) + more
+
+
+def _digest(file: Path, root: Path, images: Iterable[str]) -> str:
+    sha = hashlib.sha256()
+    for name, full in [(file.name, file)] + [(p, root / p) for p in sorted(images)]:
+        data = full.read_bytes() if full.is_file() else b""
+        sha.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return "sha256:" + sha.hexdigest()

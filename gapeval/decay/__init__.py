@@ -1,0 +1,45 @@
+"""Turn-wise decay (exposure bias) with mixed-effects models.
+
+``decay`` fits ``score ~ turn × direction`` with random model intercepts and turn slopes and random
+dialogue intercepts; ``mixed_model`` is the underlying REML fit (statsmodels ``MixedLM``) with Wald z
+and Satterthwaite t tests for any formula. See ``docs/decay.md``.
+"""
+
+from __future__ import annotations
+
+from gapeval.decay.api import decay
+from gapeval.decay.mixed import mixed_model
+from gapeval.decay.records import (
+    POSTERIOR,
+    POSTERIOR_NUTS,
+    SATTERTHWAITE_T,
+    WALD_Z,
+    ConvergenceWarning,
+    DecayError,
+    DecayResult,
+    FixedEffect,
+    MixedModelResult,
+    ModelSlope,
+    TestResult,
+    VarianceComponent,
+)
+from gapeval.decay.simulate import DecayTruth, simulate_decay
+
+__all__ = [
+    "decay",
+    "mixed_model",
+    "simulate_decay",
+    "DecayTruth",
+    "DecayResult",
+    "MixedModelResult",
+    "FixedEffect",
+    "ModelSlope",
+    "TestResult",
+    "VarianceComponent",
+    "DecayError",
+    "ConvergenceWarning",
+    "WALD_Z",
+    "SATTERTHWAITE_T",
+    "POSTERIOR",
+    "POSTERIOR_NUTS",
+]

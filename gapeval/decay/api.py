@@ -1,0 +1,117 @@
+"""``decay``: how scores change over the turns of a dialogue, by direction, with mixed effects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from gapeval.decay.gaussian import fit_gaussian
+from gapeval.decay.glmm import fit_binomial
+from gapeval.decay.glmm_nuts import fit_binomial_nuts
+from gapeval.decay.mixed import check_level
+from gapeval.decay.prepare import prepare
+from gapeval.decay.records import DecayError, DecayResult
+
+__all__ = ["decay"]
+
+
+def decay(
+    responses: pd.DataFrame,
+    *,
+    score: str = "score",
+    turn: str = "turn",
+    direction: str = "direction",
+    model: str = "model",
+    session: str | None = "session",
+    covariates: Sequence[str] = (),
+    family: str = "auto",
+    random_slopes: str = "turn",
+    binomial_method: str = "vb",
+    level: float = 0.95,
+    seed: int = 0,
+) -> DecayResult:
+    """Estimate turn-wise decay: ``score ~ turn × direction`` with model and dialogue random effects.
+
+    With ``x = turn − 1`` and ``G = 1`` for generation responses the model is
+
+        score = β0 + β_t·x + β_g·G + β_tg·x·G + γᵀcovariates + (1 + x | model) + (1 | model:session) + ε,
+
+    fitted by REML (statsmodels ``MixedLM``) for continuous scores and as a logistic GLMM by
+    variational Bayes (statsmodels ``BinomialBayesMixedGLM``) for 0/1 scores. ``β_tg`` — the
+    direction × turn effect — says how much faster generation decays than understanding.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        The long responses table (one row per scored answer); not modified.
+    score, turn, direction, model, session : str
+        Column names. ``turn`` is 1-based; ``direction`` holds ``understanding`` / ``generation``.
+        ``session`` identifies the dialogue; each model's run of a dialogue gets its own random
+        intercept (sessions are nested in models). ``session=None`` drops the session effect.
+    covariates : sequence of str
+        Extra fixed effects: numeric or boolean columns enter as they are (e.g. log context size,
+        "depends on own earlier image"); text columns are dummy-coded against their first level in
+        sorted order (e.g. history mode ``gold`` vs ``self``).
+    family : {"auto", "gaussian", "binomial"}
+        ``auto`` picks ``binomial`` when every score is 0 or 1.
+    random_slopes : {"turn", "turn_by_direction"}
+        ``turn``: one random turn slope per model, shared by both directions (the model of
+        METHODS.md §3). ``turn_by_direction``: a separate random turn slope per direction, so models
+        may differ in how much faster their generation decays.
+    binomial_method : {"vb", "nuts"}
+        How 0/1 scores are fitted: ``vb``, statsmodels' ``BinomialBayesMixedGLM`` by variational
+        Bayes (seconds; independent model effects; intervals too narrow, see docs/decay.md), or
+        ``nuts``, a NumPyro model with correlated model effects sampled by NUTS (about a minute for
+        a few thousand responses; honest posterior intervals).
+    level : float
+        Level of every interval.
+    seed : int
+        Seed of the binomial fits (VB starting values, NUTS random key).
+
+    Returns
+    -------
+    DecayResult
+        Fixed effects with named tests (Satterthwaite t and Wald z for REML fits; posterior
+        probability for the binomial fit), variance components, per-model per-direction slopes
+        (fixed + BLUP) with intervals, and the direction × turn effect in ``interaction``.
+
+    Raises
+    ------
+    DecayError
+        For a missing column, non-numeric or missing scores or turns, a single turn value, a single
+        direction or model, unknown direction labels, non-0/1 scores with ``family="binomial"``, or
+        sessions that hold one row each.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the optimiser reports a failure or an estimate on the boundary.
+
+    See Also
+    --------
+    mixed_model : the underlying REML fit for any formula.
+    gapeval.tables.coef_table, gapeval.tables.slope_table : tables for papers.
+
+    Examples
+    --------
+    >>> from gapeval.decay import decay, simulate_decay
+    >>> responses, truth = simulate_decay(num_models=4, num_sessions=8, num_turns=5, seed=3)
+    >>> result = decay(responses)
+    >>> result.interaction.term, result.interaction.test().name
+    ('turn:direction[generation]', 't (Satterthwaite df)')
+    >>> len(result.slopes)
+    8
+    """
+    check_level(level)
+    if binomial_method not in ("vb", "nuts"):
+        raise DecayError(f"binomial_method={binomial_method!r} is not one of ['vb', 'nuts']")
+    data = prepare(
+        responses, score=score, turn=turn, direction=direction, model=model, session=session,
+        covariates=tuple(covariates), family=family, random_slopes=random_slopes,
+    )
+    if data.family == "gaussian":
+        return fit_gaussian(data, random_slopes=random_slopes, level=level)
+    if binomial_method == "nuts":
+        return fit_binomial_nuts(data, random_slopes=random_slopes, level=level, seed=seed)
+    return fit_binomial(data, random_slopes=random_slopes, level=level, seed=seed)

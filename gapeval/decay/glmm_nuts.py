@@ -1,0 +1,138 @@
+"""Decay of 0/1 scores by full Bayes: a logistic GLMM sampled with NumPyro's NUTS.
+
+Same predictor and random-effects structure as the Gaussian model — correlated model intercept and
+turn slope(s), dialogue-run intercept — on the logit scale:
+
+    logit P(y = 1) = Xβ + u_{m,0} + Σ_k u_{m,k}·x_k + e_{m,s},
+    u_m = diag(sigma_model) · L_omega · z_m,  z_m ~ N(0, I),  L_omega ~ LKJCholesky(eta = 2),
+    sigma_model ~ HalfNormal(1),  e_{m,s} = sigma_session · z_s,  sigma_session ~ HalfNormal(1),
+    β ~ N(0, fe_prior_sd²),
+
+non-centred, with ``x_k`` the turn (``random_slopes="turn"``) or the turn within each direction
+(``"turn_by_direction"``). JAX and NumPyro are imported when the function runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from gapeval.decay.prepare import GENERATION, UNDERSTANDING, DecayData
+from gapeval.decay.records import (
+    POSTERIOR_NUTS,
+    ConvergenceWarning,
+    DecayResult,
+    FixedEffect,
+    ModelSlope,
+    TestResult,
+    VarianceComponent,
+)
+
+__all__ = ["fit_binomial_nuts"]
+
+
+def _model(x, slopes, model_idx, session_idx, *, num_models, num_sessions, fe_prior_sd, y=None):
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    k_re = 1 + slopes.shape[1]
+    beta = numpyro.sample("beta", dist.Normal(0.0, fe_prior_sd).expand([x.shape[1]]).to_event(1))
+    sigma_model = numpyro.sample("sigma_model", dist.HalfNormal(1.0).expand([k_re]).to_event(1))
+    l_omega = numpyro.sample("L_omega", dist.LKJCholesky(k_re, 2.0))
+    with numpyro.plate("model", num_models):
+        z_model = numpyro.sample("z_model", dist.Normal(0.0, 1.0).expand([k_re]).to_event(1))
+    u = numpyro.deterministic("u", z_model @ (sigma_model[:, None] * l_omega).T)
+    eta = x @ beta + u[model_idx, 0] + jnp.sum(u[model_idx, 1:] * slopes, axis=1)
+    if num_sessions:
+        sigma_session = numpyro.sample("sigma_session", dist.HalfNormal(1.0))
+        with numpyro.plate("session", num_sessions):
+            z_session = numpyro.sample("z_session", dist.Normal(0.0, 1.0))
+        eta = eta + sigma_session * z_session[session_idx]
+    with numpyro.plate("response", x.shape[0]):
+        numpyro.sample("y", dist.Bernoulli(logits=eta), obs=y)
+
+
+def _summary(draws: np.ndarray, level: float) -> tuple[float, float, float, float, TestResult]:
+    mean, sd = float(draws.mean()), float(draws.std(ddof=1))
+    lower, upper = np.quantile(draws, [0.5 - level / 2, 0.5 + level / 2])
+    tail = 2 * min(float(np.mean(draws > 0)), float(np.mean(draws < 0)))
+    return mean, sd, float(lower), float(upper), TestResult(POSTERIOR_NUTS, mean / sd, tail)
+
+
+def fit_binomial_nuts(
+    data: DecayData,
+    *,
+    random_slopes: str,
+    level: float,
+    seed: int,
+    num_warmup: int = 500,
+    num_samples: int = 500,
+    num_chains: int = 2,
+    fe_prior_sd: float = 2.5,
+) -> DecayResult:
+    """Sample the logistic decay GLMM with NUTS and summarise it like the other fits."""
+    import jax
+    from numpyro.diagnostics import summary
+    from numpyro.infer import MCMC, NUTS
+
+    frame = data.frame
+    x = np.column_stack([np.ones(len(frame))] + [frame[c].to_numpy(float) for c in data.fixed_cols])
+    slope_cols = ["t"] if random_slopes == "turn" else ["tu", "tg"]
+    slopes = frame[slope_cols].to_numpy(float)
+    models = list(data.models)
+    model_idx = frame.m.map({m: i for i, m in enumerate(models)}).to_numpy()
+    session_codes, session_idx = np.unique(frame.s.to_numpy(), return_inverse=True)
+    num_sessions = len(session_codes) if data.has_session else 0
+    mcmc = MCMC(NUTS(_model, target_accept_prob=0.9), num_warmup=num_warmup, num_samples=num_samples,
+                num_chains=num_chains, chain_method="sequential", progress_bar=False)
+    mcmc.run(jax.random.PRNGKey(seed), x, slopes, model_idx, session_idx, num_models=len(models),
+             num_sessions=num_sessions, fe_prior_sd=fe_prior_sd, y=frame.y.to_numpy(float))
+    grouped = mcmc.get_samples(group_by_chain=True)
+    diag = summary({k: v for k, v in grouped.items() if k in ("beta", "sigma_model", "sigma_session")})
+    rhat = max(float(np.nanmax(d["r_hat"])) for d in diag.values())
+    divergences = int(np.sum(mcmc.get_extra_fields()["diverging"]))
+    converged = rhat < 1.05 and divergences == 0
+    if not converged:
+        warnings.warn(f"NUTS decay fit: max R-hat {rhat:.3f}, {divergences} divergent transitions; "
+                      "increase num_warmup or simplify the random effects", ConvergenceWarning, stacklevel=3)
+    post = {k: np.asarray(v) for k, v in mcmc.get_samples().items()}
+    terms = ["Intercept", *data.fixed_cols]
+    effects = []
+    for j, name in enumerate(terms):
+        mean, sd, lo, hi, test = _summary(post["beta"][:, j], level)
+        effects.append(FixedEffect(data.term_names.get(name, name), mean, sd, lo, hi, POSTERIOR_NUTS, (test,)))
+    re_names = ["Intercept"] + (["turn"] if random_slopes == "turn" else
+                                [f"turn:{UNDERSTANDING}", f"turn:{GENERATION}"])
+    cov = np.einsum("si,sj->sij", post["sigma_model"], post["sigma_model"]) * np.einsum(
+        "sik,sjk->sij", post["L_omega"], post["L_omega"])
+    components = [VarianceComponent("model", n, None, float(cov[:, i, i].mean()),
+                                    float(post["sigma_model"][:, i].mean())) for i, n in enumerate(re_names)]
+    corr = np.einsum("sik,sjk->sij", post["L_omega"], post["L_omega"]).mean(axis=0)
+    components += [VarianceComponent("model", re_names[i], re_names[j], float(cov[:, i, j].mean()),
+                                     float(corr[i, j]))
+                   for i in range(len(re_names)) for j in range(i + 1, len(re_names))]
+    if num_sessions:
+        sig = post["sigma_session"]
+        components.append(VarianceComponent("session", "Intercept", None, float((sig**2).mean()),
+                                            float(sig.mean())))
+    out = []
+    for i, name in enumerate(models):
+        for direction in (UNDERSTANDING, GENERATION):
+            fixed_draws = post["beta"][:, 1] + (post["beta"][:, 3] if direction == GENERATION else 0.0)
+            k = 1 if random_slopes == "turn" or direction == UNDERSTANDING else 2
+            draws = fixed_draws + post["u"][:, i, k]
+            mean, sd, lo, hi, test = _summary(draws, level)
+            fixed = float(fixed_draws.mean())
+            out.append(ModelSlope(name, direction, mean, sd, lo, hi, fixed, mean - fixed,
+                                  f"{POSTERIOR_NUTS}: equal-tailed posterior interval", test))
+    return DecayResult(
+        family="binomial", estimator=f"NUTS (NumPyro; {num_chains} chains x {num_samples} draws, max R-hat "
+                                     f"{rhat:.3f}, {divergences} divergences)",
+        formula=data.display_formula(random_slopes=random_slopes, family="binomial_correlated"),
+        fixed_effects=tuple(effects), variance_components=tuple(components), slopes=tuple(out),
+        interaction=effects[3], level=level, nobs=len(frame), n_models=len(models),
+        n_sessions=data.n_sessions, random_slopes=random_slopes, covariates=data.covariates,
+        converged=converged, mixed=None,
+    )

@@ -1,0 +1,200 @@
+"""Validate the long responses table and turn it into the design that the decay models fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gapeval.decay.records import DecayError
+
+__all__ = ["DecayData", "prepare", "UNDERSTANDING", "GENERATION"]
+
+UNDERSTANDING = "understanding"
+GENERATION = "generation"
+FAMILIES = ("auto", "gaussian", "binomial")
+RANDOM_SLOPES = ("turn", "turn_by_direction")
+BASE_TERMS = ("Intercept", "turn", f"direction[{GENERATION}]", f"turn:direction[{GENERATION}]")
+
+
+@dataclass(frozen=True, eq=False)
+class DecayData:
+    """The fitting frame with patsy-safe column names, and how they map back to the user's names.
+
+    Columns of ``frame``: ``y`` score, ``t`` = turn − 1, ``g`` = 1 for generation, ``tg`` = t·g,
+    ``tu`` = t·(1 − g), ``m`` model id (str), ``s`` session key (an integer per model × session),
+    and ``c0, c1, …`` covariate columns.
+    """
+
+    frame: pd.DataFrame
+    fixed_cols: tuple[str, ...]
+    """Safe names of the fixed-effect columns after the intercept, in order."""
+    term_names: dict[str, str]
+    """Safe name → displayed term name (``t`` → ``turn`` …)."""
+    family: str
+    models: tuple[str, ...]
+    n_sessions: int
+    has_session: bool
+    covariates: tuple[str, ...]
+    names: dict[str, str]
+    """The user's column names by role (``score``, ``turn``, ``direction``, ``model``, ``session``)."""
+
+    def display_formula(self, *, random_slopes: str, family: str) -> str:
+        """The model in lme4-like notation with the user's column names.
+
+        ``family`` is ``gaussian``, ``binomial`` (independent model effects) or
+        ``binomial_correlated`` (correlated model effects, as the Gaussian model).
+        """
+        n = self.names
+        lhs = n["score"] if family == "gaussian" else f"logit P({n['score']} = 1)"
+        fixed = f"{n['turn']} * {n['direction']}" + "".join(f" + {c}" for c in self.covariates)
+        turn = n["turn"]
+        if family in ("gaussian", "binomial_correlated"):
+            re = (f"(1 + {turn} | {n['model']})" if random_slopes == "turn"
+                  else f"(1 + {turn}:{n['direction']} | {n['model']})")
+        else:
+            re = (f"(1 | {n['model']}) + (0 + {turn} | {n['model']})" if random_slopes == "turn"
+                  else f"(1 | {n['model']}) + (0 + {turn}:{n['direction']} | {n['model']})")
+        session = f" + (1 | {n['model']}:{n['session']})" if self.has_session else ""
+        return f"{lhs} ~ {fixed} + {re}{session}"
+
+
+def _missing(df: pd.DataFrame, col: str, role: str) -> None:
+    if col not in df.columns:
+        raise DecayError(
+            f"responses has no column {col!r} for the {role} (columns: {list(df.columns)}); "
+            f"pass {role}=... to name the column that holds it"
+        )
+
+
+def _numeric(df: pd.DataFrame, col: str, role: str) -> pd.Series:
+    values = pd.to_numeric(df[col], errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        rows = list(df.index[bad][:5])
+        shown = list(df.loc[bad, col].astype(str).unique()[:5])
+        raise DecayError(
+            f"column {col!r} ({role}) has missing or non-numeric values {shown} in rows {rows}; "
+            "drop those rows or map them to numbers"
+        )
+    return values.astype(float)
+
+
+def _family(y: pd.Series, family: str, col: str) -> str:
+    if family not in FAMILIES:
+        raise DecayError(f"family={family!r} is not one of {list(FAMILIES)}")
+    binary = bool(np.isin(y.unique(), (0.0, 1.0)).all())
+    if family == "binomial" and not binary:
+        odd = sorted(set(y.unique()) - {0.0, 1.0})[:5]
+        raise DecayError(
+            f"family='binomial' needs 0/1 scores but column {col!r} has {odd}; "
+            "use family='gaussian' for fractional scores"
+        )
+    if family == "auto":
+        return "binomial" if binary else "gaussian"
+    return family
+
+
+def _directions(d: pd.Series, col: str) -> pd.Series:
+    values = d.astype(str)
+    found = sorted(values.unique())
+    unknown = [v for v in found if v not in (UNDERSTANDING, GENERATION)]
+    if unknown:
+        raise DecayError(
+            f"column {col!r} has values {unknown}; directions must be {UNDERSTANDING!r} or {GENERATION!r}"
+        )
+    if len(found) < 2:
+        raise DecayError(
+            f"column {col!r} holds only {found[0]!r}; the direction x turn model needs both "
+            f"{UNDERSTANDING!r} and {GENERATION!r} responses"
+        )
+    return (values == GENERATION).astype(float)
+
+
+def _covariates(df: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str]]:
+    out, names = {}, {}
+    for col in covariates:
+        _missing(df, col, "covariates")
+        series = df[col]
+        if series.isna().any():
+            rows = list(df.index[series.isna()][:5])
+            raise DecayError(f"covariate {col!r} has missing values in rows {rows}; drop or fill them")
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            key = f"c{len(out)}"
+            out[key], names[key] = series.astype(float).to_numpy(), col
+            continue
+        levels = sorted(series.astype(str).unique())
+        if len(levels) < 2:
+            raise DecayError(f"covariate {col!r} has a single value {levels[0]!r}; drop it")
+        for level in levels[1:]:
+            key = f"c{len(out)}"
+            out[key], names[key] = (series.astype(str) == level).astype(float).to_numpy(), f"{col}[{level}]"
+    return pd.DataFrame(out, index=df.index), names
+
+
+def prepare(
+    responses: pd.DataFrame,
+    *,
+    score: str,
+    turn: str,
+    direction: str,
+    model: str,
+    session: str | None,
+    covariates: tuple[str, ...],
+    family: str,
+    random_slopes: str,
+) -> DecayData:
+    """Check the responses table and build the fitting frame (the caller's frame is not modified)."""
+    if not isinstance(responses, pd.DataFrame):
+        raise DecayError(f"responses must be a pandas DataFrame, got {type(responses).__name__}")
+    if random_slopes not in RANDOM_SLOPES:
+        raise DecayError(f"random_slopes={random_slopes!r} is not one of {list(RANDOM_SLOPES)}")
+    roles = {"score": score, "turn": turn, "direction": direction, "model": model}
+    if session is not None:
+        roles["session"] = session
+    for role, col in roles.items():
+        _missing(responses, col, role)
+    df = responses.reset_index(drop=True)
+    y = _numeric(df, score, "score")
+    t = _numeric(df, turn, "turn")
+    if t.nunique() < 2:
+        raise DecayError(
+            f"column {turn!r} has a single value {t.iloc[0]:g}; decay needs responses at two or more turns"
+        )
+    g = _directions(df[direction], direction)
+    models = df[model].astype(str)
+    if models.nunique() < 2:
+        raise DecayError(
+            f"column {model!r} holds one model ({models.iloc[0]!r}); random model slopes need at least "
+            "two models (fit one model's decay with mixed_model and a session grouping instead)"
+        )
+    frame = pd.DataFrame({"y": y, "t": t - 1.0, "g": g, "m": models})
+    frame["tg"], frame["tu"] = frame.t * frame.g, frame.t * (1.0 - frame.g)
+    has_session = session is not None
+    if has_session and df[session].isna().any():
+        rows = list(df.index[df[session].isna()][:5])
+        raise DecayError(
+            f"column {session!r} (session) has missing values in rows {rows}; fill them (one id per "
+            "dialogue run) or pass session=None"
+        )
+    frame["s"] = (
+        df.assign(_m=models, _s=df[session].astype(str)).groupby(["_m", "_s"], sort=True).ngroup()
+        if has_session else 0
+    )
+    n_sessions = int(frame.s.nunique()) if has_session else 0
+    if has_session and n_sessions == len(frame):
+        raise DecayError(
+            f"every {session!r} value holds a single row, so a session intercept cannot be told apart "
+            "from the residual; pass session=None"
+        )
+    cov_frame, cov_names = _covariates(df, tuple(covariates))
+    frame = pd.concat([frame, cov_frame], axis=1)
+    names = dict(zip(("Intercept", "t", "g", "tg"), BASE_TERMS)) | cov_names
+    return DecayData(
+        frame=frame, fixed_cols=("t", "g", "tg", *cov_names), term_names=names,
+        family=_family(y, family, score), models=tuple(sorted(models.unique())),
+        n_sessions=n_sessions, has_session=has_session, covariates=tuple(covariates),
+        names={"score": score, "turn": turn, "direction": direction, "model": model,
+               "session": session or ""},
+    )

@@ -1,0 +1,60 @@
+"""Cell formatting shared by the renderers: raw values to text, one dialect per output format."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gapeval.tables.table import Column
+
+__all__ = ["Dialect", "format_cell"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How a format writes the few symbols numbers need, and how it escapes text."""
+
+    minus: str
+    empty: str
+    escape: object
+    """Callable escaping free text for the format."""
+    power: str
+    """Template for ``mantissa × 10^exponent`` with fields ``{m}`` and ``{e}``."""
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _number(value: float, digits: int, dialect: Dialect) -> str:
+    if _is_missing(value):
+        return dialect.empty
+    if math.isinf(value):
+        return dialect.minus + "inf" if value < 0 else "inf"
+    text = f"{value:.{digits}f}"
+    if text.startswith("-"):
+        # -0.000 prints as 0.000
+        body = text[1:]
+        return body if float(body) == 0 else dialect.minus + body
+    return text
+
+
+def format_cell(value: object, column: Column, dialect: Dialect) -> str:
+    """Format one raw value for ``column`` (marks are added by the renderer)."""
+    if _is_missing(value):
+        return dialect.empty
+    kind = column.kind
+    if kind == "text":
+        return dialect.escape(str(value))
+    if kind == "integer":
+        return _number(float(value), 0, dialect)
+    if kind == "number":
+        return _number(float(value), column.digits, dialect)
+    if kind == "p_value":
+        p = float(value)
+        if p == 0.0 or p >= 10.0 ** -column.digits:
+            return f"{p:.{column.digits}f}"
+        mantissa, exponent = f"{p:.1e}".split("e")
+        return dialect.power.format(m=mantissa, e=int(exponent))
+    lower, upper = value  # interval
+    return f"[{_number(float(lower), column.digits, dialect)}, {_number(float(upper), column.digits, dialect)}]"

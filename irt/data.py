@@ -281,6 +281,11 @@ class ResponseData:
             item_dimension=item_dimension, dimension_ids=dimension_ids,
         )
 
+    def __repr__(self) -> str:
+        dims = f", dimensions={list(self.dimension_ids)}" if self.dimension_ids else ""
+        return (f"ResponseData(respondents={self.num_respondents}, items={self.num_items}, "
+                f"responses={self.num_responses}, categories<={int(self.response.max()) + 1}{dims})")
+
     # ------------------------------------------------------------------ views
     @property
     def num_respondents(self) -> int:

@@ -24,7 +24,8 @@ class Diagnostics:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per scalar parameter: ``site``, ``index``, ``r_hat``, ``ess_bulk``, ``ess_tail``.
+        One row per scalar parameter: ``site``, ``index``, ``r_hat``, ``ess_bulk``, ``ess_tail`` (empty
+        for single-"chain" approximate fits, whose independent draws make these statistics meaningless).
     num_divergences : int
         Divergent transitions after warm-up (NUTS).
     num_chains : int

@@ -33,7 +33,8 @@ def fit(
         columns (or data with a dimension column), ``"2pl"`` and ``"graded"`` become the confirmatory
         multidimensional models with correlated dimensions.
     method : str
-        ``"nuts"`` (exact posterior, default), ``"svi"`` (minibatched variational, approximate) or
+        ``"nuts"`` (exact posterior, default), ``"svi"`` (minibatched variational, approximate),
+        ``"map"`` (marginal posterior mode with θ integrated out, Laplace intervals, approximate) or
         ``"mml"`` (marginal maximum likelihood, classical).
     q_matrix : array_like or pandas.DataFrame, optional
         Items x dimensions 0/1 loading pattern. Default: the data's dimension column, else one dimension.
@@ -45,7 +46,8 @@ def fit(
         The method's settings, checked against its ``Options`` record (unknown names are an error):
         NUTS ``num_warmup``, ``num_samples``, ``num_chains``, ``chain_method``, ``target_accept_prob``,
         ``max_tree_depth``, ``centered``, ``progress_bar``; SVI ``num_steps``, ``batch_size``,
-        ``learning_rate``, ``guide``, ``num_draws``, ``init_scale``.
+        ``learning_rate``, ``guide``, ``num_draws``, ``init_scale``; MAP ``num_draws``,
+        ``num_quadrature``, ``num_steps``, ``learning_rate``; MML: see ``irt.mml``.
 
     Returns
     -------

@@ -12,12 +12,46 @@ from scipy.special import logsumexp
 
 from irt.response_functions import category_log_probabilities
 
-__all__ = ["grid_scores", "MAX_GRID_DIMENSIONS"]
+__all__ = ["grid_scores", "grid_theta_draws", "MAX_GRID_DIMENSIONS"]
 
 #: Grid quadrature is exact but grows as points ** dimensions; beyond this it is refused.
 MAX_GRID_DIMENSIONS = 2
 _POINTS = {1: 161, 2: 61}
 _HALF_WIDTH = 6.0
+
+
+def _grid(num_dims: int, prior_cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grid points (G, D) covering +-6 prior sd, and the axis of one dimension."""
+    if num_dims > MAX_GRID_DIMENSIONS:
+        raise ValueError(f"grid quadrature of θ is done for at most {MAX_GRID_DIMENSIONS} dimensions; this fit has "
+                         f"{num_dims}: refit with the new respondents included instead")
+    scale = float(np.sqrt(prior_cov[:, np.arange(num_dims), np.arange(num_dims)].max()))
+    axis = np.linspace(-_HALF_WIDTH * scale, _HALF_WIDTH * scale, _POINTS[num_dims])
+    grid = np.stack(np.meshgrid(*([axis] * num_dims), indexing="ij"), axis=-1).reshape(-1, num_dims)
+    return grid, axis
+
+
+def _onehot(model: str, responses: np.ndarray, d: np.ndarray) -> np.ndarray:
+    num_categories = 2 if model != "graded" else d.shape[-1] + 1
+    onehot = np.zeros(responses.shape + (num_categories,))
+    rows, cols = np.nonzero(~np.isnan(responses))
+    onehot[rows, cols, responses[rows, cols].astype(int)] = 1.0
+    return onehot
+
+
+def _log_posteriors(model, responses, *, a, d, g, prior_cov):
+    """Yield (draw index, grid, normalised log posterior (R, G)) for each parameter draw."""
+    grid, axis = _grid(prior_cov.shape[-1], prior_cov)
+    onehot = _onehot(model, responses, d)
+    for s in range(a.shape[0]):
+        loadings = a[s] if a[s].ndim == 2 else a[s][:, None]  # (I, D)
+        logp = category_log_probabilities(model, grid @ loadings.T, d[s], None if g is None else g[s])
+        logp = np.where(np.isfinite(logp), logp, -1e30)
+        loglik = np.einsum("rik,gik->rg", onehot, logp)
+        precision = np.linalg.inv(prior_cov[s])
+        _, logdet = np.linalg.slogdet(prior_cov[s])
+        unnorm = loglik - 0.5 * np.einsum("gi,ij,gj->g", grid, precision, grid) - 0.5 * logdet
+        yield s, grid, axis, unnorm - logsumexp(unnorm, axis=1, keepdims=True)
 
 
 def grid_scores(
@@ -55,40 +89,41 @@ def grid_scores(
         ``estimate``, ``sd``, ``lower``, ``upper``, each (R, D).
     """
     num_dims = prior_cov.shape[-1]
-    if num_dims > MAX_GRID_DIMENSIONS:
-        raise ValueError(f"score_new integrates on a grid for at most {MAX_GRID_DIMENSIONS} dimensions; this fit has "
-                         f"{num_dims}: refit with the new respondents included instead")
-    scale = float(np.sqrt(prior_cov[:, np.arange(num_dims), np.arange(num_dims)].max()))
-    axis = np.linspace(-_HALF_WIDTH * scale, _HALF_WIDTH * scale, _POINTS[num_dims])
-    grid = np.stack(np.meshgrid(*([axis] * num_dims), indexing="ij"), axis=-1).reshape(-1, num_dims)  # (G, D)
-    observed = ~np.isnan(responses)
-    num_categories = 2 if model != "graded" else d.shape[-1] + 1
-    onehot = np.zeros(responses.shape + (num_categories,))
-    rows, cols = np.nonzero(observed)
-    onehot[rows, cols, responses[rows, cols].astype(int)] = 1.0
-
-    log_post = np.zeros((a.shape[0], responses.shape[0], grid.shape[0]))
-    for s in range(a.shape[0]):
-        loadings = a[s] if a[s].ndim == 2 else a[s][:, None]  # (I, D)
-        eta = grid @ loadings.T  # (G, I)
-        logp = category_log_probabilities(model, eta, d[s], None if g is None else g[s])
-        logp = np.where(np.isfinite(logp), logp, -1e30)
-        loglik = np.einsum("rik,gik->rg", onehot, logp)
-        precision = np.linalg.inv(prior_cov[s])
-        _, logdet = np.linalg.slogdet(prior_cov[s])
-        log_prior = -0.5 * np.einsum("gi,ij,gj->g", grid, precision, grid) - 0.5 * logdet
-        unnorm = loglik + log_prior
-        log_post[s] = unnorm - logsumexp(unnorm, axis=1, keepdims=True)
-    weights = np.exp(logsumexp(log_post, axis=0) - np.log(a.shape[0]))  # (R, G), mixture over draws
-    weights /= weights.sum(axis=1, keepdims=True)
+    log_mix = None
+    for _, grid, axis, log_post in _log_posteriors(model, responses, a=a, d=d, g=g, prior_cov=prior_cov):
+        log_mix = log_post if log_mix is None else np.logaddexp(log_mix, log_post)
+    weights = np.exp(log_mix - logsumexp(log_mix, axis=1, keepdims=True))  # (R, G), mixture over draws
     estimate = weights @ grid
     sd = np.sqrt(np.clip(weights @ grid**2 - estimate**2, 0.0, None))
     tail = (1.0 - level) / 2.0
     lower, upper = np.empty_like(estimate), np.empty_like(estimate)
+    marginal_shape = (weights.shape[0],) + (len(axis),) * num_dims
     for k in range(num_dims):
-        marginal = weights.reshape((weights.shape[0],) + (len(axis),) * num_dims)
-        marginal = marginal.sum(axis=tuple(j + 1 for j in range(num_dims) if j != k))
+        marginal = weights.reshape(marginal_shape).sum(axis=tuple(j + 1 for j in range(num_dims) if j != k))
         cdf = np.cumsum(marginal, axis=1)
         lower[:, k] = [np.interp(tail, c, axis) for c in cdf]
         upper[:, k] = [np.interp(1.0 - tail, c, axis) for c in cdf]
     return {"estimate": estimate, "sd": sd, "lower": lower, "upper": upper}
+
+
+def grid_theta_draws(
+    model: str,
+    responses: np.ndarray,
+    *,
+    a: np.ndarray,
+    d: np.ndarray,
+    g: np.ndarray | None,
+    prior_cov: np.ndarray,
+    seed: int,
+) -> np.ndarray:
+    """One θ draw per respondent and parameter draw from the grid posterior, shape (S, R, D).
+
+    A grid point is drawn from the posterior weights and jittered uniformly within its cell.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.empty((a.shape[0], responses.shape[0], prior_cov.shape[-1]))
+    for s, grid, axis, log_post in _log_posteriors(model, responses, a=a, d=d, g=g, prior_cov=prior_cov):
+        pick = np.argmax(log_post + rng.gumbel(size=log_post.shape), axis=1)  # Gumbel-max sampling
+        step = axis[1] - axis[0]
+        out[s] = grid[pick] + rng.uniform(-step / 2, step / 2, size=(len(pick), grid.shape[1]))
+    return out

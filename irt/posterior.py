@@ -38,10 +38,14 @@ class PosteriorFit(FitResult):
         Every sample and deterministic site, arrays of shape (chain, draw, ...).
     sample_stats : dict
         Sampler statistics (NUTS: ``diverging``, ``n_steps``), arrays (chain, draw).
+    point : dict
+        For ``map`` fits, the sites at the posterior mode, shape (1, 1, ...): item tables then report
+        the mode as ``estimate`` (with the Laplace draws' sd and interval).
     """
 
-    samples: dict = field(default_factory=dict)
-    sample_stats: dict = field(default_factory=dict)
+    samples: dict = field(default_factory=dict, repr=False)
+    sample_stats: dict = field(default_factory=dict, repr=False)
+    point: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ tables
     def abilities(self, *, level: float = 0.95) -> pd.DataFrame:
@@ -68,8 +72,11 @@ class PosteriorFit(FitResult):
         ``b = -d/a`` is summarised from its own posterior draws (not as a ratio of means).
         """
         blocks = []
+        at_mode = self._item_param_draws(self.point) if self.point else {}
         for param, draws in self._item_param_draws().items():
             stats = _summarise(draws, level)
+            if param in at_mode:
+                stats["estimate"] = at_mode[param][0, 0]
             blocks.append(pd.DataFrame({"item_code": np.arange(draws.shape[2]), "param": param,
                                         **{k: v for k, v in stats.items()}}))
         table = pd.concat(blocks, ignore_index=True).dropna(subset=["estimate"])
@@ -104,9 +111,9 @@ class PosteriorFit(FitResult):
         return (["a"] + dims + ["d"] + [f"d{k + 1}" for k in range(width)] + ["b"]
                 + [f"b{k + 1}" for k in range(width)] + ["g"])
 
-    def _item_param_draws(self) -> dict[str, np.ndarray]:
-        """Draws (chain, draw, item) of each named item parameter."""
-        problem, s = self.problem, self.samples
+    def _item_param_draws(self, samples: dict | None = None) -> dict[str, np.ndarray]:
+        """Draws (chain, draw, item) of each named item parameter (of ``samples``, default the posterior)."""
+        problem, s = self.problem, (self.samples if samples is None else samples)
         num_items = problem.data.num_items
         out: dict[str, np.ndarray] = {}
         multidim = problem.num_dimensions > 1
@@ -159,7 +166,8 @@ class PosteriorFit(FitResult):
             dims = posterior["omega"].shape[-1]
             iu = np.triu_indices(dims, 1)
             posterior["omega"] = posterior["omega"][..., iu[0], iu[1]]
-        table = arviz_bridge.convergence_table(posterior, var_names=names)
+        table = arviz_bridge.convergence_table(posterior, var_names=names) if self.samples["theta"].shape[0] > 1 \
+            else pd.DataFrame(columns=["site", "index", "ess_bulk", "ess_tail", "r_hat"])
         divergences = int(np.asarray(self.sample_stats.get("diverging", np.zeros(1))).sum())
         return Diagnostics(table=table, num_divergences=divergences, num_chains=self.samples["theta"].shape[0],
                            approximate=bool(self.info.get("approximate")))
@@ -290,6 +298,6 @@ def _align_new_responses(responses: Any, item_ids: tuple, num_categories: np.nda
     invalid = observed & ((values < 0) | (values >= cats) | (values != np.round(values)))
     if invalid.any():
         r, c = np.argwhere(invalid)[0]
-        raise ValueError(f"score_new: response {values[r, c]!r} of respondent {responses.index[r]!r} to item "
+        raise ValueError(f"score_new: response {float(values[r, c]):g} of respondent {responses.index[r]!r} to item "
                          f"{item_ids[c]!r} is not a category of that item (0..{cats[r, c] - 1})")
     return matrix

@@ -8,7 +8,7 @@ classical ones such as marginal ML) all take a ``FitProblem``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,10 +51,10 @@ class FitProblem:
 
     data: ResponseData
     model: str
-    model_fn: Callable[..., Any]
-    q_matrix: np.ndarray
-    dimension_ids: tuple
-    num_categories: np.ndarray
+    model_fn: Callable[..., Any] = field(repr=False)
+    q_matrix: np.ndarray = field(repr=False)
+    dimension_ids: tuple = ()
+    num_categories: np.ndarray = field(repr=False, default=None)
 
     @property
     def num_dimensions(self) -> int:

@@ -15,6 +15,7 @@ __all__ = ["ESTIMATORS", "load_estimator", "build_options"]
 ESTIMATORS: dict[str, str] = {
     "nuts": "irt.inference.nuts",
     "svi": "irt.inference.svi",
+    "map": "irt.inference.map",
     "mml": "irt.mml",
 }
 

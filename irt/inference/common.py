@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from numpyro.handlers import reparam
@@ -63,5 +64,8 @@ def draw_from_guide(model, guide, params, *, key, num_draws: int, args: dict[str
     trace = handlers.trace(handlers.seed(model, 0)).get_trace(**args)
     sites = [name for name, site in trace.items()
              if (site["type"] == "sample" and not site["is_observed"]) or site["type"] == "deterministic"]
-    draws = Predictive(model, guide=guide, params=params, num_samples=num_draws, return_sites=sites)(key, **args)
-    return {k: v[None] for k, v in to_numpy(draws).items()}
+    key_guide, key_model = jax.random.split(key)
+    # sample_posterior, not the guide's __call__: a Laplace guide's __call__ is the point mass at the mode.
+    latent = guide.sample_posterior(key_guide, params, sample_shape=(num_draws,))
+    draws = Predictive(model, posterior_samples=latent, return_sites=sites)(key_model, **args)
+    return {k: v[None] for k, v in to_numpy({**latent, **draws}).items()}

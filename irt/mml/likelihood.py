@@ -65,7 +65,7 @@ def compress(codes: np.ndarray, width: int) -> Patterns:
     --------
     >>> p = compress(np.array([[0, 1], [0, 1], [1, -1]]), 2)
     >>> p.codes.tolist(), p.counts.tolist(), p.index.tolist()
-    ([[0, 1], [1, -1]], [2, 1], [0, 0, 1])
+    ([[0, 1], [1, -1]], [2.0, 1.0], [0, 0, 1])
     """
     uniq, index, counts = np.unique(codes, axis=0, return_inverse=True, return_counts=True)
     return Patterns(codes=uniq, counts=counts.astype(np.float64), index=index.reshape(-1),

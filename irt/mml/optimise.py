@@ -8,6 +8,7 @@ Hessian (the observed information) gives standard errors and the covariance of t
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ class Options:
     tolerance : float
         Gradient tolerance (on the mean log-likelihood per respondent) of L-BFGS-B.
     newton_steps : int
-        Newton steps with the exact Hessian after L-BFGS-B (0 to skip).
+        Newton steps with the exact Hessian after L-BFGS-B (0 to skip). The Hessian is evaluated
+        at the L-BFGS-B optimum and again after the steps only if they moved some parameter by more
+        than 1e-4.
     standard_errors : bool
         Compute the observed information (the Hessian) for standard errors; needed for ``sd``
         columns, ``covariance()``, M2 and Newton polishing.
@@ -58,6 +61,10 @@ class Options:
     newton_steps: int = 2
     standard_errors: bool = True
     guess_prior: tuple[float, float] | None = None
+
+
+#: Newton polishing moves the estimate by at most this much before the Hessian is recomputed there.
+_HESSIAN_REUSE = 1e-4
 
 
 def float64():
@@ -130,12 +137,13 @@ def run(problem: FitProblem, *, seed: int, options: Options):
         def negative(vec):
             return -marginal_loglik(vec, *args) + penalty(vec)
 
-        x0 = layout.to_internal(starting_values(problem, layout, codes))
+        x0 = jnp.asarray(layout.to_internal(starting_values(problem, layout, codes)))
         t0 = time.perf_counter()
-        value_grad = jax.jit(jax.value_and_grad(negative)).lower(jnp.asarray(layout.to_reported(jnp.asarray(x0)))).compile()
+        compiled = _compile(layout, negative, x0)
         compile_s = time.perf_counter() - t0
+        value_grad = compiled[0]
         t0 = time.perf_counter()
-        solution = _maximise(layout, value_grad, x0, float(patterns.counts.sum()), options)
+        solution = _maximise(*compiled, x0, float(patterns.counts.sum()), options)
         optimise_s = time.perf_counter() - t0
         estimate = np.asarray(layout.to_reported(jnp.asarray(solution.x)))
         t0 = time.perf_counter()
@@ -143,11 +151,13 @@ def run(problem: FitProblem, *, seed: int, options: Options):
         if options.standard_errors:
             hess_fn = hessian_function(negative, layout.size, num_cells=patterns.onehot.shape[0] * len(log_w))
             hess = np.asarray(hess_fn(jnp.asarray(estimate)))
+            hessian_at = estimate
             for _ in range(options.newton_steps):
                 candidate = _newton_step(value_grad, layout, estimate, hess)
                 if candidate is None:
                     break
                 estimate, newton_taken = candidate, newton_taken + 1
+            if np.max(np.abs(estimate - hessian_at)) > _HESSIAN_REUSE:
                 hess = np.asarray(hess_fn(jnp.asarray(estimate)))
         value, grad_final = value_grad(jnp.asarray(estimate))
         loglik = -float(value) + float(penalty(jnp.asarray(estimate)))
@@ -185,19 +195,40 @@ def _guess_penalty(layout: ParamLayout, prior: tuple[float, float] | None, model
     return penalty
 
 
-def _maximise(layout: ParamLayout, value_grad, x0: np.ndarray, num_respondents: float, options: Options):
+def _compile(layout: ParamLayout, negative, x0: jnp.ndarray):
+    """Compile ahead of time: value and gradient in the reported parameterisation, the map from
+    internal to reported values and its vector-Jacobian product (the chain rule for the optimiser)."""
+    reported0 = layout.to_reported(x0)
+    value_grad = jax.jit(jax.value_and_grad(negative)).lower(reported0).compile()
+    to_reported = jax.jit(layout.to_reported).lower(x0).compile()
+    pullback = jax.jit(lambda x, g: jax.vjp(layout.to_reported, x)[1](g)[0]).lower(x0, reported0).compile()
+    return value_grad, to_reported, pullback
+
+
+def _maximise(value_grad, to_reported, pullback, x0: jnp.ndarray, num_respondents: float, options: Options):
     """L-BFGS-B over the internal parameters; the gradient is chained through ``to_reported`` by a VJP."""
-    to_reported = jax.jit(layout.to_reported)
-    pullback = jax.jit(lambda x, g: jax.vjp(layout.to_reported, x)[1](g)[0])
 
     def scipy_fun(x):
         x = jnp.asarray(x)
         value, grad = value_grad(to_reported(x))
         return float(value) / num_respondents, np.asarray(pullback(x, grad), dtype=np.float64) / num_respondents
 
-    return optimize.minimize(scipy_fun, np.asarray(x0), jac=True, method="L-BFGS-B",
-                             options={"maxiter": options.max_iterations, "gtol": options.tolerance,
-                                      "ftol": 1e-15, "maxcor": 20})
+    with _single_threaded_blas():
+        return optimize.minimize(scipy_fun, np.asarray(x0), jac=True, method="L-BFGS-B",
+                                 options={"maxiter": options.max_iterations, "gtol": options.tolerance,
+                                          "ftol": 1e-15, "maxcor": 20})
+
+
+def _single_threaded_blas():
+    """Limit BLAS to one thread while L-BFGS-B runs (its tiny dense updates are ~10x slower threaded).
+
+    Uses ``threadpoolctl`` when it is installed; otherwise does nothing.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: only speed depends on it
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _newton_step(value_grad, layout: ParamLayout, estimate: np.ndarray, hess: np.ndarray) -> np.ndarray | None:

@@ -143,7 +143,8 @@ class MMLFit(FitResult):
             :class:`irt.mml.scoring.ExtremePatternError` for all-lowest / all-highest patterns).
         """
         codes = self.patterns.codes
-        labels = [self.data.respondent_ids[np.flatnonzero(self.patterns.index == p)[0]] for p in range(len(codes))]
+        _, first = np.unique(self.patterns.index, return_index=True)
+        labels = [self.data.respondent_ids[r] for r in first]
         est, sd = self._score_patterns(codes, method=method, labels=labels)
         return self._ability_frame(est[self.patterns.index], sd[self.patterns.index], self.data.respondent_ids,
                                    level=level, method=method)
@@ -155,7 +156,8 @@ class MMLFit(FitResult):
         ----------
         responses : array_like or pandas.DataFrame
             Respondents x items, NaN where not answered. A DataFrame is aligned on the fitted item ids
-            (columns) and its index names the respondents; an array must have the fitted items in order.
+            (any subset of them as columns; absent items count as not answered) and its index names the
+            respondents; an array must have every fitted item, in order.
         level, method
             As in :meth:`abilities`.
         """
@@ -283,12 +285,11 @@ def _item_value(lay: ParamLayout, est: np.ndarray, cov, i: int, name: str, slope
 
 def _align_responses(responses: Any, item_ids: tuple) -> pd.DataFrame:
     if isinstance(responses, pd.DataFrame):
-        missing = [i for i in item_ids if i not in responses.columns]
         extra = [c for c in responses.columns if c not in item_ids]
-        if missing or extra:
-            raise ValueError(f"the response columns must be the fitted items: missing {missing[:8]}, "
-                             f"unknown {extra[:8]}; add NaN columns for items not answered")
-        return responses[list(item_ids)].astype(float)
+        if extra:
+            raise ValueError(f"response columns {extra[:8]} are not items of this fit; its items are "
+                             f"{list(item_ids)[:8]}{' ...' if len(item_ids) > 8 else ''}")
+        return responses.reindex(columns=list(item_ids)).astype(float)
     values = np.asarray(responses, dtype=float)
     if values.ndim == 1:
         values = values[None, :]

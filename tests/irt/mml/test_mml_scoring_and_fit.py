@@ -41,8 +41,11 @@ def test_score_new_rejects_misaligned_or_invalid_responses(lsat7_2pl):
         lsat7_2pl.abilities(method="wle")
     with pytest.raises(ValueError, match="responses have shape \\(1, 3\\) but the fit has 5 items"):
         lsat7_2pl.score_new([[1, 0, 1]])
-    with pytest.raises(ValueError, match="missing \\['Item.5'\\]"):
-        lsat7_2pl.score_new(pd.DataFrame([[1, 0, 1, 0]], columns=["Item.1", "Item.2", "Item.3", "Item.4"]))
+    subset = lsat7_2pl.score_new(pd.DataFrame([[1, 0, 1, 0]], columns=["Item.1", "Item.2", "Item.3", "Item.4"]))
+    full = lsat7_2pl.score_new([[1, 0, 1, 0, np.nan]])
+    assert subset["estimate"].iloc[0] == pytest.approx(full["estimate"].iloc[0], abs=1e-12)
+    with pytest.raises(ValueError, match=r"response columns \['Item.9'\] are not items of this fit"):
+        lsat7_2pl.score_new(pd.DataFrame([[1, 0]], columns=["Item.1", "Item.9"]))
     with pytest.raises(ValueError, match="response 2.0 of respondent 0 to item 'Item.1' is not a category 0..1"):
         lsat7_2pl.score_new([[2, 0, 1, 0, 1]])
 
@@ -112,3 +115,17 @@ def test_compare_gives_aic_bic_and_likelihood_ratio(lsat7, lsat7_2pl, lsat7_rasc
     other, _ = irt.simulate("2pl", num_respondents=100, num_items=5, seed=1)
     with pytest.raises(ValueError, match="different responses"):
         irt.compare([lsat7_2pl, irt.fit(other, "2pl", method="mml", standard_errors=False)])
+
+
+def test_polytomous_m2_and_item_fit_use_every_category_margin():
+    data, _ = irt.simulate("graded", num_respondents=800, num_items=5, num_categories=3, seed=8)
+    fit = irt.fit(data, "graded", method="mml", standard_errors=False)
+    stat = fit.m2()
+    # margins: 5 items x 2 categories above 0, plus 10 pairs x 2 x 2; parameters: 5 x (1 slope + 2 thresholds)
+    assert stat["df"] == 10 + 40 - 15
+    assert stat["p"] > 0.01
+    table = fit.item_fit()
+    assert (table["df"] > 0).all() and table["p"].between(0, 1).all()
+    eap = fit.abilities()
+    mapped = fit.abilities(method="map")
+    assert np.corrcoef(eap["estimate"], mapped["estimate"])[0, 1] > 0.99

@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--respondents", type=int, default=200, help="simulated respondents (default 200)")
     parser.add_argument("--items", type=int, default=40, help="items per dimension (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and the sampler")
-    parser.add_argument("--samples", type=int, default=500, help="NUTS warm-up and kept draws per chain")
+    parser.add_argument("--samples", type=int, default=1000, help="NUTS draws kept per chain (default 1000; warm-up 500)")
     parser.set_defaults(handler=lambda args: run_demo(num_respondents=args.respondents, items_per_dimension=args.items,
                                                       seed=args.seed, num_samples=args.samples))
 
@@ -30,7 +30,7 @@ def _step(message: str) -> float:
     return time.perf_counter()
 
 
-def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed: int = 0, num_samples: int = 500) -> int:
+def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed: int = 0, num_samples: int = 1000) -> int:
     """Simulate, fit and report; return the exit status."""
     import numpy as np
     import pandas as pd
@@ -48,8 +48,8 @@ def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed:
     data, truth = irt.simulate("2pl", num_respondents=num_respondents, num_items=num_items, q_matrix=q,
                                correlation=0.5, seed=seed)
     q_frame = pd.DataFrame(truth.q_matrix, index=list(data.item_ids), columns=["understanding", "generation"])
-    _step(f"fitting the confirmatory 2-D 2PL by NUTS (2 chains x {num_samples} warm-up + {num_samples} draws)")
-    result = irt.fit(data, "2pl", q_matrix=q_frame, seed=seed, num_warmup=num_samples, num_samples=num_samples)
+    _step(f"fitting the confirmatory 2-D 2PL by NUTS (2 chains x 500 warm-up + {num_samples} draws)")
+    result = irt.fit(data, "2pl", q_matrix=q_frame, seed=seed, num_warmup=500, num_samples=num_samples)
     fit_seconds = time.perf_counter() - start
 
     abilities = result.abilities()

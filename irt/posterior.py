@@ -24,7 +24,9 @@ def _summarise(draws: np.ndarray, level: float) -> dict[str, np.ndarray]:
     """Mean, sd and equal-tailed interval over the leading (chain, draw) axes."""
     flat = draws.reshape((-1,) + draws.shape[2:])
     tail = 100 * (1 - level) / 2
-    lower, upper = np.nanpercentile(flat, [tail, 100 - tail], axis=0)
+    with warnings.catch_warnings():  # parameters absent for some items (NaN in every draw) stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lower, upper = np.nanpercentile(flat, [tail, 100 - tail], axis=0)
     return {"estimate": flat.mean(axis=0), "sd": flat.std(axis=0, ddof=1), "lower": lower, "upper": upper}
 
 

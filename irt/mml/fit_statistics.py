@@ -7,8 +7,8 @@
   polytomous items this is the full M2, not mirt's collapsed ``M2*``. Complete data only.
 - **S-X²** (Orlando & Thissen, 2000): per item, observed vs model-implied category proportions among
   respondents with each total score (Lord–Wingersky without the item), extreme scores left out and
-  adjacent score groups pooled until every expected cell count reaches ``min_expected`` (1, as in
-  mirt); df = groups x (categories - 1) - the item's free parameters. Complete data only,
+  adjacent score groups pooled until every expected cell count reaches ``min_expected`` (default
+  1); df = groups x (categories - 1) - the item's free parameters. Complete data only,
   unidimensional fits.
 - **infit / outfit** mean squares from the residuals ``y - E[y | theta]`` at each respondent's EAP.
 - **Q3** (Yen, 1984): correlations of those residuals between items.

@@ -73,7 +73,7 @@ def float64():
 
 
 def hessian_function(fun, size: int, *, num_cells: int = 0, max_cells: float = 2e7, batch_size: int = 16):
-    """Jitted exact Hessian of a scalar ``fun`` of a vector of length ``size``.
+    """Jitted exact Hessian in the first argument of ``fun(x, data)``, ``x`` a vector of length ``size``.
 
     Forward-over-reverse over all directions at once (``jax.hessian``) when ``num_cells * size``
     (patterns x nodes x parameters) stays below ``max_cells``; otherwise Hessian-vector products in
@@ -81,15 +81,19 @@ def hessian_function(fun, size: int, *, num_cells: int = 0, max_cells: float = 2
     """
     if num_cells * size <= max_cells:
         full = jax.hessian(fun)
-        def symmetric(x):
-            h = full(x)
+
+        def symmetric(x, data):
+            h = full(x, data)
             return 0.5 * (h + h.T)
 
         return jax.jit(symmetric)
     grad = jax.grad(fun)
 
-    def hess(x):
-        rows = jax.lax.map(lambda v: jax.jvp(grad, (x,), (v,))[1], jnp.eye(size), batch_size=min(batch_size, size))
+    def hess(x, data):
+        def hvp(v):
+            return jax.jvp(lambda y: grad(y, data), (x,), (v,))[1]
+
+        rows = jax.lax.map(hvp, jnp.eye(size), batch_size=min(batch_size, size))
         return 0.5 * (rows + rows.T)
 
     return jax.jit(hess)
@@ -129,17 +133,16 @@ def run(problem: FitProblem, *, seed: int, options: Options):
     patterns = compress(codes, layout.threshold_index.shape[1] + 1)
     z, log_w = normal_grid(problem.num_dimensions, num_points)
     with float64():
-        args = (layout, problem.model, jnp.asarray(patterns.onehot), jnp.asarray(patterns.counts),
-                jnp.asarray(z), jnp.asarray(log_w))
-
+        # the data travel as arguments (not constants baked into the compiled program)
+        data = (jnp.asarray(patterns.onehot), jnp.asarray(patterns.counts), jnp.asarray(z), jnp.asarray(log_w))
         penalty = _guess_penalty(layout, options.guess_prior, problem.model)
 
-        def negative(vec):
-            return -marginal_loglik(vec, *args) + penalty(vec)
+        def negative(vec, data):
+            return -marginal_loglik(vec, layout, problem.model, *data) + penalty(vec)
 
         x0 = jnp.asarray(layout.to_internal(starting_values(problem, layout, codes)))
         t0 = time.perf_counter()
-        compiled = _compile(layout, negative, x0)
+        compiled = _compile(layout, negative, x0, data)
         compile_s = time.perf_counter() - t0
         value_grad = compiled[0]
         t0 = time.perf_counter()
@@ -149,7 +152,11 @@ def run(problem: FitProblem, *, seed: int, options: Options):
         t0 = time.perf_counter()
         hess, newton_taken = None, 0
         if options.standard_errors:
-            hess_fn = hessian_function(negative, layout.size, num_cells=patterns.onehot.shape[0] * len(log_w))
+            hess_data = hessian_function(negative, layout.size, num_cells=patterns.onehot.shape[0] * len(log_w))
+
+            def hess_fn(vec):
+                return hess_data(vec, data)
+
             hess = np.asarray(hess_fn(jnp.asarray(estimate)))
             hessian_at = estimate
             for _ in range(options.newton_steps):
@@ -195,13 +202,17 @@ def _guess_penalty(layout: ParamLayout, prior: tuple[float, float] | None, model
     return penalty
 
 
-def _compile(layout: ParamLayout, negative, x0: jnp.ndarray):
+def _compile(layout: ParamLayout, negative, x0: jnp.ndarray, data: tuple):
     """Compile ahead of time: value and gradient in the reported parameterisation, the map from
     internal to reported values and its vector-Jacobian product (the chain rule for the optimiser)."""
     reported0 = layout.to_reported(x0)
-    value_grad = jax.jit(jax.value_and_grad(negative)).lower(reported0).compile()
+    with_data = jax.jit(jax.value_and_grad(negative)).lower(reported0, data).compile()
     to_reported = jax.jit(layout.to_reported).lower(x0).compile()
     pullback = jax.jit(lambda x, g: jax.vjp(layout.to_reported, x)[1](g)[0]).lower(x0, reported0).compile()
+
+    def value_grad(vec):
+        return with_data(vec, data)
+
     return value_grad, to_reported, pullback
 
 

@@ -129,3 +129,12 @@ def test_polytomous_m2_and_item_fit_use_every_category_margin():
     eap = fit.abilities()
     mapped = fit.abilities(method="map")
     assert np.corrcoef(eap["estimate"], mapped["estimate"])[0, 1] > 0.99
+
+
+def test_compare_mml_refuses_single_and_non_mml_fits(lsat7_2pl):
+    from irt.mml.compare import compare_mml
+
+    with pytest.raises(ValueError, match="compare_mml needs at least two fits, got 1"):
+        compare_mml([lsat7_2pl])
+    with pytest.raises(ValueError, match="fit 'fit1' is a str, not a marginal ML fit"):
+        compare_mml([lsat7_2pl, "2pl"])

@@ -25,6 +25,7 @@ Samejima, F. (1969). Estimation of latent ability using a response pattern of gr
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
@@ -104,17 +105,22 @@ def _observe(likelihood, respondent, item, y, batch_size, mask):
     """Observe the responses; ``likelihood(r, i)`` returns the distribution of responses (r, i).
 
     Long form: ``respondent`` and ``item`` are 1-D code arrays, one entry per response (the
-    ``response`` plate, optionally subsampled with ``batch_size``). Dense form: ``respondent`` is an
+    ``response`` plate; with ``batch_size`` a minibatch drawn with replacement, its log-likelihood
+    scaled by N / batch_size). Dense form: ``respondent`` is an
     (M, 1) and ``item`` a (1, I) grid, ``y`` the M x I matrix and ``mask`` marks the observed cells.
     """
     if jnp.ndim(respondent) == 2:
         with numpyro.plate("respondent", respondent.shape[0], dim=-2), numpyro.plate("item", item.shape[1], dim=-1):
             with numpyro.handlers.mask(mask=True if mask is None else mask):
                 return numpyro.sample("y", likelihood(respondent, item), obs=y)
-    with numpyro.plate("response", len(respondent), subsample_size=batch_size) as idx:
-        r, i = respondent[idx], item[idx]
-        obs = None if y is None else y[idx]
-        return numpyro.sample("y", likelihood(r, i), obs=obs)
+    if batch_size is None:
+        with numpyro.plate("response", len(respondent)):
+            return numpyro.sample("y", likelihood(respondent, item), obs=y)
+    # Minibatch drawn with replacement (cheap at any size; a permutation of 10^7 indices is not) and
+    # the log-likelihood scaled up to the full data.
+    idx = jax.random.randint(numpyro.prng_key(), (batch_size,), 0, len(respondent))
+    with numpyro.handlers.scale(scale=len(respondent) / batch_size), numpyro.plate("response", batch_size):
+        return numpyro.sample("y", likelihood(respondent[idx], item[idx]), obs=None if y is None else y[idx])
 
 
 # ----------------------------------------------------------------------------- models

@@ -75,7 +75,7 @@ def test_two_dimensional_confirmatory_recovers_abilities_and_correlation():
     q[20:, 1] = 1
     q[19, 1] = 1  # one within-item loading
     data, truth = irt.simulate("2pl", num_respondents=400, num_items=40, q_matrix=q, correlation=0.6, seed=9)
-    result = irt.fit(data, "2pl", q_matrix=q, seed=0, check_convergence=False, **NUTS_FAST)
+    result = irt.fit(data, "2pl", q_matrix=truth.q_matrix, seed=0, check_convergence=False, **NUTS_FAST)
     theta = result.abilities()["estimate"].to_numpy().reshape(400, 2)
     for k in range(2):
         assert np.corrcoef(theta[:, k], truth.theta[:, k])[0, 1] >= 0.85
@@ -93,7 +93,8 @@ def test_nuts_two_dimensional_few_respondents_many_items():
     q[:600, 0] = 1
     q[600:, 1] = 1
     data, truth = irt.simulate("2pl", num_respondents=30, num_items=1200, q_matrix=q, correlation=0.5, seed=0)
-    result = irt.fit(data, "2pl", q_matrix=q, seed=0, num_warmup=1000, num_samples=1000, check_convergence=False)
+    result = irt.fit(data, "2pl", q_matrix=truth.q_matrix, seed=0, num_warmup=1000, num_samples=1000,
+                     check_convergence=False)
     theta = result.abilities()["estimate"].to_numpy().reshape(30, 2)
     for k in range(2):
         assert np.corrcoef(theta[:, k], truth.theta[:, k])[0, 1] >= 0.99

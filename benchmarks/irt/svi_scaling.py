@@ -1,0 +1,130 @@
+"""SVI scaling benchmark: minibatched 2PL SVI at 10^5, 10^6 and 10^7 responses.
+
+Shapes: 1000 respondents x 100 / 1,000 / 10,000 items (complete matrices), simulated by
+:func:`irt.simulate` (2PL, seed 0). The respondent count stays fixed and the items grow, as in AI
+benchmarks where the item bank grows. Every size runs in its own child process so that the peak
+resident memory (``ru_maxrss``) belongs to that size alone; the wall and CPU times are taken inside
+the child around ``irt.fit`` (process start, imports and the simulation are excluded; the
+simulation is timed on its own).
+
+The SVI protocol is the same at every size: ``batch_size`` responses per step (default 10,000) and
+``num_steps`` steps (default 2,000), so the optimiser does the same work per step everywhere and
+any growth of the time with the data size comes from the per-step cost that depends on the number
+of responses (index subsampling) and from the final draws over all responses.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/irt/svi_scaling.py                 # 10^5, 10^6, 10^7
+    .venv/bin/python benchmarks/irt/svi_scaling.py --quick         # 10^5 only, 300 steps (smoke run)
+    .venv/bin/python benchmarks/irt/svi_scaling.py --sizes 1e6 --json /tmp/svi.json
+
+Targets (foundation issue): time grows at most linearly with the responses; 10^7 responses in
+under 5 minutes and 4 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _shared import CompileClock, cpu_seconds, machine_facts, markdown_table, peak_rss_mb, recovery, uptime_line
+
+SIZES: dict[str, tuple[int, int]] = {"1e5": (1000, 100), "1e6": (1000, 1000), "1e7": (1000, 10000)}
+COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps", "epochs", "simulate_s",
+           "fit_wall_s", "fit_cpu_s", "compile_s", "ms_per_step", "peak_rss_after_simulate_mb", "peak_rss_mb",
+           "theta_r", "theta_rmse", "coverage_95"]
+
+
+def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed: int) -> dict:
+    """Simulate one size, fit it by SVI and measure (runs in the child process)."""
+    import numpy as np
+
+    import irt
+
+    num_respondents, num_items = SIZES[size]
+    start = time.perf_counter()
+    data, truth = irt.simulate("2pl", num_respondents=num_respondents, num_items=num_items, seed=seed)
+    simulate_s = time.perf_counter() - start
+    rss_simulate = peak_rss_mb()
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    with CompileClock() as clock:
+        result = irt.fit(data, "2pl", method="svi", seed=seed, batch_size=batch_size, num_steps=num_steps,
+                         num_draws=num_draws)
+        abilities = result.abilities()
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    theta = abilities["estimate"].to_numpy()
+    score = recovery(theta, truth.theta[:, 0], lower=abilities["lower"].to_numpy(),
+                     upper=abilities["upper"].to_numpy())
+    return {"size": size, "respondents": num_respondents, "items": data.num_items,
+            "responses": int(data.num_responses), "batch_size": batch_size, "num_steps": num_steps,
+            "epochs": num_steps * batch_size / data.num_responses, "num_draws": num_draws,
+            "simulate_s": simulate_s, "fit_wall_s": wall, "fit_cpu_s": cpu, "compile_s": clock.seconds,
+            "ms_per_step": 1000 * (wall - clock.seconds) / num_steps, "irt_info_seconds": result.info["seconds"],
+            "peak_rss_after_simulate_mb": rss_simulate, "peak_rss_mb": peak_rss_mb(),
+            "theta_r": score["r"], "theta_rmse": score["rmse"], "coverage_95": score["coverage"],
+            "final_loss": result.info.get("final_loss")}
+
+
+def run_in_child(size: str, args: argparse.Namespace) -> dict:
+    """Run :func:`run_one` in a fresh interpreter and return its record (or the failure)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        command = [sys.executable, __file__, "--one", size, "--out", str(out), "--batch-size", str(args.batch_size),
+                   "--num-steps", str(args.num_steps), "--num-draws", str(args.num_draws), "--seed", str(args.seed)]
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            return {"size": size, "error": f"did not finish within {args.timeout} s"}
+        if proc.returncode != 0 or not out.exists():
+            return {"size": size, "error": f"exit {proc.returncode}: {proc.stderr.strip()[-400:]}"}
+        record = json.loads(out.read_text())
+        record["process_wall_s"] = time.perf_counter() - started
+        return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="SVI scaling benchmark for irt (2PL, minibatched)")
+    parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
+    parser.add_argument("--batch-size", type=int, default=10_000, help="responses per SVI step")
+    parser.add_argument("--num-steps", type=int, default=2000)
+    parser.add_argument("--num-draws", type=int, default=1000, help="draws from the fitted guide (irt default)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per size")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10^5 only with 300 steps")
+    parser.add_argument("--json", type=Path, help="also write the records and machine facts here")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        record = run_one(args.one, batch_size=args.batch_size, num_steps=args.num_steps, num_draws=args.num_draws,
+                         seed=args.seed)
+        args.out.write_text(json.dumps(record))
+        return 0
+    if args.quick:
+        args.sizes, args.num_steps = ["1e5"], 300
+    before = {"uptime": uptime_line(), **machine_facts().__dict__}
+    records = []
+    for size in args.sizes:
+        record = run_in_child(size, args)
+        records.append(record)
+        print(json.dumps(record), flush=True)
+    after = uptime_line()
+    print(f"\nbefore: {before['uptime']}\nafter:  {after}\n")
+    print(markdown_table([r for r in records if "error" not in r], COLUMNS))
+    for record in records:
+        if "error" in record:
+            print(f"{record['size']}: {record['error']}")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": before, "uptime_after": after, "records": records,
+                                         "command": " ".join([sys.executable] + sys.argv)}, indent=1))
+    return 0 if all("error" not in r for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

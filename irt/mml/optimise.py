@@ -175,11 +175,11 @@ def run(problem: FitProblem, *, seed: int, options: Options):
         warnings.warn(f"marginal ML did not converge ({solution.message}; largest gradient {max_grad:.3g}); "
                       "raise max_iterations or check for items that nearly everybody answers alike",
                       ConvergenceWarning, stacklevel=3)
-    info = {"wall_s": time.perf_counter() - started, "compile_s": compile_s, "optimise_s": optimise_s,
+    info = {"seconds": time.perf_counter() - started, "compile_s": compile_s, "optimise_s": optimise_s,
             "hessian_s": hessian_s, "iterations": int(solution.nit), "function_evaluations": int(solution.nfev),
             "newton_steps": newton_taken, "converged": converged, "max_abs_gradient": max_grad,
             "num_patterns": int(len(patterns.counts)), "num_quadrature": num_points, "num_nodes": int(len(log_w)),
-            "approximate_intervals": False, "guess_prior": options.guess_prior}
+            "approximate": False, "guess_prior": options.guess_prior}
     return MMLFit(problem=problem, method="mml", seed=int(seed), options=options, info=info, layout=layout,
                   estimate=estimate, hessian=hess, patterns=patterns, nodes=z, log_weights=log_w,
                   max_loglik=loglik)

@@ -11,4 +11,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "gap_score", "gap_compare", "joint_table"]
+
+_LAZY = {"gap_score": "gapeval.gap.score", "gap_compare": "gapeval.gap.compare", "joint_table": "gapeval.gap.joint"}
+
+
+def __getattr__(name: str):
+    """Import the Gap Score functions on first use, so that ``import gapeval`` stays light."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gapeval' has no attribute {name!r}")

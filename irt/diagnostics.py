@@ -82,7 +82,7 @@ class Diagnostics:
         if any("R-hat" in p or "ESS" in p for p in problems):
             tips.append("run longer (num_warmup=1000, num_samples=1000) or more chains (num_chains=4)")
         if any("divergent" in p for p in problems):
-            tips.append("raise target_accept_prob (e.g. 0.95) or switch the parameterisation (centered=0 or 1)")
+            tips.append("raise target_accept_prob (e.g. 0.95)")
         return "NUTS convergence checks failed: " + "; ".join(problems) + ". Try: " + "; ".join(tips) + "."
 
     def summary(self) -> pd.Series:

@@ -1,0 +1,198 @@
+"""The record behind a :func:`gapeval.gap_score` table: draws, settings, diagnostics, cohort summary.
+
+``gap_score`` returns a DataFrame; the :class:`GapResult` it came from is ``table.attrs["result"]``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapeval.gap.model import GapData, marginal_loglik
+from irt import arviz_bridge
+from irt.diagnostics import Diagnostics
+
+__all__ = ["GapResult", "summarise_draws"]
+
+#: Sites whose convergence is checked (the reported quantities).
+CHECKED_SITES: tuple[str, ...] = ("theta", "gap", "mu", "tau", "omega", "sigma_gamma")
+#: Posterior sites exported to InferenceData, with their dimensions.
+_DIMS: dict[str, list[str]] = {
+    "theta": ["model", "direction"], "gap": ["model"], "a": ["item"], "b": ["item"], "mu": ["direction"],
+    "tau": ["direction"], "omega": ["direction", "direction_bis"], "sigma_gamma": [], "sigma_beta": [],
+    "sigma_epsilon": [], "sigma_log_a": [], "mu_log_a": [], "mu_b": ["direction"],
+}
+
+
+def summarise_draws(draws: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """Mean, sd and equal-tailed interval over the leading (chain, draw) axes."""
+    flat = draws.reshape((-1,) + draws.shape[2:])
+    tail = 100 * (1 - level) / 2
+    lower, upper = np.percentile(flat, [tail, 100 - tail], axis=0)
+    return {"mean": flat.mean(axis=0), "sd": flat.std(axis=0, ddof=1), "lower": lower, "upper": upper}
+
+
+@dataclass(frozen=True, eq=False)
+class GapResult:
+    """A fitted Gap Score model.
+
+    Attributes
+    ----------
+    data : GapData
+        The responses in the model's layout (model ids, item ids, pairs).
+    scale : str
+        ``"paired"`` or ``"standardized"``.
+    level : float
+        Interval level of the table.
+    inference : str
+        ``"nuts"`` (exact posterior) or ``"svi"`` (approximate).
+    seed : int
+        Seed of the fit.
+    samples : dict
+        Posterior draws of every site, arrays (chain, draw, ...); ``gap`` is theta_U - theta_G
+        (NaN for a model that answered one direction only). ``gamma_z`` holds the standardized pair
+        effects (models x pairs).
+    sample_stats : dict
+        Sampler statistics (``diverging``, ``n_steps``) for NUTS.
+    diagnostics : Diagnostics
+        R-hat, ESS and divergences of the reported quantities (:data:`CHECKED_SITES`).
+    options : dict
+        Sampler settings used.
+    info : dict
+        Timings and other facts about the run (``seconds``, ``chain_method``, ``approximate``).
+    """
+
+    data: GapData
+    scale: str
+    level: float
+    inference: str
+    seed: int
+    samples: dict
+    sample_stats: dict
+    diagnostics: Diagnostics
+    options: dict
+    info: dict = field(default_factory=dict)
+
+    def __deepcopy__(self, memo):  # immutable record: pandas copies ``attrs`` deeply on every operation
+        return self
+
+    @property
+    def approximate(self) -> bool:
+        """True for the SVI path, whose intervals are approximate (typically too narrow)."""
+        return self.inference != "nuts"
+
+    @property
+    def gap_draws(self) -> np.ndarray:
+        """Draws of gap_m, (chain, draw, models)."""
+        return self.samples["gap"]
+
+    # ------------------------------------------------------------------ cohort
+    def coherence(self) -> dict[str, float]:
+        """Cross-modal coherence: sigma_gamma and the within-pair latent correlation it implies.
+
+        The implied correlation is that of the two forms' latent responses for a fixed model at unit
+        slopes, sigma_gamma^2 / (sigma_gamma^2 + pi^2/3); NaN without pairs.
+        """
+        if "sigma_gamma" not in self.samples:
+            return {"sigma_gamma": math.nan, "within_pair_correlation": math.nan}
+        s = self.samples["sigma_gamma"]
+        return {"sigma_gamma": float(s.mean()),
+                "within_pair_correlation": float((s ** 2 / (s ** 2 + math.pi ** 2 / 3)).mean())}
+
+    def cohort(self, *, loo: bool = False) -> pd.DataFrame:
+        """Cohort summary: corr(theta_U, theta_G), cross-modal coherence and (optionally) ΔELPD.
+
+        Parameters
+        ----------
+        loo : bool
+            Also fit the one-dimensional ("unified", theta_U = theta_G) model with the same
+            settings and add ``delta_elpd``: ELPD(1-D) - ELPD(2-D) by PSIS-LOO over questions
+            (pair effect integrated out), with its SE in ``sd``. Negative values favour two
+            abilities. Costs a second fit.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``correlation``, ``sigma_gamma``, ``within_pair_correlation`` (and
+            ``delta_elpd``); columns ``quantity, mean, sd, lower, upper``.
+        """
+        rows = []
+        omega = self.samples["omega"][..., 0, 1]
+        rows.append({"quantity": "correlation", **{k: float(v) for k, v in summarise_draws(omega, self.level).items()}})
+        if "sigma_gamma" in self.samples:
+            s = self.samples["sigma_gamma"]
+            for name, draws in (("sigma_gamma", s), ("within_pair_correlation", s ** 2 / (s ** 2 + math.pi ** 2 / 3))):
+                rows.append({"quantity": name, **{k: float(v) for k, v in summarise_draws(draws, self.level).items()}})
+        if loo:
+            table = self.compare_dimensions()
+            rows.append({"quantity": "delta_elpd", "mean": float(table.attrs["delta_elpd"]),
+                         "sd": float(table.attrs["delta_elpd_se"]), "lower": math.nan, "upper": math.nan})
+        frame = pd.DataFrame(rows, columns=["quantity", "mean", "sd", "lower", "upper"])
+        frame.attrs.update(level=self.level, scale=self.scale, inference=self.inference)
+        return frame
+
+    def compare_dimensions(self) -> pd.DataFrame:
+        """PSIS-LOO comparison of the 2-D model with the 1-D ("unified") model (ArviZ's table).
+
+        ``attrs`` carries ``delta_elpd`` = ELPD(1-D) - ELPD(2-D) and ``delta_elpd_se``.
+        """
+        return self._dimension_comparison
+
+    @cached_property
+    def _dimension_comparison(self) -> pd.DataFrame:
+        from gapeval.gap.score import fit_gap_model
+
+        unified = fit_gap_model(self.data, scale=self.scale, unidimensional=True, level=self.level,
+                                inference=self.inference, seed=self.seed, options=self.options)
+        table = arviz_bridge.loo_compare({"2-D": self.idata, "1-D": unified.idata})
+        elpd = table["elpd_loo"] if "elpd_loo" in table else table["elpd"]
+        table.attrs["delta_elpd"] = float(elpd["1-D"] - elpd["2-D"])
+        table.attrs["delta_elpd_se"] = float(table.loc[table.index[1], "dse"])
+        return table
+
+    # ------------------------------------------------------------------ ArviZ
+    @cached_property
+    def pointwise_loglik(self) -> np.ndarray:
+        """Log-likelihood per answered question (model x pair or single item), (chain, draw, cell)."""
+        s = self.samples
+        chains, draws = s["theta"].shape[:2]
+
+        def flat(x):
+            return None if x is None else x.reshape((-1,) + x.shape[2:])
+
+        ll = marginal_loglik(self.data, theta=flat(s["theta"]), a=flat(s["a"]), b=flat(s["b"]),
+                             sigma_gamma=flat(s.get("sigma_gamma")))
+        return ll.reshape(chains, draws, -1)
+
+    @cached_property
+    def idata(self):
+        """The fit as ``arviz.InferenceData``; the log-likelihood is per (model, question) cell."""
+        data = self.data
+        cells = np.argwhere(data.mask.any(axis=2))
+        posterior = {k: v for k, v in self.samples.items() if k in _DIMS}
+        coords = {"model": list(data.model_ids), "direction": ["understanding", "generation"],
+                  "direction_bis": ["understanding", "generation"], "item": list(data.item_ids),
+                  "response": np.arange(len(cells))}
+        dims = {k: v for k, v in _DIMS.items() if k in posterior}
+        if posterior.get("mu") is not None and posterior["mu"].shape[-1] == 1:
+            dims["mu"] = dims["tau"] = ["unified"]
+            coords["unified"] = ["theta"]
+        return arviz_bridge.to_inference_data(
+            posterior=posterior, sample_stats=self.sample_stats, log_likelihood=self.pointwise_loglik,
+            observed=data.y.sum(axis=2)[cells[:, 0], cells[:, 1]],
+            constant_data={"model_code": cells[:, 0], "unit_code": cells[:, 1]},
+            coords=coords, dims=dims,
+            attrs={"method": "mirt", "scale": self.scale, "inference": self.inference, "seed": self.seed,
+                   "approximate": int(self.approximate)},
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Settings and headline diagnostics as a plain dict."""
+        diag = self.diagnostics.summary().to_dict()
+        return {"scale": self.scale, "level": self.level, "inference": self.inference, "seed": self.seed,
+                "approximate": self.approximate, **{k: v for k, v in self.info.items()}, "diagnostics": diag}

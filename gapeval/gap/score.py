@@ -1,0 +1,382 @@
+"""``gap_score``: the understanding-generation ability gap of every model, with credible intervals.
+
+See ``docs/gap_score.md`` for the estimand, the two scales and how to read the interval, and
+:mod:`gapeval.gap.model` for the model (``METHODS.md`` §2).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Hashable
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from gapeval.errors import GapevalError
+from gapeval.gap.columns import DIRECTIONS, standardize_responses
+from gapeval.gap.model import GapData, build_gap_data, model_arguments, reparameterised_gap_model
+from gapeval.gap.result import CHECKED_SITES, GapResult, summarise_draws
+from irt import arviz_bridge
+from irt.diagnostics import ConvergenceWarning, Diagnostics
+
+__all__ = ["gap_score", "fit_gap_model", "GAP_COLUMNS", "OneDirectionWarning"]
+
+#: Columns of the table, after the model column.
+GAP_COLUMNS: tuple[str, ...] = (
+    "gap", "gap_lower", "gap_upper", "p_gap_positive", "theta_understanding", "theta_understanding_sd",
+    "theta_generation", "theta_generation_sd", "n_understanding", "n_generation",
+)
+_SCALES = ("paired", "standardized")
+_METHODS = ("mirt", "gapeval-2026")
+_INFERENCE = ("nuts", "svi")
+
+
+class OneDirectionWarning(UserWarning):
+    """A model answered items in one direction only: its gap is NaN."""
+
+
+def _check_options(*, scale, level, method, inference, points, num_warmup, num_samples, num_chains, num_steps):
+    if method not in _METHODS:
+        raise GapevalError(f"method={method!r} is not one of {list(_METHODS)}")
+    if scale not in _SCALES:
+        raise GapevalError(f"scale={scale!r} is not one of {list(_SCALES)}; say which scale the gap is on")
+    if inference == "map":
+        raise GapevalError(
+            "inference='map' is not offered: a joint posterior mode over abilities and item parameters "
+            "inflates the slopes (joint-mode degeneracy); use inference='svi' for the fast approximate "
+            "path or inference='nuts' for the exact posterior")
+    if inference not in _INFERENCE:
+        raise GapevalError(f"inference={inference!r} is not one of {list(_INFERENCE)}")
+    if not 0 < level < 1:
+        raise GapevalError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
+    for name, value in (("points", points), ("num_warmup", num_warmup), ("num_samples", num_samples),
+                        ("num_chains", num_chains), ("num_steps", num_steps)):
+        if int(value) != value or value < 1:
+            raise GapevalError(f"{name}={value!r} must be a positive integer")
+
+
+def _check_pairs(frame: pd.DataFrame, pair: Hashable) -> None:
+    paired = frame[frame["pair"].notna()].drop_duplicates("item")
+    crowded = paired.groupby(["pair", "direction"])["item"].agg(list)
+    crowded = crowded[crowded.map(len) > 1]
+    if len(crowded):
+        (pair_id, direction), members = crowded.index[0], crowded.iloc[0]
+        raise GapevalError(
+            f"pair {pair_id!r} (column {pair!r}) has {len(members)} {direction} items {members[:5]}; a pair "
+            "links one understanding form with one generation form: give the extra items their own pair ids")
+
+
+def _prepare(responses, *, model, item, direction, score, pair, scale, points, threshold) -> GapData:
+    has_pair = pair is not None and isinstance(responses, pd.DataFrame) and pair in responses.columns
+    if scale == "paired" and not has_pair:
+        raise GapevalError(
+            f"scale='paired' needs the pair column (pair={pair!r}) that links an item's understanding and "
+            "generation forms, and the table has none; pass pair='<column>' or use scale='standardized'")
+    frame = standardize_responses(responses, model=model, item=item, direction=direction, score=score,
+                                  pair=pair if has_pair else None, scores="binary" if points == 1 else "unit",
+                                  threshold=threshold)
+    if points > 1:
+        k = frame["score"].to_numpy(dtype=float) * points
+        off = np.abs(k - np.rint(k)) > 1e-6
+        if off.any():
+            raise GapevalError(
+                f"column {score!r} has values {sorted(set(frame['score'][off]))[:5]} in rows "
+                f"{frame.index[off][:5].tolist()} that are not k/{points}; with points={points} a score "
+                f"is the fraction of {points} evaluation points passed")
+    if has_pair:
+        _check_pairs(frame, pair)
+        if scale == "paired":
+            both = frame[frame["pair"].notna()].groupby("pair")["direction"].nunique()
+            if not (both == 2).any():
+                raise GapevalError(
+                    f"scale='paired' needs at least one pair (column {pair!r}) with both an understanding and "
+                    "a generation item; none has both: check the pair ids or use scale='standardized'")
+    return build_gap_data(frame, points=points, use_pairs=has_pair)
+
+
+def _diagnostics(samples: dict, sample_stats: dict, *, approximate: bool) -> Diagnostics:
+    posterior = {k: v for k, v in samples.items() if k in CHECKED_SITES}
+    if "omega" in posterior:
+        posterior["omega"] = posterior["omega"][..., 0, 1]
+    posterior["gap"] = np.nan_to_num(posterior["gap"])
+    if approximate:  # independent draws from a fitted guide: R-hat and ESS say nothing about its quality
+        table = pd.DataFrame(columns=["site", "index", "r_hat", "ess_bulk", "ess_tail"], dtype=float)
+    else:
+        table = arviz_bridge.convergence_table(posterior, var_names=list(posterior))
+    divergences = int(np.asarray(sample_stats.get("diverging", np.zeros(1))).sum())
+    return Diagnostics(table=table, num_divergences=divergences, num_chains=samples["theta"].shape[0],
+                       approximate=approximate)
+
+
+def _latent_shapes(model) -> dict[str, tuple]:
+    """Shapes of the latent sites, found by an abstract trace (no op-by-op compilation)."""
+    from numpyro import handlers
+
+    shapes: dict[str, tuple] = {}
+
+    def trace_once():
+        trace = handlers.trace(handlers.seed(model, 0)).get_trace()
+        shapes.update({name: tuple(site["value"].shape) for name, site in trace.items()
+                       if site["type"] == "sample" and not site["is_observed"]})
+        return jnp.zeros(())
+
+    jax.eval_shape(trace_once)
+    return shapes
+
+
+def _uniform_init(key, shapes: dict, lead: tuple, radius: float = 0.5) -> dict:
+    """Unconstrained initial values uniform on (-radius, radius) (traced: call under jit).
+
+    NumPyro's default radius 2 starts some chains with slopes of exp(14) (log-slope scale e^2 times
+    a standardized value of 2) and leaves them stuck; 0.5 keeps every start near the prior's centre.
+    """
+    keys = jax.random.split(key, len(shapes))
+    return {name: jax.random.uniform(k, lead + shape, minval=-radius, maxval=radius)
+            for k, (name, shape) in zip(keys, sorted(shapes.items()))}
+
+
+def _constrained(model, unconstrained: dict, lead: int) -> dict:
+    """Latent and deterministic sites from unconstrained draws with ``lead`` leading axes (traceable)."""
+    from numpyro.infer.util import constrain_fn
+
+    def one(u):
+        return constrain_fn(model, (), {"observe": False}, u, return_deterministic=True)
+
+    fn = one
+    for _ in range(lead):
+        fn = jax.vmap(fn)
+    return {k: v for k, v in fn(unconstrained).items() if k != "y"}
+
+
+def _run_nuts(model, *, seed: int, options: dict):
+    """NUTS on the jitted potential (one compilation; the model is never run op by op)."""
+    from numpyro.infer import MCMC, NUTS
+    from numpyro.infer.util import potential_energy
+
+    chains = options["num_chains"]
+    chain_method = options["chain_method"] or ("parallel" if jax.local_device_count() >= chains else "sequential")
+    potential = jax.jit(lambda u: potential_energy(model, (), {}, u))
+    key_init, key_run = jax.random.split(jax.random.PRNGKey(seed))
+    shapes = _latent_shapes(model)
+    init = jax.jit(lambda key: _uniform_init(key, shapes, (chains,) if chains > 1 else ()))(key_init)
+    mcmc = MCMC(NUTS(potential_fn=potential, target_accept_prob=options["target_accept_prob"]),
+                num_warmup=options["num_warmup"], num_samples=options["num_samples"], num_chains=chains,
+                chain_method=chain_method, progress_bar=False)
+    mcmc.run(key_run, init_params=init, extra_fields=("diverging", "num_steps"))
+    unconstrained = mcmc.get_samples(group_by_chain=True)
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
+    samples = jax.jit(lambda u: _constrained(model, u, 2))(unconstrained)
+    return {k: np.asarray(v) for k, v in samples.items()}, stats, {"chain_method": chain_method}
+
+
+def _run_svi(model, *, seed: int, options: dict):
+    """Mean-field normal variational fit in the unconstrained space (reparameterised ELBO, Adam)."""
+    from numpyro.infer.util import potential_energy
+    from numpyro.optim import Adam
+
+    shapes = _latent_shapes(model)
+    optimizer = Adam(options["learning_rate"])
+
+    def loss(p, key):
+        keys = dict(zip(sorted(shapes), jax.random.split(key, len(shapes))))
+        u = {k: p["loc"][k] + jnp.exp(p["log_scale"][k]) * jax.random.normal(keys[k], shapes[k]) for k in shapes}
+        entropy = sum(jnp.sum(v) for v in p["log_scale"].values())
+        return potential_energy(model, (), {}, u) - entropy
+
+    def step(state, key):
+        value, grads = jax.value_and_grad(loss)(optimizer.get_params(state), key)
+        return optimizer.update(grads, state, value=value), value
+
+    @jax.jit
+    def fit(key):
+        key_init, key_fit, key_draw = jax.random.split(key, 3)
+        start = _uniform_init(key_init, shapes, ())
+        params = {"loc": start,
+                  "log_scale": {k: jnp.full(v.shape, jnp.log(0.05)) for k, v in start.items()}}
+        state, losses = jax.lax.scan(step, optimizer.init(params), jax.random.split(key_fit, options["num_steps"]))
+        fitted = optimizer.get_params(state)
+        keys = dict(zip(sorted(shapes), jax.random.split(key_draw, len(shapes))))
+        draws = {k: fitted["loc"][k] + jnp.exp(fitted["log_scale"][k])
+                 * jax.random.normal(keys[k], (1, options["num_samples"]) + shapes[k]) for k in shapes}
+        return _constrained(model, draws, 2), losses
+
+    samples, losses = fit(jax.random.PRNGKey(seed))
+    losses = np.asarray(losses)
+    return {k: np.asarray(v) for k, v in samples.items()}, {}, {"final_loss": float(losses[-100:].mean())}
+
+
+def fit_gap_model(data: GapData, *, scale: str, level: float, inference: str, seed: int, options: dict,
+                  unidimensional: bool = False) -> GapResult:
+    """Fit the Gap Score model to laid-out data and return the record (no table, no warnings)."""
+    model = reparameterised_gap_model(**model_arguments(data, scale=scale, unidimensional=unidimensional))
+    model = partial(model, y=data.y, mask=data.mask)
+    start = time.perf_counter()
+    run = _run_nuts if inference == "nuts" else _run_svi
+    samples, stats, info = run(model, seed=seed, options=options)
+    info.update(seconds=time.perf_counter() - start, approximate=inference != "nuts",
+                unidimensional=unidimensional)
+    theta = np.broadcast_to(samples["theta"], samples["theta"].shape[:-1] + (2,)).copy()
+    counts = data.counts
+    theta[..., counts == 0] = np.nan
+    samples["theta"] = theta
+    samples["gap"] = theta[..., 0] - theta[..., 1]
+    diagnostics = _diagnostics(samples, stats, approximate=inference != "nuts")
+    return GapResult(data=data, scale=scale, level=level, inference=inference, seed=seed, samples=samples,
+                     sample_stats=stats, diagnostics=diagnostics, options=dict(options), info=info)
+
+
+def _table(result: GapResult, model: Hashable) -> pd.DataFrame:
+    gap = summarise_draws(result.gap_draws, result.level)
+    theta = summarise_draws(result.samples["theta"], result.level)
+    counts = result.data.counts
+    with np.errstate(invalid="ignore"):
+        p_positive = (result.gap_draws > 0).mean(axis=(0, 1))
+    p_positive = np.where(np.isnan(gap["mean"]), np.nan, p_positive)
+    frame = pd.DataFrame({
+        model: list(result.data.model_ids), "gap": gap["mean"], "gap_lower": gap["lower"],
+        "gap_upper": gap["upper"], "p_gap_positive": p_positive,
+        "theta_understanding": theta["mean"][:, 0], "theta_understanding_sd": theta["sd"][:, 0],
+        "theta_generation": theta["mean"][:, 1], "theta_generation_sd": theta["sd"][:, 1],
+        "n_understanding": counts[:, 0], "n_generation": counts[:, 1],
+    })
+    frame.attrs.update(scale=result.scale, level=result.level, method="mirt", inference=result.inference,
+                       approximate=result.approximate, seed=result.seed,
+                       interval="approximate credible interval" if result.approximate else "credible interval",
+                       diagnostics=result.diagnostics.summary().to_dict(), result=result)
+    return frame
+
+
+def _legacy(responses, *, model, item, direction, score, pair, by, threshold) -> pd.DataFrame:
+    from gapeval.gap.legacy import LEGACY_LABEL, LEGACY_METHOD, legacy_gap_score_from_responses
+
+    result = legacy_gap_score_from_responses(responses, by=by, model=model, item=item, direction=direction,
+                                             score=score, pair=pair, threshold=threshold)
+    frame = pd.DataFrame({model: list(result), "gap": [r["gap_mean"] for r in result.values()]})
+    for column in GAP_COLUMNS[1:]:
+        frame[column] = np.nan
+    frame["n_pairs"] = [sum(r["n_pairs"]) for r in result.values()]
+    frame.attrs.update(method=LEGACY_METHOD, label=LEGACY_LABEL, scale=None, level=None, inference=None,
+                       approximate=None, legacy=result)
+    return frame
+
+
+def gap_score(
+    responses: pd.DataFrame,
+    *,
+    model: Hashable = "model",
+    item: Hashable = "item",
+    direction: Hashable = "direction",
+    score: Hashable = "score",
+    pair: Hashable | None = "pair",
+    scale: str = "paired",
+    level: float = 0.95,
+    method: str = "mirt",
+    inference: str = "nuts",
+    seed: int = 0,
+    points: int = 1,
+    threshold: float | None = None,
+    by: Hashable = "category",
+    num_warmup: int = 500,
+    num_samples: int = 500,
+    num_chains: int = 2,
+    chain_method: str | None = None,
+    target_accept_prob: float = 0.8,
+    num_steps: int = 3000,
+    learning_rate: float = 0.02,
+) -> pd.DataFrame:
+    r"""Gap Score of every model: posterior of theta_U - theta_G from one joint 2-D IRT fit.
+
+    Parameters
+    ----------
+    responses : pandas.DataFrame
+        The long responses table (``DESIGN.md`` §3), one row per scored answer. Not modified.
+    model, item, direction, score, pair : hashable
+        Column names. ``direction`` values must be ``"understanding"`` / ``"generation"``. ``pair``
+        links an item's two forms (may be missing for unpaired items; pass None or omit the column
+        for none at all, then only ``scale="standardized"`` is valid).
+    scale : {"paired", "standardized"}
+        ``paired``: the forms of a question share a difficulty, so theta_U and theta_G are on one
+        scale and the gap is absolute. ``standardized``: each ability is standardized over the cohort.
+    level : float
+        Level of the equal-tailed credible interval.
+    method : {"mirt", "gapeval-2026"}
+        ``"mirt"``: this package's estimand. ``"gapeval-2026"``: the legacy reference score
+        (:func:`~gapeval.gap.legacy.legacy_gap_score_from_responses`, rows per ``by`` group), only
+        ``gap`` filled, labelled in ``attrs``.
+    inference : {"nuts", "svi"}
+        ``nuts``: exact posterior (default). ``svi``: fast approximate path (mean-field normal guide;
+        intervals approximate and typically too narrow). ``"map"`` is refused (see Raises).
+    seed : int
+        Seed of the sampler; same seed, same table.
+    points : int
+        Evaluation points K behind each score: scores are k/K and enter as a binomial (1 = 0/1).
+    threshold : float, optional
+        Count a fractional score >= threshold as 1 (only when asked).
+    by : hashable
+        Grouping column of the legacy method.
+    num_warmup, num_samples, num_chains, chain_method, target_accept_prob :
+        NUTS settings (NumPyro's names). Chains run in parallel when JAX sees a device per chain
+        (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX starts), else in sequence.
+        ``num_samples`` is also the number of draws taken from the SVI guide.
+    num_steps, learning_rate :
+        SVI settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (sorted by id): the model column, then :data:`GAP_COLUMNS`. ``attrs``
+        records ``scale``, ``level``, ``method``, ``inference``, ``approximate``, ``seed``,
+        ``interval``, ``diagnostics`` (max R-hat, min ESS, divergences) and ``result``, the
+        :class:`~gapeval.gap.result.GapResult` (draws, ``cohort()``, ``compare_dimensions()``,
+        ``idata``). A model that answered one direction only has that direction's theta and NaN
+        for the other theta and the gap.
+
+    Raises
+    ------
+    GapevalError
+        Bad options; ``scale="paired"`` without pairs; ``inference="map"``; and the input problems
+        of :func:`~gapeval.gap.columns.standardize_responses` (empty table, unknown direction,
+        scores out of range, duplicate (model, item) rows, missing columns).
+
+    Warns
+    -----
+    OneDirectionWarning
+        A model answered one direction only.
+    irt.ConvergenceWarning
+        NUTS diagnostics of the reported quantities fail (R-hat > 1.01, ESS < 400, divergences).
+
+    Examples
+    --------
+    >>> from gapeval.gap.simulate import simulate_gap_responses
+    >>> df, truth = simulate_gap_responses(4, 30, seed=0)
+    >>> table = gap_score(df, inference="svi", num_steps=300)
+    >>> list(table.columns[:4]), table.attrs["scale"], table.attrs["approximate"]
+    (['model', 'gap', 'gap_lower', 'gap_upper'], 'paired', True)
+    """
+    _check_options(scale=scale, level=level, method=method, inference=inference, points=points,
+                   num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains, num_steps=num_steps)
+    if method == "gapeval-2026":
+        return _legacy(responses, model=model, item=item, direction=direction, score=score, pair=pair, by=by,
+                       threshold=threshold)
+    data = _prepare(responses, model=model, item=item, direction=direction, score=score, pair=pair,
+                    scale=scale, points=points, threshold=threshold)
+    one_sided = [(m, DIRECTIONS[int(c[0] != 0)]) for m, c in zip(data.model_ids, data.counts) if (c == 0).any()]
+    if one_sided:
+        shown = ", ".join(f"{m!r} (no {d} answers)" for m, d in one_sided[:5])
+        warnings.warn(f"{len(one_sided)} model(s) answered one direction only: {shown}; their gap is NaN and only "
+                      "the answered direction's theta is reported", OneDirectionWarning, stacklevel=2)
+    if inference == "nuts":
+        options = dict(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+                       chain_method=chain_method, target_accept_prob=target_accept_prob)
+    else:
+        options = dict(num_steps=num_steps, num_samples=num_samples, learning_rate=learning_rate)
+    result = fit_gap_model(data, scale=scale, level=level, inference=inference, seed=seed, options=options)
+    problems = result.diagnostics.problems()
+    if problems:
+        warnings.warn(result.diagnostics.advice(problems), ConvergenceWarning, stacklevel=2)
+    return _table(result, model)

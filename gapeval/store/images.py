@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from gapeval.errors import GapevalError
+from gapeval.store.atomic import write_bytes_atomic
 
 __all__ = ["ImageFolder", "ImageIntegrityError", "image_suffix"]
 
@@ -85,17 +85,7 @@ class ImageFolder:
         if target.exists() and target.stat().st_size == len(data):
             return relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                if self.fsync:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_bytes_atomic(target, data, fsync=self.fsync)
         return relative
 
     def read(self, relative: str, *, sha256: str) -> bytes:

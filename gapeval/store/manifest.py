@@ -19,13 +19,13 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from gapeval.store.redact import redact
+from gapeval.store.atomic import write_bytes_atomic
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -142,13 +142,4 @@ def write_json_atomic(path: str | os.PathLike[str], value: Any) -> None:
     """Write ``value`` as indented JSON to ``path`` via a temporary file, fsync and rename."""
     target = Path(path)
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(target, text.encode("utf-8"), fsync=True, suffix=".json")

@@ -14,7 +14,12 @@ import sys
 from collections.abc import Sequence
 
 #: Modules that contribute commands, in the order they appear in ``gapeval --help``.
-COMMAND_MODULES: tuple[str, ...] = ("gapeval.demo", "gapeval.bank.cli", "gapeval.scoring.agreement_cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "gapeval.demo",
+    "gapeval.runner.cli",
+    "gapeval.bank.cli",
+    "gapeval.scoring.agreement_cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -61,6 +61,33 @@ CASES: dict[str, Callable[[], Adapter]] = {
 }
 
 
+def _family_cases() -> dict[str, Callable[[], Adapter]]:
+    """Cases of real adapter families, from ``cases_<family>.py`` beside this file.
+
+    Each such module defines ``CASES`` (name -> factory of an unloaded adapter; async adapters
+    wrapped in :class:`SyncShim`) and may define ``SKIP_REASON`` (a string when its optional
+    dependency is missing; its cases are then skipped, never silently dropped).
+    """
+    import importlib.util
+    from pathlib import Path
+
+    found: dict[str, Callable[[], Adapter]] = {}
+    for path in sorted(Path(__file__).parent.glob("cases_*.py")):
+        spec = importlib.util.spec_from_file_location(f"contract_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        reason = getattr(module, "SKIP_REASON", None)
+        for name, factory in module.CASES.items():
+            if reason:
+                found[name] = lambda reason=reason: pytest.skip(reason)
+            else:
+                found[name] = factory
+    return found
+
+
+CASES.update(_family_cases())
+
+
 @pytest.fixture(params=sorted(CASES))
 def adapter(request):
     built = CASES[request.param]()

@@ -1,0 +1,37 @@
+"""The runner: ask a bank's items and dialogues of models, resumably, into a store.
+
+Examples
+--------
+>>> import tempfile
+>>> from gapeval.adapters.scripted import ScriptedAdapter
+>>> config = RunConfig(models=(ModelSpec(name="mock", adapter="scripted"),), limit=2, score=False)
+>>> report = run(config, tempfile.mkdtemp(), adapters={"mock": ScriptedAdapter()})
+>>> report.models[0].statuses, report.complete
+({'ok': 6}, True)
+"""
+
+from gapeval.runner.config import ConfigError, RunConfig, Shard, load_config, parse_shard
+from gapeval.runner.engine import ModelReport, RunReport, run
+from gapeval.runner.plan import Plan, build_plan, in_shard
+from gapeval.runner.progress import Progress
+from gapeval.runner.requests import RequestBuilder
+from gapeval.runner.spec import ModelSpec, ModelSpecError, parse_model_spec
+
+__all__ = [
+    "ConfigError",
+    "ModelReport",
+    "ModelSpec",
+    "ModelSpecError",
+    "Plan",
+    "Progress",
+    "RequestBuilder",
+    "RunConfig",
+    "RunReport",
+    "Shard",
+    "build_plan",
+    "in_shard",
+    "load_config",
+    "parse_model_spec",
+    "parse_shard",
+    "run",
+]

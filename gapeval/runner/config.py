@@ -1,0 +1,202 @@
+"""The configuration of a run: what to ask, whom, how often, and how to behave.
+
+A :class:`RunConfig` comes from command-line flags or from a TOML file (:func:`load_config`); the
+flags override the file. It is recorded in the run's manifest, and a resumed run must use the same
+bank, seed, samples, history mode and decoding (:func:`check_resume`), because those decide what
+each answer key means.
+
+Examples
+--------
+>>> config = RunConfig(models=(ModelSpec(name="p", adapter="procedural"),))
+>>> config.bank, config.seed, config.samples, config.history
+('builtin', 0, 1, 'bank')
+>>> build_config({"models": []})
+Traceback (most recent call last):
+    ...
+gapeval.runner.config.ConfigError: run config: models: a run needs at least one model; add \
+--model SPEC (e.g. --model procedural)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from gapeval.errors import GapevalError
+from gapeval.records import Decoding
+from gapeval.records._base import Record
+from gapeval.runner.spec import ModelSpec, spec_from_mapping
+
+__all__ = [
+    "ConfigError",
+    "RunConfig",
+    "Shard",
+    "build_config",
+    "check_resume",
+    "load_config",
+    "parse_shard",
+]
+
+
+class ConfigError(GapevalError):
+    """A run configuration (flags or TOML) is malformed."""
+
+
+class Shard(Record):
+    """Shard ``index`` (1-based) of ``count``: the units whose id hashes to it."""
+
+    index: int = Field(ge=1)
+    """Which shard, 1..count."""
+    count: int = Field(ge=1)
+    """How many shards."""
+
+    @model_validator(mode="after")
+    def _check(self) -> Shard:
+        if self.index > self.count:
+            raise ValueError(f"shard {self.index}/{self.count}: the index must be 1..{self.count}")
+        return self
+
+
+def parse_shard(text: str) -> Shard:
+    """Read ``k/n`` (e.g. ``2/4``).
+
+    Examples
+    --------
+    >>> parse_shard("2/4")
+    Shard(index=2, count=4)
+    """
+    left, slash, right = text.partition("/")
+    try:
+        if not slash:
+            raise ValueError
+        return Shard(index=int(left), count=int(right))
+    except (ValueError, ValidationError) as error:
+        raise ConfigError(f"--shard {text!r}: write k/n with 1 <= k <= n, e.g. --shard 1/4") from error
+
+
+class RunConfig(Record):
+    """Everything that defines a run (except where its store lives)."""
+
+    bank: str = "builtin"
+    """``builtin`` or a bank folder (see :func:`gapeval.bank.load_bank`)."""
+    models: tuple[ModelSpec, ...]
+    """The respondents, answered one after the other."""
+    seed: int = Field(default=0, ge=0)
+    """Run seed; every request's seed is derived from it (:func:`gapeval.records.derive_seed`)."""
+    samples: int = Field(default=1, ge=1)
+    """How many times each item (and dialogue) is answered, with different seeds."""
+    history: Literal["bank", "self", "gold"] = "bank"
+    """Dialogue history: each dialogue's own setting (``bank``), the model's own outputs
+    (``self``) or the reference images (``gold``) for every dialogue."""
+    decoding: Decoding = Decoding()
+    """Decoding settings sent with every request."""
+    include: Literal["all", "items", "dialogues"] = "all"
+    """Which part of the bank to ask."""
+    limit: int | None = Field(default=None, ge=1)
+    """Ask only the first ``limit`` items and the first ``limit`` dialogues (in id order)."""
+    shard: Shard | None = None
+    """Answer only this shard of the units (see :func:`gapeval.runner.plan.in_shard`)."""
+    max_retries: int = Field(default=3, ge=0)
+    """Retries of a transient error (rate limit, time-out) before it is logged as an error."""
+    backoff_s: float = Field(default=1.0, ge=0.0)
+    """First back-off wait; doubled at each retry (a server's Retry-After wins when longer)."""
+    timeout_s: float | None = Field(default=None, gt=0.0)
+    """Per-call time-out for asynchronous (HTTP) adapters; a timed-out call is a transient error."""
+    concurrency: int = Field(default=8, ge=1)
+    """Calls in flight at once for asynchronous (HTTP) adapters."""
+    batch_size: int | None = Field(default=None, ge=1)
+    """Requests handed to a synchronous adapter per call (default: its ``max_batch``); each call's
+    answers are committed before the next call."""
+    score: bool = True
+    """Score the answers with the rule-based scorers when answering is done."""
+
+    @field_validator("models")
+    @classmethod
+    def _check_models(cls, models: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
+        if not models:
+            raise ValueError(
+                "a run needs at least one model; add --model SPEC (e.g. --model procedural)"
+            )
+        names = [spec.name for spec in models]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"model names must be unique; {', '.join(repeated)} appear more than once: "
+                "give each spec a name= option"
+            )
+        return models
+
+    def identity(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the run it resumes."""
+        return {
+            "bank": self.bank,
+            "seed": self.seed,
+            "samples": self.samples,
+            "history": self.history,
+            "decoding": self.decoding.model_dump(),
+        }
+
+
+def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None) -> RunConfig:
+    """Read a TOML run config; ``overrides`` (from flags) replace its keys.
+
+    The file holds the :class:`RunConfig` fields at top level and one ``[[models]]`` table per
+    model (``adapter = "..."``, optional ``name``, and the adapter's options)::
+
+        bank = "builtin"
+        seed = 0
+        [[models]]
+        adapter = "simulated"
+        name = "sim-a"
+        theta_understanding = 1.0
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read or parsed, or a field is invalid (the message names it).
+    """
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {str(file)!r} does not exist") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {str(file)!r} is not valid TOML: {error}") from error
+    tables = data.pop("models", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"config file {str(file)!r}: models must be [[models]] tables")
+    data["models"] = tuple(spec_from_mapping(table) for table in tables)
+    data.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    return build_config(data, where=f"config file {str(file)!r}")
+
+
+def build_config(data: Mapping[str, Any], *, where: str = "run config") -> RunConfig:
+    """Validate ``data`` into a :class:`RunConfig`; errors name the field and the problem."""
+    try:
+        return RunConfig.model_validate(dict(data))
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(map(str, first["loc"])) or "config"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {field}: {message}") from error
+
+
+def check_resume(config: RunConfig, manifests: list[dict[str, Any]]) -> None:
+    """Refuse to resume a store written with a different bank, seed, samples, history or decoding."""
+    if not manifests:
+        return
+    before = manifests[-1].get("config", {}).get("identity")
+    if before is None:
+        return
+    now = config.identity()
+    changed = sorted(key for key in now if before.get(key) != now[key])
+    if changed:
+        detail = "; ".join(f"{key}: was {before.get(key)!r}, now {now[key]!r}" for key in changed)
+        raise ConfigError(
+            f"this run folder was written with other settings ({detail}); resume with the "
+            "same settings or write to a new run folder"
+        )

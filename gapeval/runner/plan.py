@@ -1,0 +1,71 @@
+"""What a run asks: the units of the bank (standalone items and dialogues) in this shard.
+
+A *unit* is answered as a whole by one model: a standalone item is one call, a dialogue is one
+call per turn. Units are ordered by id, so the plan does not depend on the bank's file order, and a
+unit belongs to shard ``k`` of ``n`` when the first 8 bytes of ``sha256(id)`` are ``k - 1`` modulo
+``n`` (:func:`in_shard`): every unit is in exactly one shard, whatever the bank's size.
+
+Examples
+--------
+>>> from gapeval.bank import load_bank
+>>> from gapeval.runner.config import RunConfig, Shard
+>>> from gapeval.runner.spec import ModelSpec
+>>> bank = load_bank("builtin")
+>>> config = RunConfig(models=(ModelSpec(name="p", adapter="procedural"),), limit=3)
+>>> plan = build_plan(bank, config)
+>>> len(plan.items), len(plan.dialogues), plan.calls_per_model
+(3, 3, 9)
+>>> [in_shard("count-001-und", Shard(index=k, count=3)) for k in (1, 2, 3)].count(True)
+1
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from gapeval.bank import Bank, Dialogue, Item
+from gapeval.runner.config import RunConfig, Shard
+
+__all__ = ["Plan", "build_plan", "in_shard"]
+
+
+def in_shard(unit_id: str, shard: Shard | None) -> bool:
+    """Whether the unit ``unit_id`` belongs to ``shard`` (always ``True`` without sharding)."""
+    if shard is None:
+        return True
+    digest = hashlib.sha256(unit_id.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shard.count == shard.index - 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The units one model answers in this run (before skipping what the store holds)."""
+
+    items: tuple[Item, ...]
+    """Standalone items, by id."""
+    dialogues: tuple[Dialogue, ...]
+    """Dialogues, by id."""
+    samples: int
+    """Answers per item and per dialogue turn."""
+
+    @property
+    def calls_per_model(self) -> int:
+        """Calls one model makes when nothing is stored yet (one per item, one per turn)."""
+        turns = sum(len(dialogue.turns) for dialogue in self.dialogues)
+        return (len(self.items) + turns) * self.samples
+
+
+def build_plan(bank: Bank, config: RunConfig) -> Plan:
+    """Select the bank's units for ``config`` (``include``, ``limit``, ``shard``)."""
+    items: list[Item] = []
+    dialogues: list[Dialogue] = []
+    if config.include in ("all", "items"):
+        items = sorted(bank.items, key=lambda item: item.id)[: config.limit]
+    if config.include in ("all", "dialogues"):
+        dialogues = sorted(bank.dialogues, key=lambda dialogue: dialogue.id)[: config.limit]
+    return Plan(
+        items=tuple(item for item in items if in_shard(item.id, config.shard)),
+        dialogues=tuple(d for d in dialogues if in_shard(d.id, config.shard)),
+        samples=config.samples,
+    )

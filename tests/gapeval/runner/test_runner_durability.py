@@ -1,0 +1,65 @@
+"""Durability: SIGKILL a running ``gapeval run`` at random points, then resume it.
+
+After the kills and a final resume, the store must hold exactly one answer per planned key, none
+lost and none duplicated, and every answer must equal the one an uninterrupted run gives. The
+scripted mock's default reply depends on the request's seed and the hashes of its history images,
+so equal answers also show that resumed dialogues continued from the model's own earlier outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from gapeval.adapters.scripted import ScriptedAdapter
+from gapeval.bank import load_bank
+from gapeval.runner import ModelSpec, RunConfig, build_plan, run
+from gapeval.store import Store, answer_digest
+
+LIMIT = 12
+KILLS = 5
+COMMAND = [
+    sys.executable, "-m", "gapeval.cli", "run", "--bank", "builtin",
+    "--model", "scripted:delay_s=0.15", "--batch-size", "1", "--limit", str(LIMIT),
+    "--no-score", "--quiet",
+]
+
+
+def stored(folder) -> dict[tuple, str]:
+    with Store(folder, create=False) as store:
+        return {a.key.columns(): answer_digest(a.result) for a in store.answers()}
+
+
+def test_killed_runs_resume_to_the_uninterrupted_answers(tmp_path):
+    bank = load_bank("builtin")
+    config = RunConfig(models=(ModelSpec(name="scripted", adapter="scripted"),), limit=LIMIT, score=False)
+    expected_folder = tmp_path / "expected"
+    run(config, expected_folder, adapters={"scripted": ScriptedAdapter()}, bank=bank)
+    expected = stored(expected_folder)
+    assert len(expected) == build_plan(bank, config).calls_per_model
+
+    folder = tmp_path / "killed"
+    rng = random.Random(7)
+    killed, mid_run = 0, 0
+    for _ in range(KILLS):
+        process = subprocess.Popen([*COMMAND, "--out", str(folder)], stdout=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 4.0))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            killed += 1
+        process.wait()
+        if (folder / "answers.sqlite").exists():
+            partial = stored(folder)
+            assert all(expected[key] == digest for key, digest in partial.items())
+            mid_run += 0 < len(partial) < len(expected)
+    assert killed >= 2 and mid_run >= 2, "the run finished before it could be killed; raise LIMIT"
+    done = subprocess.run([*COMMAND, "--out", str(folder)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert stored(folder) == expected
+    with Store(folder, create=False) as store:
+        assert store.verify() == []
+        assert len(store) == len(expected)

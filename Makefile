@@ -6,17 +6,21 @@ BIN     = $(VENV)/bin
 # torch comes first from the local CPU wheel, so that nothing pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-slow install bench clean
+.PHONY: demo test test-slow install install-core bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+# The main job needs the core only; the tests also exercise every adapter family and Ray.
+install-core: $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[test,torch]"
+	$(BIN)/python -m pip install --quiet -e ".[torch,parquet]"
 
-demo: install
+install: install-core
+	$(BIN)/python -m pip install --quiet -e ".[test,torch,hf,diffusers,http,parquet,ray]"
+
+demo: install-core
 	$(BIN)/gapeval demo
 
 # pytest exits 5 when it collected no test: that must fail, not pass silently.

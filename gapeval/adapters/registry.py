@@ -57,6 +57,7 @@ EXTRAS: dict[str, str] = {
     "httpx": "http",
     "tenacity": "http",
     "pyarrow": "parquet",
+    "ray": "ray",
 }
 
 

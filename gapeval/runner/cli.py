@@ -45,6 +45,11 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-score", action="store_true", help="answer only; score later")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; call nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    ray = parser.add_argument_group("Ray (many GPUs or machines; needs gapeval[ray])")
+    ray.add_argument("--ray", action="store_true", help="run the shards as Ray tasks, then merge")
+    ray.add_argument("--ray-address", dest="ray_address", help="cluster address (default: local)")
+    ray.add_argument("--ray-shards", type=int, default=2, dest="ray_shards", help="number of shards")
+    ray.add_argument("--gpus-per-shard", type=float, default=0.0, dest="gpus_per_shard")
 
 
 def register(subparsers: Any) -> None:
@@ -136,6 +141,8 @@ def _run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.dry_run:
         return _dry_run(config, args.out)
+    if args.ray:
+        return _run_ray(config, args)
     report = run(config, args.out, progress=Progress(enabled=not args.quiet))
     for model in report.models:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(model.statuses.items()))
@@ -152,6 +159,27 @@ def _run(args: argparse.Namespace) -> int:
             "re-run the same command to retry them",
             file=sys.stderr,
         )
+        return INCOMPLETE
+    return 0
+
+
+def _run_ray(config: Any, args: argparse.Namespace) -> int:
+    from gapeval.runner.ray_backend import RayOptions, run_on_ray
+
+    if args.ray_shards < 1:
+        raise GapevalError(f"--ray-shards {args.ray_shards}: give at least 1")
+    options = RayOptions(
+        num_shards=args.ray_shards, address=args.ray_address, gpus_per_shard=args.gpus_per_shard
+    )
+    summaries = run_on_ray(config, args.out, options)
+    for summary in summaries:
+        for name, counts in summary["models"].items():
+            statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts["statuses"].items()))
+            print(f"{summary['folder']}: {name}: {statuses or 'nothing new'}; {counts['skipped']} already stored")
+    if config.score:
+        _score(args.out, quiet=args.quiet)
+    if not all(summary["complete"] for summary in summaries):
+        print("gapeval run: some calls ended in errors; re-run the same command to retry them", file=sys.stderr)
         return INCOMPLETE
     return 0
 

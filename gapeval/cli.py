@@ -17,6 +17,8 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "gapeval.demo",
     "gapeval.runner.cli",
+    "gapeval.scoring.score_cli",
+    "gapeval.report.cli",
     "gapeval.bank.cli",
     "gapeval.scoring.agreement_cli",
 )

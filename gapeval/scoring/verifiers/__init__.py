@@ -1,9 +1,16 @@
 """Programmatic image verifiers for the built-in bank's clean flat-colour renderings.
 
 Each verifier reads an image (PIL image or uint8 array, any size, PNG or JPEG) and returns a
-:class:`VerifierResult` whose status is ``pass``, ``fail`` or ``unscorable``. Unscorable means the
-image is not a clean rendering the verifier can read (a photo-like image, noise, a missing part); a
-judge model should score it against the item's evaluation points instead.
+:class:`VerifierResult` whose status is ``pass``, ``fail`` or ``unscorable``, with what it read
+(``readout``). Unscorable means the image is not a clean rendering the verifier can read (a
+photo-like image, noise, a missing part); a judge model should score it against the item's
+evaluation points instead.
+
+:class:`VerifierResult` is the verifier's internal readout. The score record, as for every other
+scorer, is :class:`gapeval.scoring.result.Score`: :func:`score_image` turns a verdict into one
+(pass 1.0, fail 0.0, unscorable without a value; scorer ``verifier:NAME``, mode ``exact``,
+version :data:`VERIFIER_VERSION`, the readout as JSON in ``extracted``). Scoring code
+(:func:`gapeval.scoring.dispatch.score_answer`) only uses :func:`score_image`.
 
 Examples
 --------

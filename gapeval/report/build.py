@@ -1,0 +1,243 @@
+"""Build a report folder from a long responses table: tables (Markdown + LaTeX), figures, an index.
+
+The report holds, when the data allow each part (otherwise the index says why it is absent):
+
+- ``summary.{md,tex}`` — answers and mean score per model, direction, items vs dialogues;
+- ``gap_scores.{md,tex,csv}`` and ``gap_comparisons.{md,tex}`` — :func:`gapeval.gap_score` on the
+  standalone items and :func:`gapeval.gap_compare`;
+- ``joint.{md,tex}`` — joint proportions p11, p10, p01, p00 and cross-modal consistency;
+- ``decay_fixed.{md,tex}`` and ``decay_slopes.{md,tex}`` — the mixed-effects decay model of the
+  dialogue turns;
+- ``figures/*.png`` — forest plot, θ_U vs θ_G, decay curves, item curves, Wright map;
+- ``report.md`` — the index, with the run's provenance when the data came from a run folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gapeval.report.analyses import Outcome, decay_outcome, gap_outcome, joint_outcome, summary_frame
+from gapeval.store.atomic import write_bytes_atomic
+
+__all__ = ["Report", "build_report"]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The files of a report and the analyses behind them."""
+
+    folder: Path
+    """The report folder."""
+    files: tuple[Path, ...]
+    """Every file written, index last."""
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    """Each analysis's results, or why it was skipped."""
+
+    @property
+    def index(self) -> Path:
+        """``report.md``."""
+        return self.folder / "report.md"
+
+
+class _Writer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: list[Path] = []
+        self.lines: list[str] = []
+
+    def text(self, name: str, content: str) -> Path:
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, content.encode("utf-8"), fsync=False, suffix=path.suffix)
+        self.files.append(path)
+        return path
+
+    def table(self, name: str, table: Any, heading: str) -> None:
+        from gapeval.tables import to_latex, to_markdown
+
+        markdown = to_markdown(table)
+        self.text(f"{name}.md", markdown + "\n")
+        self.text(f"{name}.tex", to_latex(table) + "\n")
+        self.lines += [f"## {heading}", "", markdown, "", f"LaTeX: [{name}.tex]({name}.tex)", ""]
+
+    def figure(self, name: str, make: Any, caption: str) -> None:
+        from gapeval.figures import save_figure
+
+        try:
+            figure = make()
+        except (ValueError, KeyError) as error:
+            self.lines += [f"*Figure {name} not drawn: {error}*", ""]
+            return
+        path = save_figure(figure, self.folder / "figures" / f"{name}.png")
+        self.files.append(path)
+        self.lines += [f"![{caption}](figures/{name}.png)", "", f"*{caption}*", ""]
+
+    def skipped(self, heading: str, outcome: Outcome) -> None:
+        self.lines += [f"## {heading}", "", f"Not estimated: {outcome.skipped}.", ""]
+
+    def warned(self, outcome: Outcome) -> None:
+        if outcome.warnings:
+            self.lines += ["Warnings raised by this fit:", ""]
+            self.lines += [f"- {message}" for message in outcome.warnings] + [""]
+
+
+def _provenance(manifest: dict[str, Any] | None) -> list[str]:
+    if not manifest:
+        return ["Data: a long responses table (no run manifest).", ""]
+    config = manifest.get("config", {})
+    models = ", ".join(f"{m.get('name')} ({m.get('adapter')})" for m in config.get("models", []))
+    git = manifest.get("git") or {}
+    return [
+        f"Data: run of bank `{config.get('bank')}` ({manifest.get('bank_hash')}), seed "
+        f"{config.get('seed')}, {config.get('samples')} sample(s), history `{config.get('history')}`.",
+        f"Models: {models}.",
+        f"gapeval {manifest.get('versions', {}).get('gapeval')}, git {git.get('commit', 'unknown')[:12]}.",
+        "",
+    ]
+
+
+def _convergence(diagnostics: Any, inference: str | None) -> str:
+    if inference != "nuts" or diagnostics is None:
+        return f"Convergence diagnostics do not apply to {inference} (an optimisation, not a sampler)."
+    d = diagnostics if isinstance(diagnostics, dict) else vars(diagnostics)
+    verdict = "passed" if d.get("ok") else "FAILED (read the intervals with caution)"
+    return (f"NUTS convergence {verdict}: max R-hat {d.get('max_rhat'):.3f}, min bulk ESS "
+            f"{d.get('min_ess_bulk'):.0f}, {d.get('num_divergences')} divergent transitions.")
+
+
+def _gap_part(writer: _Writer, outcome: Outcome) -> None:
+    from gapeval.figures import ability_scatter, forest_plot, item_curves, wright_map
+    from gapeval.report.gap_tables import gap_abilities_table, gap_items_table
+    from gapeval.tables import table_from_frame
+
+    if outcome.skipped:
+        writer.skipped("Gap scores", outcome)
+        return
+    gaps: pd.DataFrame = outcome.results["gaps"]
+    attrs = gaps.attrs
+    gaps.to_csv(writer.folder / "gap_scores.csv", index=False)
+    writer.files.append(writer.folder / "gap_scores.csv")
+    columns = ["model", "gap", "gap_lower", "gap_upper", "p_gap_positive", "theta_understanding",
+               "theta_generation", "n_understanding", "n_generation"]
+    level = attrs.get("level", 0.95)
+    interval = attrs.get("interval", "credible interval")
+    notes = [
+        f"Gap = θ_U − θ_G on the {attrs.get('scale')} scale; {level:.0%} {interval} "
+        f"({attrs.get('inference')}); one joint two-dimensional IRT fit of all models.",
+    ]
+    notes.append("p_gap_positive is the posterior probability that the gap is above 0.")
+    notes.append(_convergence(attrs.get("diagnostics"), attrs.get("inference")))
+    table = table_from_frame(gaps[columns], caption="Gap scores", label="tab:gap", notes=notes)
+    writer.table("gap_scores", table, "Gap scores")
+    comparisons: pd.DataFrame = outcome.results["comparisons"]
+    if not comparisons.empty:
+        table = table_from_frame(
+            comparisons, caption="Pairwise gap differences", label="tab:gap-pairs",
+            notes=["difference = gap(model) − gap(other); p_greater is the posterior probability "
+                   "P(gap(model) > gap(other)), from the draws of the one joint fit."],
+        )
+        writer.table("gap_comparisons", table, "Pairwise comparisons of gaps")
+    result = attrs["result"]
+    writer.figure("forest", lambda: forest_plot(gaps), "Gap per model with its interval")
+    writer.figure("abilities", lambda: ability_scatter(gaps), "θ_U against θ_G; the line is θ_U = θ_G")
+    items = gap_items_table(result)
+    abilities = gap_abilities_table(result)
+    reading = items.loc[items["param"] == "a[understanding]", "item"].tolist()
+    first = reading[:6]
+    writer.figure("item_curves", lambda: item_curves(items, items=first),
+                  "Item characteristic curves (first six understanding items, posterior means)")
+    writer.figure("item_information", lambda: item_curves(items, items=reading, kind="information"),
+                  "Item and test information of the understanding items")
+    writer.figure("wright_map", lambda: wright_map(abilities, item_table=items, dimension="understanding"),
+                  "Wright map of the understanding dimension: models beside item difficulties")
+
+
+def _joint_part(writer: _Writer, outcome: Outcome) -> None:
+    from gapeval.tables import table_from_frame
+
+    if outcome.skipped:
+        writer.skipped("Joint proportions", outcome)
+        return
+    joint: pd.DataFrame = outcome.results["joint"]
+    threshold = outcome.results["threshold"]
+    note = "Pairs answered in both directions; consistency = P(both right | at least one right)."
+    if threshold is not None:
+        note += f" Scores >= {threshold} count as right."
+    keep = [c for c in joint.columns if not isinstance(joint[c].iloc[0], (tuple, list))]
+    table = table_from_frame(joint[keep], caption="Joint proportions of paired items", label="tab:joint",
+                             notes=[note])
+    writer.table("joint", table, "Joint proportions of paired items")
+
+
+def _decay_part(writer: _Writer, outcome: Outcome) -> None:
+    from gapeval.figures import decay_curves
+    from gapeval.tables import coef_table, slope_table
+
+    if outcome.skipped:
+        writer.skipped("Decay over turns", outcome)
+        return
+    result = outcome.results["decay"]
+    writer.table("decay_fixed", coef_table(result, caption="Decay: fixed effects", label="tab:decay"),
+                 "Decay over turns: fixed effects")
+    writer.table("decay_slopes", slope_table(result, correction="holm", label="tab:decay-slopes"),
+                 "Per-model decay slopes")
+    rows = outcome.results["rows"]
+    writer.figure("decay_curves", lambda: decay_curves(rows, result=result),
+                  "Mean score by turn with intervals, and each model's fitted slope")
+
+
+def build_report(
+    responses: pd.DataFrame,
+    folder: str | Path,
+    *,
+    manifest: dict[str, Any] | None = None,
+    inference: str = "svi",
+    seed: int = 0,
+    level: float = 0.95,
+    gap_options: dict[str, Any] | None = None,
+) -> Report:
+    """Analyse ``responses`` and write the report into ``folder``.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        The long responses table (scored answers only).
+    folder : path
+        Where to write (created; existing files of the same names are replaced).
+    manifest : dict, optional
+        The run manifest, for the provenance line.
+    inference : {'svi', 'nuts'}
+        How :func:`gapeval.gap_score` fits (``svi``: seconds, approximate intervals; ``nuts``: the
+        exact posterior, minutes).
+    seed, level :
+        Seed of every fit and level of every interval.
+    gap_options : dict, optional
+        Further keyword arguments of :func:`gapeval.gap_score` (e.g. ``num_steps``).
+
+    Returns
+    -------
+    Report
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(out)
+    writer.lines = ["# gapeval report", "", *_provenance(manifest)]
+    from gapeval.tables import table_from_frame
+
+    summary = table_from_frame(summary_frame(responses), caption="Answers and mean scores", label="tab:answers")
+    writer.table("summary", summary, "Answers")
+    outcomes = {
+        "gap": gap_outcome(responses, inference=inference, seed=seed, level=level, **(gap_options or {})),
+        "joint": joint_outcome(responses, level=level),
+        "decay": decay_outcome(responses, seed=seed, level=level),
+    }
+    for name, part in (("gap", _gap_part), ("joint", _joint_part), ("decay", _decay_part)):
+        part(writer, outcomes[name])
+        writer.warned(outcomes[name])
+    index = writer.text("report.md", "\n".join(writer.lines) + "\n")
+    files = tuple(path for path in writer.files if path != index) + (index,)
+    return Report(folder=out, files=files, outcomes=outcomes)

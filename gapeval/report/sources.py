@@ -1,0 +1,78 @@
+"""Where a report's data come from: a run folder (its store) or a long-table file.
+
+Examples
+--------
+>>> import pandas as pd, tempfile, pathlib
+>>> file = pathlib.Path(tempfile.mkdtemp()) / "long.csv"
+>>> pd.DataFrame({"model": ["m"], "item": ["i"], "direction": ["understanding"],
+...               "score": [1.0]}).to_csv(file, index=False)
+>>> frame, manifest = load_responses(file)
+>>> len(frame), manifest is None
+(1, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gapeval.errors import GapevalError
+
+__all__ = ["REQUIRED_COLUMNS", "load_responses"]
+
+#: Columns every long table must have (DESIGN.md §3); the others are optional.
+REQUIRED_COLUMNS = ("model", "item", "direction", "score")
+
+
+def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """Read the long responses table from a run folder or a ``.csv`` / ``.parquet`` file.
+
+    Parameters
+    ----------
+    source : path
+        A run folder written by ``gapeval run`` (its scored answers are exported with
+        :meth:`gapeval.store.Store.to_frame`) or a long-table file.
+    scorer : str, optional
+        For a run folder holding scores from several scoring configurations, which one.
+
+    Returns
+    -------
+    (DataFrame, dict or None)
+        The table (unscorable answers and answers without a score are left out) and, for a run
+        folder, its latest manifest.
+
+    Raises
+    ------
+    GapevalError
+        If the source does not exist, is neither a run folder nor a table file, or lacks columns.
+    """
+    path = Path(source)
+    manifest = None
+    if path.is_dir():
+        from gapeval.store import Store
+
+        if not (path / "answers.sqlite").exists():
+            raise GapevalError(f"{str(path)!r} is a folder but not a run folder (no answers.sqlite)")
+        with Store(path, create=False) as store:
+            frame = store.to_frame(scorer=scorer)
+            manifests = store.manifests()
+        manifest = manifests[-1] if manifests else None
+    elif path.suffix.lower() == ".csv" and path.is_file():
+        frame = pd.read_csv(path)
+    elif path.suffix.lower() == ".parquet" and path.is_file():
+        frame = pd.read_parquet(path)
+    elif not path.exists():
+        raise GapevalError(f"{str(path)!r} does not exist; give a run folder or a .csv/.parquet long table")
+    else:
+        raise GapevalError(f"cannot read {str(path)!r}: give a run folder or a .csv/.parquet long table")
+    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
+    if missing:
+        raise GapevalError(
+            f"{str(path)!r} lacks the long-table columns {missing}; it has {list(frame.columns)}"
+        )
+    frame = frame[frame["score"].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise GapevalError(f"{str(path)!r} holds no scored answers; score the run first (gapeval score)")
+    return frame, manifest

@@ -1,0 +1,89 @@
+"""``build_report`` / ``gapeval report`` / ``gapeval fit`` on a simulated long table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from gapeval.cli import main
+from gapeval.decay import simulate_decay
+from gapeval.gap.simulate import simulate_gap_responses
+from gapeval.report import build_report, load_responses
+from gapeval.report.analyses import decay_outcome, gap_outcome, summary_frame
+
+
+@pytest.fixture(scope="module")
+def responses() -> pd.DataFrame:
+    items, _ = simulate_gap_responses(num_models=4, num_pairs=40, seed=3)
+    items = items.assign(category="numerical_perception", session=None, turn=np.nan)
+    turns = simulate_decay(num_models=4, num_sessions=8, num_turns=4, seed=1)[0]
+    names = dict(zip(sorted(turns["model"].unique()), sorted(items["model"].unique()), strict=True))
+    turns = turns.assign(model=turns["model"].map(names), item=turns["session"].astype(str) + "#" + turns["turn"].astype(str))
+    return pd.concat([items, turns], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def report(responses, tmp_path_factory):
+    return build_report(responses, tmp_path_factory.mktemp("report"), gap_options={"num_steps": 400})
+
+
+def test_report_writes_every_promised_file(report, responses):
+    tmp_path = report.folder
+    names = {path.relative_to(tmp_path).as_posix() for path in report.files}
+    for stem in ("summary", "gap_scores", "gap_comparisons", "joint", "decay_fixed", "decay_slopes"):
+        assert {f"{stem}.md", f"{stem}.tex"} <= names
+    figures = {"forest", "abilities", "item_curves", "item_information", "wright_map", "decay_curves"}
+    assert {f"figures/{name}.png" for name in figures} <= names
+    for name in figures:
+        with Image.open(tmp_path / "figures" / f"{name}.png") as image:
+            assert image.size[0] > 200 and image.size[1] > 150
+    index = report.index.read_text()
+    assert "## Gap scores" in index and "Not estimated" not in index
+    assert all(outcome.skipped is None for outcome in report.outcomes.values())
+    gaps = pd.read_csv(tmp_path / "gap_scores.csv")
+    assert sorted(gaps["model"]) == sorted(responses["model"].unique())
+    assert (gaps["gap_lower"] < gaps["gap"]).all() and (gaps["gap"] < gaps["gap_upper"]).all()
+    latex = (tmp_path / "gap_scores.tex").read_text()
+    assert latex.count(r"\begin{table}") == latex.count(r"\end{table}") == 1 and r"\toprule" in latex
+
+
+def test_thin_data_are_skipped_with_a_reason_never_silently(responses):
+    one_model = responses[responses["model"] == responses["model"].iloc[0]]
+    assert "one model only" in gap_outcome(one_model, inference="svi", seed=0, level=0.95).skipped
+    no_dialogues = responses[responses["session"].isna()]
+    assert decay_outcome(no_dialogues, seed=0, level=0.95).skipped == "no dialogue turns in the data"
+    understanding = responses[responses["direction"] == "understanding"]
+    assert "a gap needs both directions" in gap_outcome(understanding, inference="svi", seed=0, level=0.95).skipped
+
+
+def test_summary_counts_items_and_turns_apart(responses):
+    summary = summary_frame(responses)
+    items = summary[summary["part"] == "items"]
+    assert set(items["answers"]) == {40}
+    expected = responses[responses["session"].isna()].groupby(["model", "direction"])["score"].mean()
+    got = items.set_index(["model", "direction"])["mean_score"]
+    assert np.allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy())
+
+
+def test_fit_and_report_commands_on_a_csv(tmp_path, responses, capsys):
+    table = tmp_path / "long.csv"
+    responses.to_csv(table, index=False)
+    assert main(["fit", str(table), "-o", str(tmp_path / "gaps.csv"), "--svi-steps", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "gap_lower" in out and "paired" in out
+    assert len(pd.read_csv(tmp_path / "gaps.csv")) == 4
+    responses[responses["session"].isna()].to_csv(table, index=False)
+    assert main(["report", str(table), "--out", str(tmp_path / "report"), "--svi-steps", "300"]) == 0
+    assert "decay: not estimated: no dialogue turns" in capsys.readouterr().out
+    assert "Not estimated: no dialogue turns in the data." in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_sources_say_what_is_wrong(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "nothing.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"model": ["a"], "score": [1]}).to_csv(bad, index=False)
+    with pytest.raises(ValueError, match=r"lacks the long-table columns \['item', 'direction'\]"):
+        load_responses(bad)

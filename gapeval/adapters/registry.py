@@ -13,8 +13,9 @@ Examples
 >>> create_adapter("nope", {})
 Traceback (most recent call last):
     ...
-gapeval.adapters.registry.UnknownAdapterError: unknown adapter 'nope'; known: scripted, \
-scripted-async
+gapeval.adapters.registry.UnknownAdapterError: unknown adapter 'nope'; known: diffusers, \
+hf-emu3, hf-janus, hf-llava, hf-qwen2.5-vl, openai-http, procedural, scripted, scripted-async, \
+simulated
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ __all__ = [
 #: keyword arguments and returns an object satisfying :class:`~gapeval.adapters.base.Adapter` or
 #: :class:`~gapeval.adapters.base.AsyncAdapter`. Add new adapters here, and only here.
 ADAPTERS: dict[str, str] = {
+    "procedural": "gapeval.adapters.procedural:ProceduralAdapter",
+    "simulated": "gapeval.adapters.simulated:SimulatedAdapter",
+    "hf-janus": "gapeval.adapters.hf_janus:JanusAdapter",
+    "hf-emu3": "gapeval.adapters.hf_emu3:Emu3Adapter",
+    "hf-qwen2.5-vl": "gapeval.adapters.hf_vlm:QwenVLAdapter",
+    "hf-llava": "gapeval.adapters.hf_vlm:LlavaAdapter",
+    "diffusers": "gapeval.adapters.diffusers_pipeline:DiffusersAdapter",
+    "openai-http": "gapeval.adapters.openai_http:OpenAIHTTPAdapter",
     "scripted": "gapeval.adapters.scripted:ScriptedAdapter",
     "scripted-async": "gapeval.adapters.scripted:AsyncScriptedAdapter",
 }

@@ -1,0 +1,338 @@
+"""A simulated respondent answering with the probabilities of a two-dimensional IRT model.
+
+For a request about bank step ``j`` (an item, or turn ``t`` of a dialogue) in direction ``d``,
+
+    P(correct) = logistic(slope * (theta_d + decay * (t - 1) - b_j)),
+
+with ``b_j = difficulty_j - 3`` for bank difficulties 1..5 (so -2..2) and, for a step without a
+difficulty or an id not in the bank, a value in [-2, 2) derived from the sha256 of the item id. The
+draw uses ``numpy.random.default_rng(request.seed)``, so the same seed gives the same answer, in
+any batch. ``TurnResult.raw`` records ``p``, ``b`` and whether the answer was drawn ``correct``.
+
+Correct answers: the right option letter, number or text; for an image, the step's reference image
+(resized), or, for a dialogue edit keyed on the model's own earlier image, the edit applied to the
+grid read from that image. Wrong answers: another letter, a number off by more than the tolerance,
+another answer of the same subtask; for an image, a visibly wrong one (one grid cell changed, the
+colours shifted, the picture turned over, or a blank image), the first that the item's verifier
+scores 0. Ids not in the bank get a generic answer (a letter, or the last history image) so a run
+never stops on them.
+
+Examples
+--------
+>>> adapter = SimulatedAdapter(theta_understanding=1.0, theta_generation=-1.0)
+>>> from gapeval.records import Message, OutputSpec, TextPart, TurnRequest
+>>> request = TurnRequest(request_id="r", model="sim", item="count-001-und", seed=3,
+...     history=(Message(role="user", parts=(TextPart(text="How many?"),)),), output=OutputSpec(kind="text"))
+>>> round(adapter.probability(request), 3)
+0.953
+>>> first, again = adapter.run_turns([request]), adapter.run_turns([request])
+>>> first[0].output == again[0].output
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from gapeval.adapters import procedural_draw as draw
+from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
+from gapeval.adapters.procedural import DONT_KNOW, respond
+from gapeval.adapters.registry import AdapterOptionError
+from gapeval.bank import (
+    Bank,
+    Dialogue,
+    DynamicGridAnswer,
+    DynamicMcqAnswer,
+    Item,
+    JudgedMcqAnswer,
+    McqAnswer,
+    NumberAnswer,
+    PointsAnswer,
+    TextAnswer,
+    Turn,
+    VerifierAnswer,
+    dynamic_cells,
+    dynamic_key,
+    load_bank,
+)
+from gapeval.bank.grids import GRID_COLOURS
+from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
+from gapeval.scoring.text import normalize_text
+from gapeval.scoring.verifiers import score_image
+from gapeval.scoring.verifiers.palette import PALETTE
+
+__all__ = ["SimulatedAdapter", "difficulty_of", "shift_colours"]
+
+Answer = str | Image.Image
+
+
+def difficulty_of(step: Item | Turn | None, key: str) -> float:
+    """The IRT difficulty ``b`` of a bank step: ``difficulty - 3``, else a hash of ``key`` in [-2, 2).
+
+    Examples
+    --------
+    >>> difficulty_of(None, "q1") == difficulty_of(None, "q1")
+    True
+    >>> -2 <= difficulty_of(None, "q1") < 2
+    True
+    """
+    if step is not None and step.difficulty is not None:
+        return float(step.difficulty - 3)
+    digest = hashlib.sha256(f"gapeval-simulated-b|{key}".encode()).digest()
+    return -2.0 + 4.0 * int.from_bytes(digest[:8], "big") / 2**64
+
+
+def shift_colours(image: Image.Image) -> Image.Image:
+    """``image`` with every grid colour replaced by the next one of
+    :data:`gapeval.bank.grids.GRID_COLOURS` (white and gray kept): a visibly wrong picture."""
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int64)
+    keys = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
+    distinct, inverse = np.unique(keys.ravel(), return_inverse=True)
+    cycle = zip(GRID_COLOURS, GRID_COLOURS[1:] + GRID_COLOURS[:1], strict=True)
+    lookup = {_pack(PALETTE[colour]): _pack(PALETTE[following]) for colour, following in cycle}
+    mapped = np.array([lookup.get(int(key), int(key)) for key in distinct], dtype=np.int64)
+    new_keys = mapped[inverse].reshape(keys.shape)
+    shifted = np.stack([(new_keys >> 16) & 255, (new_keys >> 8) & 255, new_keys & 255], axis=-1).astype(np.uint8)
+    return Image.fromarray(shifted)
+
+
+def _pack(rgb: tuple[int, int, int]) -> int:
+    return (rgb[0] << 16) | (rgb[1] << 8) | rgb[2]
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _letters(count: int) -> list[str]:
+    return [chr(ord("A") + i) for i in range(count)]
+
+
+def _output_image(request: TurnRequest, turn: int) -> Image.Image | None:
+    """The image answered at dialogue turn ``turn``: the ``turn``-th assistant message of the history."""
+    replies = [message for message in request.history if message.role == "assistant"]
+    if not 1 <= turn <= len(replies) or not replies[turn - 1].images:
+        return None
+    return replies[turn - 1].images[-1].open()
+
+
+class SimulatedAdapter(TurnAdapter):
+    """A respondent with chosen abilities answering the bank's items (see the module docstring).
+
+    Parameters
+    ----------
+    bank : str
+        The bank the requests come from, as given to :func:`gapeval.bank.load_bank` (``"builtin"``
+        or a folder); it is loaded on first use.
+    theta_understanding, theta_generation : float
+        Abilities for text (understanding) and image (generation) turns.
+    decay : float
+        Change of the logit per dialogue turn after the first (negative: answers get worse).
+    slope : float
+        Discrimination shared by all items (> 0).
+    name : str
+        Name reported in the fingerprint.
+    max_batch : int
+        Requests answered per batch (answers do not depend on it).
+    """
+
+    def __init__(
+        self,
+        *,
+        bank: str = "builtin",
+        theta_understanding: float = 0.0,
+        theta_generation: float = 0.0,
+        decay: float = 0.0,
+        slope: float = 1.0,
+        name: str = "simulated",
+        max_batch: int = 256,
+    ) -> None:
+        numbers = {"theta_understanding": theta_understanding, "theta_generation": theta_generation,
+                   "decay": decay, "slope": slope}
+        for option, value in numbers.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise AdapterOptionError(f"simulated adapter option {option}={value!r} must be a finite number")
+        if slope <= 0:
+            raise AdapterOptionError(f"simulated adapter option slope={slope!r} must be > 0, e.g. slope=1.0")
+        self.bank_name = str(bank)
+        self.theta = {"understanding": float(theta_understanding), "generation": float(theta_generation)}
+        self.decay, self.slope, self.name = float(decay), float(slope), name
+        self._capabilities = Capabilities(image_in=True, image_out=True, max_batch=max_batch, seeded=True)
+        self._bank: Bank | None = None
+        self._lock = threading.Lock()
+
+    # --- bank ------------------------------------------------------------------------------------
+
+    @property
+    def bank(self) -> Bank:
+        """The loaded bank (loaded, and indexed, on first use)."""
+        with self._lock:
+            if self._bank is None:
+                self._index(load_bank(self.bank_name))
+        assert self._bank is not None
+        return self._bank
+
+    def _index(self, bank: Bank) -> None:
+        """Index items and dialogues by id, and the text answers of each subtask (for wrong answers)."""
+        self._items = {item.id: item for item in bank.items}
+        self._dialogues = {dialogue.id: dialogue for dialogue in bank.dialogues}
+        pool: dict[str, set[str]] = {}
+        for item in bank.items:
+            if isinstance(item.answer, TextAnswer):
+                pool.setdefault(item.subtask, set()).add(item.answer.value)
+        self._pool = {subtask: sorted(values) for subtask, values in pool.items()}
+        self._bank = bank
+
+    def load(self) -> None:
+        """Load the bank."""
+        _ = self.bank
+
+    def step(self, request: TurnRequest) -> Item | Turn | None:
+        """The bank item or dialogue turn a request is about, or ``None`` when it is not in the bank.
+
+        A dialogue turn is found from ``session`` and ``turn``, or from an item id ``"DIALOGUE#TURN"``.
+        """
+        _ = self.bank
+        session, turn = request.session, request.turn
+        if (session is None or session not in self._dialogues) and "#" in request.item:
+            session, _, number = request.item.rpartition("#")
+            turn = int(number) if number.isdigit() else None
+        dialogue: Dialogue | None = self._dialogues.get(session) if session is not None else None
+        if dialogue is not None and turn is not None and 1 <= turn <= len(dialogue.turns):
+            return dialogue.turns[turn - 1]
+        return self._items.get(request.item)
+
+    def probability(self, request: TurnRequest) -> float:
+        """Model-implied probability that the answer to ``request`` is correct."""
+        b = difficulty_of(self.step(request), request.item)
+        logit = self.slope * (self.theta[request.direction] + self.decay * ((request.turn or 1) - 1) - b)
+        return 1.0 / (1.0 + math.exp(-logit))
+
+    # --- protocol --------------------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        """Reads text and images, answers in text and images."""
+        return self._capabilities
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Adapter name, abilities, decay, slope, bank and bank hash."""
+        return {
+            "adapter": "simulated",
+            "name": self.name,
+            "theta_understanding": self.theta["understanding"],
+            "theta_generation": self.theta["generation"],
+            "decay": self.decay,
+            "slope": self.slope,
+            "bank": self.bank_name,
+            "bank_hash": self.bank.hash,
+            "libraries": library_versions("gapeval", "numpy", "pillow"),
+        }
+
+    def answer(self, request: TurnRequest) -> TurnResult:
+        """Draw correct or wrong with the model's probability, then answer accordingly."""
+        step = self.step(request)
+        p = self.probability(request)
+        rng = np.random.default_rng(request.seed)
+        correct = bool(rng.random() < p)
+        answer = self._image(request, step, correct, rng) if request.output.kind == "image" else (
+            self._text(request, step, correct, rng))
+        output = TextPart(text=answer) if isinstance(answer, str) else ImagePart.from_image(answer, origin="model")
+        raw = {"p": p, "b": difficulty_of(step, request.item), "correct": correct,
+               "in_bank": step is not None}
+        return TurnResult(request_id=request.request_id, status="ok", output=output, raw=raw)
+
+    # --- text answers ----------------------------------------------------------------------------
+
+    def _text(self, request: TurnRequest, step: Item | Turn | None, correct: bool, rng: np.random.Generator) -> str:
+        answer = None if step is None else step.answer
+        if isinstance(answer, DynamicMcqAnswer):
+            image = _output_image(request, answer.source_turn)
+            key = None if image is None else dynamic_key(answer, image)
+            answer = key if key is not None else JudgedMcqAnswer(source_turns=(answer.source_turn,),
+                                                                 options=answer.options)
+        if isinstance(answer, McqAnswer):
+            if correct:
+                return ",".join(answer.correct)
+            others = [letter for letter in _letters(len(answer.options)) if letter not in answer.correct]
+            return str(rng.choice(others))
+        if isinstance(answer, NumberAnswer):
+            if correct:
+                return _number_text(answer.value)
+            offset = (answer.tolerance + int(rng.integers(1, 3))) * (1 if rng.random() < 0.5 else -1)
+            return _number_text(answer.value + offset)
+        if isinstance(answer, TextAnswer):
+            if correct:
+                return answer.value
+            right = {normalize_text(a) for a in (answer.value, *answer.aliases)}
+            pool = [v for v in self._pool.get(getattr(step, "subtask", ""), []) if normalize_text(v) not in right]
+            return str(rng.choice(pool)) if pool else DONT_KNOW
+        if isinstance(answer, PointsAnswer):
+            return "; ".join(answer.points) if correct else DONT_KNOW
+        options = answer.options if isinstance(answer, JudgedMcqAnswer) and answer.options else ("",) * 4
+        return str(rng.choice(_letters(len(options))))
+
+    # --- image answers ---------------------------------------------------------------------------
+
+    def _image(self, request: TurnRequest, step: Item | Turn | None, correct: bool,
+               rng: np.random.Generator) -> Image.Image:
+        size = (request.output.width or 256, request.output.height or 256)
+        answer = None if step is None else step.answer
+        if isinstance(answer, DynamicGridAnswer):
+            source = _output_image(request, answer.source_turn)
+            cells = None if source is None else dynamic_cells(answer, source)
+            if cells is not None:
+                if not correct:
+                    cells = _near_miss(cells, rng)
+                return draw.fit(draw.draw_grid(cells, like=source), *size)
+        if step is None or answer is None:
+            history = request.images
+            base = history[-1].open() if history else _shape(rng, size)
+            return draw.fit(base if correct else shift_colours(base), *size)
+        if step.reference is not None:
+            right = draw.fit(self.bank.open_image(step.reference), *size)
+        else:
+            right = respond(request)[1]
+            right = right if isinstance(right, Image.Image) else draw.blank(*size)
+        if correct:
+            return right
+        if isinstance(answer, VerifierAnswer):
+            return _wrong_image(answer, right, rng)
+        return draw.blank(*size)
+
+
+def _near_miss(cells: Sequence[Sequence[str]], rng: np.random.Generator) -> list[list[str]]:
+    """``cells`` with one cell painted another colour."""
+    wrong = [list(row) for row in cells]
+    r, c = int(rng.integers(len(wrong))), int(rng.integers(len(wrong[0])))
+    wrong[r][c] = str(rng.choice([g for g in ("white", *GRID_COLOURS) if g != wrong[r][c]]))
+    return wrong
+
+
+def _shape(rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
+    """A disc of a random grid colour on white (the generic picture when there is nothing to go on)."""
+    colour = str(rng.choice(GRID_COLOURS))
+    side = min(size)
+    objects = [{"colour": colour, "shape": "circle", "x": side // 4, "y": side // 4, "size": side // 2}]
+    return draw.fit(draw.draw_scene(objects, side=side), *size)
+
+
+def _wrong_image(answer: VerifierAnswer, right: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The first visibly wrong variant of ``right`` that ``answer``'s verifier scores 0."""
+    candidates = []
+    cells = answer.params.get("cells")
+    if answer.verifier == "grid" and cells:
+        candidates.append(draw.draw_grid(_near_miss(cells, rng), like=right))
+    candidates += [shift_colours(right), right.rotate(180), draw.blank(*right.size),
+                   right.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
+    for candidate in candidates:
+        score = score_image(answer, candidate)
+        if score.value == 0.0:
+            return candidate
+    return draw.blank(*right.size)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 #: Modules that contribute commands, in the order they appear in ``gapeval --help``.
 COMMAND_MODULES: tuple[str, ...] = (
     "gapeval.demo",
+    "gapeval.demo_irt",
     "gapeval.runner.cli",
     "gapeval.scoring.score_cli",
     "gapeval.report.cli",

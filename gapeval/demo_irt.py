@@ -1,9 +1,8 @@
-"""``gapeval demo``: the main job on embedded defaults (no GPU, network or weights).
+"""``gapeval demo-irt``: the ``irt`` library alone on a simulated two-dimensional response matrix.
 
-At this stage the demo simulates a two-dimensional response matrix (understanding and generation
-items answered by a cohort of respondents), fits the confirmatory two-dimensional 2PL by NUTS, and
-prints the ability and item tables with the recovery of the true parameters. It grows as the
-runner, the bank and the gap score land.
+It simulates understanding and generation items answered by a cohort of respondents, fits the
+confirmatory two-dimensional 2PL by NUTS, and prints the ability and item tables with the recovery
+of the true parameters. (``gapeval demo`` is the whole benchmark pipeline.)
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ __all__ = ["register", "run_demo"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``demo`` command."""
-    parser = subparsers.add_parser("demo", help="run the main job on embedded defaults (no GPU, network, weights)")
+    """Add the ``demo-irt`` command."""
+    parser = subparsers.add_parser("demo-irt", help="the irt library alone: simulate, fit and recover a 2-D 2PL")
     parser.add_argument("--respondents", type=int, default=200, help="simulated respondents (default 200)")
     parser.add_argument("--items", type=int, default=40, help="items per dimension (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and the sampler")

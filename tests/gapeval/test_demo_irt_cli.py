@@ -1,4 +1,4 @@
-"""The README's main job (`gapeval demo`) and the command line's error handling."""
+"""`gapeval demo-irt` (the irt library alone) and the command line's error handling."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from gapeval.cli import main
 
 
 def test_demo_runs_and_reports_recovery(capsys):
-    status = main(["demo", "--respondents", "60", "--items", "12", "--samples", "300", "--seed", "1"])
+    status = main(["demo-irt", "--respondents", "60", "--items", "12", "--samples", "300", "--seed", "1"])
     out = capsys.readouterr().out
     assert status == 0
     assert "[demo] fitting the confirmatory 2-D 2PL by NUTS" in out
@@ -23,7 +23,7 @@ def test_demo_runs_and_reports_recovery(capsys):
 
 
 def test_demo_rejects_too_small_a_job(capsys):
-    assert main(["demo", "--respondents", "3"]) == 2
+    assert main(["demo-irt", "--respondents", "3"]) == 2
     assert "the demo needs at least 10 respondents" in capsys.readouterr().err
 
 

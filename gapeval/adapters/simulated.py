@@ -6,8 +6,11 @@ For a request about bank step ``j`` (an item, or turn ``t`` of a dialogue) in di
 
 with ``b_j = difficulty_j - 3`` for bank difficulties 1..5 (so -2..2) and, for a step without a
 difficulty or an id not in the bank, a value in [-2, 2) derived from the sha256 of the item id. The
-draw uses ``numpy.random.default_rng(request.seed)``, so the same seed gives the same answer, in
-any batch. ``TurnResult.raw`` records ``p``, ``b`` and whether the answer was drawn ``correct``.
+draw uses ``numpy.random.default_rng([request.seed, <32-bit hash of request.model>])``, so the same
+seed gives the same answer, in any batch, while respondents of one run (which share per-request
+seeds) draw independently: seeding by the request alone would make every respondent's answer to an
+item depend on one shared uniform draw, a perfectly nested (Guttman) pattern that inflates the
+abilities' spread about threefold when fitted. ``TurnResult.raw`` records ``p``, ``b`` and whether the answer was drawn ``correct``.
 
 Correct answers: the right option letter, number or text; for an image, the step's reference image
 (resized), or, for a dialogue edit keyed on the model's own earlier image, the edit applied to the
@@ -68,9 +71,20 @@ from gapeval.scoring.text import normalize_text
 from gapeval.scoring.verifiers import score_image
 from gapeval.scoring.verifiers.palette import PALETTE
 
-__all__ = ["SimulatedAdapter", "difficulty_of", "shift_colours"]
+__all__ = ["SimulatedAdapter", "difficulty_of", "respondent_key", "shift_colours"]
 
 Answer = str | Image.Image
+
+
+def respondent_key(model: str) -> int:
+    """A 32-bit number from the respondent's name, mixed into every draw's seed.
+
+    Examples
+    --------
+    >>> respondent_key("sim-a") == respondent_key("sim-a") != respondent_key("sim-b")
+    True
+    """
+    return int.from_bytes(hashlib.sha256(model.encode("utf-8")).digest()[:4], "big")
 
 
 def difficulty_of(step: Item | Turn | None, key: str) -> float:
@@ -239,7 +253,7 @@ class SimulatedAdapter(TurnAdapter):
         """Draw correct or wrong with the model's probability, then answer accordingly."""
         step = self.step(request)
         p = self.probability(request)
-        rng = np.random.default_rng(request.seed)
+        rng = np.random.default_rng([request.seed, respondent_key(request.model)])
         correct = bool(rng.random() < p)
         answer = self._image(request, step, correct, rng) if request.output.kind == "image" else (
             self._text(request, step, correct, rng))

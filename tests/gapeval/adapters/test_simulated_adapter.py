@@ -103,3 +103,24 @@ def test_options_are_checked_and_fingerprinted():
     fingerprint = SimulatedAdapter(theta_understanding=1.0, decay=-0.1, name="demo").fingerprint()
     assert fingerprint["theta_understanding"] == 1.0 and fingerprint["decay"] == -0.1
     assert fingerprint["bank_hash"] == load_bank("builtin").hash and fingerprint["name"] == "demo"
+
+
+def test_respondents_sharing_request_seeds_draw_independently(bank):
+    """Two equal respondents of one run get the same per-request seeds but must not answer alike.
+
+    Seeding by the request alone made every respondent's answer to an item hinge on one shared
+    uniform draw (a nested pattern that inflated fitted ability differences about threefold).
+    """
+    adapter = SimulatedAdapter(theta_understanding=0.0)
+    items = [item for item in bank.items if item.direction == "understanding"][:160]
+    first, second = [], []
+    for item in items:
+        request = item_request(bank, item)
+        first.append(adapter.probability(request) and adapter.run_turns([request])[0].raw["correct"])
+        renamed = request.model_copy(update={"model": "another-respondent"})
+        second.append(adapter.run_turns([renamed])[0].raw["correct"])
+    agreement = sum(a == b for a, b in zip(first, second, strict=True)) / len(items)
+    p = [adapter.probability(item_request(bank, item)) for item in items]
+    expected = sum(q * q + (1 - q) * (1 - q) for q in p) / len(items)
+    assert abs(agreement - expected) < 4 * math.sqrt(expected * (1 - expected) / len(items))
+    assert agreement < 0.9

@@ -1,6 +1,6 @@
 """Batched throughput vs one-at-a-time for the Janus adapter on a tiny random-weight model (CPU).
 
-Builds the tiny Janus checkpoint of ``tests/gapeval/adapters/tiny_janus.py`` (loaded by path, not
+Builds the tiny Janus checkpoint of ``gapeval/adapters/tiny_janus.py`` (loaded by path, not
 installed), loads :class:`gapeval.adapters.hf_janus.JanusAdapter` on CPU in float32, and answers
 the same requests twice: one ``run_turns([request])`` call per request, then one ``run_turns``
 call for all of them (the adapter cuts them into batches of ``max_batch``, left-padded). Text turns
@@ -16,7 +16,6 @@ it writes ``benchmarks/adapters/RESULTS_janus.md``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import platform
 import statistics
 import subprocess
@@ -25,8 +24,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-TESTS = ROOT / "tests" / "gapeval" / "adapters"
 
 PROMPTS = [
     "Hi?",
@@ -36,14 +33,6 @@ PROMPTS = [
     "Question q2?",
     "Which colour did you draw? A blue square.",
 ]
-
-
-def load_by_path(name: str, path: Path):
-    """Import a helper module from a file (the tests folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def uptime() -> str:
@@ -136,7 +125,7 @@ def report(rows: dict, *, args, load_before: str, load_after: str, versions: dic
         f"(`--requests {args.requests} --repeats {args.repeats} --threads {args.threads} "
         f"--max-batch {args.max_batch} --budget {args.budget}`).",
         "",
-        "- Model: tiny random-weight Janus (`tests/gapeval/adapters/tiny_janus.py`: 2-layer "
+        "- Model: tiny random-weight Janus (`gapeval/adapters/tiny_janus.py`: 2-layer "
         "Llama, hidden 32; 2-layer vision encoder on 32 px; 4 x 4 VQ tokens decoded to 16 px), "
         "float32 on CPU, loaded with `from_pretrained(..., local_files_only=True)`.",
         f"- Batched: one `run_turns` call for all requests (batches of {args.max_batch}, "
@@ -193,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     args.cores = os.cpu_count()
-    tiny = load_by_path("tiny_janus", TESTS / "tiny_janus.py")
+    from gapeval.adapters import tiny_janus as tiny
     folder = tiny.build_tiny_janus(seed=0)
     adapter = JanusAdapter(
         weights=folder, device="cpu", dtype="float32", max_batch=args.max_batch

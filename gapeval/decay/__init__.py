@@ -8,6 +8,8 @@ and Satterthwaite t tests for any formula. See ``docs/decay.md``.
 from __future__ import annotations
 
 from gapeval.decay.api import decay
+from gapeval.decay.context import ContextCurveResult, binned_means, context_curve
+from gapeval.decay.irt_decay import IdentificationWarning, IRTDecayResult, irt_decay
 from gapeval.decay.mixed import mixed_model
 from gapeval.decay.records import (
     POSTERIOR,
@@ -23,7 +25,9 @@ from gapeval.decay.records import (
     TestResult,
     VarianceComponent,
 )
+from gapeval.decay.self_verification import SelfVerificationResult, self_verification_drift
 from gapeval.decay.simulate import DecayTruth, simulate_decay
+from gapeval.decay.simulate_confounded import ConfoundedTruth, simulate_confounded
 
 __all__ = [
     "decay",
@@ -42,4 +46,14 @@ __all__ = [
     "SATTERTHWAITE_T",
     "POSTERIOR",
     "POSTERIOR_NUTS",
+    "irt_decay",
+    "context_curve",
+    "binned_means",
+    "ContextCurveResult",
+    "self_verification_drift",
+    "SelfVerificationResult",
+    "IRTDecayResult",
+    "IdentificationWarning",
+    "simulate_confounded",
+    "ConfoundedTruth",
 ]

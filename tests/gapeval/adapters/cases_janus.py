@@ -16,7 +16,7 @@ SKIP_REASON = f"hf-janus needs {', '.join(_MISSING)} (install gapeval[hf])" if _
 @cache
 def tiny_janus_folder() -> Path:
     """Build the tiny Janus checkpoint once (on first use) in a new temporary folder."""
-    from tiny_janus import build_tiny_janus
+    from gapeval.adapters.tiny_janus import build_tiny_janus
 
     return build_tiny_janus(seed=0)
 

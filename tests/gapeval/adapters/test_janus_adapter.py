@@ -36,7 +36,7 @@ PROMPTS = [
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    from tiny_janus import build_tiny_janus
+    from gapeval.adapters.tiny_janus import build_tiny_janus
 
     return build_tiny_janus(tmp_path_factory.mktemp("tiny-janus"), seed=0)
 

@@ -1,4 +1,8 @@
-"""Build a tiny random-weight Janus model folder for tests and benchmarks (not a test module).
+"""Build a tiny random-weight Janus model folder (for ``gapeval demo``, tests and benchmarks).
+
+The demo runs it through the real ``hf-janus`` adapter so that the whole path — chat template,
+processor, batching, image generation, store — is exercised without weights or a GPU. Its answers
+are those of random weights (scored near zero); it is a plumbing check, not a model.
 
 The folder holds what a real Janus checkpoint holds: ``config.json`` and weights of a
 :class:`~transformers.JanusForConditionalGeneration` built from a tiny

@@ -15,7 +15,7 @@ $(BIN)/python:
 # The main job needs the core only; the tests also exercise every adapter family and Ray.
 install-core: $(BIN)/python
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[torch,parquet]"
+	$(BIN)/python -m pip install --quiet -e ".[torch,parquet,hf]"
 
 install: install-core
 	$(BIN)/python -m pip install --quiet -e ".[test,torch,hf,diffusers,http,parquet,ray]"

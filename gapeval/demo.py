@@ -1,11 +1,13 @@
 """``gapeval demo``: the whole pipeline on embedded defaults (no GPU, network or weights).
 
 1. **Run**: the built-in bank (standalone items and interleaved dialogues) is answered by the
-   procedural baseline — a program that really reads and draws the bank's clean scenes — and by
-   simulated respondents with known abilities (one of which decays over dialogue turns), into a
-   resumable store (``OUT/run``).
+   procedural baseline — a program that really reads and draws the bank's clean scenes —, by
+   simulated respondents with known abilities (one of which decays over dialogue turns), and by a
+   tiny random-weight Janus model built on the spot (``OUT/tiny-janus``) through the real
+   ``hf-janus`` adapter on the first 160 items (a plumbing check: its answers are those of random
+   weights), into a resumable store (``OUT/run``).
 2. **Score**: every answer is scored by the rule-based scorers and image verifiers.
-3. **Export**: the long responses table (``OUT/responses.csv``).
+3. **Export**: the long responses table (``OUT/report/responses.parquet`` and ``.csv``).
 4. **Report**: gap scores with intervals, pairwise comparisons, joint tables, the decay model,
    LaTeX/Markdown tables and figures (``OUT/report``).
 5. **Recovery**: the simulated respondents' true gaps beside the estimates.
@@ -50,6 +52,28 @@ def register(subparsers: Any) -> None:
                                                       inference=args.inference, quiet=args.quiet))
 
 
+#: Options of the tiny Janus model in the demo (CPU, float32; short text answers).
+TINY_JANUS_OPTIONS: dict[str, object] = {"device": "cpu", "dtype": "float32", "max_new_tokens": 8, "max_batch": 16}
+
+
+def _tiny_janus(out: Path) -> tuple[str, str, dict[str, object]] | None:
+    """Build (once) the tiny Janus folder; ``None`` with a message when transformers is missing."""
+    try:
+        from gapeval.adapters.tiny_janus import build_tiny_janus
+
+        folder = out / "tiny-janus"
+        if not (folder / "config.json").exists():
+            build_tiny_janus(folder, seed=0)
+    except ImportError as error:
+        print(f"  tiny Janus model skipped ({error.name} is not installed; install gapeval[hf])")
+        return None
+    return ("tiny-janus", "hf-janus", {"weights": str(folder), **TINY_JANUS_OPTIONS})
+
+
+#: What the tiny Janus model is asked: the first items of the bank (a plumbing check, not a model).
+TINY_JANUS_SHARE = {"include": "items", "limit": 160}
+
+
 def _step(message: str) -> float:
     print(f"[demo] {message}", flush=True)
     return time.perf_counter()
@@ -82,13 +106,20 @@ def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: s
 
     started = time.perf_counter()
     out = Path(out)
+    t = _step(f"building a tiny random-weight Janus model -> {out / 'tiny-janus'}")
+    tiny = _tiny_janus(out)
+    models = DEMO_MODELS + ((tiny,) if tiny else ())
+    print(f"  {time.perf_counter() - t:.1f} s")
     config = RunConfig(
         bank="builtin",
-        models=tuple(ModelSpec(name=n, adapter=a, options=o) for n, a, o in DEMO_MODELS),
+        models=tuple(
+            ModelSpec(name=n, adapter=a, options=o, **(TINY_JANUS_SHARE if a == "hf-janus" else {}))
+            for n, a, o in models
+        ),
         seed=seed,
         limit=limit,
     )
-    names = ", ".join(name for name, _, _ in DEMO_MODELS)
+    names = ", ".join(name for name, _, _ in models)
     t = _step(f"answering the built-in bank with {names} -> {out / 'run'}")
     report = run(config, out / "run", progress=Progress(enabled=not quiet))
     for model in report.models:
@@ -101,9 +132,8 @@ def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: s
     print(summary)
     print(f"  {time.perf_counter() - t:.1f} s")
 
-    t = _step(f"exporting the long responses table -> {out / 'responses.csv'}")
+    t = _step(f"exporting the long responses table -> {out / 'report' / 'responses.parquet'}")
     responses, manifest = load_responses(out / "run")
-    responses.to_csv(out / "responses.csv", index=False)
     print(f"  {len(responses)} scored answers ({responses['session'].notna().sum()} from dialogue turns)")
 
     t = _step(f"fitting gap scores ({inference}), the decay model, tables and figures -> {out / 'report'}")
@@ -115,6 +145,10 @@ def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: s
 
     gap = built.outcomes["gap"]
     if not gap.skipped:
+        _step("gap scores")
+        columns = ["model", "gap", "gap_lower", "gap_upper", "p_gap_positive", "theta_understanding",
+                   "theta_generation"]
+        print(gap.results["gaps"][columns].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
         _step("recovery of the simulated respondents' gaps (theta_U - theta_G)")
         print("\n".join(_recovery(gap.results["gaps"])))
     decay = built.outcomes["decay"]

@@ -161,11 +161,9 @@ def self_verification_drift(
     ...                    "self_verdict": ["reject", "accept", "accept", "reject", "accept", "accept"],
     ...                    "reference": ["reject"] * 6})
     >>> result = self_verification_drift(df)
-    >>> result.rates[["turn", "n_rejected", "n_false_accept", "rate"]].round(2)
-       turn  n_rejected  n_false_accept  rate
-    0     1           2               1   0.5
-    1     2           2               1   0.5
-    2     3           2               2   1.0
+    >>> [(int(r.turn), int(r.n_rejected), int(r.n_false_accept), round(float(r.rate), 2))
+    ...  for r in result.rates.itertuples()]
+    [(1, 2, 1, 0.5), (2, 2, 1, 0.5), (3, 2, 2, 1.0)]
     """
     if interval not in _INTERVALS:
         raise DecayError(f"interval={interval!r} is not one of {list(_INTERVALS)}")

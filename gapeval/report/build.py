@@ -9,6 +9,8 @@ The report holds, when the data allow each part (otherwise the index says why it
 - ``decay_fixed.{md,tex}`` and ``decay_slopes.{md,tex}`` — the mixed-effects decay model of the
   dialogue turns;
 - ``figures/*.png`` — forest plot, θ_U vs θ_G, decay curves, item curves, Wright map;
+- ``responses.parquet`` and ``responses.csv`` — the long responses table the report was made from;
+- ``manifest.json`` — the run's manifest (config, bank hash, fingerprints, versions), when known;
 - ``report.md`` — the index, with the run's provenance when the data came from a run folder.
 """
 
@@ -98,6 +100,27 @@ def _provenance(manifest: dict[str, Any] | None) -> list[str]:
         f"gapeval {manifest.get('versions', {}).get('gapeval')}, git {git.get('commit', 'unknown')[:12]}.",
         "",
     ]
+
+
+def _data_files(writer: _Writer, responses: pd.DataFrame, manifest: dict[str, Any] | None) -> None:
+    """The responses (Parquet when pyarrow is there, and CSV) and the manifest, beside the tables."""
+    import json
+
+    csv = writer.folder / "responses.csv"
+    responses.to_csv(csv, index=False)
+    writer.files.append(csv)
+    listed = ["[responses.csv](responses.csv)"]
+    try:
+        responses.to_parquet(writer.folder / "responses.parquet", index=False)
+    except ImportError:
+        writer.lines += ["(responses.parquet not written: install gapeval[parquet])", ""]
+    else:
+        writer.files.append(writer.folder / "responses.parquet")
+        listed.insert(0, "[responses.parquet](responses.parquet)")
+    if manifest is not None:
+        writer.text("manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        listed.append("[manifest.json](manifest.json)")
+    writer.lines += [f"Data files: {', '.join(listed)}.", ""]
 
 
 def _convergence(diagnostics: Any, inference: str | None) -> str:
@@ -226,6 +249,7 @@ def build_report(
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(out)
     writer.lines = ["# gapeval report", "", *_provenance(manifest)]
+    _data_files(writer, responses, manifest)
     from gapeval.tables import table_from_frame
 
     summary = table_from_frame(summary_frame(responses), caption="Answers and mean scores", label="tab:answers")

@@ -114,6 +114,7 @@ def _dry_run(config: Any, out: Path) -> int:
     from gapeval.runner.plan import build_plan
 
     bank = load_bank(config.bank)
+    plans = {spec.name: build_plan(bank, config, spec) for spec in config.models}
     plan = build_plan(bank, config)
     stored = 0
     if (out / "answers.sqlite").exists():
@@ -122,14 +123,15 @@ def _dry_run(config: Any, out: Path) -> int:
         with Store(out, create=False) as store:
             names = {spec.name for spec in config.models}
             stored = sum(1 for key in store.keys() if key.model in names)
-    total = plan.calls_per_model * len(config.models)
+    total = sum(p.calls_per_model for p in plans.values())
     turns = sum(len(d.turns) for d in plan.dialogues)
     print(f"bank: {config.bank} ({bank.hash[:19]})")
     shard = "" if config.shard is None else f" in shard {config.shard.index}/{config.shard.count}"
     print(f"units{shard}: {len(plan.items)} items, {len(plan.dialogues)} dialogues ({turns} turns)")
     print(f"samples: {config.samples}; seed: {config.seed}; history: {config.history}")
     for spec in config.models:
-        print(f"model {spec.name}: adapter {spec.adapter} {spec.options or ''}".rstrip())
+        calls = plans[spec.name].calls_per_model
+        print(f"model {spec.name}: adapter {spec.adapter} {spec.options or ''}".rstrip() + f"; {calls} calls")
     print(f"calls: {total} planned, {stored} already stored, {total - stored} to make")
     return 0
 

@@ -187,7 +187,6 @@ def run(
     """
     progress = progress or silent()
     bank = bank or load_bank(config.bank)
-    plan = build_plan(bank, config)
     builder = RequestBuilder(bank, run_seed=config.seed, decoding=config.decoding, history=config.history)
     reports: list[ModelReport] = []
     fingerprints: dict[str, dict[str, Any]] = {}
@@ -196,6 +195,7 @@ def run(
         recorded = {**config.model_dump(mode="json"), "identity": config.identity()}
         for spec in config.models:
             started = time.perf_counter()
+            plan = build_plan(bank, config, spec)
             report = ModelReport(name=spec.name, planned=plan.calls_per_model)
             given = (adapters or {}).get(spec.name)
             adapter = given if given is not None else create_adapter(spec.adapter, spec.options)

@@ -9,6 +9,7 @@ Examples
 --------
 >>> from gapeval.bank import load_bank
 >>> from gapeval.runner.config import RunConfig, Shard
+from gapeval.runner.spec import ModelSpec
 >>> from gapeval.runner.spec import ModelSpec
 >>> bank = load_bank("builtin")
 >>> config = RunConfig(models=(ModelSpec(name="p", adapter="procedural"),), limit=3)
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 from gapeval.bank import Bank, Dialogue, Item
 from gapeval.runner.config import RunConfig, Shard
+from gapeval.runner.spec import ModelSpec
 
 __all__ = ["Plan", "build_plan", "in_shard"]
 
@@ -56,14 +58,29 @@ class Plan:
         return (len(self.items) + turns) * self.samples
 
 
-def build_plan(bank: Bank, config: RunConfig) -> Plan:
-    """Select the bank's units for ``config`` (``include``, ``limit``, ``shard``)."""
+_PARTS = {"all": {"items", "dialogues"}, "items": {"items"}, "dialogues": {"dialogues"}}
+
+
+def _narrower(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def build_plan(bank: Bank, config: RunConfig, spec: ModelSpec | None = None) -> Plan:
+    """Select the bank's units for ``config`` (``include``, ``limit``, ``shard``).
+
+    ``spec`` (a model of the run) may narrow the selection further with its own ``include`` and
+    ``limit``.
+    """
+    parts = _PARTS[config.include]
+    if spec is not None and spec.include is not None:
+        parts = parts & _PARTS[spec.include]
+    limit = _narrower(config.limit, None if spec is None else spec.limit)
     items: list[Item] = []
     dialogues: list[Dialogue] = []
-    if config.include in ("all", "items"):
-        items = sorted(bank.items, key=lambda item: item.id)[: config.limit]
-    if config.include in ("all", "dialogues"):
-        dialogues = sorted(bank.dialogues, key=lambda dialogue: dialogue.id)[: config.limit]
+    if "items" in parts:
+        items = sorted(bank.items, key=lambda item: item.id)[:limit]
+    if "dialogues" in parts:
+        dialogues = sorted(bank.dialogues, key=lambda dialogue: dialogue.id)[:limit]
     return Plan(
         items=tuple(item for item in items if in_shard(item.id, config.shard)),
         dialogues=tuple(d for d in dialogues if in_shard(d.id, config.shard)),

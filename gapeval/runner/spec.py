@@ -3,7 +3,10 @@
 On the command line a spec is ``ADAPTER[:key=value,key=value...]``; values are read as JSON when
 they parse (numbers, ``true``/``false``, ``null``, quoted strings) and kept as text otherwise. The
 option ``name`` sets the respondent's name (the ``model`` column of the long table); it defaults to
-the adapter name. In a TOML config a spec is a table ``{adapter = "...", name = "...", ...}``.
+the adapter name. Two more options belong to the runner, not the adapter: ``include`` (``all``,
+``items`` or ``dialogues``) and ``limit`` (the first N items and N dialogues) narrow what this one
+model is asked, within the run's own selection — e.g. a slow model on a subset. In a TOML config a
+spec is a table ``{adapter = "...", name = "...", ...}``.
 
 Examples
 --------
@@ -14,6 +17,9 @@ ModelSpec(name='procedural', adapter='procedural', options={})
 ('sim-a', 'simulated', {'theta_understanding': 1.5})
 >>> parse_model_spec("hf-janus:weights=/models/janus 1b,dtype=bf16").options
 {'weights': '/models/janus 1b', 'dtype': 'bf16'}
+>>> spec = parse_model_spec("hf-janus:weights=/w,include=items,limit=100")
+>>> spec.include, spec.limit, spec.options
+('items', 100, {'weights': '/w'})
 >>> parse_model_spec("simulated:theta")
 Traceback (most recent call last):
     ...
@@ -28,7 +34,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field, JsonValue
+from typing import Literal
+
+from pydantic import Field, JsonValue, ValidationError
 
 from gapeval.errors import GapevalError
 from gapeval.records._base import Record
@@ -51,6 +59,10 @@ class ModelSpec(Record):
     """Key of :data:`gapeval.adapters.registry.ADAPTERS`."""
     options: dict[str, JsonValue] = Field(default_factory=dict)
     """Keyword arguments of the adapter's factory."""
+    include: Literal["all", "items", "dialogues"] | None = None
+    """Ask this model only items or only dialogues (``None``: the run's setting)."""
+    limit: int | None = Field(default=None, ge=1)
+    """Ask this model only the first ``limit`` items and dialogues (``None``: the run's setting)."""
 
     def __repr__(self) -> str:
         return f"ModelSpec(name={self.name!r}, adapter={self.adapter!r}, options={self.options!r})"
@@ -69,7 +81,14 @@ def _checked(name: str, adapter: str, options: dict[str, Any], *, where: str) ->
             f"model spec {where}: name {name!r} must start with a letter or digit and hold only "
             "letters, digits and . _ + -"
         )
-    return ModelSpec(name=name, adapter=adapter, options=options)
+    runner = {key: options.pop(key) for key in ("include", "limit") if key in options}
+    try:
+        return ModelSpec(name=name, adapter=adapter, options=options, **runner)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ModelSpecError(
+            f"model spec {where}: {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        ) from error
 
 
 def parse_model_spec(text: str) -> ModelSpec:

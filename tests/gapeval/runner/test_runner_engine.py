@@ -165,3 +165,20 @@ def test_an_understanding_only_model_gets_unsupported_generation_turns(tmp_path)
         second = store.get(AnswerKey(model="mock", unit=dialogue.id, turn=2))
     assert isinstance(second.request.history[1].parts[0], TextPart)
     assert second.request.history[-1].parts[0].text == "[image from turn 1 unavailable]"
+
+
+def test_a_model_spec_can_narrow_what_it_is_asked(tmp_path):
+    from gapeval.runner import parse_model_spec
+
+    slow = parse_model_spec("scripted:include=items,limit=2,name=slow")
+    assert (slow.include, slow.limit, slow.options) == ("items", 2, {})
+    models = (ModelSpec(name="mock", adapter="scripted"), slow)
+    report = run(config(models=models), tmp_path,
+                 adapters={"mock": ScriptedAdapter(), "slow": ScriptedAdapter()}, bank=BANK)
+    planned = {model.name: model.planned for model in report.models}
+    assert planned == {"mock": build_plan(BANK, config()).calls_per_model, "slow": 2}
+    with Store(tmp_path, create=False) as store:
+        units = sorted(key.unit for key in store.keys() if key.model == "slow")
+    assert units == sorted(item.id for item in build_plan(BANK, config()).items[:2])
+    with pytest.raises(ValueError, match="limit"):
+        parse_model_spec("scripted:limit=0")

@@ -30,7 +30,7 @@ from PIL import Image
 
 from gapeval.records import TurnRequest
 from gapeval.scoring.verifiers.grid import read_grid
-from gapeval.scoring.verifiers.misc import hand_angle
+from gapeval.scoring.verifiers.misc import clock_centre, hand_angle
 from gapeval.scoring.verifiers.palette import COLOUR_NAMES, PALETTE, colour_label, quantise
 from gapeval.scoring.verifiers.scene import read_objects
 
@@ -210,12 +210,7 @@ def read_clock(image: Any) -> tuple[int, int] | None:
     if not quantised.readable:
         return None
     labels = quantised.labels
-    height, width = labels.shape
-    ys, xs = np.nonzero(labels == colour_label("black"))
-    if xs.size > 0.01 * labels.size:
-        centre = ((xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2)
-    else:
-        centre = (width / 2, height / 2)
+    centre = clock_centre(labels)
     hour_angle = hand_angle(labels, "blue", centre)
     minute_angle = _tip_angle(labels, "red", centre)
     if hour_angle is None or minute_angle is None:

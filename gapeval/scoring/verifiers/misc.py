@@ -25,6 +25,15 @@ def hand_angle(labels: np.ndarray, colour: str, centre: tuple[float, float]) -> 
     return math.degrees(math.atan2(dx, -dy)) % 360
 
 
+def clock_centre(labels: np.ndarray) -> tuple[float, float]:
+    """Centre of a clock face: the middle of its black outline's box, else the image centre."""
+    height, width = labels.shape
+    ys, xs = np.nonzero(labels == colour_label("black"))
+    if xs.size > 0.01 * labels.size:
+        return ((xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2)
+    return (width / 2, height / 2)
+
+
 def verify_clock(
     image: Any,
     *,
@@ -51,12 +60,7 @@ def verify_clock(
     if not quantised.readable:
         return unscorable(f"not a flat-colour rendering: {quantised.reason()}")
     labels = quantised.labels
-    height, width = labels.shape
-    ys, xs = np.nonzero(labels == colour_label("black"))
-    if xs.size > 0.01 * labels.size:
-        centre = ((xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2)
-    else:
-        centre = (width / 2, height / 2)
+    centre = clock_centre(labels)
     minute_angle = hand_angle(labels, minute_colour, centre)
     hour_angle = hand_angle(labels, hour_colour, centre)
     if minute_angle is None or hour_angle is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PIL import Image
 
 from gapeval.records import ImagePart, Message, OutputSpec, TextPart, TurnRequest, derive_seed
@@ -48,3 +50,25 @@ def dialogue_request(session: str, turn: int, *, item: str | None = None) -> Tur
         request_id=f"{session}/{turn}",
         seed=derive_seed(0, session, turn, 0),
     )
+
+
+class SyncShim:
+    """Drive an AsyncAdapter through the synchronous protocol, for the contract checks."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def load(self) -> None:
+        self.inner.load()
+
+    def close(self) -> None:
+        asyncio.run(self.inner.close())
+
+    def capabilities(self):
+        return self.inner.capabilities()
+
+    def fingerprint(self):
+        return self.inner.fingerprint()
+
+    def run_turns(self, requests):
+        return asyncio.run(self.inner.run_turns(requests))

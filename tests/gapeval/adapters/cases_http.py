@@ -9,13 +9,14 @@ request, and can be told to answer some calls with a canned response first.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import importlib.util
 import io
 import json
 from collections.abc import Callable
+
+from adapterkit import SyncShim
 
 MISSING = [m for m in ("httpx",) if importlib.util.find_spec(m) is None]
 SKIP_REASON = f"the HTTP adapter needs {', '.join(MISSING)}" if MISSING else None
@@ -81,28 +82,6 @@ def make_adapter(server: FakeServer | None = None, **options):
     return OpenAIHTTPAdapter(
         BASE_URL, transport=httpx.MockTransport(handler), **{**defaults, **options}
     )
-
-
-class SyncShim:
-    """Drive an async adapter through the synchronous protocol (as in test_adapter_contract)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-
-    def load(self) -> None:
-        self.inner.load()
-
-    def close(self) -> None:
-        asyncio.run(self.inner.close())
-
-    def capabilities(self):
-        return self.inner.capabilities()
-
-    def fingerprint(self):
-        return self.inner.fingerprint()
-
-    def run_turns(self, requests):
-        return asyncio.run(self.inner.run_turns(requests))
 
 
 CASES: dict[str, Callable[[], object]] = {

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 
 import pytest
-from adapterkit import image_request, text_request
+from adapterkit import SyncShim, image_request, text_request
 from PIL import Image
 
 from gapeval.adapters import Adapter, AsyncAdapter, check_results
@@ -22,28 +21,6 @@ from gapeval.records import (
     derive_seed,
 )
 from gapeval.store import answer_digest, redact
-
-
-class SyncShim:
-    """Drive an AsyncAdapter through the synchronous protocol, for the contract checks."""
-
-    def __init__(self, inner: AsyncAdapter) -> None:
-        self.inner = inner
-
-    def load(self) -> None:
-        self.inner.load()
-
-    def close(self) -> None:
-        asyncio.run(self.inner.close())
-
-    def capabilities(self):
-        return self.inner.capabilities()
-
-    def fingerprint(self):
-        return self.inner.fingerprint()
-
-    def run_turns(self, requests):
-        return asyncio.run(self.inner.run_turns(requests))
 
 
 #: name -> factory of an (unloaded) synchronous adapter. Real adapters join this list with tiny

@@ -165,7 +165,9 @@ class OpenAIHTTPAdapter:
     timeout_s : float
         Per-request time-out in seconds.
     max_retries : int
-        Retries after a 429, 5xx or time-out (0: no retry).
+        Retries after a 429, 5xx or time-out inside the adapter (default 0: the runner retries
+        transient errors itself, with ``--max-retries`` and ``--backoff``; set it when using the
+        adapter on its own).
     backoff_s : float
         First backoff in seconds; doubled at each retry, capped by ``max_backoff_s``. A
         ``Retry-After`` header replaces it (also capped).
@@ -194,7 +196,7 @@ class OpenAIHTTPAdapter:
         *,
         api_key_env: str | None = None,
         timeout_s: float = 120.0,
-        max_retries: int = 4,
+        max_retries: int = 0,
         backoff_s: float = 1.0,
         max_backoff_s: float = 60.0,
         concurrency: int = 8,

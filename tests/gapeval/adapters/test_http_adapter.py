@@ -69,7 +69,7 @@ def test_adapter_is_async_and_answers_with_usage_from_the_response():
 
 def test_429_then_200_is_retried_honouring_retry_after(sleeps):
     server = FakeServer([httpx.Response(429, headers={"Retry-After": "0.25"}), chat_reply("C")])
-    adapter = make_adapter(server, backoff_s=0.5, max_backoff_s=10)
+    adapter = make_adapter(server, backoff_s=0.5, max_backoff_s=10, max_retries=1)
     adapter.load()
     (result,) = run(adapter, [text_request("q1")])
     assert (result.status, result.output.text) == ("ok", "C")
@@ -298,3 +298,20 @@ def test_a_real_local_server_over_several_event_loops():
         f"seed {text_request('q1').seed}", f"seed {text_request('q2').seed}"
     ]
     assert [s["path"] for s in seen] == ["/v1/chat/completions"] * 2
+
+
+def test_by_default_a_429_goes_back_to_the_runner_which_retries_it():
+    from gapeval.runner.calls import Caller, CallPolicy
+
+    server = FakeServer([httpx.Response(429, headers={"Retry-After": "0.05"}), chat_reply("B")])
+    adapter = make_adapter(server)
+    adapter.load()
+    (alone,) = run(make_adapter(FakeServer([httpx.Response(429, headers={"Retry-After": "0.05"})])),
+                   [text_request("q0")])
+    assert alone.status == "error" and alone.transient and alone.retry_after_s == 0.05
+    committed = []
+    caller = Caller(adapter, CallPolicy(max_retries=2, backoff_s=0.01))
+    caller.answer([text_request("q1")], committed.extend)
+    caller.close()
+    ((request, result),) = committed
+    assert (result.status, result.output.text) == ("ok", "B") and len(server.requests) == 2

@@ -161,6 +161,9 @@ def _run(args: argparse.Namespace) -> int:
             "re-run the same command to retry them",
             file=sys.stderr,
         )
+        for model in report.models:
+            if model.first_error:
+                print(f"gapeval run: {model.name}: first error: {model.first_error}", file=sys.stderr)
         return INCOMPLETE
     return 0
 

@@ -49,6 +49,8 @@ class ModelReport:
     """Count of committed results by status (``ok``, ``refused``, ``unsupported``, ``error``)."""
     seconds: float = 0.0
     """Wall time, loading included."""
+    first_error: str | None = None
+    """The message of the first call that ended in an error, if any."""
 
     @property
     def errors(self) -> int:
@@ -97,6 +99,8 @@ class _ModelRun:
             self.final[request.request_id] = result
             self.report.statuses[result.status] = self.report.statuses.get(result.status, 0) + 1
             errors += result.status == "error"
+            if result.status == "error" and self.report.first_error is None:
+                self.report.first_error = result.error
         self.progress.advance(ok=len(pairs) - errors, errors=errors)
 
     def items(self, plan: Plan, stored: set[AnswerKey]) -> None:

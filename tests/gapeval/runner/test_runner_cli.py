@@ -107,3 +107,15 @@ def test_malformed_toml_configs_are_named(tmp_path, capsys):
     nameless.write_text('[[models]]\nname = "x"\n')
     code, _, err = cli(capsys, "run", "--config", str(nameless), "--out", str(tmp_path / "r"))
     assert code == 2 and "needs adapter" in err
+
+
+def test_missing_weights_and_unreachable_servers_are_named(tmp_path, capsys):
+    code, _, err = cli(capsys, "run", "--model", f"hf-janus:weights={tmp_path / 'nowhere'}", "--limit", "1",
+                       "--out", str(tmp_path / "r"), "--no-score", "--quiet")
+    assert code == 2 and "nowhere" in err and "does not exist" in err and err.count("\n") == 1
+    pytest.importorskip("httpx")
+    code, _, err = cli(capsys, "run", "--model", "openai-http:base_url=http://127.0.0.1:9/v1,model=m",
+                       "--include", "items", "--limit", "2", "--max-retries", "0",
+                       "--out", str(tmp_path / "h"), "--no-score", "--quiet")
+    assert code == 3
+    assert "openai-http: first error:" in err and "http://127.0.0.1:9/v1" in err

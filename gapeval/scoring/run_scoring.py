@@ -113,8 +113,7 @@ class ScoringSummary:
 
     ``kept`` answers already had a score under ``name`` (not recomputed without ``rescore``);
     ``skipped`` answers had no ``ok`` output (refused, unsupported); ``stale`` counts answers that
-    became unscorable on a re-score but keep their earlier score (the store cannot delete scores:
-    use a new name). ``judge_calls`` counts judge adapter calls, ``cache_hits`` replies read from
+    became unscorable on a re-score: their earlier score under ``name`` was removed. ``judge_calls`` counts judge adapter calls, ``cache_hits`` replies read from
     the judge cache.
     """
 
@@ -193,10 +192,10 @@ class _Tally:
 
 
 def _put(store: Any, stored: Any, name: str, score: Score, *, rescore: bool, judge: str | None) -> bool:
-    """Write a scored answer's value and details; for an unscorable one, return whether an
-    earlier score stays behind (a stale score, on re-scoring)."""
+    """Write a scored answer's value and details; on re-scoring, an answer now unscorable loses its
+    earlier score (so no stale score stays behind); return whether one was removed."""
     if score.value is None:
-        return rescore and store.score(stored.key, name) is not None
+        return rescore and store.delete_score(stored.key, name)
     details: dict[str, Any] = {"scorer": score.scorer, "mode": score.mode, "version": score.version,
                                "detail": score.detail, "extracted": score.extracted}  # fmt: skip
     if judge is not None and score.scorer.startswith("judge"):
@@ -446,8 +445,8 @@ def score_run(
         write_json_atomic(store.path / f"unscorable-{name}.json", tally.listing())
     if tally.stale:
         warnings.warn(
-            f"{tally.stale} answer(s) became unscorable on re-scoring but keep their earlier '{name}' "
-            "score (scores cannot be deleted); score under a new name to drop them",
+            f"{tally.stale} answer(s) became unscorable on re-scoring; their earlier '{name}' scores "
+            "were removed (score under a new name to keep both versions)",
             ScoringWarning,
             stacklevel=2,
         )

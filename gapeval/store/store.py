@@ -308,6 +308,19 @@ class Store:
             connection.execute("COMMIT")
         return written
 
+    def delete_score(self, key: AnswerKey | TurnRequest, scorer: str) -> bool:
+        """Remove the score ``scorer`` gave to the answer of ``key`` (re-scoring found it
+        unscorable); return whether one was removed. Answers are never removed."""
+        columns = _key_of(key).columns()
+        where = _KEY_WHERE.replace("model", "a.model")
+        with self._lock:
+            cursor = self._connection.execute(
+                "DELETE FROM scores WHERE scorer = ? AND answer_id IN "
+                f"(SELECT a.id FROM answers a WHERE {where})",
+                (scorer, *columns),
+            )
+        return cursor.rowcount > 0
+
     def scorers(self) -> list[str]:
         """Names of the scorers with at least one score, sorted."""
         return [row[0] for row in self._query("SELECT DISTINCT scorer FROM scores ORDER BY scorer")]

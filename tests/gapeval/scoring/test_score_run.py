@@ -271,7 +271,7 @@ def test_judge_scores_what_the_verifier_cannot_read_and_caches(run):
     assert stored_scores(run, summary.name) == expected
     with pytest.warns(ScoringWarning, match="2 answer\\(s\\) became unscorable"):
         stale = score(run, scorer_name=summary.name, rescore=True)
-    assert stale.stale == 2 and stored_scores(run, summary.name) == expected
+    assert stale.stale == 2 and stored_scores(run, summary.name) == EXPECTED  # judged scores removed
 
 
 def test_unreadable_judge_replies_stay_unscorable_and_are_asked_again(run):

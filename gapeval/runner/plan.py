@@ -9,7 +9,6 @@ Examples
 --------
 >>> from gapeval.bank import load_bank
 >>> from gapeval.runner.config import RunConfig, Shard
-from gapeval.runner.spec import ModelSpec
 >>> from gapeval.runner.spec import ModelSpec
 >>> bank = load_bank("builtin")
 >>> config = RunConfig(models=(ModelSpec(name="p", adapter="procedural"),), limit=3)

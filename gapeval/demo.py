@@ -17,7 +17,6 @@ Re-running the command resumes the run (nothing is asked twice) and rewrites the
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any

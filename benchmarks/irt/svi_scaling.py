@@ -42,7 +42,6 @@ COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps
 
 def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed: int) -> dict:
     """Simulate one size, fit it by SVI and measure (runs in the child process)."""
-    import numpy as np
 
     import irt
 

@@ -9,7 +9,7 @@ import pytest
 from adapterkit import SyncShim, image_request, text_request
 from PIL import Image
 
-from gapeval.adapters import Adapter, AsyncAdapter, check_results
+from gapeval.adapters import Adapter, check_results
 from gapeval.adapters.scripted import AsyncScriptedAdapter, ScriptedAdapter
 from gapeval.records import (
     ImagePart,

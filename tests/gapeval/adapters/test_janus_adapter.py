@@ -19,7 +19,6 @@ from gapeval.records import (  # noqa: E402
     Decoding,
     ImagePart,
     Message,
-    OutputSpec,
     TextPart,
     TurnRequest,
 )

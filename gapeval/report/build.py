@@ -222,6 +222,7 @@ def build_report(
     seed: int = 0,
     level: float = 0.95,
     gap_options: dict[str, Any] | None = None,
+    decay_binomial: str = "nuts",
 ) -> Report:
     """Analyse ``responses`` and write the report into ``folder``.
 
@@ -240,6 +241,9 @@ def build_report(
         Seed of every fit and level of every interval.
     gap_options : dict, optional
         Further keyword arguments of :func:`gapeval.gap_score` (e.g. ``num_steps``).
+    decay_binomial : {'nuts', 'vb'}
+        How the decay model fits 0/1 scores: ``nuts`` (honest intervals, about a minute) or ``vb``
+        (seconds; intervals far too narrow, see ``docs/decay.md``).
 
     Returns
     -------
@@ -257,7 +261,7 @@ def build_report(
     outcomes = {
         "gap": gap_outcome(responses, inference=inference, seed=seed, level=level, **(gap_options or {})),
         "joint": joint_outcome(responses, level=level),
-        "decay": decay_outcome(responses, seed=seed, level=level),
+        "decay": decay_outcome(responses, seed=seed, level=level, binomial_method=decay_binomial),
     }
     for name, part in (("gap", _gap_part), ("joint", _joint_part), ("decay", _decay_part)):
         part(writer, outcomes[name])

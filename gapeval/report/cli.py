@@ -30,6 +30,9 @@ def register(subparsers: Any) -> None:
     report = subparsers.add_parser("report", help="tables, figures and an index for a run")
     _source_arguments(report)
     report.add_argument("--out", type=Path, required=True, help="the report folder")
+    report.add_argument("--decay-binomial", choices=("nuts", "vb"), default="nuts", dest="decay_binomial",
+                        help="decay fit of 0/1 scores: nuts (honest intervals, ~1 min; default) or vb "
+                             "(seconds, intervals far too narrow)")
     report.set_defaults(handler=_report)
 
 
@@ -60,7 +63,8 @@ def _report(args: argparse.Namespace) -> int:
 
     responses, manifest = load_responses(args.source, scorer=args.scorer)
     report = build_report(responses, args.out, manifest=manifest, inference=args.inference,
-                          seed=args.seed, level=args.level, gap_options={"num_steps": args.svi_steps})
+                          seed=args.seed, level=args.level, gap_options={"num_steps": args.svi_steps},
+                          decay_binomial=args.decay_binomial)
     for name, outcome in report.outcomes.items():
         if outcome.skipped:
             print(f"{name}: not estimated: {outcome.skipped}")

@@ -191,13 +191,13 @@ class _Judging:
             mode = "compat" if self.mode == "compat" else "robust"
             policy = None if self.mode == "compat" else self.policy
             return judge_polling(self.judge, images, questions=questions, mode=mode, policy=policy,
-                                 **common).score  # fmt: skip
+                                 **common).scored_with_evidence()  # fmt: skip
         mode = "compat" if self.mode == "compat" else "strict"
         template = IMUG_POINTS
         if answer_text is not None:
             template, instruction = TEXT_POINTS, f"{instruction}\n\n[Answer]:\n{answer_text}"
         return judge_points(self.judge, images, instruction=instruction, points=points, mode=mode,
-                            policy=self.policy, template=template, **common).score  # fmt: skip
+                            policy=self.policy, template=template, **common).scored_with_evidence()  # fmt: skip
 
     def judged_mcq(self, spec: Any, text: str, images: Sequence[ImageLike], *, instruction: str,
                    mcq_mode: str) -> Score:  # fmt: skip
@@ -209,13 +209,15 @@ class _Judging:
             parse=lambda reply: ",".join(sorted(fixed_letters(reply) & allowed)) or None,
             policy=self.policy, cache=self.cache, fingerprint=self.fingerprint,
         )  # fmt: skip
+        evidence = {"judge_calls": (call.evidence(),)}
         if call.parsed is None:
-            return unscorable(f"the judge's key could not be read after {len(call.replies)} attempt(s)", **meta)
+            detail = f"the judge's key could not be read after {len(call.replies)} attempt(s)"
+            return unscorable(detail, **meta).model_copy(update=evidence)
         inner = score_imug_mcq(text, key=call.parsed, mode=mcq_mode)  # type: ignore[arg-type]
         detail = f"judge key {call.parsed} (template {JUDGED_MCQ_KEY.hash[:12]}); {inner.detail}"
         if inner.value is None:
-            return unscorable(detail, extracted=inner.extracted, **meta)
-        return scored(inner.value, detail=detail, extracted=inner.extracted, **meta)
+            return unscorable(detail, extracted=inner.extracted, **meta).model_copy(update=evidence)
+        return scored(inner.value, detail=detail, extracted=inner.extracted, **meta).model_copy(update=evidence)
 
 
 def _score_verifier(spec: Any, output: ImagePart, *, judging: _Judging | None, instruction: str,

@@ -162,6 +162,12 @@ class JudgeCall:
     cache_hit: bool = False
     """True when the reply came from the cache and the judge was not called."""
 
+    def evidence(self) -> dict[str, Any]:
+        """The call as JSON-ready data: template hash, raw replies, parsed result, cache hit."""
+        parsed = self.parsed if isinstance(self.parsed, (str, int, float, bool, type(None))) else repr(self.parsed)
+        return {"template_hash": self.template_hash, "replies": list(self.replies), "parsed": parsed,
+                "cache_hit": self.cache_hit}
+
 
 @dataclass(frozen=True)
 class Judgement:
@@ -169,6 +175,11 @@ class Judgement:
 
     score: Score
     calls: tuple[JudgeCall, ...] = field(default_factory=tuple)
+
+    def scored_with_evidence(self) -> Score:
+        """:attr:`score` carrying the calls (template hash, raw replies, parsed result), so the
+        evidence of a judged score is stored with it."""
+        return self.score.model_copy(update={"judge_calls": tuple(call.evidence() for call in self.calls)})
 
 
 IMUG_POINTS = PromptTemplate(

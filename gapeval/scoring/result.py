@@ -9,7 +9,7 @@ reason in ``detail``. Invalid *options* (an unknown mode, a negative tolerance) 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -52,6 +52,9 @@ class Score(BaseModel):
     """A short human-readable account: what was compared, or why nothing could be scored."""
     extracted: str | None = None
     """What the scorer read from the answer (letters, a number, normalised text), if anything."""
+    judge_calls: tuple[dict[str, Any], ...] = ()
+    """For judged scores, each question put to the judge: ``template_hash``, the raw ``replies``
+    (one per attempt), the ``parsed`` result and whether it was a ``cache_hit``."""
 
     @model_validator(mode="after")
     def _check_value(self) -> Score:

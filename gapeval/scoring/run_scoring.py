@@ -198,8 +198,9 @@ def _put(store: Any, stored: Any, name: str, score: Score, *, rescore: bool, jud
         return rescore and store.delete_score(stored.key, name)
     details: dict[str, Any] = {"scorer": score.scorer, "mode": score.mode, "version": score.version,
                                "detail": score.detail, "extracted": score.extracted}  # fmt: skip
-    if judge is not None and score.scorer.startswith("judge"):
+    if judge is not None and score.judge_calls:
         details["judge"] = judge
+        details["judge_calls"] = list(score.judge_calls)
     store.put_score(stored.key, name, score.value, details=details, replace=rescore)
     return False
 

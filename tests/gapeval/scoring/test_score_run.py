@@ -261,6 +261,11 @@ def test_judge_scores_what_the_verifier_cannot_read_and_caches(run):
     info = details(run, summary.name)
     assert info[("count-001-gen", 0, 2)]["scorer"] == "judge_points"
     assert info[("count-001-gen", 0, 2)]["judge"] == judge.fingerprint
+    (call,) = info[("count-001-gen", 0, 2)]["judge_calls"]  # the evidence is stored with the score
+    from gapeval.scoring.judge import IMUG_POINTS
+
+    assert call["template_hash"] == IMUG_POINTS.hash and call["replies"] and not call["cache_hit"]
+    assert call["parsed"] is not None
     assert info[("count-001-gen", 0, 2)]["detail"].startswith("verifier unscorable")
     assert "judge" not in info[("count-001-gen", 0, 0)]
     assert adapter.calls == 4 and summary.judge_calls == 4 and summary.cache_hits == 0

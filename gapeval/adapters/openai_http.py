@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import io
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from gapeval.adapters.base import (
     Capabilities,
@@ -36,14 +35,20 @@ from gapeval.adapters.base import (
     unsupported_reason,
 )
 from gapeval.adapters.registry import require
+from gapeval.adapters.openai_messages import (
+    chat_messages,
+    data_url,
+    history_prompt,
+    parse_retry_after,
+    public_url,
+)
 from gapeval.errors import GapevalError
-from gapeval.records import ImagePart, Message, TextPart, TurnRequest, TurnResult, Usage
+from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult, Usage
 
 __all__ = ["OpenAIHTTPAdapter", "chat_messages", "data_url", "parse_retry_after"]
 
 _NEEDED_BY = "adapter 'openai-http'"
 _RETRIED = frozenset({408, 409, 429}) | frozenset(range(500, 600))
-_PREVIOUS_IMAGE = "Image from your previous answer:"
 
 
 class _Retry(Exception):
@@ -52,102 +57,6 @@ class _Retry(Exception):
     def __init__(self, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
-
-
-def data_url(part: ImagePart) -> str:
-    """The image as a ``data:image/png;base64,...`` URL (re-encoded to PNG if it is not one).
-
-    Examples
-    --------
-    >>> from PIL import Image
-    >>> data_url(ImagePart.from_image(Image.new("RGB", (1, 1)), origin="input"))[:30]
-    'data:image/png;base64,iVBORw0K'
-    """
-    data = part.read_bytes()
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        from gapeval.records import encode_png
-
-        data = encode_png(part.open())
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-
-
-def _content(message: Message) -> list[dict[str, Any]]:
-    return [
-        {"type": "text", "text": part.text}
-        if isinstance(part, TextPart)
-        else {"type": "image_url", "image_url": {"url": data_url(part)}}
-        for part in message.parts
-    ]
-
-
-def chat_messages(history: Sequence[Message]) -> list[dict[str, Any]]:
-    """The history as chat-completions messages (see the module docstring for images).
-
-    Examples
-    --------
-    >>> history = (Message(role="user", parts=(TextPart(text="Hi"),)),
-    ...            Message(role="assistant", parts=(TextPart(text="Hello"),)))
-    >>> chat_messages(history)
-    [{'role': 'user', 'content': [{'type': 'text', 'text': 'Hi'}]}, \
-{'role': 'assistant', 'content': 'Hello'}]
-    """
-    messages: list[dict[str, Any]] = []
-    for message in history:
-        if message.role == "user":
-            messages.append({"role": "user", "content": _content(message)})
-            continue
-        text = message.text or ("[image]" if message.images else "")
-        messages.append({"role": message.role, "content": text})
-        if message.images:
-            shown = Message(role="user", parts=(TextPart(text=_PREVIOUS_IMAGE), *message.images))
-            messages.append({"role": "user", "content": _content(shown)})
-    return messages
-
-
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or ``retry-after-ms``.
-
-    Examples
-    --------
-    >>> parse_retry_after({"retry-after": "2"}), parse_retry_after({"retry-after-ms": "150"})
-    (2.0, 0.15)
-    >>> parse_retry_after({}) is None, parse_retry_after({"Retry-After": "soon"}) is None
-    (True, True)
-    >>> parse_retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
-    0.0
-    """
-    lower = {key.lower(): value for key, value in headers.items()}
-    if "retry-after-ms" in lower:
-        try:
-            return max(0.0, float(lower["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
-    value = lower.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None  # neither seconds nor an HTTP date: ignore the header
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _history_prompt(history: Sequence[Message]) -> str:
-    if len(history) == 1:
-        return history[0].text
-    return "\n".join(f"{m.role}: {m.text}" for m in history if m.text)
-
-
-def _public_url(url: str) -> str:
-    """``url`` without user info, query or fragment (those may hold credentials)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 class OpenAIHTTPAdapter:
@@ -208,7 +117,7 @@ class OpenAIHTTPAdapter:
     ) -> None:
         if not urlsplit(base_url).scheme.startswith("http"):
             raise GapevalError(
-                f"base_url {_public_url(base_url)!r} is not an http(s) URL; "
+                f"base_url {public_url(base_url)!r} is not an http(s) URL; "
                 "give e.g. http://localhost:8000/v1"
             )
         if concurrency < 1 or max_retries < 0 or timeout_s <= 0:
@@ -236,7 +145,7 @@ class OpenAIHTTPAdapter:
         self._bound: tuple[asyncio.AbstractEventLoop, Any, asyncio.Semaphore] | None = None
 
     def __repr__(self) -> str:
-        return f"OpenAIHTTPAdapter(base_url={_public_url(self.base_url)!r}, model={self.model!r})"
+        return f"OpenAIHTTPAdapter(base_url={public_url(self.base_url)!r}, model={self.model!r})"
 
     # -- protocol -------------------------------------------------------------------------
 
@@ -276,7 +185,7 @@ class OpenAIHTTPAdapter:
         """Endpoint (without credentials), model name, image settings, library versions."""
         return {
             "adapter": "openai-http",
-            "base_url": _public_url(self.base_url),
+            "base_url": public_url(self.base_url),
             "model": self.model,
             "image_output": self.image_output,
             "image_size": self.image_size,
@@ -311,7 +220,7 @@ class OpenAIHTTPAdapter:
 
     def _failure(self, request: TurnRequest, error: Exception) -> TurnResult:
         httpx = require("httpx", needed_by=_NEEDED_BY)
-        url = _public_url(self.base_url)
+        url = public_url(self.base_url)
         if isinstance(error, _Retry):
             message = f"{error} from {url}; gave up after {self.max_retries + 1} attempts"
             return TurnResult.failure(
@@ -375,7 +284,7 @@ class OpenAIHTTPAdapter:
     async def _image(self, request: TurnRequest) -> TurnResult:
         wanted = (request.output.width, request.output.height)
         size = self.image_size or f"{wanted[0]}x{wanted[1]}"
-        fields = {"model": self.model, "prompt": _history_prompt(request.history), "n": 1,
+        fields = {"model": self.model, "prompt": history_prompt(request.history), "n": 1,
                   "size": size, "response_format": "b64_json"}
         images = request.images
         if images:
@@ -477,6 +386,6 @@ class OpenAIHTTPAdapter:
             hint = f" (check the API key in ${self.api_key_env})" if self.api_key_env else (
                 " (the server wants an API key: set api_key_env)"
             )
-        url = f"{_public_url(self.base_url)}/{path}"
+        url = f"{public_url(self.base_url)}/{path}"
         message = f"HTTP {response.status_code} from {url}: {message}{hint}"
         return TurnResult.failure(request, message)

@@ -42,6 +42,8 @@ from gapeval.bank.dialogues import NONE_OPTION
 from gapeval.bank.families.world import FLAGS
 from gapeval.bank.grids import apply_rules
 from gapeval.bank.render import render_flag
+from gapeval.protocols import prompts
+from gapeval.protocols.steps import is_answer_step
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
 from gapeval.scoring.verifiers.grid import read_grid
 from gapeval.scoring.verifiers.scene import RELATIONS, count, relation_holds
@@ -226,6 +228,8 @@ def respond(request: TurnRequest) -> tuple[str, str | Image.Image]:
     image turn. ``solver`` is ``"unparsed"`` (or the rule's name with ``":unreadable"`` when the
     prompt was understood but the image could not be read) for the honest fallback answers.
     """
+    if not is_answer_step(request.step):
+        return _step_reply(request)
     ctx = Context(request)
     if request.output.kind == "text":
         for name, pattern, solver in UNDERSTANDING:
@@ -239,6 +243,24 @@ def respond(request: TurnRequest) -> tuple[str, str | Image.Image]:
         return name, draw.fit(image, width, height)
     fallback = draw.blank(width, height) if ctx.any_image is None else draw.fit(ctx.any_image, width, height)
     return (name if name == "unparsed" else f"{name}:unreadable"), fallback
+
+
+def _step_reply(request: TurnRequest) -> tuple[str, str | Image.Image]:
+    """Protocol steps that do not answer the item. The baseline has no reasoning to show and no
+    knowledge to add: a thought is a fixed sentence, a rewrite repeats the request (so the drawing
+    step parses it), a sketch is its drawing for the question (or the fallback image). Its answers
+    are deterministic, so re-solving agrees with them: a verdict is always YES and a rating 10."""
+    kind = request.step.split("-")[0]
+    if request.output.kind == "image":
+        name, image = respond(request.model_copy(update={"step": "final"}))
+        return f"step:{kind}:{name}", image
+    if kind == "verify":
+        return "step:verify", "YES"
+    if kind == "rate":
+        return "step:rate", "10"
+    if kind == "rewrite":
+        return "step:rewrite", request.question_message.text.replace(prompts.REWRITE, "").strip()
+    return f"step:{kind}", "I will read the request and answer it directly."
 
 
 class ProceduralAdapter(TurnAdapter):

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from gapeval.protocols.prompts import REWRITE_DRAW
 from gapeval.records import TurnRequest
 from gapeval.scoring.verifiers.grid import read_grid
 from gapeval.scoring.verifiers.misc import clock_centre, hand_angle
@@ -277,13 +278,15 @@ RELATION_WORDS = {"to the left of": "left_of", "to the right of": "right_of", "a
 
 
 class Context:
-    """What a solver may look at: the text of the last user message, its last image, and the text of
-    every user message (for a grid size stated in an earlier turn)."""
+    """What a solver may look at: the text of the question (the last user message, or the one a
+    protocol step points to with ``request.question``), its last image, and the text of every user
+    message (for a grid size stated in an earlier turn)."""
 
     def __init__(self, request: TurnRequest) -> None:
         users = [message for message in request.history if message.role == "user"]
-        last = request.history[-1]
-        self.text: str = last.text
+        last = request.question_message
+        # a stepwise drawing request is "Draw this: <the rewrite>"; the baseline parses the rewrite
+        self.text: str = last.text.removeprefix(REWRITE_DRAW.split("{")[0])
         self.image: Image.Image | None = last.images[-1].open() if last.images else None
         self.history_text: str = "\n".join(message.text for message in users)
         earlier = request.images

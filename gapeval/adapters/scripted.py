@@ -108,8 +108,11 @@ ScriptKey = str | tuple[str, int]
 Script = Mapping[ScriptKey, Reply] | Callable[[TurnRequest], Reply | None]
 
 
-def _answer_key(request: TurnRequest) -> tuple[str, str, int, int]:
-    return (request.model, request.unit, request.turn or 0, request.sample)
+def _answer_key(request: TurnRequest) -> tuple[str | int, ...]:
+    key: tuple[str | int, ...] = (request.model, request.unit, request.turn or 0, request.sample)
+    if (request.protocol, request.step) != ("direct", "final"):
+        key += (request.protocol, request.step)
+    return key
 
 
 def _request_hash(request: TurnRequest) -> int:
@@ -182,8 +185,9 @@ class ScriptedAdapter(TurnAdapter):
         """Number of ``run_turns`` calls."""
         self.batch_sizes: list[int] = []
         """Size of every batch that reached the (mock) model."""
-        self.attempts: Counter[tuple[str, str, int, int]] = Counter()
-        """Attempts per answer key ``(model, item or dialogue, turn or 0, sample)``."""
+        self.attempts: Counter[tuple[str | int, ...]] = Counter()
+        """Attempts per answer key ``(model, item or dialogue, turn or 0, sample)``, with
+        ``(protocol, step)`` appended for a protocol step other than the direct answer."""
         self._lock = threading.Lock()
 
     def load(self) -> None:

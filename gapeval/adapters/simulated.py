@@ -66,14 +66,54 @@ from gapeval.bank import (
     load_bank,
 )
 from gapeval.bank.grids import GRID_COLOURS
+from gapeval.protocols.steps import is_answer_step
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
 from gapeval.scoring.text import normalize_text
 from gapeval.scoring.verifiers import score_image
 from gapeval.scoring.verifiers.palette import PALETTE
 
-__all__ = ["SimulatedAdapter", "difficulty_of", "respondent_key", "shift_colours"]
+__all__ = ["SimulatedAdapter", "difficulty_of", "parse_protocol_effects", "respondent_key", "shift_colours"]
 
 Answer = str | Image.Image
+
+
+def parse_protocol_effects(value: str | dict[str, Any] | None) -> dict[str, tuple[float, float]]:
+    """Read ``"LABEL:du:dg;..."`` (or a mapping ``{LABEL: [du, dg]}``) into ``{LABEL: (du, dg)}``.
+
+    Examples
+    --------
+    >>> parse_protocol_effects("cot:0:0.8;best-of-n:0.1:0.4")
+    {'cot': (0.0, 0.8), 'best-of-n': (0.1, 0.4)}
+    >>> parse_protocol_effects("cot:0.8")
+    Traceback (most recent call last):
+        ...
+    gapeval.adapters.registry.AdapterOptionError: simulated adapter option protocol_effects: 'cot:0.8' \
+is not LABEL:du:dg (e.g. cot:0:0.8)
+    """
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        pairs = [(str(label), shift) for label, shift in value.items()]
+    else:
+        pairs = []
+        for piece in filter(None, (p.strip() for p in str(value).split(";"))):
+            label, *shift = piece.split(":")
+            pairs.append((label, shift if len(shift) == 2 else piece))
+    effects: dict[str, tuple[float, float]] = {}
+    for label, shift in pairs:
+        try:
+            if isinstance(shift, str) or len(shift) != 2:
+                raise ValueError
+            du, dg = (float(x) for x in shift)
+            if not (math.isfinite(du) and math.isfinite(dg)):
+                raise ValueError
+        except (TypeError, ValueError):
+            shown = shift if isinstance(shift, str) else f"{label}: {shift!r}"
+            raise AdapterOptionError(
+                f"simulated adapter option protocol_effects: {shown!r} is not LABEL:du:dg (e.g. cot:0:0.8)"
+            ) from None
+        effects[label] = (du, dg)
+    return effects
 
 
 def respondent_key(model: str) -> int:
@@ -155,6 +195,14 @@ class SimulatedAdapter(TurnAdapter):
         Name reported in the fingerprint.
     max_batch : int
         Requests answered per batch (answers do not depend on it).
+    protocol_effects : str or mapping, optional
+        Known protocol effects for simulation studies: the abilities of the answer steps (``final``,
+        ``candidate-k``) of protocol ``LABEL`` are shifted by ``(du, dg)``. Written
+        ``"LABEL:du:dg;LABEL:du:dg"`` (e.g. ``"cot:0:0.8"``) or, in a TOML config, a table
+        ``{cot = [0.0, 0.8]}``.
+    verify_accept : float
+        Probability that a self-verification verdict is YES (independent of the answer), and the
+        mean of the 0-10 ratings of best-of-N divided by 10.
     """
 
     def __init__(
@@ -167,6 +215,8 @@ class SimulatedAdapter(TurnAdapter):
         slope: float = 1.0,
         name: str = "simulated",
         max_batch: int = 256,
+        protocol_effects: str | dict[str, Any] | None = None,
+        verify_accept: float = 0.8,
     ) -> None:
         numbers = {"theta_understanding": theta_understanding, "theta_generation": theta_generation,
                    "decay": decay, "slope": slope}
@@ -175,6 +225,10 @@ class SimulatedAdapter(TurnAdapter):
                 raise AdapterOptionError(f"simulated adapter option {option}={value!r} must be a finite number")
         if slope <= 0:
             raise AdapterOptionError(f"simulated adapter option slope={slope!r} must be > 0, e.g. slope=1.0")
+        if isinstance(verify_accept, bool) or not isinstance(verify_accept, (int, float)) or not 0 <= verify_accept <= 1:
+            raise AdapterOptionError(f"simulated adapter option verify_accept={verify_accept!r} must lie in [0, 1]")
+        self.effects = parse_protocol_effects(protocol_effects)
+        self.verify_accept = float(verify_accept)
         self.bank_name = str(bank)
         self.theta = {"understanding": float(theta_understanding), "generation": float(theta_generation)}
         self.decay, self.slope, self.name = float(decay), float(slope), name
@@ -226,7 +280,9 @@ class SimulatedAdapter(TurnAdapter):
     def probability(self, request: TurnRequest) -> float:
         """Model-implied probability that the answer to ``request`` is correct."""
         b = difficulty_of(self.step(request), request.item)
-        logit = self.slope * (self.theta[request.direction] + self.decay * ((request.turn or 1) - 1) - b)
+        effect = self.effects.get(request.protocol, (0.0, 0.0))[request.direction == "generation"]
+        theta = self.theta[request.direction] + effect
+        logit = self.slope * (theta + self.decay * ((request.turn or 1) - 1) - b)
         return 1.0 / (1.0 + math.exp(-logit))
 
     # --- protocol --------------------------------------------------------------------------------
@@ -244,13 +300,22 @@ class SimulatedAdapter(TurnAdapter):
             "theta_generation": self.theta["generation"],
             "decay": self.decay,
             "slope": self.slope,
+            "protocol_effects": {label: list(shift) for label, shift in sorted(self.effects.items())},
+            "verify_accept": self.verify_accept,
             "bank": self.bank_name,
             "bank_hash": self.bank.hash,
             "libraries": library_versions("gapeval", "numpy", "pillow"),
         }
 
     def answer(self, request: TurnRequest) -> TurnResult:
-        """Draw correct or wrong with the model's probability, then answer accordingly."""
+        """Draw correct or wrong with the model's probability, then answer accordingly.
+
+        Protocol steps that do not answer the item get generic replies: a thought or a rewrite
+        repeats the question, a sketch is a random shape, a verdict is YES with probability
+        ``verify_accept`` and a rating is drawn around ``10 * verify_accept``.
+        """
+        if not is_answer_step(request.step):
+            return self._step_reply(request)
         step = self.step(request)
         p = self.probability(request)
         rng = np.random.default_rng([request.seed, respondent_key(request.model)])
@@ -261,6 +326,20 @@ class SimulatedAdapter(TurnAdapter):
         raw = {"p": p, "b": difficulty_of(step, request.item), "correct": correct,
                "in_bank": step is not None}
         return TurnResult(request_id=request.request_id, status="ok", output=output, raw=raw)
+
+    def _step_reply(self, request: TurnRequest) -> TurnResult:
+        rng = np.random.default_rng([request.seed, respondent_key(request.model)])
+        kind = request.step.split("-")[0]
+        if request.output.kind == "image":
+            size = (request.output.width or 256, request.output.height or 256)
+            output: TextPart | ImagePart = ImagePart.from_image(_shape(rng, size), origin="model")
+        elif kind == "verify":
+            output = TextPart(text="YES" if rng.random() < self.verify_accept else "NO, it is wrong.")
+        elif kind == "rate":
+            output = TextPart(text=str(int(rng.binomial(10, self.verify_accept))))
+        else:
+            output = TextPart(text=request.question_message.text)
+        return TurnResult(request_id=request.request_id, status="ok", output=output, raw={"step": kind})
 
     # --- text answers ----------------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ from gapeval.records.seeds import MAX_SEED
 
 __all__ = ["Decoding", "ItemInfo", "OutputSpec", "TurnRequest", "TurnResult", "Usage"]
 
+#: Pattern of protocol and step labels: a letter or digit, then letters, digits and ``. _ + -``.
+_LABEL = r"^[A-Za-z0-9][A-Za-z0-9_.+\-]*$"
+
 
 class OutputSpec(Record):
     """The output a turn asks for: text, or an image of a given size."""
@@ -104,6 +107,17 @@ class TurnRequest(Record):
     """Decoding settings."""
     info: ItemInfo = ItemInfo()
     """Bank taxonomy, passed through to the store."""
+    protocol: str = Field(default="direct", pattern=_LABEL)
+    """Label of the evaluation protocol this request belongs to (see :mod:`gapeval.protocols`)."""
+    step: str = Field(default="final", pattern=_LABEL)
+    """The protocol step: ``final`` for the answer that counts, else e.g. ``thought``, ``rewrite``,
+    ``sketch``, ``candidate-2``, ``verify-1``, ``rate-3``."""
+    question: int | None = None
+    """Index in ``history`` of the user message that asks the item (``None``: the last message).
+    Protocol steps that add messages after the question (a chain of thought, a verdict) set it, so
+    adapters that parse the question and scorers that quote it find it."""
+    copied_from: str | None = Field(default=None, pattern=_LABEL)
+    """For a ``final`` step that repeats a chosen candidate without a new model call: that step."""
 
     @model_validator(mode="after")
     def _check_shape(self) -> TurnRequest:
@@ -114,7 +128,17 @@ class TurnRequest(Record):
             )
         if not self.history:
             raise ValueError(f"request {self.request_id!r} has an empty history")
+        if self.question is not None and not -len(self.history) <= self.question < len(self.history):
+            raise ValueError(
+                f"request {self.request_id!r}: question={self.question} is outside the history of "
+                f"{len(self.history)} messages"
+            )
         return self
+
+    @property
+    def question_message(self) -> Message:
+        """The user message that asks the item (the last message unless ``question`` says)."""
+        return self.history[-1 if self.question is None else self.question]
 
     @property
     def unit(self) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 
-__all__ = ["Outcome", "decay_outcome", "gap_outcome", "joint_outcome", "summary_frame"]
+__all__ = ["Outcome", "decay_outcome", "gap_outcome", "joint_outcome", "recording", "summary_frame"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Outcome:
     """Warnings the fit raised (convergence, boundary estimates), reported beside its tables."""
 
 
-def _recording(name: str, compute: Any) -> Outcome:
+def recording(name: str, compute: Any) -> Outcome:
     """Run ``compute()`` (returning an Outcome) and attach the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -74,7 +74,7 @@ def summary_frame(responses: pd.DataFrame) -> pd.DataFrame:
 
 def gap_outcome(responses: pd.DataFrame, *, inference: str, seed: int, level: float, **options: Any) -> Outcome:
     """Gap scores and pairwise comparisons on the standalone items (one joint fit)."""
-    return _recording("gap", lambda: _gap(responses, inference=inference, seed=seed, level=level, **options))
+    return recording("gap", lambda: _gap(responses, inference=inference, seed=seed, level=level, **options))
 
 
 def _gap(responses: pd.DataFrame, *, inference: str, seed: int, level: float, **options: Any) -> Outcome:
@@ -120,7 +120,7 @@ def decay_outcome(responses: pd.DataFrame, *, seed: int, level: float, binomial_
     0/1 scores are fitted by NUTS by default (honest posterior intervals, about a minute for a few
     thousand turns); ``binomial_method="vb"`` takes seconds but its intervals are far too narrow.
     """
-    return _recording("decay", lambda: _decay(responses, seed=seed, level=level, binomial_method=binomial_method))
+    return recording("decay", lambda: _decay(responses, seed=seed, level=level, binomial_method=binomial_method))
 
 
 def _decay(responses: pd.DataFrame, *, seed: int, level: float, binomial_method: str) -> Outcome:

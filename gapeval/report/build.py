@@ -9,6 +9,10 @@ The report holds, when the data allow each part (otherwise the index says why it
 - ``decay_fixed.{md,tex}`` and ``decay_slopes.{md,tex}`` — the mixed-effects decay model of the
   dialogue turns;
 - ``figures/*.png`` — forest plot, θ_U vs θ_G, decay curves, item curves, Wright map;
+- with several protocols in the run: every part above treats each (model, protocol) as a
+  respondent ``model [protocol]``, and ``protocol_effects.{md,tex}`` (effects on θ_U, θ_G and the
+  gap against ``direct``, with the cost of each protocol), ``figures/protocol_effects.png`` and
+  ``protocol_decay.{md,tex}`` (protocol × turn) are added (:mod:`gapeval.report.protocol_part`);
 - ``responses.parquet`` and ``responses.csv`` — the long responses table the report was made from;
 - ``manifest.json`` — the run's manifest (config, bank hash, fingerprints, versions), when known;
 - ``report.md`` — the index, with the run's provenance when the data came from a run folder.
@@ -23,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from gapeval.report.analyses import Outcome, decay_outcome, gap_outcome, joint_outcome, summary_frame
+from gapeval.report.protocol_part import by_respondent, protocol_labels, protocol_outcome, write_protocol_part
 from gapeval.store.atomic import write_bytes_atomic
 
 __all__ = ["Report", "build_report"]
@@ -223,6 +228,7 @@ def build_report(
     level: float = 0.95,
     gap_options: dict[str, Any] | None = None,
     decay_binomial: str = "nuts",
+    steps: pd.DataFrame | None = None,
 ) -> Report:
     """Analyse ``responses`` and write the report into ``folder``.
 
@@ -244,6 +250,9 @@ def build_report(
     decay_binomial : {'nuts', 'vb'}
         How the decay model fits 0/1 scores: ``nuts`` (honest intervals, about a minute) or ``vb``
         (seconds; intervals far too narrow, see ``docs/decay.md``).
+    steps : DataFrame, optional
+        The run's steps table (:meth:`gapeval.store.Store.steps_frame`), for the cost of each
+        protocol beside its effect.
 
     Returns
     -------
@@ -256,14 +265,20 @@ def build_report(
     _data_files(writer, responses, manifest)
     from gapeval.tables import table_from_frame
 
-    summary = table_from_frame(summary_frame(responses), caption="Answers and mean scores", label="tab:answers")
+    analysed = by_respondent(responses)
+    summary = table_from_frame(summary_frame(analysed), caption="Answers and mean scores", label="tab:answers")
     writer.table("summary", summary, "Answers")
     outcomes = {
-        "gap": gap_outcome(responses, inference=inference, seed=seed, level=level, **(gap_options or {})),
-        "joint": joint_outcome(responses, level=level),
-        "decay": decay_outcome(responses, seed=seed, level=level, binomial_method=decay_binomial),
+        "gap": gap_outcome(analysed, inference=inference, seed=seed, level=level, **(gap_options or {})),
+        "joint": joint_outcome(analysed, level=level),
+        "decay": decay_outcome(analysed, seed=seed, level=level, binomial_method=decay_binomial),
     }
-    for name, part in (("gap", _gap_part), ("joint", _joint_part), ("decay", _decay_part)):
+    parts = [("gap", _gap_part), ("joint", _joint_part), ("decay", _decay_part)]
+    if len(protocol_labels(responses)) > 1:
+        outcomes["protocols"] = protocol_outcome(responses, steps=steps, inference=inference, seed=seed, level=level,
+                                                 decay_binomial=decay_binomial, **(gap_options or {}))
+        parts.append(("protocols", write_protocol_part))
+    for name, part in parts:
         part(writer, outcomes[name])
         writer.warned(outcomes[name])
     index = writer.text("report.md", "\n".join(writer.lines) + "\n")

@@ -40,8 +40,10 @@ def _fit(args: argparse.Namespace) -> int:
     from gapeval.report.analyses import gap_outcome
     from gapeval.report.sources import load_responses
 
+    from gapeval.report.protocol_part import by_respondent
+
     responses, _ = load_responses(args.source, scorer=args.scorer)
-    outcome = gap_outcome(responses, inference=args.inference, seed=args.seed, level=args.level,
+    outcome = gap_outcome(by_respondent(responses), inference=args.inference, seed=args.seed, level=args.level,
                           num_steps=args.svi_steps)
     if outcome.skipped:
         raise ValueError(f"no gap scores: {outcome.skipped}")
@@ -59,12 +61,12 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from gapeval.report.build import build_report
-    from gapeval.report.sources import load_responses
+    from gapeval.report.sources import load_responses, load_steps
 
     responses, manifest = load_responses(args.source, scorer=args.scorer)
     report = build_report(responses, args.out, manifest=manifest, inference=args.inference,
                           seed=args.seed, level=args.level, gap_options={"num_steps": args.svi_steps},
-                          decay_binomial=args.decay_binomial)
+                          decay_binomial=args.decay_binomial, steps=load_steps(args.source))
     for name, outcome in report.outcomes.items():
         if outcome.skipped:
             print(f"{name}: not estimated: {outcome.skipped}")

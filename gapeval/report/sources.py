@@ -20,7 +20,7 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 
-__all__ = ["REQUIRED_COLUMNS", "load_responses"]
+__all__ = ["REQUIRED_COLUMNS", "load_responses", "load_steps"]
 
 #: Columns every long table must have (DESIGN.md §3); the others are optional.
 REQUIRED_COLUMNS = ("model", "item", "direction", "score")
@@ -76,3 +76,20 @@ def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd
     if frame.empty:
         raise GapevalError(f"{str(path)!r} holds no scored answers; score the run first (gapeval score)")
     return frame, manifest
+
+
+def load_steps(source: str | Path) -> pd.DataFrame | None:
+    """The steps table of a run folder (:meth:`gapeval.store.Store.steps_frame`); ``None`` for a file.
+
+    Examples
+    --------
+    >>> load_steps("responses.csv") is None
+    True
+    """
+    path = Path(source)
+    if not (path.is_dir() and (path / "answers.sqlite").exists()):
+        return None
+    from gapeval.store import Store
+
+    with Store(path, create=False) as store:
+        return store.steps_frame()

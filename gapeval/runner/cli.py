@@ -2,7 +2,9 @@
 
 ``gapeval run --bank builtin --model procedural --model simulated --out RUN_DIR --seed 0`` answers
 the bank with each model into RUN_DIR; running the same command again resumes it (only missing
-answers are asked). ``--dry-run`` prints the plan and the number of calls without calling a model.
+answers are asked). ``--protocol`` (repeatable) asks every unit under each evaluation protocol
+(:mod:`gapeval.protocols`; default ``direct``). ``--dry-run`` prints the plan and the number of
+answers without calling a model.
 Exit status: 0 when every call has an answer, 3 when some calls ended in errors (logged in the
 store; re-run the same command to retry them), 2 for bad input.
 """
@@ -27,6 +29,11 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", action="append", default=[], metavar="SPEC",
         help="ADAPTER[:key=value,...], repeatable; e.g. simulated:theta_understanding=1,name=sim-a",
+    )
+    parser.add_argument(
+        "--protocol", action="append", default=[], metavar="SPEC",
+        help="evaluation protocol KIND[:key=value,...], repeatable (default direct): direct, cot, "
+        "stepwise, self-verify[:rounds=R], best-of-n[:n=N,picker=self|first]; see docs/protocols.md",
     )
     parser.add_argument("--out", type=Path, required=True, help="run folder (resumed if it exists)")
     parser.add_argument("--seed", type=int, help="run seed (default 0)")
@@ -64,6 +71,10 @@ def register(subparsers: Any) -> None:
     export.add_argument("--scorer", help="which scores (default: the only scorer in the store)")
     export.add_argument("--include-unscored", action="store_true", dest="include_unscored")
     export.add_argument("--include-errors", action="store_true", dest="include_errors")
+    export.add_argument(
+        "--steps", choices=("final", "answers", "all"), default="final",
+        help="protocol steps as rows: final answers (default), also candidates, or every step",
+    )
     export.set_defaults(handler=_export)
 
     merge = subparsers.add_parser("merge", help="merge the stores of a sharded run")
@@ -88,6 +99,10 @@ def config_from_args(args: argparse.Namespace) -> Any:
     }
     if args.model:
         flags["models"] = tuple(parse_model_spec(text) for text in args.model)
+    if args.protocol:
+        from gapeval.protocols.spec import parse_protocol_spec
+
+        flags["protocols"] = tuple(parse_protocol_spec(text) for text in args.protocol)
     if args.shard:
         flags["shard"] = parse_shard(args.shard)
     if args.no_score:
@@ -122,17 +137,23 @@ def _dry_run(config: Any, out: Path) -> int:
 
         with Store(out, create=False) as store:
             names = {spec.name for spec in config.models}
-            stored = sum(1 for key in store.keys() if key.model in names)
+            labels = {protocol.name for protocol in config.protocols}
+            stored = sum(
+                1 for key in store.keys()
+                if key.model in names and key.step == "final" and key.protocol in labels
+            )
     total = sum(p.calls_per_model for p in plans.values())
     turns = sum(len(d.turns) for d in plan.dialogues)
     print(f"bank: {config.bank} ({bank.hash[:19]})")
     shard = "" if config.shard is None else f" in shard {config.shard.index}/{config.shard.count}"
     print(f"units{shard}: {len(plan.items)} items, {len(plan.dialogues)} dialogues ({turns} turns)")
     print(f"samples: {config.samples}; seed: {config.seed}; history: {config.history}")
+    for protocol in config.protocols:
+        print(f"protocol {protocol.name}: {protocol.kind}; extra calls per answer: {protocol.extra_calls}")
     for spec in config.models:
         calls = plans[spec.name].calls_per_model
-        print(f"model {spec.name}: adapter {spec.adapter} {spec.options or ''}".rstrip() + f"; {calls} calls")
-    print(f"calls: {total} planned, {stored} already stored, {total - stored} to make")
+        print(f"model {spec.name}: adapter {spec.adapter} {spec.options or ''}".rstrip() + f"; {calls} answers")
+    print(f"answers: {total} planned, {stored} already stored, {total - stored} to give")
     return 0
 
 
@@ -150,7 +171,7 @@ def _run(args: argparse.Namespace) -> int:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(model.statuses.items()))
         print(
             f"{model.name}: {counts or 'nothing new'}; {model.skipped} already stored; "
-            f"{model.seconds:.1f} s"
+            f"{model.calls} calls; {model.seconds:.1f} s"
         )
     if config.score:
         _score(args.out, quiet=args.quiet)
@@ -210,6 +231,7 @@ def _export(args: argparse.Namespace) -> int:
             scorer=args.scorer,
             include_unscored=args.include_unscored,
             include_errors=args.include_errors,
+            steps=args.steps,
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":

@@ -2,8 +2,8 @@
 
 A :class:`RunConfig` comes from command-line flags or from a TOML file (:func:`load_config`); the
 flags override the file. It is recorded in the run's manifest, and a resumed run must use the same
-bank, seed, samples, history mode and decoding (:func:`check_resume`), because those decide what
-each answer key means.
+bank, seed, samples, history mode and decoding, and give each protocol label the same options
+(:func:`check_resume`), because those decide what each answer key means.
 
 Examples
 --------
@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gapeval.errors import GapevalError
+from gapeval.protocols.spec import ProtocolSpec, protocol_from_mapping
 from gapeval.records import Decoding
 from gapeval.records._base import Record
 from gapeval.runner.spec import ModelSpec, spec_from_mapping
@@ -113,6 +114,22 @@ class RunConfig(Record):
     answers are committed before the next call."""
     score: bool = True
     """Score the answers with the rule-based scorers when answering is done."""
+    protocols: tuple[ProtocolSpec, ...] = (ProtocolSpec(name="direct", kind="direct"),)
+    """Evaluation protocols (:mod:`gapeval.protocols`): every model answers every unit under each."""
+
+    @field_validator("protocols")
+    @classmethod
+    def _check_protocols(cls, protocols: tuple[ProtocolSpec, ...]) -> tuple[ProtocolSpec, ...]:
+        if not protocols:
+            raise ValueError("a run needs at least one protocol; add --protocol direct")
+        names = [protocol.name for protocol in protocols]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"protocol labels must be unique; {', '.join(repeated)} appear more than once: "
+                "give variants a name= option, e.g. best-of-n:n=2,name=bo2"
+            )
+        return protocols
 
     @field_validator("models")
     @classmethod
@@ -138,6 +155,7 @@ class RunConfig(Record):
             "samples": self.samples,
             "history": self.history,
             "decoding": self.decoding.model_dump(),
+            "protocols": {protocol.name: protocol.options() for protocol in self.protocols},
         }
 
 
@@ -170,6 +188,11 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None)
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"config file {str(file)!r}: models must be [[models]] tables")
     data["models"] = tuple(spec_from_mapping(table) for table in tables)
+    protocols = data.pop("protocols", None)
+    if protocols is not None:
+        if not isinstance(protocols, list) or not all(isinstance(t, dict) for t in protocols):
+            raise ConfigError(f"config file {str(file)!r}: protocols must be [[protocols]] tables")
+        data["protocols"] = tuple(protocol_from_mapping(table) for table in protocols)
     data.update({key: value for key, value in (overrides or {}).items() if value is not None})
     return build_config(data, where=f"config file {str(file)!r}")
 
@@ -186,16 +209,24 @@ def build_config(data: Mapping[str, Any], *, where: str = "run config") -> RunCo
 
 
 def check_resume(config: RunConfig, manifests: list[dict[str, Any]]) -> None:
-    """Refuse to resume a store written with a different bank, seed, samples, history or decoding."""
+    """Refuse to resume a store written with a different bank, seed, samples, history or decoding,
+    or with a protocol label that had other options (adding protocols to a run is fine)."""
     if not manifests:
         return
     before = manifests[-1].get("config", {}).get("identity")
     if before is None:
         return
     now = config.identity()
-    changed = sorted(key for key in now if before.get(key) != now[key])
-    if changed:
-        detail = "; ".join(f"{key}: was {before.get(key)!r}, now {now[key]!r}" for key in changed)
+    changed = sorted(key for key in now if key != "protocols" and before.get(key) != now[key])
+    details = [f"{key}: was {before.get(key)!r}, now {now[key]!r}" for key in changed]
+    earlier = before.get("protocols") or {}
+    details += [
+        f"protocol {name!r}: was {earlier[name]!r}, now {options!r}"
+        for name, options in now["protocols"].items()
+        if name in earlier and earlier[name] != options
+    ]
+    if details:
+        detail = "; ".join(details)
         raise ConfigError(
             f"this run folder was written with other settings ({detail}); resume with the "
             "same settings or write to a new run folder"

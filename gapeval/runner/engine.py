@@ -1,16 +1,17 @@
 """The runner: every model answers the plan, dialogues turn by turn, into a durable store.
 
 For each model in turn: build its adapter from the registry (or take one given), load it, record
-its fingerprint in the manifest, then
+its fingerprint in the manifest, then answer every unit (standalone item or dialogue) x sample x
+protocol in rounds: in each round every unfinished unit asks its next protocol step
+(:func:`gapeval.protocols.steps.next_action`; under ``direct`` the step is the answer itself), so
+the standalone items, turn ``t`` of many dialogues and the candidates of best-of-N are batched
+together. A dialogue goes to its next turn when the turn's ``final`` step is stored; its history
+holds the model's own final answers, rebuilt from the store on resume.
 
-1. answer the standalone items whose keys the store lacks, batch after batch;
-2. run the dialogues in rounds: in each round every unfinished dialogue (and sample) asks its next
-   turn, so turn ``t`` of many dialogues is batched together; a dialogue's history is rebuilt
-   from the store, so a resumed run continues each dialogue with the model's own earlier outputs.
-
-Answers are committed as each batch finishes. A turn whose call ends in an error (after the
-retries) is logged and ends that dialogue for this run; re-running the same command asks it
-again. Refusals and ``unsupported`` answers are stored answers: later turns go on without them.
+Every step is committed as its batch finishes. A step whose call ends in an error (after the
+retries) is logged and stops that unit for this run; re-running the same command asks it again
+and nothing stored is asked twice. Refusals and ``unsupported`` answers are stored answers: the
+protocol and later turns go on without them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.adapters.registry import create_adapter
-from gapeval.bank import Bank, Dialogue, load_bank
+from gapeval.bank import Bank, Dialogue, Item, load_bank
+from gapeval.protocols.spec import ProtocolSpec
+from gapeval.protocols.steps import Ask, Choose, final_copy, next_action
 from gapeval.records import Part, TurnRequest, TurnResult
 from gapeval.runner.calls import Caller, CallPolicy
 from gapeval.runner.config import RunConfig, check_resume
@@ -30,7 +33,7 @@ from gapeval.runner.plan import Plan, build_plan
 from gapeval.runner.progress import Progress, silent
 from gapeval.runner.requests import RequestBuilder
 from gapeval.runner.spec import ModelSpec
-from gapeval.store import AnswerKey, Store, build_manifest
+from gapeval.store import Store, build_manifest
 
 __all__ = ["ModelReport", "RunReport", "run"]
 
@@ -42,15 +45,19 @@ class ModelReport:
     name: str
     """Respondent name."""
     planned: int = 0
-    """Calls in the plan."""
+    """Final answers in the plan (one per item, turn, sample and protocol)."""
     skipped: int = 0
-    """Calls whose answer was already stored (resumed)."""
+    """Final answers already stored (resumed)."""
     statuses: dict[str, int] = field(default_factory=dict)
-    """Count of committed results by status (``ok``, ``refused``, ``unsupported``, ``error``)."""
+    """Count of committed results (every protocol step) by status (``ok``, ``refused``,
+    ``unsupported``, ``error``)."""
     seconds: float = 0.0
     """Wall time, loading included."""
     first_error: str | None = None
     """The message of the first call that ended in an error, if any."""
+    calls: int = 0
+    """Model calls made this time (protocol steps included; a ``final`` that repeats a chosen
+    candidate is not a call)."""
 
     @property
     def errors(self) -> int:
@@ -74,15 +81,41 @@ class RunReport:
 
 
 @dataclass
-class _Dialog:
-    dialogue: Dialogue
+class _Unit:
+    """One item (or dialogue) x sample under one protocol, as it goes through its steps."""
+
+    protocol: ProtocolSpec
     sample: int
-    next_turn: int
-    outputs: dict[int, Part | None]
+    item: Item | None = None
+    dialogue: Dialogue | None = None
+    turn: int = 1
+    outputs: dict[int, Part | None] = field(default_factory=dict)
+    """Final output of each earlier dialogue turn (``None``: no ok output)."""
+    base: TurnRequest | None = None
+    """The direct request of the current item or turn."""
+    done: dict[str, tuple[TurnRequest, TurnResult]] = field(default_factory=dict)
+    """Steps stored for the current item or turn."""
+
+    @property
+    def unit_id(self) -> str:
+        return self.item.id if self.item is not None else self.dialogue.id  # type: ignore[union-attr]
+
+    @property
+    def turn_key(self) -> int:
+        return 0 if self.item is not None else self.turn
+
+
+_Stored = dict[tuple[str, str, int, int], dict[str, tuple[TurnRequest, TurnResult]]]
 
 
 class _ModelRun:
-    """One model's pass over the plan (internal)."""
+    """One model's pass over the plan (internal).
+
+    Every (unit, sample, protocol) moves through its protocol's steps (:func:`next_action`); in each
+    round all units' next requests are sent together (so turn ``t`` of many dialogues, and the ``n``
+    candidates of best-of-N, share batches). The steps stored before this invocation are read once,
+    so a resumed run asks only what is missing.
+    """
 
     def __init__(
         self, spec: ModelSpec, caller: Caller, store: Store, builder: RequestBuilder,
@@ -94,60 +127,95 @@ class _ModelRun:
 
     def commit(self, pairs: list[tuple[TurnRequest, TurnResult]]) -> None:
         self.store.put_many(pairs)
-        errors = 0
+        finals = errors = 0
         for request, result in pairs:
             self.final[request.request_id] = result
+            self.report.calls += request.copied_from is None
             self.report.statuses[result.status] = self.report.statuses.get(result.status, 0) + 1
             errors += result.status == "error"
+            finals += request.step == "final" and result.status != "error"
             if result.status == "error" and self.report.first_error is None:
                 self.report.first_error = result.error
-        self.progress.advance(ok=len(pairs) - errors, errors=errors)
+        self.progress.advance(ok=finals, errors=errors)
 
-    def items(self, plan: Plan, stored: set[AnswerKey]) -> None:
-        requests = []
-        for item in plan.items:
-            for sample in range(plan.samples):
-                if AnswerKey(model=self.spec.name, unit=item.id, sample=sample) in stored:
-                    self.report.skipped += 1
-                    continue
-                requests.append(self.builder.item_request(self.spec.name, item, sample=sample))
-        self.caller.answer(requests, self.commit)
+    def _stored(self) -> _Stored:
+        stored: _Stored = {}
+        for answer in self.store.answers(model=self.spec.name):
+            key = (answer.key.protocol, answer.key.unit, answer.key.turn or 0, answer.key.sample)
+            stored.setdefault(key, {})[answer.key.step] = (answer.request, answer.result)
+        return stored
 
-    def _resume(self, dialogue: Dialogue, sample: int) -> _Dialog:
-        state = _Dialog(dialogue=dialogue, sample=sample, next_turn=1, outputs={})
-        for turn in range(1, len(dialogue.turns) + 1):
-            stored = self.store.get(AnswerKey(model=self.spec.name, unit=dialogue.id, turn=turn, sample=sample))
-            if stored is None:
-                break
+    def _open(self, unit: _Unit, stored: _Stored) -> None:
+        """Build the unit's base request for its current turn and read its stored steps."""
+        if unit.item is not None:
+            unit.base = self.builder.item_request(self.spec.name, unit.item, sample=unit.sample)
+        else:
+            assert unit.dialogue is not None
+            unit.base = self.builder.turn_request(
+                self.spec.name, unit.dialogue, unit.turn, sample=unit.sample, outputs=unit.outputs
+            )
+        key = (unit.protocol.name, unit.unit_id, unit.turn_key, unit.sample)
+        unit.done = dict(stored.get(key, {}))
+        if "final" in unit.done:
             self.report.skipped += 1
-            state.outputs[turn] = stored.result.output if stored.result.status == "ok" else None
-            state.next_turn = turn + 1
-        return state
 
-    def dialogues(self, plan: Plan) -> None:
-        states = [self._resume(d, s) for d in plan.dialogues for s in range(plan.samples)]
-        active = [state for state in states if state.next_turn <= len(state.dialogue.turns)]
+    def _next(self, unit: _Unit, stored: _Stored) -> Ask | Choose | None:
+        """The unit's next action, moving to the next dialogue turn when a turn is final."""
+        while True:
+            assert unit.base is not None
+            action = next_action(unit.protocol, unit.base, unit.done)
+            if action is not None:
+                return action
+            if unit.dialogue is None or unit.turn >= len(unit.dialogue.turns):
+                return None
+            request, result = unit.done["final"]
+            unit.outputs[unit.turn] = result.output if result.status == "ok" else None
+            unit.turn += 1
+            self._open(unit, stored)
+
+    def run(self, plan: Plan, protocols: tuple[ProtocolSpec, ...]) -> None:
+        stored = self._stored()
+        units = [
+            _Unit(protocol=protocol, sample=sample, item=item)
+            for protocol in protocols for item in plan.items for sample in range(plan.samples)
+        ] + [
+            _Unit(protocol=protocol, sample=sample, dialogue=dialogue)
+            for protocol in protocols for dialogue in plan.dialogues for sample in range(plan.samples)
+        ]
+        for unit in units:
+            self._open(unit, stored)
+        active = units
         while active:
-            requests = {
-                id(state): self.builder.turn_request(
-                    self.spec.name, state.dialogue, state.next_turn,
-                    sample=state.sample, outputs=state.outputs,
-                )
-                for state in active
-            }
-            self.caller.answer(list(requests.values()), self.commit)
-            still: list[_Dialog] = []
-            for state in active:
-                request = requests[id(state)]
+            asked: list[tuple[_Unit, TurnRequest]] = []
+            copies: list[tuple[_Unit, tuple[TurnRequest, TurnResult]]] = []
+            still: list[_Unit] = []
+            for unit in active:
+                action = self._next(unit, stored)
+                if isinstance(action, Choose):
+                    copies.append((unit, final_copy(*unit.done[action.step])))
+                elif isinstance(action, Ask):
+                    asked += [(unit, request) for request in action.requests]
+            if copies:
+                self.commit([pair for _, pair in copies])
+                for unit, (request, _) in copies:
+                    self._remember(unit, request)
+                    still.append(unit)
+            self.caller.answer([request for _, request in asked], self.commit)
+            failed: set[int] = set()
+            for unit, request in asked:
                 result = self.final.get(request.request_id)
                 if result is None or result.status == "error":
-                    continue  # logged; the dialogue resumes from this turn next time
-                stored = self.store.get(request) if result.status == "ok" else None
-                state.outputs[state.next_turn] = None if stored is None else stored.result.output
-                state.next_turn += 1
-                if state.next_turn <= len(state.dialogue.turns):
-                    still.append(state)
-            active = still
+                    failed.add(id(unit))  # logged; the unit resumes from this step next time
+                else:
+                    self._remember(unit, request)
+            still += [unit for unit, _ in asked if id(unit) not in failed]
+            active = list({id(unit): unit for unit in still}.values())
+
+    def _remember(self, unit: _Unit, request: TurnRequest) -> None:
+        """Record a committed step of ``unit`` as the store holds it (image outputs with paths)."""
+        stored = self.store.get(request)
+        assert stored is not None
+        unit.done[request.step] = (stored.request, stored.result)
 
 
 def _policy(config: RunConfig, adapter: Any) -> CallPolicy:
@@ -214,11 +282,9 @@ def run(
                         shard=None if config.shard is None else (config.shard.index, config.shard.count),
                     )
                 )
-                stored = store.keys()
                 progress.start(spec.name, total=plan.calls_per_model)
                 model_run = _ModelRun(spec, caller, store, builder, progress, report)
-                model_run.items(plan, stored)
-                model_run.dialogues(plan)
+                model_run.run(plan, config.protocols)
                 progress.done += report.skipped
                 progress.finish()
             finally:

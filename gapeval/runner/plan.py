@@ -1,7 +1,8 @@
 """What a run asks: the units of the bank (standalone items and dialogues) in this shard.
 
-A *unit* is answered as a whole by one model: a standalone item is one call, a dialogue is one
-call per turn. Units are ordered by id, so the plan does not depend on the bank's file order, and a
+A *unit* is answered as a whole by one model: a standalone item is one answer, a dialogue is one
+answer per turn, under each protocol of the run (a direct answer is one call; other protocols make
+more calls per answer). Units are ordered by id, so the plan does not depend on the bank's file order, and a
 unit belongs to shard ``k`` of ``n`` when the first 8 bytes of ``sha256(id)`` are ``k - 1`` modulo
 ``n`` (:func:`in_shard`): every unit is in exactly one shard, whatever the bank's size.
 
@@ -49,12 +50,15 @@ class Plan:
     """Dialogues, by id."""
     samples: int
     """Answers per item and per dialogue turn."""
+    protocols: int = 1
+    """Protocols each unit is answered under."""
 
     @property
     def calls_per_model(self) -> int:
-        """Calls one model makes when nothing is stored yet (one per item, one per turn)."""
+        """Final answers one model gives when nothing is stored yet (one per item, turn, sample
+        and protocol; each is one call under the direct protocol)."""
         turns = sum(len(dialogue.turns) for dialogue in self.dialogues)
-        return (len(self.items) + turns) * self.samples
+        return (len(self.items) + turns) * self.samples * self.protocols
 
 
 _PARTS = {"all": {"items", "dialogues"}, "items": {"items"}, "dialogues": {"dialogues"}}
@@ -84,4 +88,5 @@ def build_plan(bank: Bank, config: RunConfig, spec: ModelSpec | None = None) -> 
         items=tuple(item for item in items if in_shard(item.id, config.shard)),
         dialogues=tuple(d for d in dialogues if in_shard(d.id, config.shard)),
         samples=config.samples,
+        protocols=len(config.protocols),
     )

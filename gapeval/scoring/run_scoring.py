@@ -2,7 +2,9 @@
 
 :func:`score_run` opens the run's store, loads the bank named in the manifest
 (``manifest["config"]["bank"]``, checked against the recorded bank hash), and for every stored answer
-with status ``ok`` finds its answer spec — the item's for a standalone item, the turn's for a
+with status ``ok`` — the ``final`` step of each protocol and the ``candidate-k`` steps of
+best-of-N and self-verification (thoughts, rewrites, sketches and verdicts are not answers to the
+item and are skipped) — finds its answer spec — the item's for a standalone item, the turn's for a
 dialogue turn, with dynamic keys resolved from the model's own earlier images read from the store
 (:func:`gapeval.bank.resolve_answer`) — scores it with :func:`~gapeval.scoring.dispatch.score_answer`
 and writes the value with :meth:`Store.put_score` under one **score name**.
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.errors import GapevalError, ScoringWarning
+from gapeval.protocols.steps import is_answer_step
 from gapeval.records import ImagePart, TextPart
 from gapeval.scoring.dispatch import DISPATCH_VERSION, check_modes, score_answer
 from gapeval.scoring.judge import JudgeFn
@@ -128,13 +131,13 @@ class _RunContext:
         self.history = history
         self.items = {item.id: item for item in bank.items}
         self.dialogues = {dialogue.id: dialogue for dialogue in bank.dialogues}
-        self.turns: dict[tuple[str, str, int], dict[int, Any]] = {}
+        self.turns: dict[tuple[str, str, str, int], dict[int, Any]] = {}
         self.image_paths: dict[str, str] = {}
         for stored in answers:
             request, output = stored.request, stored.result.output
-            if request.session is not None:
-                group = self.turns.setdefault((request.model, request.session, request.sample), {})
-                group[int(request.turn)] = stored
+            if request.session is not None and request.step == "final":
+                key = (request.model, request.protocol, request.session, request.sample)
+                self.turns.setdefault(key, {})[int(request.turn)] = stored
             if isinstance(output, ImagePart) and output.path is not None:
                 self.image_paths[output.sha256] = output.path
 
@@ -146,9 +149,10 @@ class _RunContext:
         return None if path is None else part.model_copy(update={"path": path})
 
     def output_of(self, stored: Any, turn: int) -> Any | None:
-        """The ok output the same model/session/sample gave at ``turn`` (``None`` if none)."""
+        """The ok final output the same model/protocol/session/sample gave at ``turn`` (``None`` if
+        none): later turns of a protocol see that protocol's final answers."""
         request = stored.request
-        earlier = self.turns.get((request.model, request.session, request.sample), {}).get(turn)
+        earlier = self.turns.get((request.model, request.protocol, request.session, request.sample), {}).get(turn)
         return None if earlier is None or earlier.result.status != "ok" else earlier.result.output
 
     def dialogue(self, dialogue_id: str) -> Any | None:
@@ -236,7 +240,7 @@ def _score_one(stored: Any, context: _RunContext, options: Mapping[str, Any]) ->
     if isinstance(found, Score):
         return found
     spec, sources, preamble = found
-    last = stored.request.history[-1]
+    last = stored.request.question_message
     inputs = [context.readable(image) for image in last.images]
     images = sources if spec.kind == "judged_mcq" else tuple(i for i in inputs if i is not None)
     return score_answer(
@@ -317,7 +321,9 @@ def score_run(
         try:
             for done, stored in enumerate(answers, 1):
                 direction = stored.request.direction
-                if stored.result.status != "ok":
+                if not is_answer_step(stored.request.step):
+                    tally.add(direction, f"step:{stored.request.step.split('-')[0]}", "skipped")
+                elif stored.result.status != "ok":
                     tally.add(direction, f"status:{stored.result.status}", "skipped")
                 elif not rescore and store.score(stored.key, name) is not None:
                     tally.add(direction, "(already scored)", "kept")

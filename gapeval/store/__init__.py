@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from gapeval.store.frame import COLUMNS, to_frame
+from gapeval.store.frame import COLUMNS, STEP_COLUMNS, steps_frame, to_frame
 from gapeval.store.images import ImageFolder, ImageIntegrityError
 from gapeval.store.manifest import build_manifest, git_version, package_versions, write_json_atomic
 from gapeval.store.merge import MergeConflictError, merge
@@ -43,6 +43,8 @@ __all__ = [
     "package_versions",
     "redact",
     "scrub",
+    "steps_frame",
     "to_frame",
+    "STEP_COLUMNS",
     "write_json_atomic",
 ]

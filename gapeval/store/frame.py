@@ -1,9 +1,11 @@
 """Export a store as the long responses table (DESIGN.md §3).
 
 One row per answer, with the columns ``model, item, pair, direction, score, category, subtask,
-session, turn, sample, context_tokens, status``; rows are sorted by model, item (or dialogue), turn
-and sample, so the table does not depend on the order answers were committed (a merged sharded run
-exports the same table as an unsharded one).
+session, turn, sample, context_tokens, status, protocol, step``; rows are sorted by model, protocol,
+item (or dialogue), turn, step and sample, so the table does not depend on the order answers were
+committed (a merged sharded run exports the same table as an unsharded one). By default only the
+``final`` step of each protocol is a row (the answer that counts); :func:`steps_frame` lists every
+step with its cost.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from gapeval.errors import GapevalError
 if TYPE_CHECKING:
     from gapeval.store.store import Store
 
-__all__ = ["COLUMNS", "to_frame"]
+__all__ = ["COLUMNS", "STEP_COLUMNS", "to_frame", "steps_frame"]
 
 #: Columns of the exported table, in order.
 COLUMNS = (
@@ -31,12 +33,34 @@ COLUMNS = (
     "sample",
     "context_tokens",
     "status",
+    "protocol",
+    "step",
 )
 
+#: Columns of :func:`steps_frame`, in order.
+STEP_COLUMNS = (
+    "model",
+    "protocol",
+    "item",
+    "session",
+    "turn",
+    "sample",
+    "step",
+    "direction",
+    "status",
+    "context_tokens",
+    "output_tokens",
+    "latency_s",
+    "called",
+    "copied_from",
+)
+
+_STEPS = {"final": "a.step = 'final'", "answers": "(a.step = 'final' OR a.step LIKE 'candidate-%')", "all": "1"}
+
 _LABELS = "model, item, pair, direction, {score} AS score, category, subtask, session, turn, sample"
-_SAME_KEY = (
-    "{a}.model = {b}.model AND {a}.unit = {b}.unit AND {a}.turn_key = {b}.turn_key "
-    "AND {a}.sample = {b}.sample"
+_SAME_KEY = " AND ".join(
+    f"{{a}}.{column} = {{b}}.{column}"
+    for column in ("model", "protocol", "unit", "turn_key", "step", "sample")
 )
 
 
@@ -70,6 +94,7 @@ def to_frame(
     scorer: str | None = None,
     include_unscored: bool = False,
     include_errors: bool = False,
+    steps: str = "final",
 ) -> Any:
     """The long responses table of ``store`` as a pandas DataFrame.
 
@@ -84,6 +109,10 @@ def to_frame(
         empty. By default only scored answers are rows.
     include_errors : bool
         Add one row (``status='error'``, empty score) per key that has logged errors and no answer.
+    steps : {'final', 'answers', 'all'}
+        Which protocol steps are rows: the ``final`` answers (default), also the ``candidate-k``
+        answers of best-of-N and self-verification (``answers``), or every stored step (``all``;
+        thoughts, rewrites and verdicts are rarely scored).
 
     Returns
     -------
@@ -98,22 +127,26 @@ def to_frame(
     """
     import pandas as pd
 
+    if steps not in _STEPS:
+        raise GapevalError(f"steps={steps!r} is not one of {sorted(_STEPS)}")
     chosen = _choose_scorer(store, scorer, include_unscored=include_unscored)
     parts = [
         f"SELECT {_LABELS.format(score='s.score')}, input_tokens AS context_tokens, status, "
-        "unit, turn_key FROM answers a LEFT JOIN scores s ON s.answer_id = a.id AND s.scorer = ?"
-        + ("" if include_unscored else " WHERE s.score IS NOT NULL")
+        "protocol, step, unit, turn_key FROM answers a LEFT JOIN scores s ON s.answer_id = a.id "
+        f"AND s.scorer = ? WHERE {_STEPS[steps]}"
+        + ("" if include_unscored else " AND s.score IS NOT NULL")
     ]
     if include_errors:
         parts.append(
-            f"SELECT {_LABELS.format(score='NULL')}, NULL, 'error', unit, turn_key FROM errors e "
-            "WHERE e.id = (SELECT MAX(f.id) FROM errors f WHERE "
-            + _SAME_KEY.format(a="f", b="e")
-            + ") AND NOT EXISTS (SELECT 1 FROM answers a WHERE "
-            + _SAME_KEY.format(a="a", b="e")
+            f"SELECT {_LABELS.format(score='NULL')}, NULL, 'error', protocol, step, unit, turn_key "
+            f"FROM errors a WHERE {_STEPS[steps]} AND "
+            "a.id = (SELECT MAX(f.id) FROM errors f WHERE "
+            + _SAME_KEY.format(a="f", b="a")
+            + ") AND NOT EXISTS (SELECT 1 FROM answers g WHERE "
+            + _SAME_KEY.format(a="g", b="a")
             + ")"
         )
-    sql = " UNION ALL ".join(parts) + " ORDER BY model, unit, turn_key, sample"
+    sql = " UNION ALL ".join(parts) + " ORDER BY model, protocol, unit, turn_key, step, sample"
     rows = store._query(sql, (chosen,))
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "unit", "turn_key"])
     frame = frame.drop(columns=["unit", "turn_key"])
@@ -124,4 +157,36 @@ def to_frame(
             "sample": "int64",
             "context_tokens": "Int64",
         }
+    )
+
+
+def steps_frame(store: Store) -> Any:
+    """Every stored step of every protocol, with what it cost: one row per stored answer.
+
+    Columns :data:`STEP_COLUMNS`: the key (``model, protocol, item, session, turn, sample, step``),
+    ``direction`` and ``status`` of the step, ``context_tokens`` and ``output_tokens`` as the
+    adapter reported them, ``latency_s``, ``called`` (``False`` for a ``final`` row that repeats a
+    chosen candidate without a model call) and ``copied_from`` (that candidate). Rows are sorted like
+    :func:`to_frame`; calls that ended in an error are not rows (they are in the error log).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gapeval.store import Store
+    >>> with Store(tempfile.mkdtemp()) as store:
+    ...     list(steps_frame(store).columns) == list(STEP_COLUMNS)
+    True
+    """
+    import pandas as pd
+
+    rows = store._query(
+        "SELECT model, protocol, item, session, turn, sample, step, direction, status, "
+        "input_tokens, output_tokens, latency_s, copied_from IS NULL, copied_from, unit, turn_key "
+        "FROM answers ORDER BY model, protocol, unit, turn_key, step, sample"
+    )
+    frame = pd.DataFrame(rows, columns=[*STEP_COLUMNS, "unit", "turn_key"])
+    frame = frame.drop(columns=["unit", "turn_key"])
+    return frame.astype(
+        {"turn": "Int64", "sample": "int64", "context_tokens": "Int64", "output_tokens": "Int64",
+         "latency_s": "float64", "called": "bool"}
     )

@@ -11,7 +11,12 @@ from gapeval.errors import GapevalError
 from gapeval.records import TurnRequest, TurnResult
 from gapeval.records._base import Record
 
-__all__ = ["AnswerConflictError", "AnswerKey", "StoredAnswer", "answer_digest"]
+__all__ = ["KEY_COLUMNS", "KEY_WHERE", "AnswerConflictError", "AnswerKey", "StoredAnswer", "answer_digest"]
+
+#: The columns of an answer's unique key in the store, in the order of :meth:`AnswerKey.columns`.
+KEY_COLUMNS = ("model", "protocol", "unit", "turn_key", "step", "sample")
+#: SQL condition matching one key (parameters in the order of :data:`KEY_COLUMNS`).
+KEY_WHERE = " AND ".join(f"{column} = ?" for column in KEY_COLUMNS)
 
 
 class AnswerConflictError(GapevalError):
@@ -19,7 +24,7 @@ class AnswerConflictError(GapevalError):
 
 
 class AnswerKey(Record):
-    """The unique key of an answer: model, item (or dialogue), turn and sample."""
+    """The unique key of an answer: model, protocol, item (or dialogue), turn, protocol step, sample."""
 
     model: str
     """Model spec name."""
@@ -29,15 +34,26 @@ class AnswerKey(Record):
     """1-based turn of a dialogue; ``None`` for a standalone item."""
     sample: int = Field(default=0, ge=0)
     """Repeat index."""
+    protocol: str = "direct"
+    """Evaluation protocol label (:mod:`gapeval.protocols`)."""
+    step: str = "final"
+    """Protocol step (``final`` for the answer that counts)."""
 
     @classmethod
     def of(cls, request: TurnRequest) -> AnswerKey:
         """The key a request's answer is stored under."""
-        return cls(model=request.model, unit=request.unit, turn=request.turn, sample=request.sample)
+        return cls(model=request.model, unit=request.unit, turn=request.turn, sample=request.sample,
+                   protocol=request.protocol, step=request.step)
 
-    def columns(self) -> tuple[str, str, int, int]:
-        """``(model, unit, turn_key, sample)`` as stored (``turn_key`` is 0 for an item)."""
-        return (self.model, self.unit, self.turn or 0, self.sample)
+    @classmethod
+    def from_columns(cls, columns: tuple[str, str, str, int, str, int]) -> AnswerKey:
+        """The key of a row's :data:`KEY_COLUMNS` values."""
+        model, protocol, unit, turn_key, step, sample = columns
+        return cls(model=model, protocol=protocol, unit=unit, turn=turn_key or None, step=step, sample=sample)
+
+    def columns(self) -> tuple[str, str, str, int, str, int]:
+        """The :data:`KEY_COLUMNS` values as stored (``turn_key`` is 0 for an item)."""
+        return (self.model, self.protocol, self.unit, self.turn or 0, self.step, self.sample)
 
 
 class StoredAnswer(Record):

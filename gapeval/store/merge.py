@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.errors import GapevalError
+from gapeval.store.keys import KEY_COLUMNS, KEY_WHERE
 from gapeval.store.scores import describe_key
 from gapeval.store.store import AnswerConflictError, Store
 
@@ -55,7 +56,7 @@ def _copy_answers(
     columns = [name for name in names if name != "id"]
     insert = (
         f"INSERT INTO answers ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        "ON CONFLICT (model, unit, turn_key, sample) DO NOTHING"
+        f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO NOTHING"
     )
     id_map: dict[int, int] = {}
     for row in rows:
@@ -63,12 +64,10 @@ def _copy_answers(
         if record["image_file"] is not None:
             data = source.images.read(record["image_file"], sha256=record["image_sha256"])
             record["image_file"] = out.images.put(data, sha256=record["image_sha256"])
-        key = (record["model"], record["unit"], record["turn_key"], record["sample"])
+        key = tuple(record[column] for column in KEY_COLUMNS)
         connection.execute(insert, [record[name] for name in columns])
         out_id, digest = connection.execute(
-            "SELECT id, digest FROM answers WHERE model = ? AND unit = ? AND turn_key = ? "
-            "AND sample = ?",
-            key,
+            f"SELECT id, digest FROM answers WHERE {KEY_WHERE}", key
         ).fetchone()
         if digest != record["digest"]:
             raise MergeConflictError(

@@ -3,9 +3,12 @@
 Tables
 ------
 ``answers``
-    One row per answer key ``(model, unit, turn_key, sample)``, where ``unit`` is the item id (or
-    the dialogue id for a dialogue turn) and ``turn_key`` the 1-based turn (0 for a standalone
-    item). Statuses ``ok``, ``refused`` and ``unsupported`` only. Triggers make it append-only.
+    One row per answer key ``(model, protocol, unit, turn_key, step, sample)``, where ``unit`` is
+    the item id (or the dialogue id for a dialogue turn), ``turn_key`` the 1-based turn (0 for a
+    standalone item), ``protocol`` the evaluation protocol's label and ``step`` the protocol step
+    (``final`` for the answer that counts; ``copied_from`` names the candidate a ``final`` row
+    repeats without a model call). Statuses ``ok``, ``refused`` and ``unsupported`` only. Triggers
+    make it append-only.
 ``errors``
     A log of ``error`` results (several per key possible); append-only. A key with only errors has
     no answer, so a resumed run tries it again.
@@ -14,7 +17,7 @@ Tables
 ``manifests``
     Every manifest written to the store, in order (the latest is also ``manifest.json``).
 ``meta``
-    ``schema_version``.
+    ``schema_version`` (2 since protocols: version 1 had no ``protocol``/``step`` columns).
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from gapeval.errors import GapevalError
 
 __all__ = ["SCHEMA_VERSION", "StoreSchemaError", "connect"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _KEY_AND_LABELS = """
     model TEXT NOT NULL,
+    protocol TEXT NOT NULL,
     unit TEXT NOT NULL,
     turn_key INTEGER NOT NULL,
+    step TEXT NOT NULL,
     sample INTEGER NOT NULL,
     item TEXT NOT NULL,
     session TEXT,
@@ -61,11 +66,12 @@ CREATE TABLE IF NOT EXISTS answers (
     input_tokens INTEGER,
     output_tokens INTEGER,
     latency_s REAL,
+    copied_from TEXT,
     digest TEXT NOT NULL,
     request_json TEXT NOT NULL,
     result_json TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    UNIQUE (model, unit, turn_key, sample)
+    UNIQUE (model, protocol, unit, turn_key, step, sample)
 );
 CREATE TABLE IF NOT EXISTS errors (
     id INTEGER PRIMARY KEY,
@@ -76,7 +82,7 @@ CREATE TABLE IF NOT EXISTS errors (
     result_json TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS errors_key ON errors (model, unit, turn_key, sample);
+CREATE INDEX IF NOT EXISTS errors_key ON errors (model, protocol, unit, turn_key, step, sample);
 CREATE TABLE IF NOT EXISTS scores (
     answer_id INTEGER NOT NULL REFERENCES answers (id),
     scorer TEXT NOT NULL,
@@ -129,7 +135,8 @@ def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") ->
         if int(row[0]) != SCHEMA_VERSION:
             raise StoreSchemaError(
                 f"store {str(path)!r} has schema version {row[0]}, this gapeval reads "
-                f"version {SCHEMA_VERSION}; use the gapeval version that wrote it"
+                f"version {SCHEMA_VERSION} (version 2 added the protocol and step of each answer); "
+                "read it with the gapeval version that wrote it, or run again into a new folder"
             )
     except sqlite3.DatabaseError as error:
         connection.close()

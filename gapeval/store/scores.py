@@ -6,20 +6,23 @@ import datetime as dt
 import sqlite3
 
 from gapeval.errors import GapevalError
+from gapeval.store.keys import KEY_WHERE
 
 __all__ = ["ScoreConflictError", "describe_key", "insert_score"]
-
-_KEY_WHERE = "model = ? AND unit = ? AND turn_key = ? AND sample = ?"
 
 
 class ScoreConflictError(GapevalError):
     """A different score by the same scorer is already stored for this answer."""
 
 
-def describe_key(columns: tuple[str, str, int, int]) -> str:
-    """A key in words: ``model 'm', item 'q1', turn None, sample 0``."""
-    model, unit, turn_key, sample = columns
-    return f"model {model!r}, item {unit!r}, turn {turn_key or None}, sample {sample}"
+def describe_key(columns: tuple[str, str, str, int, str, int]) -> str:
+    """A key in words: ``model 'm', item 'q1', turn None, sample 0`` (plus the protocol and step
+    when they are not ``direct`` / ``final``)."""
+    model, protocol, unit, turn_key, step, sample = columns
+    words = f"model {model!r}, item {unit!r}, turn {turn_key or None}, sample {sample}"
+    if (protocol, step) != ("direct", "final"):
+        words += f", protocol {protocol!r}, step {step!r}"
+    return words
 
 
 def _now() -> str:
@@ -28,7 +31,7 @@ def _now() -> str:
 
 def insert_score(
     connection: sqlite3.Connection,
-    columns: tuple[str, str, int, int],
+    columns: tuple[str, str, str, int, str, int],
     scorer: str,
     score: float,
     details_json: str,
@@ -36,7 +39,7 @@ def insert_score(
     replace: bool,
 ) -> bool:
     """Insert one score inside the caller's transaction; see :meth:`Store.put_score`."""
-    found = connection.execute(f"SELECT id FROM answers WHERE {_KEY_WHERE}", columns).fetchone()
+    found = connection.execute(f"SELECT id FROM answers WHERE {KEY_WHERE}", columns).fetchone()
     if found is None:
         raise GapevalError(
             f"no answer stored for {describe_key(columns)}; only stored answers can be scored"

@@ -8,7 +8,8 @@ A store is a folder::
 
 Every answer is committed as soon as it is put (one transaction per :meth:`Store.put`, or per
 :meth:`Store.put_many` batch), so a killed run loses at most the answers not yet put. Each answer
-has a unique key ``(model, item or dialogue, turn, sample)`` (:class:`AnswerKey`). Putting an answer
+has a unique key ``(model, protocol, item or dialogue, turn, protocol step, sample)``
+(:class:`AnswerKey`; the protocol is ``direct`` and the step ``final`` unless a protocol says). Putting an answer
 whose key exists is a no-op returning ``False`` when the stored answer is identical (same status,
 output and error text; latency, usage and raw extras are not compared), and raises
 :class:`AnswerConflictError` otherwise: the first answer is never overwritten.
@@ -47,7 +48,7 @@ from pydantic import JsonValue
 from gapeval.errors import GapevalError
 from gapeval.records import ImagePart, TurnRequest, TurnResult
 from gapeval.store.images import ImageFolder
-from gapeval.store.keys import AnswerConflictError, AnswerKey, StoredAnswer, answer_digest
+from gapeval.store.keys import KEY_COLUMNS, KEY_WHERE, AnswerConflictError, AnswerKey, StoredAnswer, answer_digest
 from gapeval.store.manifest import write_json_atomic
 from gapeval.store.redact import redact, scrub
 from gapeval.store.schema import connect
@@ -67,7 +68,8 @@ def _key_of(key: AnswerKey | TurnRequest) -> AnswerKey:
     return AnswerKey.of(key) if isinstance(key, TurnRequest) else key
 
 
-_KEY_WHERE = "model = ? AND unit = ? AND turn_key = ? AND sample = ?"
+_KEY_WHERE = KEY_WHERE
+_KEYS = ", ".join(KEY_COLUMNS)
 
 
 class Store:
@@ -134,8 +136,8 @@ class Store:
 
     def keys(self) -> set[AnswerKey]:
         """Keys of every stored answer (for resuming: skip what exists)."""
-        rows = self._query("SELECT model, unit, turn_key, sample FROM answers")
-        return {AnswerKey(model=m, unit=u, turn=t or None, sample=s) for m, u, t, s in rows}
+        rows = self._query(f"SELECT {_KEYS} FROM answers")
+        return {AnswerKey.from_columns(row) for row in rows}
 
     def put(self, request: TurnRequest, result: TurnResult) -> bool:
         """Commit one result; return ``True`` if a row was written.
@@ -181,7 +183,7 @@ class Store:
         )
         key = AnswerKey.of(request)
         row: dict[str, Any] = dict(
-            zip(("model", "unit", "turn_key", "sample"), key.columns(), strict=True),
+            zip(KEY_COLUMNS, key.columns(), strict=True),
             item=request.item,
             session=request.session,
             turn=request.turn,
@@ -207,6 +209,7 @@ class Store:
             input_tokens=result.usage.input_tokens,
             output_tokens=result.usage.output_tokens,
             latency_s=result.latency_s,
+            copied_from=request.copied_from,
             digest=answer_digest(cleaned),
         )
         return "answers", row
@@ -221,12 +224,12 @@ class Store:
             return True
         cursor = connection.execute(
             f"INSERT INTO answers ({names}) VALUES ({marks}) "
-            "ON CONFLICT (model, unit, turn_key, sample) DO NOTHING",
+            f"ON CONFLICT ({_KEYS}) DO NOTHING",
             tuple(row.values()),
         )
         if cursor.rowcount == 1:
             return True
-        key = (row["model"], row["unit"], row["turn_key"], row["sample"])
+        key = tuple(row[column] for column in KEY_COLUMNS)
         select = f"SELECT digest FROM answers WHERE {_KEY_WHERE}"
         (stored,) = connection.execute(select, key).fetchone()
         if stored != row["digest"]:
@@ -237,7 +240,7 @@ class Store:
         return False
 
     def _answer_from_row(self, row: tuple[Any, ...]) -> StoredAnswer:
-        row_id, model, unit, turn_key, sample, request_json, result_json, created, image_file = row
+        row_id, *columns, request_json, result_json, created, image_file = row
         result = TurnResult.model_validate_json(result_json)
         if image_file is not None and isinstance(result.output, ImagePart):
             image_path = str(self.images.path(image_file))
@@ -246,13 +249,13 @@ class Store:
             )
         return StoredAnswer(
             id=row_id,
-            key=AnswerKey(model=model, unit=unit, turn=turn_key or None, sample=sample),
+            key=AnswerKey.from_columns(tuple(columns)),
             request=TurnRequest.model_validate_json(request_json),
             result=result,
             created_at=created,
         )
 
-    _ROW = "id, model, unit, turn_key, sample, request_json, result_json, created_at"
+    _ROW = f"id, {_KEYS}, request_json, result_json, created_at"
 
     def get(self, key: AnswerKey | TurnRequest) -> StoredAnswer | None:
         """The stored answer for ``key`` (or a request's key), or ``None``."""
@@ -262,9 +265,11 @@ class Store:
         )
         return self._answer_from_row(rows[0]) if rows else None
 
-    def answers(self) -> Iterator[StoredAnswer]:
-        """Every stored answer, in the order committed."""
-        for row in self._query(f"SELECT {self._ROW}, image_file FROM answers ORDER BY id"):
+    def answers(self, *, model: str | None = None) -> Iterator[StoredAnswer]:
+        """Every stored answer (of ``model`` only, if given), in the order committed."""
+        where, parameters = ("", ()) if model is None else (" WHERE model = ?", (model,))
+        rows = self._query(f"SELECT {self._ROW}, image_file FROM answers{where} ORDER BY id", parameters)
+        for row in rows:
             yield self._answer_from_row(row)
 
     def errors(self) -> list[StoredAnswer]:
@@ -356,13 +361,21 @@ class Store:
         scorer: str | None = None,
         include_unscored: bool = False,
         include_errors: bool = False,
+        steps: str = "final",
     ) -> Any:
         """The long responses table; see :func:`gapeval.store.frame.to_frame`."""
         from gapeval.store.frame import to_frame
 
         return to_frame(
-            self, scorer=scorer, include_unscored=include_unscored, include_errors=include_errors
+            self, scorer=scorer, include_unscored=include_unscored, include_errors=include_errors,
+            steps=steps,
         )
+
+    def steps_frame(self) -> Any:
+        """Every stored protocol step with its cost; see :func:`gapeval.store.frame.steps_frame`."""
+        from gapeval.store.frame import steps_frame
+
+        return steps_frame(self)
 
     def verify(self) -> list[str]:
         """Problems found: SQLite ``integrity_check`` and every image file's hash (empty: fine)."""

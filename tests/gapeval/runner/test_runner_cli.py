@@ -19,7 +19,7 @@ def test_dry_run_prints_the_plan_and_calls_nothing(tmp_path, capsys):
     code, out, _ = cli(capsys, "run", "--model", "scripted", "--limit", "3", "--out", str(tmp_path / "r"), "--dry-run")
     assert code == 0
     assert "3 items, 3 dialogues (6 turns)" in out
-    assert "calls: 9 planned, 0 already stored, 9 to make" in out
+    assert "answers: 9 planned, 0 already stored, 9 to give" in out
     assert not (tmp_path / "r").exists()
 
 
@@ -63,7 +63,7 @@ def test_merge_of_cli_shards(tmp_path, capsys):
     assert code == 0 and "merged 2 stores" in out
     code, out, _ = cli(capsys, "run", "--model", "scripted", "--limit", "4", "--out", str(tmp_path / "all"),
                        "--dry-run")
-    assert "0 to make" in out
+    assert "12 already stored, 0 to give" in out
 
 
 def test_incomplete_runs_exit_3_and_say_to_rerun(tmp_path, capsys, monkeypatch):

@@ -84,6 +84,8 @@ def test_long_table_columns_values_and_order(store):
             "sample": [0, 0, 0, 1],
             "context_tokens": pd.array([300, 5, 11, 11], dtype="Int64"),
             "status": ["ok"] * 4,
+            "protocol": ["direct"] * 4,
+            "step": ["final"] * 4,
         }
     )
     pd.testing.assert_frame_equal(frame, expected)

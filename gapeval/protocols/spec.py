@@ -43,7 +43,6 @@ gapeval.protocols.spec.ProtocolSpecError: protocol 'cot:n=2': option 'n' does no
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -52,6 +51,7 @@ from pydantic import Field, ValidationError
 
 from gapeval.errors import GapevalError
 from gapeval.records._base import Record
+from gapeval.spec_text import split_spec
 
 __all__ = ["KINDS", "ProtocolSpec", "ProtocolSpecError", "parse_protocol_spec", "protocol_from_mapping"]
 
@@ -101,13 +101,6 @@ class ProtocolSpec(Record):
         }[self.kind]
 
 
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def _build(kind: str, options: dict[str, Any], *, where: str) -> ProtocolSpec:
     if kind not in KINDS:
         raise ProtocolSpecError(f"protocol {where}: unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
@@ -128,17 +121,11 @@ def _build(kind: str, options: dict[str, Any], *, where: str) -> ProtocolSpec:
 
 def parse_protocol_spec(text: str) -> ProtocolSpec:
     """Read a command-line protocol spec ``KIND[:key=value,...]`` (see the module docstring)."""
-    kind, _, rest = text.strip().partition(":")
-    options: dict[str, Any] = {}
-    for piece in filter(None, (p.strip() for p in rest.split(","))):
-        key, equals, value = piece.partition("=")
-        if not equals or not key.strip():
-            raise ProtocolSpecError(
-                f"protocol {text!r}: option {piece!r} has no value; write key=value pairs separated "
-                "by commas, e.g. best-of-n:n=4,picker=self"
-            )
-        options[key.strip()] = _value(value.strip())
-    return _build(kind.strip(), options, where=repr(text))
+    try:
+        kind, options = split_spec(text, example="best-of-n:n=4,picker=self")
+    except ValueError as error:
+        raise ProtocolSpecError(f"protocol {text!r}: {error}") from None
+    return _build(kind, options, where=repr(text))
 
 
 def protocol_from_mapping(table: Mapping[str, Any]) -> ProtocolSpec:

@@ -79,6 +79,11 @@ def parse_shard(text: str) -> Shard:
         raise ConfigError(f"--shard {text!r}: write k/n with 1 <= k <= n, e.g. --shard 1/4") from error
 
 
+def _repeated(names: list[str]) -> list[str]:
+    """The names that appear more than once, sorted."""
+    return sorted({name for name in names if names.count(name) > 1})
+
+
 class RunConfig(Record):
     """Everything that defines a run (except where its store lives)."""
 
@@ -122,9 +127,7 @@ class RunConfig(Record):
     def _check_protocols(cls, protocols: tuple[ProtocolSpec, ...]) -> tuple[ProtocolSpec, ...]:
         if not protocols:
             raise ValueError("a run needs at least one protocol; add --protocol direct")
-        names = [protocol.name for protocol in protocols]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
+        if repeated := _repeated([protocol.name for protocol in protocols]):
             raise ValueError(
                 f"protocol labels must be unique; {', '.join(repeated)} appear more than once: "
                 "give variants a name= option, e.g. best-of-n:n=2,name=bo2"
@@ -138,9 +141,7 @@ class RunConfig(Record):
             raise ValueError(
                 "a run needs at least one model; add --model SPEC (e.g. --model procedural)"
             )
-        names = [spec.name for spec in models]
-        repeated = sorted({name for name in names if names.count(name) > 1})
-        if repeated:
+        if repeated := _repeated([spec.name for spec in models]):
             raise ValueError(
                 f"model names must be unique; {', '.join(repeated)} appear more than once: "
                 "give each spec a name= option"

@@ -29,7 +29,6 @@ write key=value pairs separated by commas, e.g. simulated:theta_understanding=1.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Literal
 from pydantic import Field, JsonValue, ValidationError
 
 from gapeval.errors import GapevalError
+from gapeval.spec_text import split_spec
 from gapeval.records._base import Record
 
 __all__ = ["ModelSpec", "ModelSpecError", "parse_model_spec", "spec_from_mapping"]
@@ -68,13 +68,6 @@ class ModelSpec(Record):
         return f"ModelSpec(name={self.name!r}, adapter={self.adapter!r}, options={self.options!r})"
 
 
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def _checked(name: str, adapter: str, options: dict[str, Any], *, where: str) -> ModelSpec:
     if not _NAME.match(name):
         raise ModelSpecError(
@@ -93,18 +86,12 @@ def _checked(name: str, adapter: str, options: dict[str, Any], *, where: str) ->
 
 def parse_model_spec(text: str) -> ModelSpec:
     """Read a command-line model spec ``ADAPTER[:key=value,...]`` (see the module docstring)."""
-    adapter, _, rest = text.strip().partition(":")
+    try:
+        adapter, options = split_spec(text, example="simulated:theta_understanding=1.0,name=sim-a")
+    except ValueError as error:
+        raise ModelSpecError(f"model spec {text!r}: {error}") from None
     if not adapter:
         raise ModelSpecError(f"model spec {text!r} names no adapter; write e.g. procedural")
-    options: dict[str, Any] = {}
-    for piece in filter(None, (p.strip() for p in rest.split(","))):
-        key, equals, value = piece.partition("=")
-        if not equals or not key.strip():
-            raise ModelSpecError(
-                f"model spec {text!r}: option {piece!r} has no value; write key=value pairs "
-                "separated by commas, e.g. simulated:theta_understanding=1.0,name=sim-a"
-            )
-        options[key.strip()] = _value(value.strip())
     name = str(options.pop("name", adapter))
     return _checked(name, adapter.strip(), options, where=repr(text))
 

@@ -97,7 +97,8 @@ class ProtocolSpec(Record):
             "cot": "1 (the thought)",
             "stepwise": "1 (the rewrite or the sketch)",
             "self-verify": f"1 verdict per candidate, up to {self.rounds} candidates",
-            "best-of-n": f"{self.n - 1} candidates" + (f" + {self.n} ratings" if self.picker == "self" and self.n > 1 else ""),
+            "best-of-n": f"{self.n - 1} more candidate{'' if self.n == 2 else 's'}"
+            + (f" + {self.n} ratings" if self.picker == "self" and self.n > 1 else ""),
         }[self.kind]
 
 

@@ -124,6 +124,13 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return build_config(flags, where="flags")
 
 
+def _plan_units(plan: Any) -> list[tuple[str, int | None]]:
+    """``(unit, turn)`` of every answer in ``plan`` (turn ``None`` for a standalone item)."""
+    return [(item.id, None) for item in plan.items] + [
+        (dialogue.id, turn) for dialogue in plan.dialogues for turn in range(1, len(dialogue.turns) + 1)
+    ]
+
+
 def _dry_run(config: Any, out: Path) -> int:
     from gapeval.bank import load_bank
     from gapeval.runner.plan import build_plan
@@ -136,11 +143,16 @@ def _dry_run(config: Any, out: Path) -> int:
         from gapeval.store import Store
 
         with Store(out, create=False) as store:
-            names = {spec.name for spec in config.models}
-            labels = {protocol.name for protocol in config.protocols}
+            planned = {
+                (spec.name, protocol.name, unit, turn, sample)
+                for spec in config.models
+                for unit, turn in _plan_units(plans[spec.name])
+                for protocol in config.protocols
+                for sample in range(config.samples)
+            }
             stored = sum(
                 1 for key in store.keys()
-                if key.model in names and key.step == "final" and key.protocol in labels
+                if key.step == "final" and (key.model, key.protocol, key.unit, key.turn, key.sample) in planned
             )
     total = sum(p.calls_per_model for p in plans.values())
     turns = sum(len(d.turns) for d in plan.dialogues)

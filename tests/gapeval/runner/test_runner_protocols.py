@@ -219,3 +219,18 @@ def test_sharded_protocol_runs_merge_into_the_unsharded_run(tmp_path):
         shards.append(folder)
     merge(shards, tmp_path / "merged").close()
     assert digests(tmp_path / "merged") == digests(tmp_path / "whole")
+
+
+def test_the_dry_run_counts_final_answers_of_the_plan_only(tmp_path, capsys):
+    from gapeval.cli import main
+
+    folder = str(tmp_path / "run")
+    assert main(["run", "--model", "scripted", "--protocol", "direct", "--protocol", "cot", "--limit", "3",
+                 "--out", folder, "--no-score", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--model", "scripted", "--protocol", "direct", "--protocol", "best-of-n:n=2",
+                 "--limit", "1", "--out", folder, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "protocol best-of-n: best-of-n; extra calls per answer: 1 more candidate + 2 ratings" in out
+    # limit 1: one item and one dialogue of 2 turns = 3 answers per protocol; only direct's are stored
+    assert "answers: 6 planned, 3 already stored, 3 to give" in out

@@ -13,6 +13,9 @@ The report holds, when the data allow each part (otherwise the index says why it
   respondent ``model [protocol]``, and ``protocol_effects.{md,tex}`` (effects on θ_U, θ_G and the
   gap against ``direct``, with the cost of each protocol), ``figures/protocol_effects.png`` and
   ``protocol_decay.{md,tex}`` (protocol × turn) are added (:mod:`gapeval.report.protocol_part`);
+- with self-verification steps: ``self_verification_round.{md,tex}`` and, for dialogue turns,
+  ``self_verification_turn.{md,tex}`` — false acceptance of the model's own wrong answers, and its
+  trend (:mod:`gapeval.report.verification_part`);
 - ``responses.parquet`` and ``responses.csv`` — the long responses table the report was made from;
 - ``manifest.json`` — the run's manifest (config, bank hash, fingerprints, versions), when known;
 - ``report.md`` — the index, with the run's provenance when the data came from a run folder.
@@ -28,6 +31,7 @@ import pandas as pd
 
 from gapeval.report.analyses import Outcome, decay_outcome, gap_outcome, joint_outcome, summary_frame
 from gapeval.report.protocol_part import by_respondent, protocol_labels, protocol_outcome, write_protocol_part
+from gapeval.report.verification_part import verification_outcome, write_verification_part
 from gapeval.store.atomic import write_bytes_atomic
 
 __all__ = ["Report", "build_report"]
@@ -229,6 +233,7 @@ def build_report(
     gap_options: dict[str, Any] | None = None,
     decay_binomial: str = "nuts",
     steps: pd.DataFrame | None = None,
+    verdicts: pd.DataFrame | None = None,
 ) -> Report:
     """Analyse ``responses`` and write the report into ``folder``.
 
@@ -253,6 +258,9 @@ def build_report(
     steps : DataFrame, optional
         The run's steps table (:meth:`gapeval.store.Store.steps_frame`), for the cost of each
         protocol beside its effect.
+    verdicts : DataFrame, optional
+        The run's self-verification verdicts (:func:`gapeval.protocols.verification_frame`), for the
+        false acceptance of the model's own wrong answers by round and turn.
 
     Returns
     -------
@@ -278,6 +286,9 @@ def build_report(
         outcomes["protocols"] = protocol_outcome(responses, steps=steps, inference=inference, seed=seed, level=level,
                                                  decay_binomial=decay_binomial, **(gap_options or {}))
         parts.append(("protocols", write_protocol_part))
+    if verdicts is not None and not verdicts.empty:
+        outcomes["verification"] = verification_outcome(verdicts, level=level)
+        parts.append(("verification", write_verification_part))
     for name, part in parts:
         part(writer, outcomes[name])
         writer.warned(outcomes[name])

@@ -61,12 +61,13 @@ def _fit(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from gapeval.report.build import build_report
-    from gapeval.report.sources import load_responses, load_steps
+    from gapeval.report.sources import load_responses, load_steps, load_verdicts
 
     responses, manifest = load_responses(args.source, scorer=args.scorer)
     report = build_report(responses, args.out, manifest=manifest, inference=args.inference,
                           seed=args.seed, level=args.level, gap_options={"num_steps": args.svi_steps},
-                          decay_binomial=args.decay_binomial, steps=load_steps(args.source))
+                          decay_binomial=args.decay_binomial, steps=load_steps(args.source),
+                          verdicts=load_verdicts(args.source, scorer=args.scorer))
     for name, outcome in report.outcomes.items():
         if outcome.skipped:
             print(f"{name}: not estimated: {outcome.skipped}")

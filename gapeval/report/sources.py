@@ -20,7 +20,7 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 
-__all__ = ["REQUIRED_COLUMNS", "load_responses", "load_steps"]
+__all__ = ["REQUIRED_COLUMNS", "load_responses", "load_steps", "load_verdicts"]
 
 #: Columns every long table must have (DESIGN.md §3); the others are optional.
 REQUIRED_COLUMNS = ("model", "item", "direction", "score")
@@ -93,3 +93,22 @@ def load_steps(source: str | Path) -> pd.DataFrame | None:
 
     with Store(path, create=False) as store:
         return store.steps_frame()
+
+
+def load_verdicts(source: str | Path, *, scorer: str | None = None) -> pd.DataFrame | None:
+    """The self-verification verdicts of a run folder (:func:`gapeval.protocols.verification_frame`);
+    ``None`` for a file, an empty frame when the run has none.
+
+    Examples
+    --------
+    >>> load_verdicts("responses.csv") is None
+    True
+    """
+    path = Path(source)
+    if not (path.is_dir() and (path / "answers.sqlite").exists()):
+        return None
+    from gapeval.protocols import verification_frame
+    from gapeval.store import Store
+
+    with Store(path, create=False) as store:
+        return verification_frame(store, scorer=scorer)

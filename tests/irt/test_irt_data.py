@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import irt
 from irt import ResponseData
 
 
@@ -117,3 +118,29 @@ def test_from_patterns_rejects_mismatched_counts():
         ResponseData.from_patterns([[0, 1], [1, 0]], [1, -2])
     with pytest.raises(ValueError, match="every pattern count is zero"):
         ResponseData.from_patterns([[0, 1], [1, 0]], [0, 0])
+
+
+def test_vectorised_wide_path_equals_the_general_path(monkeypatch):
+    from irt import data as data_module
+
+    rng = np.random.default_rng(5)
+    matrix = (rng.uniform(size=(30, 12)) < 0.5).astype(float)
+    matrix[rng.uniform(size=matrix.shape) < 0.1] = np.nan
+    matrix[:, 3] = np.where(np.isnan(matrix[:, 3]), np.nan, rng.integers(0, 3, size=30))  # an ordinal item
+    matrix[0, 3], matrix[1, 3] = 0, 2
+    frame = pd.DataFrame(matrix, index=[f"r{k}" for k in range(30)], columns=[f"q{k}" for k in range(12)])
+    dims = ["U", "G"] * 6
+    fast = irt.ResponseData.from_wide(frame, dimension=dims)
+    monkeypatch.setattr(data_module, "_from_numeric_wide", lambda *args: None)
+    general = irt.ResponseData.from_wide(frame, dimension=dims)
+    for name in ("respondent", "item", "response", "item_dimension"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(general, name))
+    assert (fast.respondent_ids, fast.item_ids, fast.dimension_ids) == \
+        (general.respondent_ids, general.item_ids, general.dimension_ids)
+    assert fast.dimension_ids == ("G", "U") and fast.num_responses == int((~np.isnan(matrix)).sum())
+
+
+def test_numeric_matrix_with_a_bad_value_still_gets_the_named_error():
+    matrix = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, np.inf], [1.0, 1.0, 0.0]])
+    with pytest.raises(ValueError, match="infinite values"):
+        irt.ResponseData.from_wide(matrix)

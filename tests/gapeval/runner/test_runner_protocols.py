@@ -234,3 +234,19 @@ def test_the_dry_run_counts_final_answers_of_the_plan_only(tmp_path, capsys):
     assert "protocol best-of-n: best-of-n; extra calls per answer: 1 more candidate + 2 ratings" in out
     # limit 1: one item and one dialogue of 2 turns = 3 answers per protocol; only direct's are stored
     assert "answers: 6 planned, 3 already stored, 3 to give" in out
+
+
+def test_a_model_that_cannot_draw_answers_stepwise_without_its_sketch(tmp_path):
+    reader = ScriptedAdapter(capabilities={"image_out": False})
+    run(config(("stepwise",), include="items"), tmp_path, adapters={"mock": reader}, bank=BANK)
+    with Store(tmp_path, create=False) as store:
+        answers = {(a.key.unit, a.key.step): a for a in store.answers()}
+    understanding = [unit for (unit, step) in answers if step == "sketch"]
+    assert understanding
+    for unit in understanding:
+        assert answers[(unit, "sketch")].result.status == "unsupported"
+        final = answers[(unit, "final")]
+        assert final.result.status == "ok"
+        assert final.request.history[-2].parts[0].text == "(no answer)"
+    drawn = [unit for (unit, step) in answers if step == "rewrite"]
+    assert all(answers[(unit, "final")].result.status == "unsupported" for unit in drawn)

@@ -33,7 +33,13 @@ from gapeval.adapters.procedural_read import (
 )
 from gapeval.bank.families.world import FLAGS
 from gapeval.bank.grids import apply_rules
-from gapeval.bank.render import render_clock, render_die, render_flag, render_grid, render_scene
+from gapeval.bank.render import (
+    render_clock,
+    render_die,
+    render_flag,
+    render_grid,
+    render_scene,
+)
 from gapeval.records import TurnRequest
 from gapeval.scoring.verifiers.palette import PALETTE
 

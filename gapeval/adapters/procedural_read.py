@@ -32,7 +32,12 @@ from gapeval.protocols.prompts import REWRITE_DRAW
 from gapeval.records import TurnRequest
 from gapeval.scoring.verifiers.grid import read_grid
 from gapeval.scoring.verifiers.misc import clock_centre, hand_angle
-from gapeval.scoring.verifiers.palette import COLOUR_NAMES, PALETTE, colour_label, quantise
+from gapeval.scoring.verifiers.palette import (
+    COLOUR_NAMES,
+    PALETTE,
+    colour_label,
+    quantise,
+)
 from gapeval.scoring.verifiers.scene import read_objects
 
 __all__ = [

@@ -38,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -48,6 +47,12 @@ from gapeval.adapters import procedural_draw as draw
 from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
 from gapeval.adapters.procedural import DONT_KNOW, respond
 from gapeval.adapters.registry import AdapterOptionError
+from gapeval.adapters.simulated_images import (
+    generic_shape,
+    near_miss,
+    shift_colours,
+    wrong_image,
+)
 from gapeval.bank import (
     Bank,
     Dialogue,
@@ -65,12 +70,9 @@ from gapeval.bank import (
     dynamic_key,
     load_bank,
 )
-from gapeval.bank.grids import GRID_COLOURS
 from gapeval.protocols.steps import is_answer_step
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
 from gapeval.scoring.text import normalize_text
-from gapeval.scoring.verifiers import score_image
-from gapeval.scoring.verifiers.palette import PALETTE
 
 __all__ = ["SimulatedAdapter", "difficulty_of", "parse_protocol_effects", "respondent_key", "shift_colours"]
 
@@ -141,24 +143,6 @@ def difficulty_of(step: Item | Turn | None, key: str) -> float:
         return float(step.difficulty - 3)
     digest = hashlib.sha256(f"gapeval-simulated-b|{key}".encode()).digest()
     return -2.0 + 4.0 * int.from_bytes(digest[:8], "big") / 2**64
-
-
-def shift_colours(image: Image.Image) -> Image.Image:
-    """``image`` with every grid colour replaced by the next one of
-    :data:`gapeval.bank.grids.GRID_COLOURS` (white and gray kept): a visibly wrong picture."""
-    pixels = np.asarray(image.convert("RGB"), dtype=np.int64)
-    keys = (pixels[..., 0] << 16) | (pixels[..., 1] << 8) | pixels[..., 2]
-    distinct, inverse = np.unique(keys.ravel(), return_inverse=True)
-    cycle = zip(GRID_COLOURS, GRID_COLOURS[1:] + GRID_COLOURS[:1], strict=True)
-    lookup = {_pack(PALETTE[colour]): _pack(PALETTE[following]) for colour, following in cycle}
-    mapped = np.array([lookup.get(int(key), int(key)) for key in distinct], dtype=np.int64)
-    new_keys = mapped[inverse].reshape(keys.shape)
-    shifted = np.stack([(new_keys >> 16) & 255, (new_keys >> 8) & 255, new_keys & 255], axis=-1).astype(np.uint8)
-    return Image.fromarray(shifted)
-
-
-def _pack(rgb: tuple[int, int, int]) -> int:
-    return (rgb[0] << 16) | (rgb[1] << 8) | rgb[2]
 
 
 def _number_text(value: float) -> str:
@@ -332,7 +316,7 @@ class SimulatedAdapter(TurnAdapter):
         kind = request.step.split("-")[0]
         if request.output.kind == "image":
             size = (request.output.width or 256, request.output.height or 256)
-            output: TextPart | ImagePart = ImagePart.from_image(_shape(rng, size), origin="model")
+            output: TextPart | ImagePart = ImagePart.from_image(generic_shape(rng, size), origin="model")
         elif kind == "verify":
             output = TextPart(text="YES" if rng.random() < self.verify_accept else "NO, it is wrong.")
         elif kind == "rate":
@@ -382,11 +366,11 @@ class SimulatedAdapter(TurnAdapter):
             cells = None if source is None else dynamic_cells(answer, source)
             if cells is not None:
                 if not correct:
-                    cells = _near_miss(cells, rng)
+                    cells = near_miss(cells, rng)
                 return draw.fit(draw.draw_grid(cells, like=source), *size)
         if step is None or answer is None:
             history = request.images
-            base = history[-1].open() if history else _shape(rng, size)
+            base = history[-1].open() if history else generic_shape(rng, size)
             return draw.fit(base if correct else shift_colours(base), *size)
         if step.reference is not None:
             right = draw.fit(self.bank.open_image(step.reference), *size)
@@ -396,36 +380,5 @@ class SimulatedAdapter(TurnAdapter):
         if correct:
             return right
         if isinstance(answer, VerifierAnswer):
-            return _wrong_image(answer, right, rng)
+            return wrong_image(answer, right, rng)
         return draw.blank(*size)
-
-
-def _near_miss(cells: Sequence[Sequence[str]], rng: np.random.Generator) -> list[list[str]]:
-    """``cells`` with one cell painted another colour."""
-    wrong = [list(row) for row in cells]
-    r, c = int(rng.integers(len(wrong))), int(rng.integers(len(wrong[0])))
-    wrong[r][c] = str(rng.choice([g for g in ("white", *GRID_COLOURS) if g != wrong[r][c]]))
-    return wrong
-
-
-def _shape(rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
-    """A disc of a random grid colour on white (the generic picture when there is nothing to go on)."""
-    colour = str(rng.choice(GRID_COLOURS))
-    side = min(size)
-    objects = [{"colour": colour, "shape": "circle", "x": side // 4, "y": side // 4, "size": side // 2}]
-    return draw.fit(draw.draw_scene(objects, side=side), *size)
-
-
-def _wrong_image(answer: VerifierAnswer, right: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """The first visibly wrong variant of ``right`` that ``answer``'s verifier scores 0."""
-    candidates = []
-    cells = answer.params.get("cells")
-    if answer.verifier == "grid" and cells:
-        candidates.append(draw.draw_grid(_near_miss(cells, rng), like=right))
-    candidates += [shift_colours(right), right.rotate(180), draw.blank(*right.size),
-                   right.transpose(Image.Transpose.FLIP_LEFT_RIGHT)]
-    for candidate in candidates:
-        score = score_image(answer, candidate)
-        if score.value == 0.0:
-            return candidate
-    return draw.blank(*right.size)

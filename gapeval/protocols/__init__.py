@@ -14,7 +14,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gapeval.protocols.spec import KINDS, ProtocolSpec, ProtocolSpecError, parse_protocol_spec
+from gapeval.protocols.spec import (
+    KINDS,
+    ProtocolSpec,
+    ProtocolSpecError,
+    parse_protocol_spec,
+)
 from gapeval.protocols.steps import Ask, Choose, is_answer_step, next_action
 from gapeval.protocols.verdicts import verification_frame
 

@@ -37,7 +37,15 @@ from dataclasses import dataclass
 
 from gapeval.protocols import prompts
 from gapeval.protocols.spec import ProtocolSpec
-from gapeval.records import ImagePart, Message, OutputSpec, Part, TextPart, TurnRequest, TurnResult
+from gapeval.records import (
+    ImagePart,
+    Message,
+    OutputSpec,
+    Part,
+    TextPart,
+    TurnRequest,
+    TurnResult,
+)
 from gapeval.records.seeds import MAX_SEED
 
 __all__ = [

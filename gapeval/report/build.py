@@ -29,9 +29,23 @@ from typing import Any
 
 import pandas as pd
 
-from gapeval.report.analyses import Outcome, decay_outcome, gap_outcome, joint_outcome, summary_frame
-from gapeval.report.protocol_part import by_respondent, protocol_labels, protocol_outcome, write_protocol_part
-from gapeval.report.verification_part import verification_outcome, write_verification_part
+from gapeval.report.analyses import (
+    Outcome,
+    decay_outcome,
+    gap_outcome,
+    joint_outcome,
+    summary_frame,
+)
+from gapeval.report.protocol_part import (
+    by_respondent,
+    protocol_labels,
+    protocol_outcome,
+    write_protocol_part,
+)
+from gapeval.report.verification_part import (
+    verification_outcome,
+    write_verification_part,
+)
 from gapeval.store.atomic import write_bytes_atomic
 
 __all__ = ["Report", "build_report"]

@@ -38,9 +38,8 @@ def register(subparsers: Any) -> None:
 
 def _fit(args: argparse.Namespace) -> int:
     from gapeval.report.analyses import gap_outcome
-    from gapeval.report.sources import load_responses
-
     from gapeval.report.protocol_part import by_respondent
+    from gapeval.report.sources import load_responses
 
     responses, _ = load_responses(args.source, scorer=args.scorer)
     outcome = gap_outcome(by_respondent(responses), inference=args.inference, seed=args.seed, level=args.level,

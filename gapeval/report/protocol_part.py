@@ -83,7 +83,11 @@ def _protocols(responses: pd.DataFrame, *, steps: pd.DataFrame | None, inference
 
 def write_protocol_part(writer: Any, outcome: Outcome) -> None:
     """Add the protocol tables and figure to a report being written (see ``build.py``)."""
-    from gapeval.protocols import protocol_decay_table, protocol_effects_table, protocol_forest_plot
+    from gapeval.protocols import (
+        protocol_decay_table,
+        protocol_effects_table,
+        protocol_forest_plot,
+    )
 
     if outcome.skipped:
         return

@@ -10,7 +10,13 @@ Examples
 ({'ok': 6}, True)
 """
 
-from gapeval.runner.config import ConfigError, RunConfig, Shard, load_config, parse_shard
+from gapeval.runner.config import (
+    ConfigError,
+    RunConfig,
+    Shard,
+    load_config,
+    parse_shard,
+)
 from gapeval.runner.engine import ModelReport, RunReport, run
 from gapeval.runner.plan import Plan, build_plan, in_shard
 from gapeval.runner.progress import Progress

@@ -168,7 +168,7 @@ class _ModelRun:
                 return action
             if unit.dialogue is None or unit.turn >= len(unit.dialogue.turns):
                 return None
-            request, result = unit.done["final"]
+            result = unit.done["final"][1]
             unit.outputs[unit.turn] = result.output if result.status == "ok" else None
             unit.turn += 1
             self._open(unit, stored)

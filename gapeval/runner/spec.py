@@ -31,15 +31,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
-
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, JsonValue, ValidationError
 
 from gapeval.errors import GapevalError
-from gapeval.spec_text import split_spec
 from gapeval.records._base import Record
+from gapeval.spec_text import split_spec
 
 __all__ = ["ModelSpec", "ModelSpecError", "parse_model_spec", "spec_from_mapping"]
 

@@ -42,7 +42,12 @@ from gapeval.scoring.dispatch import DISPATCH_VERSION, check_modes, score_answer
 from gapeval.scoring.judge import JudgeFn
 from gapeval.scoring.judge_cache import JudgeCache
 from gapeval.scoring.result import Score, unscorable
-from gapeval.scoring.run_summary import ScoringSummary, SummaryRow, UnscorableAnswer, ScoringTally
+from gapeval.scoring.run_summary import (
+    ScoringSummary,
+    ScoringTally,
+    SummaryRow,
+    UnscorableAnswer,
+)
 
 __all__ = ["ScoringSummary", "SummaryRow", "UnscorableAnswer", "score_name", "score_run"]
 

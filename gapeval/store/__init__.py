@@ -17,12 +17,23 @@ from __future__ import annotations
 
 from gapeval.store.frame import COLUMNS, STEP_COLUMNS, steps_frame, to_frame
 from gapeval.store.images import ImageFolder, ImageIntegrityError
-from gapeval.store.manifest import build_manifest, git_version, package_versions, write_json_atomic
+from gapeval.store.manifest import (
+    build_manifest,
+    git_version,
+    package_versions,
+    write_json_atomic,
+)
 from gapeval.store.merge import MergeConflictError, merge
 from gapeval.store.redact import redact, scrub
 from gapeval.store.schema import SCHEMA_VERSION, StoreSchemaError
 from gapeval.store.scores import ScoreConflictError
-from gapeval.store.store import AnswerConflictError, AnswerKey, Store, StoredAnswer, answer_digest
+from gapeval.store.store import (
+    AnswerConflictError,
+    AnswerKey,
+    Store,
+    StoredAnswer,
+    answer_digest,
+)
 
 __all__ = [
     "COLUMNS",

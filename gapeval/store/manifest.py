@@ -24,8 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from gapeval.store.redact import redact
 from gapeval.store.atomic import write_bytes_atomic
+from gapeval.store.redact import redact
 
 __all__ = [
     "MANIFEST_VERSION",

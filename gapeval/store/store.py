@@ -48,7 +48,14 @@ from pydantic import JsonValue
 from gapeval.errors import GapevalError
 from gapeval.records import ImagePart, TurnRequest, TurnResult
 from gapeval.store.images import ImageFolder
-from gapeval.store.keys import KEY_COLUMNS, KEY_WHERE, AnswerConflictError, AnswerKey, StoredAnswer, answer_digest
+from gapeval.store.keys import (
+    KEY_COLUMNS,
+    KEY_WHERE,
+    AnswerConflictError,
+    AnswerKey,
+    StoredAnswer,
+    answer_digest,
+)
 from gapeval.store.manifest import write_json_atomic
 from gapeval.store.redact import redact, scrub
 from gapeval.store.schema import connect

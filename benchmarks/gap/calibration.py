@@ -8,6 +8,10 @@ replications, 95% coverage within 93-97%:
     XLA_FLAGS=--xla_force_host_platform_device_count=2 \
         .venv/bin/python benchmarks/gap/calibration.py --replications 200 --out benchmarks/gap/calibration.csv
 
+The fast path: add ``--inference svi``. Summarise a CSV (coverage with Clopper-Pearson 95% intervals):
+
+    .venv/bin/python benchmarks/gap/calibration.py --summarise benchmarks/gap/calibration.csv
+
 Prints the running coverage; writes one row per (replication, model).
 """
 
@@ -44,6 +48,24 @@ def replicate(seed: int, *, num_models: int, num_pairs: int, inference: str) -> 
     })
 
 
+def summarise(frame: pd.DataFrame) -> str:
+    """Coverage of the 95% and 50% intervals with Clopper-Pearson 95% intervals, and the rank spread."""
+    from scipy.stats import beta
+
+    lines = [f"replications={frame['replication'].nunique()} intervals={len(frame)}"]
+    for column in ("covered_95", "covered_50"):
+        k, n = int(frame[column].sum()), len(frame)
+        lo = beta.ppf(0.025, k, n - k + 1) if k else 0.0
+        hi = beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+        lines.append(f"{column}: {k}/{n} = {k / n:.3f} (95% CI {lo:.3f}-{hi:.3f})")
+    counts = np.histogram(frame["rank"], bins=10, range=(0, 1))[0]
+    lines.append(f"rank deciles (uniform if calibrated): {counts.tolist()}")
+    if "max_rhat" in frame and frame["max_rhat"].notna().any():
+        per_rep = frame.groupby("replication")["max_rhat"].first()
+        lines.append(f"max R-hat per replication: median {per_rep.median():.3f}, max {per_rep.max():.3f}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=200)
@@ -51,7 +73,11 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=300)
     parser.add_argument("--inference", default="nuts")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--summarise", default=None, help="print coverage of an existing CSV and stop")
     args = parser.parse_args()
+    if args.summarise:
+        print(summarise(pd.read_csv(args.summarise)))
+        return
     rows = []
     start = time.perf_counter()
     for seed in range(args.replications):

@@ -55,8 +55,7 @@ class GapResult:
         Seed of the fit.
     samples : dict
         Posterior draws of every site, arrays (chain, draw, ...); ``gap`` is theta_U - theta_G
-        (NaN for a model that answered one direction only). ``gamma_z`` holds the standardized pair
-        effects (models x pairs).
+        (NaN for a model that answered one direction only).
     sample_stats : dict
         Sampler statistics (``diverging``, ``n_steps``) for NUTS.
     diagnostics : Diagnostics
@@ -83,7 +82,7 @@ class GapResult:
 
     @property
     def approximate(self) -> bool:
-        """True for the SVI path, whose intervals are approximate (typically too narrow)."""
+        """True for the SVI path, whose intervals are approximate (mean-field: can be too narrow)."""
         return self.inference != "nuts"
 
     @property

@@ -11,14 +11,14 @@ import warnings
 from collections.abc import Hashable
 from functools import partial
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
 from gapeval.gap.columns import DIRECTIONS, standardize_responses
 from gapeval.gap.model import GapData, build_gap_data, model_arguments, reparameterised_gap_model
+from gapeval.gap.inference import run_nuts, run_svi
+from gapeval.gap.uniform_start import _run_nuts, _run_svi  # noqa: F401  (re-exported for gapeval.decay)
 from gapeval.gap.result import CHECKED_SITES, GapResult, summarise_draws
 from irt import arviz_bridge
 from irt.diagnostics import ConvergenceWarning, Diagnostics
@@ -112,111 +112,13 @@ def _diagnostics(samples: dict, sample_stats: dict, *, approximate: bool) -> Dia
                        approximate=approximate)
 
 
-def _latent_shapes(model) -> dict[str, tuple]:
-    """Shapes of the latent sites, found by an abstract trace (no op-by-op compilation)."""
-    from numpyro import handlers
-
-    shapes: dict[str, tuple] = {}
-
-    def trace_once():
-        trace = handlers.trace(handlers.seed(model, 0)).get_trace()
-        shapes.update({name: tuple(site["value"].shape) for name, site in trace.items()
-                       if site["type"] == "sample" and not site["is_observed"]})
-        return jnp.zeros(())
-
-    jax.eval_shape(trace_once)
-    return shapes
-
-
-def _uniform_init(key, shapes: dict, lead: tuple, radius: float = 0.5) -> dict:
-    """Unconstrained initial values uniform on (-radius, radius) (traced: call under jit).
-
-    NumPyro's default radius 2 starts some chains with slopes of exp(14) (log-slope scale e^2 times
-    a standardized value of 2) and leaves them stuck; 0.5 keeps every start near the prior's centre.
-    """
-    keys = jax.random.split(key, len(shapes))
-    return {name: jax.random.uniform(k, lead + shape, minval=-radius, maxval=radius)
-            for k, (name, shape) in zip(keys, sorted(shapes.items()))}
-
-
-def _constrained(model, unconstrained: dict, lead: int) -> dict:
-    """Latent and deterministic sites from unconstrained draws with ``lead`` leading axes (traceable)."""
-    from numpyro.infer.util import constrain_fn
-
-    def one(u):
-        return constrain_fn(model, (), {"observe": False}, u, return_deterministic=True)
-
-    fn = one
-    for _ in range(lead):
-        fn = jax.vmap(fn)
-    return {k: v for k, v in fn(unconstrained).items() if k != "y"}
-
-
-def _run_nuts(model, *, seed: int, options: dict):
-    """NUTS on the jitted potential (one compilation; the model is never run op by op)."""
-    from numpyro.infer import MCMC, NUTS
-    from numpyro.infer.util import potential_energy
-
-    chains = options["num_chains"]
-    chain_method = options["chain_method"] or ("parallel" if jax.local_device_count() >= chains else "sequential")
-    potential = jax.jit(lambda u: potential_energy(model, (), {}, u))
-    key_init, key_run = jax.random.split(jax.random.PRNGKey(seed))
-    shapes = _latent_shapes(model)
-    init = jax.jit(lambda key: _uniform_init(key, shapes, (chains,) if chains > 1 else ()))(key_init)
-    mcmc = MCMC(NUTS(potential_fn=potential, target_accept_prob=options["target_accept_prob"]),
-                num_warmup=options["num_warmup"], num_samples=options["num_samples"], num_chains=chains,
-                chain_method=chain_method, progress_bar=False)
-    mcmc.run(key_run, init_params=init, extra_fields=("diverging", "num_steps"))
-    unconstrained = mcmc.get_samples(group_by_chain=True)
-    extra = mcmc.get_extra_fields(group_by_chain=True)
-    stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
-    samples = jax.jit(lambda u: _constrained(model, u, 2))(unconstrained)
-    return {k: np.asarray(v) for k, v in samples.items()}, stats, {"chain_method": chain_method}
-
-
-def _run_svi(model, *, seed: int, options: dict):
-    """Mean-field normal variational fit in the unconstrained space (reparameterised ELBO, Adam)."""
-    from numpyro.infer.util import potential_energy
-    from numpyro.optim import Adam
-
-    shapes = _latent_shapes(model)
-    optimizer = Adam(options["learning_rate"])
-
-    def loss(p, key):
-        keys = dict(zip(sorted(shapes), jax.random.split(key, len(shapes))))
-        u = {k: p["loc"][k] + jnp.exp(p["log_scale"][k]) * jax.random.normal(keys[k], shapes[k]) for k in shapes}
-        entropy = sum(jnp.sum(v) for v in p["log_scale"].values())
-        return potential_energy(model, (), {}, u) - entropy
-
-    def step(state, key):
-        value, grads = jax.value_and_grad(loss)(optimizer.get_params(state), key)
-        return optimizer.update(grads, state, value=value), value
-
-    @jax.jit
-    def fit(key):
-        key_init, key_fit, key_draw = jax.random.split(key, 3)
-        start = _uniform_init(key_init, shapes, ())
-        params = {"loc": start,
-                  "log_scale": {k: jnp.full(v.shape, jnp.log(0.05)) for k, v in start.items()}}
-        state, losses = jax.lax.scan(step, optimizer.init(params), jax.random.split(key_fit, options["num_steps"]))
-        fitted = optimizer.get_params(state)
-        keys = dict(zip(sorted(shapes), jax.random.split(key_draw, len(shapes))))
-        draws = {k: fitted["loc"][k] + jnp.exp(fitted["log_scale"][k])
-                 * jax.random.normal(keys[k], (1, options["num_samples"]) + shapes[k]) for k in shapes}
-        return _constrained(model, draws, 2), losses
-
-    samples, losses = fit(jax.random.PRNGKey(seed))
-    losses = np.asarray(losses)
-    return {k: np.asarray(v) for k, v in samples.items()}, {}, {"final_loss": float(losses[-100:].mean())}
-
-
 def fit_gap_model(data: GapData, *, scale: str, level: float, inference: str, seed: int, options: dict,
                   unidimensional: bool = False) -> GapResult:
     """Fit the Gap Score model to laid-out data and return the record (no table, no warnings)."""
     model = reparameterised_gap_model(**model_arguments(data, scale=scale, unidimensional=unidimensional))
     model = partial(model, y=data.y, mask=data.mask)
     start = time.perf_counter()
-    run = _run_nuts if inference == "nuts" else _run_svi
+    run = run_nuts if inference == "nuts" else run_svi
     samples, stats, info = run(model, seed=seed, options=options)
     info.update(seconds=time.perf_counter() - start, approximate=inference != "nuts",
                 unidimensional=unidimensional)
@@ -281,13 +183,15 @@ def gap_score(
     points: int = 1,
     threshold: float | None = None,
     by: Hashable = "category",
-    num_warmup: int = 500,
+    num_warmup: int = 300,
     num_samples: int = 500,
     num_chains: int = 2,
     chain_method: str | None = None,
-    target_accept_prob: float = 0.8,
-    num_steps: int = 3000,
-    learning_rate: float = 0.02,
+    target_accept_prob: float = 0.9,
+    num_steps: int = 1000,
+    learning_rate: float = 0.05,
+    warm_start_steps: int = 500,
+    max_tree_depth: int = 10,
 ) -> pd.DataFrame:
     r"""Gap Score of every model: posterior of theta_U - theta_G from one joint 2-D IRT fit.
 
@@ -309,8 +213,8 @@ def gap_score(
         (:func:`~gapeval.gap.legacy.legacy_gap_score_from_responses`, rows per ``by`` group), only
         ``gap`` filled, labelled in ``attrs``.
     inference : {"nuts", "svi"}
-        ``nuts``: exact posterior (default). ``svi``: fast approximate path (mean-field normal guide;
-        intervals approximate and typically too narrow). ``"map"`` is refused (see Raises).
+        ``nuts``: exact posterior (default; warm-started from a short SVI fit). ``svi``: fast
+        approximate path (mean-field normal guide; intervals approximate). ``"map"`` is refused (see Raises).
     seed : int
         Seed of the sampler; same seed, same table.
     points : int
@@ -319,12 +223,17 @@ def gap_score(
         Count a fractional score >= threshold as 1 (only when asked).
     by : hashable
         Grouping column of the legacy method.
-    num_warmup, num_samples, num_chains, chain_method, target_accept_prob :
+    num_warmup, num_samples, num_chains, chain_method, target_accept_prob, max_tree_depth :
         NUTS settings (NumPyro's names). Chains run in parallel when JAX sees a device per chain
         (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX starts), else in sequence.
         ``num_samples`` is also the number of draws taken from the SVI guide.
+    warm_start_steps :
+        NUTS only: SVI steps of the warm start (each chain starts from a draw of the fitted normal,
+        whose variances are NUTS's initial mass matrix); 0 starts uniform on (-0.5, 0.5) with a unit
+        mass matrix (then give ``num_warmup`` >= 500).
     num_steps, learning_rate :
-        SVI settings.
+        SVI settings (Adam, the learning rate decays geometrically to a tenth over the steps); the
+        learning rate is also that of the warm start.
 
     Returns
     -------
@@ -360,6 +269,9 @@ def gap_score(
     """
     _check_options(scale=scale, level=level, method=method, inference=inference, points=points,
                    num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains, num_steps=num_steps)
+    for name, value, least in (("warm_start_steps", warm_start_steps, 0), ("max_tree_depth", max_tree_depth, 1)):
+        if int(value) != value or value < least:
+            raise GapevalError(f"{name}={value!r} must be an integer >= {least}")
     if method == "gapeval-2026":
         return _legacy(responses, model=model, item=item, direction=direction, score=score, pair=pair, by=by,
                        threshold=threshold)
@@ -372,7 +284,8 @@ def gap_score(
                       "the answered direction's theta is reported", OneDirectionWarning, stacklevel=2)
     if inference == "nuts":
         options = dict(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                       chain_method=chain_method, target_accept_prob=target_accept_prob)
+                       chain_method=chain_method, target_accept_prob=target_accept_prob,
+                       warm_start_steps=warm_start_steps, max_tree_depth=max_tree_depth)
     else:
         options = dict(num_steps=num_steps, num_samples=num_samples, learning_rate=learning_rate)
     result = fit_gap_model(data, scale=scale, level=level, inference=inference, seed=seed, options=options)

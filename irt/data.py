@@ -168,6 +168,10 @@ class ResponseData:
             raise ValueError(f"respondent(s) {_listed(all_missing)} have no responses (all NaN); drop those rows")
         if dimension is not None and len(dimension) != frame.shape[1]:
             raise ValueError(f"dimension has {len(dimension)} labels for {frame.shape[1]} items; give one per column")
+        fast = _from_numeric_wide(cls, frame, dimension)
+        if fast is not None:
+            return fast
+        # General path (non-numeric columns, or something to report): one row per cell, validated column-wise.
         long = frame.rename_axis(index="respondent", columns="item").stack(future_stack=True).rename("response")
         long = long.reset_index()
         dim_col = None
@@ -339,6 +343,42 @@ class ResponseData:
         q = np.zeros((self.num_items, len(self.dimension_ids)), dtype=np.int32)
         q[np.arange(self.num_items), self.item_dimension] = 1
         return q
+
+
+def _from_numeric_wide(cls, frame: pd.DataFrame, dimension: Sequence[Hashable] | None):
+    """``from_wide`` for an all-numeric matrix with nothing to report, vectorised; ``None`` otherwise.
+
+    Returns ``None`` (so the general path runs and raises its messages) when a column is not
+    numeric, a value is infinite, negative or non-integer, an item is constant or has no response,
+    or a dimension label is missing. The result equals the general path's.
+    """
+    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+        return None
+    values = frame.to_numpy(dtype=float, na_value=np.nan)
+    observed = ~np.isnan(values)
+    seen = values[observed]
+    if np.isinf(seen).any() or (seen < 0).any() or (seen != np.round(seen)).any():
+        return None
+    answered = observed.any(axis=0)
+    if not answered.all():
+        return None
+    low = np.where(observed, values, np.inf).min(axis=0)
+    high = np.where(observed, values, -np.inf).max(axis=0)
+    if (low == high).any():
+        return None
+    item_dimension, dimension_ids = None, ()
+    if dimension is not None:
+        labels = pd.Series(list(dimension), dtype=object)
+        if labels.isna().any():
+            return None
+        item_dimension, dimension_ids = _encode(labels)
+    rows, cols = np.nonzero(observed)  # row-major: sorted by respondent, then item
+    as_id = lambda v: v.item() if isinstance(v, np.generic) else v  # noqa: E731
+    return cls(
+        respondent=rows.astype(np.int32), item=cols.astype(np.int32), response=values[rows, cols].astype(np.int32),
+        respondent_ids=tuple(as_id(v) for v in frame.index), item_ids=tuple(as_id(v) for v in frame.columns),
+        item_dimension=item_dimension, dimension_ids=dimension_ids,
+    )
 
 
 def _as_2d(matrix: Any) -> np.ndarray:

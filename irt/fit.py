@@ -45,7 +45,7 @@ def fit(
     **options
         The method's settings, checked against its ``Options`` record (unknown names are an error):
         NUTS ``num_warmup``, ``num_samples``, ``num_chains``, ``chain_method``, ``target_accept_prob``,
-        ``max_tree_depth``, ``centered``, ``progress_bar``; SVI ``num_steps``, ``batch_size``,
+        ``max_tree_depth``, ``dense_mass``, ``centered``, ``progress_bar``; SVI ``num_steps``, ``batch_size``,
         ``learning_rate``, ``guide``, ``num_draws``, ``init_scale``; MAP ``num_draws``,
         ``num_quadrature``, ``num_steps``, ``learning_rate``; MML ``num_quadrature``, ``max_iterations``,
         ``tolerance``, ``newton_steps``, ``standard_errors``, ``guess_prior``.

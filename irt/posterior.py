@@ -197,6 +197,8 @@ class PosteriorFit(FitResult):
         elif problem.model != "1pl":
             dims_of["a"] = ["item"]
         dims_of["d"] = ["item", "threshold"] if problem.model == "graded" else ["item"]
+        if problem.num_dimensions > 1 and problem.model != "graded":
+            dims_of["mu_d"] = ["dimension"]  # one intercept mean per dimension (items grouped by first loading)
         coords = {"respondent": list(problem.data.respondent_ids), "item": list(problem.data.item_ids),
                   "dimension": list(problem.dimension_ids), "dimension_bis": list(problem.dimension_ids),
                   "response": np.arange(problem.data.num_responses)}

@@ -48,6 +48,22 @@ def add_scale(records: list[dict]) -> None:
             record["rmse_rescaled"] = float(np.sqrt(np.mean(np.square(errors))))
 
 
+def ratios(records: list[dict], ours: str = "irt-nuts") -> list[dict]:
+    """Per case and seed, ours / peer for wall time, CPU time and θ RMSE (< 1: ours is faster / closer)."""
+    rows = []
+    by_key = {(r["case"], r["seed"], r["method"]): r for r in records if r.get("status") == "ok"}
+    for (case, seed, method), peer in sorted(by_key.items()):
+        mine = by_key.get((case, seed, ours))
+        if method == ours or mine is None:
+            continue
+        row = {"case": case, "seed": seed, "peer": method}
+        for col in ("wall_s", "cpu_s", "rmse"):
+            row[f"{col}_ratio"] = mine[col] / peer[col] if peer.get(col) else None
+        row["r_diff"] = mine["r"] - peer["r"]
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path)
@@ -60,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     records.sort(key=lambda r: (r["case"], r["seed"], r["method"]))
     add_scale(records)
     columns = COLUMNS[:COLUMNS.index("scale") + 1] + ["rmse_rescaled"] + COLUMNS[COLUMNS.index("scale") + 1:]
+    columns.insert(columns.index("divergences"), "min_ess_bulk")
     print()
     print(markdown_table(records, columns))
     print("\nMedian over seeds\n")
@@ -70,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         row["rmse_rescaled"] = float(np.median(values)) if values else None
     median_columns = MEDIAN_COLUMNS[:MEDIAN_COLUMNS.index("scale") + 1] + ["rmse_rescaled", "coverage_95"]
     print(markdown_table(rows, median_columns))
+    print("\nOurs (irt-nuts) / peer, per run (r_diff = our r minus the peer's)\n")
+    ratio_rows = ratios(records)
+    print(markdown_table(ratio_rows, ["case", "seed", "peer", "wall_s_ratio", "cpu_s_ratio", "rmse_ratio", "r_diff"]))
     return 0
 
 

@@ -15,7 +15,7 @@ from irt.problem import FitProblem
 __all__ = ["reparameterised", "device_args", "HIERARCHICAL_SITES", "to_numpy", "draw_from_guide"]
 
 #: Hierarchical sites given a location-scale reparameterisation.
-HIERARCHICAL_SITES: tuple[str, ...] = ("log_a", "d", "d_first")
+HIERARCHICAL_SITES: tuple[str, ...] = ("log_a", "d", "d_at_mean", "d_first")
 
 def reparameterised(problem: FitProblem, *, centered: float):
     """The model with ``LocScaleReparam(centered)`` on the hierarchical item sites.

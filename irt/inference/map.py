@@ -69,6 +69,7 @@ def _marginal_model(problem: FitProblem, onehot, counts, z, log_w):
     """Item-side priors of ``problem``'s model plus the marginal log-likelihood as a factor."""
     num_items, num_dims = problem.data.num_items, problem.num_dimensions
     model = problem.model
+    on_items = models.scale_on_items(problem.data.num_respondents, num_items)
     if model == "rasch":
         sigma_theta = numpyro.sample("sigma_theta", dist.HalfNormal(2.0))
         slopes, chol = jnp.ones((num_items, 1)), jnp.reshape(sigma_theta, (1, 1))
@@ -76,9 +77,9 @@ def _marginal_model(problem: FitProblem, onehot, counts, z, log_w):
         if model == "1pl":
             slopes = jnp.full((num_items, 1), numpyro.sample("a", dist.LogNormal(0.0, 0.5)))
         elif num_dims == 1:
-            slopes = numpyro.deterministic("a", jnp.exp(models._log_slopes("item", num_items)))[:, None]
+            slopes = numpyro.deterministic("a", jnp.exp(models._log_slopes("item", num_items, on_items=on_items)))[:, None]
         else:
-            slopes = models._loading_matrix(problem.q_matrix)
+            slopes = models._loading_matrix(problem.q_matrix, on_items=on_items)
         if num_dims == 1:
             chol = jnp.ones((1, 1))
         else:
@@ -87,7 +88,8 @@ def _marginal_model(problem: FitProblem, onehot, counts, z, log_w):
     if model == "graded":
         thresholds = models._thresholds(problem.num_categories)[:, 1:-1]
     else:
-        thresholds = models._intercepts(num_items)[:, None]
+        group = models.first_dimension(problem.q_matrix) if num_dims > 1 else None
+        thresholds = models._intercepts(num_items, group=group)[:, None]
     guess = None
     if model == "3pl":
         with numpyro.plate("item", num_items):
@@ -124,7 +126,8 @@ def _run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
     model = reparam(marginal, config={s: LocScaleReparam(0.0) for s in HIERARCHICAL_SITES})
     args: dict = {}
 
-    init = {"mu_log_a": 0.0, "sigma_log_a": 0.3, "mu_d": 0.0, "sigma_d": 1.0, "sigma_theta": 1.0, "a": 1.0}
+    grouped = num_dims > 1 and problem.model != "graded"  # one intercept mean per dimension
+    init = {"mu_log_a": 0.0, "sigma_log_a": 0.3, "mu_d": np.zeros(num_dims) if grouped else 0.0, "sigma_d": 1.0, "sigma_theta": 1.0, "a": 1.0}
     guide = AutoLaplaceApproximation(model, init_loc_fn=init_to_value(values=init))
     svi = SVI(model, guide, Adam(options.learning_rate), Trace_ELBO())
     key_fit, key_draw, key_theta = jax.random.split(jax.random.PRNGKey(seed), 3)
@@ -138,15 +141,27 @@ def _run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
     point.update({k: v[None] for k, v in mode.items()})
     theta = _theta_draws(problem, samples, codes, key_theta)
     samples["theta"] = theta[None]
-    if num_dims > 1:  # the standard model's auxiliary site, so its likelihood can be evaluated on these draws
-        chol = samples["L_omega"][0]
-        samples["theta_z"] = np.linalg.solve(chol[:, None], np.swapaxes(theta, -1, -2)).swapaxes(-1, -2)[None]
+    if problem.model == "2pl":  # the standard model's intercept site, so its likelihood can be evaluated on these draws
+        samples["d_at_mean_decentered"] = _intercepts_at_mean_decentered(problem, samples)
     if problem.model == "rasch":
         samples["theta_z"] = (theta / samples["sigma_theta"][0][:, None, None])[None]
     info = {"seconds": time.perf_counter() - start, "centered": 0.0, "approximate": True,
             "neg_log_marginal_posterior": loss}
     return PosteriorFit(problem=problem, method="map", seed=seed, options=options, info=info, samples=samples,
                         point=point)
+
+
+def _intercepts_at_mean_decentered(problem: FitProblem, samples: dict) -> np.ndarray:
+    """The NUTS model's ``d_at_mean_decentered`` draws that reproduce these draws of ``d`` (see ``models.twopl``)."""
+    theta_mean = samples["theta"][0].mean(axis=1)  # (draw, dims)
+    a = samples["a"][0]
+    shift = a * theta_mean if a.ndim == 2 else np.einsum("sik,sk->si", a, theta_mean)
+    mu = samples["mu_d"][0]
+    if mu.ndim == 2:
+        mu = mu[:, models.first_dimension(problem.q_matrix)]
+    else:
+        mu = mu[:, None]
+    return ((samples["d"][0] + shift - mu) / samples["sigma_d"][0][:, None])[None]
 
 
 def _theta_draws(problem: FitProblem, samples: dict, codes: np.ndarray, key) -> np.ndarray:

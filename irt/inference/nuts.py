@@ -31,6 +31,13 @@ class Options:
         Step-size adaptation target.
     max_tree_depth : int
         Maximum tree depth.
+    dense_mass : bool, list of tuples of site names, or None
+        NumPyro's ``dense_mass``. ``None`` (default) learns a dense mass matrix for the block of the
+        abilities and the intercept mean (``theta``, ``mu_d``, and ``L_omega`` with several
+        dimensions) and a diagonal one elsewhere, when there are at most ``DENSE_ABILITY_LIMIT``
+        abilities (respondents x dimensions; diagonal throughout above): the common location of all abilities is weakly
+        identified (by their N(0, 1) prior) and moves together with ``mu_d``, a direction a diagonal
+        mass matrix explores slowly. ``False`` is diagonal throughout.
     centered : float
         Parameterisation of the hierarchical item sites: 0 non-centred (the default; robust when
         there are few items or few responses per item), 1 centred, or in between.
@@ -44,6 +51,7 @@ class Options:
     chain_method: str | None = None
     target_accept_prob: float = 0.8
     max_tree_depth: int = 10
+    dense_mass: bool | list | None = None
     centered: float = 0.0
     progress_bar: bool = False
 
@@ -61,11 +69,32 @@ def _chain_method(options: Options) -> str:
     return "parallel" if jax.local_device_count() >= options.num_chains else "vectorized"
 
 
+#: Largest number of abilities (respondents x dimensions) given a dense mass-matrix block by default.
+DENSE_ABILITY_LIMIT = 100
+
+
+def _dense_mass(problem: FitProblem, options: Options) -> bool | list:
+    if options.dense_mass is not None:
+        return options.dense_mass
+    if problem.data.num_respondents * problem.num_dimensions > DENSE_ABILITY_LIMIT:
+        return False  # many respondents pin the location down; a large dense block would cost more than it saves
+    if problem.model == "rasch":
+        return [("theta_z", "sigma_theta", "mu_d")]
+    return [("theta", "L_omega", "mu_d") if problem.num_dimensions > 1 else ("theta", "mu_d")]
+
+
+def model_for(problem: FitProblem, options: dict | Options):
+    """The (reparameterised) NumPyro model that NUTS samples for ``problem`` under ``options``."""
+    if isinstance(options, dict):
+        options = Options(**options)
+    return reparameterised(problem, centered=float(options.centered))
+
+
 def run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
     """Sample the posterior with NUTS and return the fit (convergence is checked by :func:`irt.fit`)."""
     centered = float(options.centered)
-    kernel = NUTS(reparameterised(problem, centered=centered), target_accept_prob=options.target_accept_prob,
-                  max_tree_depth=options.max_tree_depth)
+    kernel = NUTS(model_for(problem, options), target_accept_prob=options.target_accept_prob,
+                  max_tree_depth=options.max_tree_depth, dense_mass=_dense_mass(problem, options))
     mcmc = MCMC(kernel, num_warmup=options.num_warmup, num_samples=options.num_samples,
                 num_chains=options.num_chains, chain_method=_chain_method(options),
                 progress_bar=options.progress_bar)

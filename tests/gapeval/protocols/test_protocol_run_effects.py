@@ -12,7 +12,10 @@ from gapeval.runner import ModelSpec, RunConfig, run
 from gapeval.scoring.run_scoring import score_run
 from gapeval.store import Store
 
-ABILITIES = {"s1": (1.0, 0.0), "s2": (0.0, 0.5), "s3": (0.5, -0.5), "s4": (-0.5, 1.0)}
+# eight respondents: with four, the pair-effect spread is so poorly known that it stretches the
+# ability scale and the effect's interval missed the truth (1.25 to ... for a true 1.2)
+ABILITIES = {f"s{k}": (u, g) for k, (u, g) in enumerate(
+    [(1.0, 0.0), (0.0, 0.5), (0.5, -0.5), (-0.5, 1.0), (-1.0, -0.8), (0.8, 0.8), (0.2, -1.2), (-0.3, 0.3)], 1)}
 COT_EFFECT = (0.0, 1.2)
 
 
@@ -25,7 +28,7 @@ def protocol_run(tmp_path_factory):
                            "protocol_effects": f"cot:{COT_EFFECT[0]}:{COT_EFFECT[1]}"})
         for name, (u, g) in ABILITIES.items()
     )
-    config = RunConfig(models=models, include="items", limit=240, score=False,
+    config = RunConfig(models=models, include="items", limit=160, score=False,
                        protocols=(parse_protocol_spec("direct"), parse_protocol_spec("cot")))
     report = run(config, folder)
     assert report.complete
@@ -37,12 +40,13 @@ def protocol_run(tmp_path_factory):
 def test_the_known_protocol_effect_is_covered(protocol_run):
     _, responses, steps = protocol_run
     assert set(responses.protocol) == {"direct", "cot"} and set(responses.step) == {"final"}
-    fit = protocol_effects(responses, baseline="direct", inference="nuts", seed=1, steps=steps,
-                           num_warmup=300, num_samples=300)
+    fit = protocol_effects(responses, baseline="direct", inference="nuts", seed=1, steps=steps)
     generation = fit.effect("cot", "theta_generation")
     understanding = fit.effect("cot", "theta_understanding")
+    gap = fit.effect("cot", "gap")
     assert generation["lower"] < COT_EFFECT[1] < generation["upper"] and generation["lower"] > 0
     assert understanding["lower"] < COT_EFFECT[0] < understanding["upper"]
+    assert gap["lower"] < COT_EFFECT[0] - COT_EFFECT[1] < gap["upper"] < 0
     cost = fit.cost.set_index(["model", "protocol"])
     assert (cost.loc[(slice(None), "cot"), "calls_per_answer"] == 2.0).all()
     assert (cost.loc[(slice(None), "direct"), "calls_per_answer"] == 1.0).all()

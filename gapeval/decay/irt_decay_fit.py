@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gapeval.decay.irt_decay_model import IRTDecayData, reparameterised_irt_decay_model
-from gapeval.gap.score import _run_nuts, _run_svi
+from gapeval.gap.uniform_start import _run_nuts, _run_svi
 from irt import arviz_bridge
 from irt.diagnostics import Diagnostics
 

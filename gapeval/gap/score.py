@@ -18,7 +18,6 @@ from gapeval.errors import GapevalError
 from gapeval.gap.columns import DIRECTIONS, standardize_responses
 from gapeval.gap.model import GapData, build_gap_data, model_arguments, reparameterised_gap_model
 from gapeval.gap.inference import run_nuts, run_svi
-from gapeval.gap.uniform_start import _run_nuts, _run_svi  # noqa: F401  (re-exported for gapeval.decay)
 from gapeval.gap.result import CHECKED_SITES, GapResult, summarise_draws
 from irt import arviz_bridge
 from irt.diagnostics import ConvergenceWarning, Diagnostics

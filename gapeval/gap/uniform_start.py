@@ -1,8 +1,7 @@
 """NUTS and SVI runners with uniform starts on a dict of sites (the Gap Score's runners before 2026-11).
 
-:mod:`gapeval.decay.irt_decay_fit` runs the decay model with them (imported from
-:mod:`gapeval.gap.score`, which re-exports them); the Gap Score itself now uses the warm-started,
-flat-vector runners of :mod:`gapeval.gap.inference`.
+:mod:`gapeval.decay.irt_decay_fit` runs the decay model with them; the Gap Score itself now uses
+the warm-started, flat-vector runners of :mod:`gapeval.gap.inference`.
 """
 
 from __future__ import annotations
@@ -11,23 +10,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gapeval.gap.inference import constrained, latent_shapes
+
 __all__ = ["_run_nuts", "_run_svi"]
-
-
-def _latent_shapes(model) -> dict[str, tuple]:
-    """Shapes of the latent sites, found by an abstract trace (no op-by-op compilation)."""
-    from numpyro import handlers
-
-    shapes: dict[str, tuple] = {}
-
-    def trace_once():
-        trace = handlers.trace(handlers.seed(model, 0)).get_trace()
-        shapes.update({name: tuple(site["value"].shape) for name, site in trace.items()
-                       if site["type"] == "sample" and not site["is_observed"]})
-        return jnp.zeros(())
-
-    jax.eval_shape(trace_once)
-    return shapes
 
 
 def _uniform_init(key, shapes: dict, lead: tuple, radius: float = 0.5) -> dict:
@@ -41,19 +26,6 @@ def _uniform_init(key, shapes: dict, lead: tuple, radius: float = 0.5) -> dict:
             for k, (name, shape) in zip(keys, sorted(shapes.items()))}
 
 
-def _constrained(model, unconstrained: dict, lead: int) -> dict:
-    """Latent and deterministic sites from unconstrained draws with ``lead`` leading axes (traceable)."""
-    from numpyro.infer.util import constrain_fn
-
-    def one(u):
-        return constrain_fn(model, (), {"observe": False}, u, return_deterministic=True)
-
-    fn = one
-    for _ in range(lead):
-        fn = jax.vmap(fn)
-    return {k: v for k, v in fn(unconstrained).items() if k != "y"}
-
-
 def _run_nuts(model, *, seed: int, options: dict):
     """NUTS on the jitted potential (one compilation; the model is never run op by op)."""
     from numpyro.infer import MCMC, NUTS
@@ -63,7 +35,7 @@ def _run_nuts(model, *, seed: int, options: dict):
     chain_method = options["chain_method"] or ("parallel" if jax.local_device_count() >= chains else "sequential")
     potential = jax.jit(lambda u: potential_energy(model, (), {}, u))
     key_init, key_run = jax.random.split(jax.random.PRNGKey(seed))
-    shapes = _latent_shapes(model)
+    shapes = latent_shapes(model)
     init = jax.jit(lambda key: _uniform_init(key, shapes, (chains,) if chains > 1 else ()))(key_init)
     mcmc = MCMC(NUTS(potential_fn=potential, target_accept_prob=options["target_accept_prob"]),
                 num_warmup=options["num_warmup"], num_samples=options["num_samples"], num_chains=chains,
@@ -72,7 +44,7 @@ def _run_nuts(model, *, seed: int, options: dict):
     unconstrained = mcmc.get_samples(group_by_chain=True)
     extra = mcmc.get_extra_fields(group_by_chain=True)
     stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
-    samples = jax.jit(lambda u: _constrained(model, u, 2))(unconstrained)
+    samples = jax.jit(lambda u: constrained(model, u, 2))(unconstrained)
     return {k: np.asarray(v) for k, v in samples.items()}, stats, {"chain_method": chain_method}
 
 
@@ -81,7 +53,7 @@ def _run_svi(model, *, seed: int, options: dict):
     from numpyro.infer.util import potential_energy
     from numpyro.optim import Adam
 
-    shapes = _latent_shapes(model)
+    shapes = latent_shapes(model)
     optimizer = Adam(options["learning_rate"])
 
     def loss(p, key):
@@ -105,7 +77,7 @@ def _run_svi(model, *, seed: int, options: dict):
         keys = dict(zip(sorted(shapes), jax.random.split(key_draw, len(shapes))))
         draws = {k: fitted["loc"][k] + jnp.exp(fitted["log_scale"][k])
                  * jax.random.normal(keys[k], (1, options["num_samples"]) + shapes[k]) for k in shapes}
-        return _constrained(model, draws, 2), losses
+        return constrained(model, draws, 2), losses
 
     samples, losses = fit(jax.random.PRNGKey(seed))
     losses = np.asarray(losses)

@@ -73,4 +73,4 @@ def test_demo_resumes_without_asking_again(demo):
                                                               *(f"{k}={v}" for k, v in options.items())]))]],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert ", 0 to make" in done.stdout
+    assert ", 0 to give" in done.stdout

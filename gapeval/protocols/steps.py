@@ -285,8 +285,9 @@ def next_action(protocol: ProtocolSpec, base: TurnRequest, done: Done) -> Ask | 
     return _best_of_n(protocol, base, done)
 
 
-def final_copy(request: TurnRequest, result: TurnResult) -> tuple[TurnRequest, TurnResult]:
-    """The ``final`` step repeating the stored candidate ``(request, result)`` (no model call)."""
-    final_id = step_request_id(request.request_id.rsplit("|", 2)[0], request.protocol, "final")
+def final_copy(base: TurnRequest, request: TurnRequest, result: TurnResult) -> tuple[TurnRequest, TurnResult]:
+    """The ``final`` step of ``base``'s item repeating the stored candidate ``(request, result)``
+    (no model call)."""
+    final_id = step_request_id(base.request_id, request.protocol, "final")
     copied = request.model_copy(update={"request_id": final_id, "step": "final", "copied_from": request.step})
     return copied, result.model_copy(update={"request_id": final_id})

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,17 @@ def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd
     return frame, manifest
 
 
+def _read_run(source: str | Path, read: Callable[[Any], pd.DataFrame]) -> pd.DataFrame | None:
+    """``read(store)`` of the run folder ``source``; ``None`` when ``source`` is not a run folder."""
+    path = Path(source)
+    if not (path.is_dir() and (path / "answers.sqlite").exists()):
+        return None
+    from gapeval.store import Store
+
+    with Store(path, create=False) as store:
+        return read(store)
+
+
 def load_steps(source: str | Path) -> pd.DataFrame | None:
     """The steps table of a run folder (:meth:`gapeval.store.Store.steps_frame`); ``None`` for a file.
 
@@ -86,13 +98,7 @@ def load_steps(source: str | Path) -> pd.DataFrame | None:
     >>> load_steps("responses.csv") is None
     True
     """
-    path = Path(source)
-    if not (path.is_dir() and (path / "answers.sqlite").exists()):
-        return None
-    from gapeval.store import Store
-
-    with Store(path, create=False) as store:
-        return store.steps_frame()
+    return _read_run(source, lambda store: store.steps_frame())
 
 
 def load_verdicts(source: str | Path, *, scorer: str | None = None) -> pd.DataFrame | None:
@@ -104,11 +110,6 @@ def load_verdicts(source: str | Path, *, scorer: str | None = None) -> pd.DataFr
     >>> load_verdicts("responses.csv") is None
     True
     """
-    path = Path(source)
-    if not (path.is_dir() and (path / "answers.sqlite").exists()):
-        return None
     from gapeval.protocols import verification_frame
-    from gapeval.store import Store
 
-    with Store(path, create=False) as store:
-        return verification_frame(store, scorer=scorer)
+    return _read_run(source, lambda store: verification_frame(store, scorer=scorer))

@@ -192,7 +192,7 @@ class _ModelRun:
             for unit in active:
                 action = self._next(unit, stored)
                 if isinstance(action, Choose):
-                    copies.append((unit, final_copy(*unit.done[action.step])))
+                    copies.append((unit, final_copy(unit.base, *unit.done[action.step])))
                 elif isinstance(action, Ask):
                     asked += [(unit, request) for request in action.requests]
             if copies:

@@ -1,12 +1,14 @@
-"""Cost of one gradient of the Gap Score potential, old vs new likelihood, in one process.
+"""Cost of one gradient of the Gap Score potential, the likelihood's three forms side by side, in one process.
 
     .venv/bin/python benchmarks/gap/profile_gradient.py
 
 Prints one JSON line: compile seconds and wall / CPU milliseconds per gradient of (a) the likelihood
-alone in its old form (two log-sigmoids per term and a log-sum-exp over the 3 Gauss-Hermite nodes)
-and its new form (probability space), on random parameters, and (b) the full potential of the model
-as shipped, on 20 models x 600 pairs. Old and new run back to back, so their ratio is fair even on a
-loaded machine.
+alone on random parameters, 20 models x 600 pairs, in three forms: the first (two log-sigmoids per
+term and a log-sum-exp over the 3 Gauss-Hermite nodes, (models, units, slots, nodes) layout), the
+second (probability space, same layout) and the one shipped (probability space, slot-major
+(slots, models, units) layout); and (b) the full potential of the model as shipped, called from
+Python and inside a ``fori_loop`` (as NUTS calls it). All run back to back, so the ratios are fair
+even on a loaded machine.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def _old_loglik(a_grid, logits, sigma_gamma, y, mask, nodes, weights):
     return jnp.sum(jax.scipy.special.logsumexp(ll + np.log(weights), axis=-1))
 
 
+def _unit_major_loglik(a_grid, logits, sigma_gamma, y, mask, nodes, weights):
+    eta = a_grid[None, :, :, None] * (logits[..., None] + sigma_gamma * nodes)
+    sign = jnp.where(y[..., None] > 0, 1.0, -1.0)
+    prob = jnp.where(mask[..., None], jax.nn.sigmoid(jnp.clip(sign * eta, -30.0, 30.0)), 1.0)
+    return jnp.sum(jnp.log(jnp.sum(prob[:, :, 0] * prob[:, :, 1] * weights, axis=-1)))
+
+
 def _timed(fn, args, repeats=200):
     start = time.perf_counter()
     jax.block_until_ready(fn(*args))
@@ -45,9 +54,7 @@ def _timed(fn, args, repeats=200):
 
 
 def main() -> None:
-    from numpyro.infer.util import potential_energy
-
-    from gapeval.gap.inference import latent_shapes
+    from gapeval.gap.inference import _flat_potential, latent_shapes
     from gapeval.gap.model import _quadrature_loglik, model_arguments, reparameterised_gap_model
     from gapeval.gap.score import _prepare
     from gapeval.gap.simulate import simulate_gap_responses
@@ -60,16 +67,29 @@ def main() -> None:
     logits = jnp.asarray(rng.normal(0, 1, (data.num_models, data.num_units, 2)), dtype=jnp.float32)
     nodes, weights = np.polynomial.hermite_e.hermegauss(3)
     weights = weights / weights.sum()
-    old = jax.jit(jax.grad(lambda a, lg, s: _old_loglik(a, lg, s, data.y, data.mask, nodes, weights), argnums=(0, 1, 2)))
-    new = jax.jit(jax.grad(lambda a, lg, s: _quadrature_loglik(a, lg, s, y=data.y, mask=data.mask, points=1,
-                                                               num_pairs=data.num_pairs, num_nodes=3), argnums=(0, 1, 2)))
+    first = jax.jit(jax.grad(lambda a, lg, s: _old_loglik(a, lg, s, data.y, data.mask, nodes, weights),
+                             argnums=(0, 1, 2)))
+    second = jax.jit(jax.grad(lambda a, lg, s: _unit_major_loglik(a, lg, s, data.y, data.mask, nodes, weights),
+                              argnums=(0, 1, 2)))
+    shipped = jax.jit(jax.grad(lambda a, lg, s: _quadrature_loglik(a.T, jnp.moveaxis(lg, -1, 0), s, y=data.y,
+                                                                   mask=data.mask, points=1, num_pairs=data.num_pairs,
+                                                                   num_nodes=3), argnums=(0, 1, 2)))
     args = (a_grid, logits, jnp.float32(0.5))
-    out = {"likelihood_old": _timed(old, args), "likelihood_new": _timed(new, args)}
-    out["likelihood_cpu_ratio_old_over_new"] = round(out["likelihood_old"]["cpu_ms"] / out["likelihood_new"]["cpu_ms"], 2)
+    out = {"likelihood_first": _timed(first, args), "likelihood_second": _timed(second, args),
+           "likelihood_shipped": _timed(shipped, args)}
+    for name in ("first", "second"):
+        out[f"likelihood_cpu_ratio_{name}_over_shipped"] = round(
+            out[f"likelihood_{name}"]["cpu_ms"] / out["likelihood_shipped"]["cpu_ms"], 2)
     model = partial(reparameterised_gap_model(**model_arguments(data, scale="paired")), y=data.y, mask=data.mask)
     shapes = latent_shapes(model)
-    u = {k: jnp.zeros(v) for k, v in shapes.items()}
-    out["potential_new"] = _timed(jax.jit(jax.grad(lambda u: potential_energy(model, (), {}, u))), (u,))
+    potential, _, size = _flat_potential(model)
+    gradient = jax.grad(potential)
+    out["potential_shipped"] = _timed(jax.jit(gradient), (jnp.zeros(size),))
+    loops = 1000
+    in_loop = jax.jit(lambda x: jax.lax.fori_loop(0, loops, lambda i, x: x - 1e-7 * gradient(x), x))
+    timing = _timed(in_loop, (jnp.zeros(size),), repeats=3)
+    out["potential_shipped_in_loop"] = {"wall_ms": round(timing["wall_ms"] / loops, 3),
+                                        "cpu_ms": round(timing["cpu_ms"] / loops, 3)}
     out["num_latent"] = int(sum(np.prod(v, dtype=int) for v in shapes.values()))
     out["x64"] = bool(jax.config.jax_enable_x64)
     out["load"] = [round(x, 2) for x in os.getloadavg()]

@@ -53,6 +53,7 @@ def constrained(model, unconstrained: dict, lead: int) -> dict:
 
 def _flat_potential(model):
     """(potential of a flat vector, unravel, size) for ``model``; sites in sorted name order."""
+    from numpyro import validation_enabled
     from numpyro.infer.util import potential_energy
 
     shapes = latent_shapes(model)
@@ -64,7 +65,10 @@ def _flat_potential(model):
         return {name: x[offsets[k]:offsets[k + 1]].reshape(shapes[name]) for k, name in enumerate(names)}
 
     def potential(x):
-        return potential_energy(model, (), {}, unravel(x))
+        # values come through the support transforms, so numpyro's support checks (on by default; a
+        # third of the traced operations) would only slow down compilation and every gradient
+        with validation_enabled(False):
+            return potential_energy(model, (), {}, unravel(x))
 
     return potential, unravel, int(offsets[-1])
 

@@ -23,7 +23,7 @@ from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import betaincinv
 
 from gapeval.errors import GapevalError
 from gapeval.gap.columns import standardize_responses
@@ -76,8 +76,8 @@ def jeffreys_interval(
     n = np.asarray(trials, dtype=float)
     tail = (1 - level) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        lower = stats.beta.ppf(tail, x + 0.5, n - x + 0.5)
-        upper = stats.beta.ppf(1 - tail, x + 0.5, n - x + 0.5)
+        lower = betaincinv(x + 0.5, n - x + 0.5, tail)          # the Beta(x + 1/2, n - x + 1/2) quantiles
+        upper = betaincinv(x + 0.5, n - x + 0.5, 1 - tail)
     lower = np.where(x == 0, 0.0, lower)
     upper = np.where(x == n, 1.0, upper)
     empty = n == 0

@@ -89,6 +89,6 @@ def test_probability_space_likelihood_matches_the_reference_marginal(points):
     b_grid = np.zeros((data.num_units, 2))
     a_grid[data.item_unit, data.item_slot] = a[0]
     b_grid[data.item_unit, data.item_slot] = b[0]
-    value = _quadrature_loglik(a_grid, theta[0][:, None, :] - b_grid[None], 0.8, y=data.y, mask=data.mask,
+    value = _quadrature_loglik(a_grid.T, theta[0].T[:, :, None] - b_grid.T[:, None, :], 0.8, y=data.y, mask=data.mask,
                                points=points, num_pairs=data.num_pairs, num_nodes=3)
     np.testing.assert_allclose(float(value), reference, rtol=1e-5)

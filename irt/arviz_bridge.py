@@ -73,7 +73,11 @@ def to_inference_data(
 
 
 def convergence_table(posterior: Mapping[str, np.ndarray], *, var_names: list[str]) -> pd.DataFrame:
-    """R-hat and bulk/tail ESS for every scalar of ``var_names`` (NaN entries, e.g. unused thresholds, dropped)."""
+    """R-hat and bulk/tail ESS for every scalar of ``var_names``.
+
+    Scalars without an R-hat (unused thresholds, constant draws) are dropped. With a single chain
+    the ``r_hat`` column is NaN and only scalars without an ESS are dropped.
+    """
     az = _arviz()
     dataset = az.convert_to_dataset({k: posterior[k] for k in var_names if k in posterior})
     rows = []
@@ -85,9 +89,12 @@ def convergence_table(posterior: Mapping[str, np.ndarray], *, var_names: list[st
         for name in result.data_vars:
             values = np.asarray(result[name]).reshape(-1)
             rows.append(pd.DataFrame({"site": name, "index": np.arange(values.size), "stat": stat, "value": values}))
-    table = pd.concat(rows).pivot_table(index=["site", "index"], columns="stat", values="value").reset_index()
+    table = pd.concat(rows).pivot_table(index=["site", "index"], columns="stat", values="value", dropna=False)
+    table = table.reindex(columns=["r_hat", "ess_bulk", "ess_tail"]).reset_index()
     table.columns.name = None
-    return table.dropna(subset=["r_hat"])
+    # R-hat is NaN for constant or missing draws (dropped), and for every scalar of a single chain
+    single_chain = all(np.shape(posterior[k])[0] == 1 for k in var_names if k in posterior)
+    return table.dropna(subset=["ess_bulk" if single_chain else "r_hat"]).reset_index(drop=True)
 
 
 def loo(idata) -> Any:

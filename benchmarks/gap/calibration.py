@@ -12,7 +12,8 @@ The fast path: add ``--inference svi``. Summarise a CSV (coverage with Clopper-P
 
     .venv/bin/python benchmarks/gap/calibration.py --summarise benchmarks/gap/calibration.csv
 
-Prints the running coverage; writes one row per (replication, model).
+Prints the running coverage; writes one row per (replication, model) after every replication, and
+resumes from an existing ``--out`` file (replications already in it are not run again).
 """
 
 from __future__ import annotations
@@ -79,8 +80,14 @@ def main() -> None:
         print(summarise(pd.read_csv(args.summarise)))
         return
     rows = []
+    if args.out and os.path.exists(args.out):   # resume: keep the finished replications, run the rest
+        rows.append(pd.read_csv(args.out))
+        print(f"resuming {args.out}: {rows[0]['replication'].nunique()} replications already there", flush=True)
+    done = set(rows[0]["replication"]) if rows else set()
     start = time.perf_counter()
     for seed in range(args.replications):
+        if seed in done:
+            continue
         rows.append(replicate(seed, num_models=args.models, num_pairs=args.pairs, inference=args.inference))
         frame = pd.concat(rows, ignore_index=True)
         print(f"rep {seed + 1}: coverage95={frame['covered_95'].mean():.3f} coverage50={frame['covered_50'].mean():.3f} "

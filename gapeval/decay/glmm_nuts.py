@@ -77,6 +77,8 @@ def fit_binomial_nuts(
     from numpyro.diagnostics import summary
     from numpyro.infer import MCMC, NUTS
 
+    from irt.inference.nuts import release_compiled_programs
+
     frame = data.frame
     x = np.column_stack([np.ones(len(frame))] + [frame[c].to_numpy(float) for c in data.fixed_cols])
     slope_cols = ["t"] if random_slopes == "turn" else ["tu", "tg"]
@@ -98,6 +100,7 @@ def fit_binomial_nuts(
         warnings.warn(f"NUTS decay fit: max R-hat {rhat:.3f}, {divergences} divergent transitions; "
                       "increase num_warmup or simplify the random effects", ConvergenceWarning, stacklevel=3)
     post = {k: np.asarray(v) for k, v in mcmc.get_samples().items()}
+    release_compiled_programs()   # else a loop of fits runs out of memory maps (see its docstring)
     terms = ["Intercept", *data.fixed_cols]
     effects = []
     for j, name in enumerate(terms):

@@ -127,6 +127,8 @@ def run_nuts(model, *, seed: int, options: dict):
     """
     from numpyro.infer import MCMC, NUTS
 
+    from irt.inference.nuts import release_compiled_programs
+
     chains = options["num_chains"]
     chain_method = options["chain_method"] or ("parallel" if jax.local_device_count() >= chains else "sequential")
     potential, unravel, size = _flat_potential(model)
@@ -158,4 +160,6 @@ def run_nuts(model, *, seed: int, options: dict):
     extra = mcmc.get_extra_fields(group_by_chain=True)
     stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
     samples = jax.jit(lambda x: constrained(model, jax.vmap(jax.vmap(unravel))(x), 2))(flat)
-    return {k: np.asarray(v) for k, v in samples.items()}, stats, {"chain_method": chain_method}
+    samples = {k: np.asarray(v) for k, v in samples.items()}
+    release_compiled_programs()   # else a loop of ~75 fits runs out of memory maps (see its docstring)
+    return samples, stats, {"chain_method": chain_method}

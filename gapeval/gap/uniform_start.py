@@ -31,6 +31,8 @@ def _run_nuts(model, *, seed: int, options: dict):
     from numpyro.infer import MCMC, NUTS
     from numpyro.infer.util import potential_energy
 
+    from irt.inference.nuts import release_compiled_programs
+
     chains = options["num_chains"]
     chain_method = options["chain_method"] or ("parallel" if jax.local_device_count() >= chains else "sequential")
     potential = jax.jit(lambda u: potential_energy(model, (), {}, u))
@@ -45,7 +47,9 @@ def _run_nuts(model, *, seed: int, options: dict):
     extra = mcmc.get_extra_fields(group_by_chain=True)
     stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
     samples = jax.jit(lambda u: constrained(model, u, 2))(unconstrained)
-    return {k: np.asarray(v) for k, v in samples.items()}, stats, {"chain_method": chain_method}
+    samples = {k: np.asarray(v) for k, v in samples.items()}
+    release_compiled_programs()   # else a loop of fits runs out of memory maps (see its docstring)
+    return samples, stats, {"chain_method": chain_method}
 
 
 def _run_svi(model, *, seed: int, options: dict):

@@ -135,3 +135,20 @@ def test_importing_irt_imports_neither_gapeval_nor_torch():
     code = "import sys, irt; print(sorted(m for m in ('gapeval', 'torch', 'transformers', 'diffusers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts Linux memory maps")
+def test_repeated_nuts_fits_release_their_compiled_programs():
+    """Each MCMC run used to leave ~1,100 memory maps; a process stopped after ~58 fits (vm.max_map_count)."""
+
+    def maps() -> int:
+        with open("/proc/self/maps") as handle:
+            return sum(1 for _ in handle)
+
+    counts = []
+    for seed in range(3):
+        data, _ = irt.simulate("2pl", num_respondents=40, num_items=8, seed=seed)
+        with pytest.warns(irt.ConvergenceWarning):       # 30 draws: the checks fail, as they should
+            irt.fit(data, model="2pl", method="nuts", num_warmup=30, num_samples=30, seed=seed)
+        counts.append(maps())
+    assert counts[2] - counts[0] < 100, counts

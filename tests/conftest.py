@@ -21,3 +21,16 @@ REFERENCE_DIR = Path(__file__).parent / "reference_data"
 def reference_dir() -> Path:
     """Folder holding the published reference data sets (copied from shared/reference)."""
     return REFERENCE_DIR
+
+
+@pytest.fixture
+def memory_map_count():
+    """A function counting this process's memory maps (Linux); skips the test elsewhere.
+
+    Compiled XLA programs hold memory maps and Linux allows 65,530 per process, so tests of repeated
+    fits check that the count stays flat.
+    """
+    maps = Path("/proc/self/maps")
+    if not maps.exists():
+        pytest.skip("counts Linux memory maps (/proc/self/maps)")
+    return lambda: sum(1 for _ in maps.open())

@@ -137,18 +137,12 @@ def test_importing_irt_imports_neither_gapeval_nor_torch():
     assert out == "[]"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts Linux memory maps")
-def test_repeated_nuts_fits_release_their_compiled_programs():
+def test_repeated_nuts_fits_release_their_compiled_programs(memory_map_count):
     """Each MCMC run used to leave ~1,100 memory maps; a process stopped after ~58 fits (vm.max_map_count)."""
-
-    def maps() -> int:
-        with open("/proc/self/maps") as handle:
-            return sum(1 for _ in handle)
-
     counts = []
     for seed in range(3):
         data, _ = irt.simulate("2pl", num_respondents=40, num_items=8, seed=seed)
         with pytest.warns(irt.ConvergenceWarning):       # 30 draws: the checks fail, as they should
             irt.fit(data, model="2pl", method="nuts", num_warmup=30, num_samples=30, seed=seed)
-        counts.append(maps())
+        counts.append(memory_map_count())
     assert counts[2] - counts[0] < 100, counts

@@ -7,7 +7,6 @@ settings to no divergences, converged chains and intervals that cover the true g
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -130,19 +129,13 @@ def test_one_chain_runs_and_reports_no_rhat():
     assert np.corrcoef(table["gap"], truth.gap)[0, 1] > 0.5
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="counts Linux memory maps")
-def test_repeated_nuts_fits_do_not_accumulate_compiled_programs():
+def test_repeated_nuts_fits_do_not_accumulate_compiled_programs(memory_map_count):
     """Each MCMC run left ~850 memory maps behind; a process stopped after ~75 fits (vm.max_map_count)."""
-
-    def maps() -> int:
-        with open("/proc/self/maps") as handle:
-            return sum(1 for _ in handle)
-
     counts = []
     for seed in range(3):
         df, _ = simulate_gap_responses(4, 20, seed=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gap_score(df, num_warmup=30, num_samples=30, warm_start_steps=30, seed=seed)
-        counts.append(maps())
+        counts.append(memory_map_count())
     assert counts[2] - counts[0] < 100, counts

@@ -89,8 +89,7 @@ class Diagnostics:
         longer run, not alarm.
         """
         problems = self.problems()
-        return (len(problems) == 1 and "R-hat" in problems[0] and self.max_rhat < RHAT_CHANCE
-                and self.min_ess_bulk >= ESS_MIN)
+        return len(problems) == 1 and "R-hat" in problems[0] and self.max_rhat < RHAT_CHANCE
 
     def advice(self, problems: list[str]) -> str:
         """A warning message naming the failed checks and what to try."""

@@ -115,7 +115,6 @@ def run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
     draws = to_numpy(mcmc.get_samples(group_by_chain=True))
     extra = mcmc.get_extra_fields(group_by_chain=True)
     sample_stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
-    del mcmc, kernel
     release_compiled_programs()
     info = {"seconds": time.perf_counter() - start, "chain_method": _chain_method(options), "centered": centered,
             "approximate": False}

@@ -15,11 +15,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["recovery", "CompileClock", "cpu_seconds", "peak_rss_mb", "machine_facts", "markdown_table"]
+__all__ = ["recovery", "CompileClock", "cpu_seconds", "peak_rss_mb", "machine_facts", "markdown_table", "simulate_case"]
 
 #: JAX's monitoring events whose durations add up to the time spent tracing, lowering and compiling.
 COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
                   "/jax/core/compile/backend_compile_duration")
+
+
+def simulate_case(*, num_respondents: int, num_items: int, num_dims: int, seed: int):
+    """A benchmark case's 2PL data and truth; with ``num_dims > 1`` the items load on consecutive blocks."""
+    import irt
+
+    q = None
+    if num_dims > 1:
+        q = np.zeros((num_items, num_dims), dtype=int)
+        for k, block in enumerate(np.array_split(np.arange(num_items), num_dims)):
+            q[block, k] = 1
+    return irt.simulate("2pl", num_respondents=num_respondents, num_items=num_items, q_matrix=q, seed=seed)
 
 
 def recovery(estimate: np.ndarray, truth: np.ndarray, *, lower: np.ndarray | None = None,

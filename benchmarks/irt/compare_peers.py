@@ -45,7 +45,9 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from _shared import CompileClock, cpu_seconds, machine_facts, markdown_table, recovery, uptime_line  # noqa: E402
+from _shared import (  # noqa: E402
+    CompileClock, cpu_seconds, machine_facts, markdown_table, recovery, simulate_case, uptime_line,
+)
 
 HERE = Path(__file__).resolve().parent
 CASES: dict[str, tuple[int, int, int]] = {"2pl-20x600": (20, 600, 1), "2d-20x1200": (20, 1200, 2)}
@@ -58,14 +60,7 @@ MEDIAN_COLUMNS = ["case", "method", "runs", "wall_s", "cpu_s", "compile_s", "r",
 
 def write_case(folder: Path, *, num_respondents: int, num_items: int, num_dims: int, seed: int) -> np.ndarray:
     """Simulate one case into ``folder`` and return the true θ (respondents x dims)."""
-    import irt
-
-    q = None
-    if num_dims > 1:
-        q = np.zeros((num_items, num_dims), dtype=int)
-        for k, block in enumerate(np.array_split(np.arange(num_items), num_dims)):
-            q[block, k] = 1
-    data, truth = irt.simulate("2pl", num_respondents=num_respondents, num_items=num_items, q_matrix=q, seed=seed)
+    data, truth = simulate_case(num_respondents=num_respondents, num_items=num_items, num_dims=num_dims, seed=seed)
     matrix = np.full((data.num_respondents, data.num_items), -1, dtype=np.int8)
     matrix[data.respondent, data.item] = data.response
     folder.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from _shared import CompileClock, cpu_seconds, recovery, uptime_line  # noqa: E402
+from _shared import CompileClock, cpu_seconds, recovery, simulate_case, uptime_line  # noqa: E402
 
 CASES: dict[str, tuple[int, int, int]] = {"2pl-20x600": (20, 600, 1), "2d-20x1200": (20, 1200, 2),
                                           "2d-30x1200": (30, 1200, 2)}
@@ -34,16 +34,8 @@ CASES: dict[str, tuple[int, int, int]] = {"2pl-20x600": (20, 600, 1), "2d-20x120
 
 def simulate(case: str, seed: int):
     """The benchmark case's data (as ``compare_peers.py`` makes them) and the true θ."""
-    import irt
-
     num_respondents, num_items, num_dims = CASES[case]
-    q = None
-    if num_dims > 1:
-        q = np.zeros((num_items, num_dims), dtype=int)
-        for k, block in enumerate(np.array_split(np.arange(num_items), num_dims)):
-            q[block, k] = 1
-    data, truth = irt.simulate("2pl", num_respondents=num_respondents, num_items=num_items, q_matrix=q, seed=seed)
-    return data, truth
+    return simulate_case(num_respondents=num_respondents, num_items=num_items, num_dims=num_dims, seed=seed)
 
 
 def gradient_ms(data, options: dict, repeats: int = 200) -> float:

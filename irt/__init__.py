@@ -16,6 +16,7 @@ from irt.compare import compare
 from irt.data import ResponseData
 from irt.diagnostics import ConvergenceWarning, Diagnostics
 from irt.fit import fit
+from irt.inference.options import NUTSOptions, SVIOptions
 from irt.problem import MODEL_NAMES
 from irt.results import FitResult
 from irt.simulate import SimulationTruth, simulate
@@ -24,5 +25,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ResponseData", "fit", "FitResult", "simulate", "SimulationTruth", "compare", "ConvergenceWarning",
-    "Diagnostics", "models", "MODEL_NAMES", "__version__",
+    "Diagnostics", "NUTSOptions", "SVIOptions", "models", "MODEL_NAMES", "__version__",
 ]

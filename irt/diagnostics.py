@@ -1,22 +1,36 @@
-"""Convergence diagnostics and the warning issued when they fail (METHODS.md §1)."""
+"""Convergence diagnostics, the one builder of them, and the warning issued when they fail (METHODS.md §1).
+
+:meth:`Diagnostics.from_draws` is the only place a convergence table is built from draws: the
+posterior fits of :func:`irt.fit`, ``gapeval.gap_score``, the explanatory decay model and the
+binomial GLMM of ``gapeval.decay`` all call it. :class:`ConvergenceWarning` is the one warning class
+for failed checks, in ``irt`` and ``gapeval`` alike.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["ConvergenceWarning", "Diagnostics", "RHAT_MAX", "ESS_MIN", "RHAT_CHANCE"]
+__all__ = ["ConvergenceWarning", "Diagnostics", "RHAT_MAX", "ESS_MIN", "RHAT_CHANCE", "CORRELATION_SITES",
+           "TABLE_COLUMNS"]
 
 #: Thresholds of METHODS.md §1.
 RHAT_MAX = 1.01
 ESS_MIN = 400
 #: Below this, a largest R-hat over RHAT_MAX with ESS >= ESS_MIN is often chance (see ``Diagnostics.rhat_near_chance``).
 RHAT_CHANCE = 1.02
+#: Sites holding correlation matrices (..., D, D): only their free entries above the diagonal are checked.
+CORRELATION_SITES: tuple[str, ...] = ("omega",)
+#: Columns of :attr:`Diagnostics.table`.
+TABLE_COLUMNS: tuple[str, ...] = ("site", "index", "r_hat", "ess_bulk", "ess_tail")
 
 
 class ConvergenceWarning(UserWarning):
-    """The sampler's output fails a convergence check; the message says which and what to try."""
+    """A fit failed a convergence check: a sampler's diagnostics, or an optimiser that did not converge
+    cleanly or stopped on the boundary of its space. The message says which and what to try."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,61 @@ class Diagnostics:
     num_divergences: int
     num_chains: int
     approximate: bool = False
+
+    @classmethod
+    def from_draws(cls, samples: Mapping[str, np.ndarray], *, sites: Iterable[str],
+                   sample_stats: Mapping[str, np.ndarray] | None = None, approximate: bool = False) -> Diagnostics:
+        """Diagnose the draws of ``sites`` (those present in ``samples``).
+
+        Parameters
+        ----------
+        samples : mapping of str to numpy.ndarray
+            Draws (chain, draw, ...) by site name.
+        sites : iterable of str
+            The sites to check (the reported quantities); absent ones are skipped. A correlation
+            matrix (:data:`CORRELATION_SITES`) contributes its entries above the diagonal. NaN draws
+            (a quantity that does not exist for some index, e.g. the gap of a model that answered one
+            direction only) count as constant and are left out of the table.
+        sample_stats : mapping, optional
+            Sampler statistics; ``diverging`` (chain, draw) gives the number of divergences.
+        approximate : bool
+            True for draws of a fitted approximation (SVI, Laplace): they are independent by
+            construction, so R-hat and ESS say nothing about its quality and the table is empty.
+
+        Returns
+        -------
+        Diagnostics
+            With one chain, ``r_hat`` is NaN and the table holds the ESS.
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> diag = Diagnostics.from_draws({"theta": rng.normal(size=(2, 500, 3))}, sites=["theta", "a"])
+        >>> len(diag.table), diag.num_chains, diag.num_divergences
+        (3, 2, 0)
+        """
+        from irt import arviz_bridge
+
+        sites = tuple(sites)
+        checked = {}
+        for name in sites:
+            if name not in samples:
+                continue
+            draws = np.asarray(samples[name])
+            if name in CORRELATION_SITES:
+                upper = np.triu_indices(draws.shape[-1], 1)
+                draws = draws[..., upper[0], upper[1]]
+            checked[name] = np.nan_to_num(draws, nan=0.0) if np.isnan(draws).any() else draws
+        if not checked:
+            raise ValueError(f"none of the sites {list(sites)} is among the draws ({sorted(samples)})")
+        num_chains = next(iter(checked.values())).shape[0]
+        if approximate:
+            table = pd.DataFrame(columns=list(TABLE_COLUMNS), dtype=float)
+        else:
+            table = arviz_bridge.convergence_table(checked, var_names=list(checked))
+        diverging = (sample_stats or {}).get("diverging")
+        divergences = 0 if diverging is None else int(np.asarray(diverging).sum())
+        return cls(table=table, num_divergences=divergences, num_chains=num_chains, approximate=approximate)
 
     @property
     def max_rhat(self) -> float:

@@ -43,12 +43,14 @@ def fit(
     check_convergence : bool
         For NUTS, compute R-hat, ESS and divergences and warn (:class:`irt.ConvergenceWarning`) if they fail.
     **options
-        The method's settings, checked against its ``Options`` record (unknown names are an error):
-        NUTS ``num_warmup``, ``num_samples``, ``num_chains``, ``chain_method``, ``target_accept_prob``,
-        ``max_tree_depth``, ``dense_mass``, ``centered``, ``progress_bar``; SVI ``num_steps``, ``batch_size``,
-        ``learning_rate``, ``guide``, ``num_draws``, ``init_scale``; MAP ``num_draws``,
-        ``num_quadrature``, ``num_steps``, ``learning_rate``; MML ``num_quadrature``, ``max_iterations``,
-        ``tolerance``, ``newton_steps``, ``standard_errors``, ``guess_prior``.
+        The method's settings, checked against its options record (unknown names are an error):
+        NUTS :class:`irt.NUTSOptions` (``num_warmup``, ``num_samples``, ``num_chains``, ``chain_method``,
+        ``target_accept_prob``, ``max_tree_depth``, ``dense_mass``, ``centered``, ``progress_bar``; its
+        warm-start fields apply to flat-vector runs only); SVI :class:`irt.SVIOptions` (``num_steps``,
+        ``learning_rate``, ``learning_rate_decay``, ``num_draws``, ``init_scale``, ``guide``,
+        ``batch_size``); MAP ``num_draws``, ``num_quadrature``, ``num_steps``, ``learning_rate``; MML
+        ``num_quadrature``, ``max_iterations``, ``tolerance``, ``newton_steps``, ``standard_errors``,
+        ``guess_prior``. Defaults and what each does: ``docs/inference.md``.
 
     Returns
     -------

@@ -15,19 +15,13 @@ from numpyro.infer import log_likelihood as numpyro_log_likelihood
 from irt import arviz_bridge
 from irt.diagnostics import ConvergenceWarning, Diagnostics
 from irt.grid_scoring import grid_scores
-from irt.results import ABILITY_COLUMNS, ITEM_COLUMNS, FitResult
+from irt.results import ABILITY_COLUMNS, ITEM_COLUMNS, LATENT_COLUMNS, LATENT_SD, FitResult, correlation_name, summarise_draws
 
-__all__ = ["PosteriorFit"]
+__all__ = ["PosteriorFit", "CHECKED_SITES"]
 
 
-def _summarise(draws: np.ndarray, level: float) -> dict[str, np.ndarray]:
-    """Mean, sd and equal-tailed interval over the leading (chain, draw) axes."""
-    flat = draws.reshape((-1,) + draws.shape[2:])
-    tail = 100 * (1 - level) / 2
-    with warnings.catch_warnings():  # parameters absent for some items (NaN in every draw) stay NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        lower, upper = np.nanpercentile(flat, [tail, 100 - tail], axis=0)
-    return {"estimate": flat.mean(axis=0), "sd": flat.std(axis=0, ddof=1), "lower": lower, "upper": upper}
+#: Reported sites whose convergence :meth:`PosteriorFit.diagnostics` checks.
+CHECKED_SITES: tuple[str, ...] = ("theta", "a", "d", "g", "omega", "sigma_theta")
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +53,7 @@ class PosteriorFit(FitResult):
             Columns ``respondent, dimension, estimate, sd, lower, upper`` (estimate = posterior mean,
             equal-tailed credible interval at ``level``).
         """
-        stats = _summarise(self.samples["theta"], level)
+        stats = summarise_draws(self.samples["theta"], level)
         num_r, num_d = stats["estimate"].shape
         frame = pd.DataFrame({
             "respondent": np.repeat(np.asarray(self.data.respondent_ids, dtype=object), num_d),
@@ -76,7 +70,7 @@ class PosteriorFit(FitResult):
         blocks = []
         at_mode = self._item_param_draws(self.point) if self.point else {}
         for param, draws in self._item_param_draws().items():
-            stats = _summarise(draws, level)
+            stats = summarise_draws(draws, level)
             if param in at_mode:
                 stats["estimate"] = at_mode[param][0, 0]
             blocks.append(pd.DataFrame({"item_code": np.arange(draws.shape[2]), "param": param,
@@ -89,18 +83,18 @@ class PosteriorFit(FitResult):
         return self._frame_attrs(frame, level=level, interval=self._interval_name)
 
     def latent(self, *, level: float = 0.95) -> pd.DataFrame:
-        """Latent-distribution parameters: correlations (``omega[F1,F2]``) or the Rasch ``sigma_theta``."""
+        """Latent-distribution parameters (see :mod:`irt.results`): ``omega[F1,F2]`` or the Rasch ``sigma_theta``."""
         rows = []
         if "omega" in self.samples:
             dims = self.problem.dimension_ids
             for i in range(len(dims)):
                 for j in range(i + 1, len(dims)):
-                    s = _summarise(self.samples["omega"][..., i, j], level)
-                    rows.append({"param": f"omega[{dims[i]},{dims[j]}]", **{k: float(v) for k, v in s.items()}})
+                    s = summarise_draws(self.samples["omega"][..., i, j], level)
+                    rows.append({"param": correlation_name(dims[i], dims[j]), **{k: float(v) for k, v in s.items()}})
         if "sigma_theta" in self.samples:
-            s = _summarise(self.samples["sigma_theta"], level)
-            rows.append({"param": "sigma_theta", **{k: float(v) for k, v in s.items()}})
-        frame = pd.DataFrame(rows, columns=["param", "estimate", "sd", "lower", "upper"])
+            s = summarise_draws(self.samples["sigma_theta"], level)
+            rows.append({"param": LATENT_SD, **{k: float(v) for k, v in s.items()}})
+        frame = pd.DataFrame(rows, columns=list(LATENT_COLUMNS))
         return self._frame_attrs(frame, level=level, interval=self._interval_name)
 
     @property
@@ -161,18 +155,9 @@ class PosteriorFit(FitResult):
         return float(self.pointwise_loglik.sum(axis=-1).mean())
 
     def diagnostics(self) -> Diagnostics:
-        """R-hat, bulk and tail ESS of the reported parameters, and the number of divergences."""
-        names = [k for k in ("theta", "a", "d", "g", "omega", "sigma_theta") if k in self.samples]
-        posterior = dict(self.samples)
-        if "omega" in posterior:  # the diagonal is fixed at 1; keep the free correlations only
-            dims = posterior["omega"].shape[-1]
-            iu = np.triu_indices(dims, 1)
-            posterior["omega"] = posterior["omega"][..., iu[0], iu[1]]
-        table = arviz_bridge.convergence_table(posterior, var_names=names) if self.samples["theta"].shape[0] > 1 \
-            else pd.DataFrame(columns=["site", "index", "ess_bulk", "ess_tail", "r_hat"])
-        divergences = int(np.asarray(self.sample_stats.get("diverging", np.zeros(1))).sum())
-        return Diagnostics(table=table, num_divergences=divergences, num_chains=self.samples["theta"].shape[0],
-                           approximate=bool(self.info.get("approximate")))
+        """R-hat, bulk and tail ESS of the reported parameters (:data:`CHECKED_SITES`), and the divergences."""
+        return Diagnostics.from_draws(self.samples, sites=CHECKED_SITES, sample_stats=self.sample_stats,
+                                      approximate=bool(self.info.get("approximate")))
 
     def check_convergence(self, *, stacklevel: int = 3) -> Diagnostics:
         """Compute diagnostics and issue a :class:`ConvergenceWarning` with advice when they fail."""

@@ -10,7 +10,15 @@ Table layout (the same for every method):
   (difficulty ``-d/a``; ``b1``, ... for graded; unidimensional models only) and ``g`` (3PL lower
   asymptote).
 
-For Bayesian fits ``estimate`` is the posterior mean, ``sd`` the posterior standard deviation and
+- ``latent()``: one row per free parameter of the latent distribution, columns ``param``,
+  ``estimate``, ``sd``, ``lower``, ``upper``, named after the model's sample sites whatever the
+  estimator (:data:`LATENT_PARAMS`): ``omega[F1,F2]`` is the correlation of dimensions F1 and F2
+  (the entry of the correlation matrix Ω, site ``omega``), one row per pair in the order
+  (F1,F2), (F1,F3), (F2,F3), ...; ``sigma_theta`` is the standard deviation of θ where the model
+  frees it (Rasch).
+
+Every summary has the columns :data:`SUMMARY_COLUMNS` (:func:`summarise_draws` computes them from
+draws). For Bayesian fits ``estimate`` is the posterior mean, ``sd`` the posterior standard deviation and
 ``lower``/``upper`` an equal-tailed credible interval; for marginal ML fits ``estimate`` is the
 ML estimate, ``sd`` its standard error and the interval a Wald interval. ``DataFrame.attrs`` records
 ``method``, ``level`` and ``interval`` (what kind of interval it is).
@@ -19,6 +27,7 @@ ML estimate, ``sd`` its standard error and the interval a Wald interval. ``DataF
 from __future__ import annotations
 
 import abc
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +36,55 @@ import pandas as pd
 
 from irt.problem import FitProblem
 
-__all__ = ["FitResult", "ABILITY_COLUMNS", "ITEM_COLUMNS", "item_param_names"]
+__all__ = ["FitResult", "ABILITY_COLUMNS", "ITEM_COLUMNS", "LATENT_COLUMNS", "SUMMARY_COLUMNS", "LATENT_PARAMS",
+           "LATENT_SD", "item_param_names", "correlation_name", "summarise_draws"]
 
-ABILITY_COLUMNS: tuple[str, ...] = ("respondent", "dimension", "estimate", "sd", "lower", "upper")
-ITEM_COLUMNS: tuple[str, ...] = ("item", "param", "estimate", "sd", "lower", "upper")
+#: The columns of every summary: point estimate, its sd, and the interval bounds.
+SUMMARY_COLUMNS: tuple[str, ...] = ("estimate", "sd", "lower", "upper")
+ABILITY_COLUMNS: tuple[str, ...] = ("respondent", "dimension", *SUMMARY_COLUMNS)
+ITEM_COLUMNS: tuple[str, ...] = ("item", "param", *SUMMARY_COLUMNS)
+LATENT_COLUMNS: tuple[str, ...] = ("param", *SUMMARY_COLUMNS)
+#: ``latent()``'s name of the standard deviation of theta (where a model frees it: Rasch).
+LATENT_SD = "sigma_theta"
+#: Names of the latent-distribution parameters in ``latent()`` (``F1``, ``F2`` stand for dimension ids).
+LATENT_PARAMS: dict[str, str] = {
+    "omega[F1,F2]": "correlation of dimensions F1 and F2",
+    "sigma_theta": "standard deviation of theta (Rasch)",
+}
+
+
+def correlation_name(first, second) -> str:
+    """``latent()``'s name of the correlation of two dimensions.
+
+    Examples
+    --------
+    >>> correlation_name("understanding", "generation")
+    'omega[understanding,generation]'
+    """
+    return f"omega[{first},{second}]"
+
+
+def summarise_draws(draws: np.ndarray, level: float) -> dict[str, np.ndarray]:
+    """Posterior mean, sd and equal-tailed interval over the leading (chain, draw) axes.
+
+    Returns
+    -------
+    dict
+        :data:`SUMMARY_COLUMNS` -> arrays of the trailing shape. A quantity whose draws are all NaN
+        (it does not exist, e.g. a parameter absent for some item) gets NaN throughout.
+
+    Examples
+    --------
+    >>> draws = np.arange(8.0).reshape(2, 4)
+    >>> {k: float(v) for k, v in summarise_draws(draws, 0.5).items()}
+    {'estimate': 3.5, 'sd': 2.449489742783178, 'lower': 1.75, 'upper': 5.25}
+    """
+    flat = np.asarray(draws).reshape((-1,) + np.shape(draws)[2:])
+    tail = 100 * (1 - level) / 2
+    with warnings.catch_warnings():  # all-NaN quantities stay NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        lower, upper = np.nanpercentile(flat, [tail, 100 - tail], axis=0)
+    return {"estimate": flat.mean(axis=0), "sd": flat.std(axis=0, ddof=1), "lower": lower, "upper": upper}
 
 
 def item_param_names(problem: FitProblem, item_code: int) -> list[str]:
@@ -95,6 +149,10 @@ class FitResult(abc.ABC):
     @abc.abstractmethod
     def loglik(self) -> float:
         """Log-likelihood of the data (see each subclass for the exact definition)."""
+
+    @abc.abstractmethod
+    def latent(self, *, level: float = 0.95) -> pd.DataFrame:
+        """Latent-distribution parameters (:data:`LATENT_PARAMS`), columns :data:`LATENT_COLUMNS`."""
 
     @abc.abstractmethod
     def score_new(self, responses: Any, *, level: float = 0.95) -> pd.DataFrame:

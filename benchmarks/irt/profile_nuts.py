@@ -45,10 +45,11 @@ def gradient_ms(data, options: dict, repeats: int = 200) -> float:
 
     from irt.inference.common import device_args
     from irt.inference.nuts import model_for
+    from irt.inference.options import NUTSOptions
     from irt.problem import resolve_problem
 
     problem = resolve_problem(data, "2pl", None)
-    model = model_for(problem, options)
+    model = model_for(problem, NUTSOptions(**options))
     info = initialize_model(jax.random.PRNGKey(0), model, model_kwargs=device_args(problem), dynamic_args=False)
     grad = jax.jit(jax.grad(info.potential_fn))
     params = info.param_info.z

@@ -18,6 +18,7 @@ from jax.nn import sigmoid
 from numpyro.distributions.transforms import CorrCholeskyTransform
 
 from irt.problem import FitProblem
+from irt.results import LATENT_SD, correlation_name
 
 __all__ = ["ParamLayout", "build_layout", "Unpacked"]
 
@@ -158,7 +159,7 @@ def build_layout(problem: FitProblem) -> ParamLayout:
 
     Items come first, each with its loadings, thresholds and lower asymptote (the order of
     :func:`irt.results.item_param_names` without the derived ``b``); then the latent parameters
-    (Rasch variance ``var[theta]``; correlations ``cor[F1,F2]``, ...).
+    (Rasch variance ``sigma_theta^2``; correlations ``omega[F1,F2]``, ... as in :mod:`irt.results`).
     """
     q = np.asarray(problem.q_matrix, dtype=np.int64)
     num_items, dims = q.shape
@@ -192,11 +193,11 @@ def build_layout(problem: FitProblem) -> ParamLayout:
     variance_index = -1
     if problem.model == "rasch":
         variance_index = len(names)
-        names.append(("(latent)", f"var[{problem.dimension_ids[0]}]"))
+        names.append(("(latent)", f"{LATENT_SD}^2"))
     rows, cols = np.tril_indices(dims, -1)
     correlation_index = np.arange(len(names), len(names) + len(rows))
     for r, c in zip(rows, cols):
-        names.append(("(latent)", f"cor[{problem.dimension_ids[c]},{problem.dimension_ids[r]}]"))
+        names.append(("(latent)", correlation_name(problem.dimension_ids[c], problem.dimension_ids[r])))
     return ParamLayout(size=len(names), slope_index=slope_index, slope_fixed=1.0, q_matrix=q.astype(np.float64),
                        threshold_index=threshold_index, guess_index=guess_index, variance_index=variance_index,
                        correlation_index=correlation_index, names=tuple(names))

@@ -14,7 +14,7 @@ from irt.mml import scoring
 from irt.mml.likelihood import Patterns, onehot_codes
 from irt.mml.optimise import float64
 from irt.mml.params import ParamLayout, Unpacked
-from irt.results import ABILITY_COLUMNS, ITEM_COLUMNS, FitResult, item_param_names
+from irt.results import ABILITY_COLUMNS, ITEM_COLUMNS, LATENT_COLUMNS, LATENT_SD, FitResult, item_param_names
 
 __all__ = ["MMLFit", "SCORING_METHODS"]
 
@@ -122,12 +122,24 @@ class MMLFit(FitResult):
         return self._frame_attrs(frame, level=level, interval="wald")
 
     def latent(self, *, level: float = 0.95) -> pd.DataFrame:
-        """Free latent-distribution parameters (Rasch variance, factor correlations) with SEs."""
+        """Free latent-distribution parameters with SEs, named as in :mod:`irt.results`.
+
+        Factor correlations ``omega[F1,F2]``; for the Rasch model the standard deviation of theta,
+        ``sigma_theta``, with its standard error by the delta method (the optimiser's parameter is
+        the variance, ``sigma_theta^2`` in :meth:`covariance`).
+        """
         z = stats.norm.ppf(0.5 + level / 2)
         se = self._standard_errors()
-        rows = [(name, self.estimate[k], se[k], self.estimate[k] - z * se[k], self.estimate[k] + z * se[k])
-                for k, (item, name) in enumerate(self.layout.names) if item == "(latent)"]
-        frame = pd.DataFrame(rows, columns=["param", "estimate", "sd", "lower", "upper"])
+        rows = []
+        for k, (item, name) in enumerate(self.layout.names):
+            if item != "(latent)":
+                continue
+            value, sd = float(self.estimate[k]), float(se[k])
+            if k == self.layout.variance_index:
+                name, value = LATENT_SD, float(np.sqrt(value))
+                sd = sd / (2.0 * value)
+            rows.append((name, value, sd, value - z * sd, value + z * sd))
+        frame = pd.DataFrame(rows, columns=list(LATENT_COLUMNS))
         return self._frame_attrs(frame, level=level, interval="wald")
 
     def abilities(self, *, level: float = 0.95, method: str = "eap") -> pd.DataFrame:

@@ -39,7 +39,7 @@ def small_fit(small_data):
         ({"q_matrix": np.full((12, 2), 2)}, r"the Q-matrix must hold only 0 and 1"),
         ({"model": "3pl", "q_matrix": np.c_[np.ones(12), np.r_[np.zeros(6), np.ones(6)]]},
          r"model '3pl' has no multidimensional form"),
-        ({"num_chains": 0}, r"num_chains must be a positive integer"),
+        ({"num_chains": 0}, r"num_chains=0 must be a positive integer"),
     ],
 )
 def test_fit_rejects_bad_requests(small_data, kwargs, match):

@@ -36,7 +36,7 @@ def test_loadings_thresholds_and_correlation_within_2e2_relative(fit):
         got = [items[(item, f"d{k + 1}")] for k in range(len(REF_THRESHOLDS[item]))]
         np.testing.assert_allclose(got, REF_THRESHOLDS[item], rtol=2e-2, atol=1e-3)
     latent = fit.latent()
-    assert latent["param"].tolist() == ["cor[F1,F2]"]
+    assert latent["param"].tolist() == ["omega[F1,F2]"]
     assert latent["estimate"].iloc[0] == pytest.approx(0.4725, rel=2e-2)
     assert 0.03 < latent["sd"].iloc[0] < 0.1
 

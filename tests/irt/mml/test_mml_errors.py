@@ -34,7 +34,7 @@ def test_four_dimensions_fit_when_the_caller_chooses_the_nodes():
     fit = irt.fit(data, "2pl", method="mml", q_matrix=q, num_quadrature=5, standard_errors=False)
     assert fit.info["num_quadrature"] == 5 and fit.info["num_nodes"] == 5 ** 4 and fit.info["converged"]
     latent = fit.latent()
-    assert latent["param"].tolist()[:3] == ["cor[F1,F2]", "cor[F1,F3]", "cor[F2,F3]"]
+    assert latent["param"].tolist()[:3] == ["omega[F1,F2]", "omega[F1,F3]", "omega[F2,F3]"]
     np.testing.assert_allclose(latent["estimate"], 0.5, atol=0.15)
 
 

@@ -52,8 +52,8 @@ def test_rasch_intercepts_latent_variance_and_loglik(lsat7_rasch):
     np.testing.assert_allclose(_param(items, "d"), [1.8683, 0.7910, 1.4610, 0.5215, 1.9930], atol=1e-3)
     assert "a" not in set(items["param"])
     latent = lsat7_rasch.latent()
-    assert latent["param"].tolist() == ["var[theta]"]
-    assert latent["estimate"].iloc[0] == pytest.approx(1.0227, abs=1e-3)
+    assert latent["param"].tolist() == ["sigma_theta"]
+    assert latent["estimate"].iloc[0] == pytest.approx(np.sqrt(1.0227), abs=1e-3)
     assert lsat7_rasch.loglik == pytest.approx(-2664.901, abs=1e-3)
 
 

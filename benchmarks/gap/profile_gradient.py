@@ -54,10 +54,10 @@ def _timed(fn, args, repeats=200):
 
 
 def main() -> None:
-    from gapeval.gap.inference import _flat_potential, latent_shapes
     from gapeval.gap.model import _quadrature_loglik, model_arguments, reparameterised_gap_model
     from gapeval.gap.score import _prepare
     from gapeval.gap.simulate import simulate_gap_responses
+    from irt.inference.flat import flat_potential, latent_shapes
 
     df, _ = simulate_gap_responses(20, 600, seed=2026)
     data = _prepare(df, model="model", item="item", direction="direction", score="score", pair="pair",
@@ -82,7 +82,7 @@ def main() -> None:
             out[f"likelihood_{name}"]["cpu_ms"] / out["likelihood_shipped"]["cpu_ms"], 2)
     model = partial(reparameterised_gap_model(**model_arguments(data, scale="paired")), y=data.y, mask=data.mask)
     shapes = latent_shapes(model)
-    potential, _, size = _flat_potential(model)
+    potential, _, size = flat_potential(model)
     gradient = jax.grad(potential)
     out["potential_shipped"] = _timed(jax.jit(gradient), (jnp.zeros(size),))
     loops = 1000

@@ -2,7 +2,8 @@
 
 ``decay`` fits ``score ~ turn × direction`` with random model intercepts and turn slopes and random
 dialogue intercepts; ``mixed_model`` is the underlying REML fit (statsmodels ``MixedLM``) with Wald z
-and Satterthwaite t tests for any formula. See ``docs/decay.md``.
+and Satterthwaite t tests for any formula. See ``docs/decay.md``. The result records live in
+:mod:`gapeval.estimates` and are re-exported here; ``ConvergenceWarning`` is :class:`irt.ConvergenceWarning`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from gapeval.decay.api import decay
 from gapeval.decay.context import ContextCurveResult, binned_means, context_curve
 from gapeval.decay.irt_decay import IdentificationWarning, IRTDecayResult, irt_decay
 from gapeval.decay.mixed import mixed_model
-from gapeval.decay.records import (
+from gapeval.decay.errors import DecayError
+from gapeval.decay.self_verification import SelfVerificationResult, self_verification_drift
+from gapeval.decay.simulate import DecayTruth, simulate_decay
+from gapeval.decay.simulate_confounded import ConfoundedTruth, simulate_confounded
+from gapeval.estimates import (
     POSTERIOR,
     POSTERIOR_NUTS,
     SATTERTHWAITE_T,
     WALD_Z,
-    ConvergenceWarning,
-    DecayError,
     DecayResult,
     FixedEffect,
     MixedModelResult,
@@ -25,9 +28,7 @@ from gapeval.decay.records import (
     TestResult,
     VarianceComponent,
 )
-from gapeval.decay.self_verification import SelfVerificationResult, self_verification_drift
-from gapeval.decay.simulate import DecayTruth, simulate_decay
-from gapeval.decay.simulate_confounded import ConfoundedTruth, simulate_confounded
+from irt.diagnostics import ConvergenceWarning
 
 __all__ = [
     "decay",

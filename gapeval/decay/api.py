@@ -9,9 +9,12 @@ import pandas as pd
 from gapeval.decay.gaussian import fit_gaussian
 from gapeval.decay.glmm import fit_binomial
 from gapeval.decay.glmm_nuts import fit_binomial_nuts
+from gapeval.decay.errors import DecayError
 from gapeval.decay.mixed import check_level
 from gapeval.decay.prepare import prepare
-from gapeval.decay.records import DecayError, DecayResult
+from gapeval.estimates import DecayResult
+from gapeval.sampling import BINOMIAL_METHOD, GLMM_NUTS
+from irt.inference.options import NUTSOptions
 
 __all__ = ["decay"]
 
@@ -27,19 +30,23 @@ def decay(
     covariates: Sequence[str] = (),
     family: str = "auto",
     random_slopes: str = "turn",
-    binomial_method: str = "vb",
+    binomial_method: str = BINOMIAL_METHOD,
+    nuts_options: NUTSOptions = GLMM_NUTS,
     level: float = 0.95,
     seed: int = 0,
 ) -> DecayResult:
     """Estimate turn-wise decay: ``score ~ turn × direction`` with model and dialogue random effects.
 
-    With ``x = turn − 1`` and ``G = 1`` for generation responses the model is
+    With ``x = turn − 1`` and ``U = 1`` for understanding responses (generation is the reference
+    level, so every direction contrast reads understanding minus generation, the sign of the gap)
+    the model is
 
-        score = β0 + β_t·x + β_g·G + β_tg·x·G + γᵀcovariates + (1 + x | model) + (1 | model:session) + ε,
+        score = β0 + β_t·x + β_u·U + β_tu·x·U + γᵀcovariates + (1 + x | model) + (1 | model:session) + ε,
 
-    fitted by REML (statsmodels ``MixedLM``) for continuous scores and as a logistic GLMM by
-    variational Bayes (statsmodels ``BinomialBayesMixedGLM``) for 0/1 scores. ``β_tg`` — the
-    direction × turn effect — says how much faster generation decays than understanding.
+    fitted by REML (statsmodels ``MixedLM``) for continuous scores and as a logistic GLMM for 0/1
+    scores (NUTS by default, or variational Bayes). ``β0`` and ``β_t`` are generation's intercept
+    and turn slope; ``β_tu`` — the direction × turn effect ``turn:direction[understanding]`` — is the
+    understanding turn slope minus the generation one: positive when generation decays faster.
 
     Parameters
     ----------
@@ -59,11 +66,14 @@ def decay(
         ``turn``: one random turn slope per model, shared by both directions (the model of
         METHODS.md §3). ``turn_by_direction``: a separate random turn slope per direction, so models
         may differ in how much faster their generation decays.
-    binomial_method : {"vb", "nuts"}
-        How 0/1 scores are fitted: ``vb``, statsmodels' ``BinomialBayesMixedGLM`` by variational
-        Bayes (seconds; independent model effects; intervals too narrow, see docs/decay.md), or
-        ``nuts``, a NumPyro model with correlated model effects sampled by NUTS (about a minute for
-        a few thousand responses; honest posterior intervals).
+    binomial_method : {"nuts", "vb"}
+        How 0/1 scores are fitted: ``nuts`` (the default, :data:`gapeval.sampling.BINOMIAL_METHOD`), a
+        NumPyro model with correlated model effects sampled by NUTS (honest posterior intervals), or
+        ``vb``, statsmodels' ``BinomialBayesMixedGLM`` by variational Bayes (seconds; independent
+        model effects; intervals too narrow, see docs/decay.md).
+    nuts_options : irt.NUTSOptions
+        Sampler settings of ``binomial_method="nuts"`` (default :data:`gapeval.sampling.GLMM_NUTS`;
+        see ``docs/inference.md``).
     level : float
         Level of every interval.
     seed : int
@@ -85,8 +95,9 @@ def decay(
 
     Warns
     -----
-    ConvergenceWarning
-        When the optimiser reports a failure or an estimate on the boundary.
+    irt.ConvergenceWarning
+        When the optimiser reports a failure or an estimate on the boundary, or the NUTS
+        diagnostics fail (R-hat > 1.01, ESS < 400, divergences).
 
     See Also
     --------
@@ -99,13 +110,16 @@ def decay(
     >>> responses, truth = simulate_decay(num_models=4, num_sessions=8, num_turns=5, seed=3)
     >>> result = decay(responses)
     >>> result.interaction.term, result.interaction.test().name
-    ('turn:direction[generation]', 't (Satterthwaite df)')
+    ('turn:direction[understanding]', 't (Satterthwaite df)')
     >>> len(result.slopes)
     8
     """
     check_level(level)
     if binomial_method not in ("vb", "nuts"):
         raise DecayError(f"binomial_method={binomial_method!r} is not one of ['vb', 'nuts']")
+    if not isinstance(nuts_options, NUTSOptions):
+        raise DecayError(f"nuts_options must be an irt.NUTSOptions record, got {type(nuts_options).__name__}; build "
+                         "one with irt.NUTSOptions(num_warmup=..., ...)")
     data = prepare(
         responses, score=score, turn=turn, direction=direction, model=model, session=session,
         covariates=tuple(covariates), family=family, random_slopes=random_slopes,
@@ -113,5 +127,5 @@ def decay(
     if data.family == "gaussian":
         return fit_gaussian(data, random_slopes=random_slopes, level=level)
     if binomial_method == "nuts":
-        return fit_binomial_nuts(data, random_slopes=random_slopes, level=level, seed=seed)
+        return fit_binomial_nuts(data, random_slopes=random_slopes, level=level, seed=seed, options=nuts_options)
     return fit_binomial(data, random_slopes=random_slopes, level=level, seed=seed)

@@ -15,7 +15,11 @@ import pandas as pd
 from scipy import stats
 
 from gapeval.decay.api import decay
-from gapeval.decay.records import DecayError, DecayResult
+from gapeval.decay.errors import DecayError
+from gapeval.decay.prepare import INTERACTION
+from gapeval.estimates import DecayResult
+from gapeval.responses import GENERATION, UNDERSTANDING
+from gapeval.sampling import BINOMIAL_METHOD
 from gapeval.gap.joint import jeffreys_interval
 
 __all__ = ["context_curve", "binned_means", "ContextCurveResult", "BIN_COLUMNS"]
@@ -80,7 +84,7 @@ def _log_context(responses: pd.DataFrame, context: Hashable, log_base: float, re
     return np.log(values.to_numpy(float) / ref) / np.log(log_base), ref
 
 
-_TURN_NAMES = ("turn", "turn:direction[generation]", "turn:understanding", "turn:generation")
+_TURN_NAMES = ("turn", INTERACTION, f"turn:{UNDERSTANDING}", f"turn:{GENERATION}")
 
 
 def _rename(text: str | None, variable: str) -> str | None:
@@ -93,7 +97,7 @@ def _relabel(result: DecayResult, variable: str, display: str) -> DecayResult:
     effects = tuple(dataclasses.replace(fe, term=_rename(fe.term, variable)) for fe in result.fixed_effects)
     components = tuple(dataclasses.replace(vc, var1=_rename(vc.var1, variable), var2=_rename(vc.var2, variable))
                        for vc in result.variance_components)
-    interaction = next(fe for fe in effects if fe.term == f"{variable}:direction[generation]")
+    interaction = next(fe for fe in effects if fe.term == _rename(INTERACTION, variable))
     return dataclasses.replace(result, fixed_effects=effects, variance_components=components, interaction=interaction,
                                formula=result.formula.replace(display, variable))
 
@@ -185,7 +189,7 @@ def context_curve(
     covariates: Sequence[str] = (),
     family: str = "auto",
     random_slopes: str = "turn",
-    binomial_method: str = "vb",
+    binomial_method: str = BINOMIAL_METHOD,
     log_base: float = 2.0,
     reference: float | None = None,
     bins: int | Sequence[float] = 6,
@@ -194,11 +198,13 @@ def context_curve(
 ) -> ContextCurveResult:
     """Score against log context size: :func:`gapeval.decay.decay` with ``log(context)`` for the turn.
 
-    With ``c = log_base(context / reference)`` and ``G = 1`` for generation the model is
-    ``score = β0 + β_c·c + β_g·G + β_cg·c·G + (1 + c | model) + (1 | model:session) + ε`` (REML for
+    With ``c = log_base(context / reference)`` and ``U = 1`` for understanding (generation is the
+    reference level) the model is
+    ``score = β0 + β_c·c + β_u·U + β_cu·c·U + (1 + c | model) + (1 | model:session) + ε`` (REML for
     continuous scores, a logistic GLMM for 0/1 scores — exactly :func:`~gapeval.decay.decay`'s
-    machinery), so β_c is the change per ``log_base``-fold context growth (per doubling by default)
-    and β_cg how much faster generation degrades with context than understanding.
+    machinery), so β_c is generation's change per ``log_base``-fold context growth (per doubling by
+    default) and β_cu the understanding slope minus the generation one (positive: generation degrades
+    faster with context than understanding).
 
     Parameters
     ----------
@@ -236,7 +242,7 @@ def context_curve(
     >>> df["context_tokens"] = 256 * 2.0 ** (df["turn"] - 1)
     >>> result = context_curve(df)
     >>> result.variable, result.fit.interaction.term
-    ('log2(context_tokens)', 'log2(context_tokens):direction[generation]')
+    ('log2(context_tokens)', 'log2(context_tokens):direction[understanding]')
     """
     log_ctx, ref = _log_context(responses, context, log_base, reference)
     variable = f"log{log_base:g}({context})" if log_base != np.e else f"log({context})"

@@ -7,8 +7,9 @@ from scipy import stats
 
 from gapeval.decay import reml
 from gapeval.decay.mixed import fit_lmm, summarize, wald_z, warn_if_unclean
-from gapeval.decay.prepare import GENERATION, UNDERSTANDING, DecayData
-from gapeval.decay.records import WALD_Z, DecayResult, ModelSlope, VarianceComponent
+from gapeval.decay.prepare import DecayData
+from gapeval.estimates import WALD_Z, DecayResult, ModelSlope, VarianceComponent
+from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING
 
 __all__ = ["fit_gaussian"]
 
@@ -25,10 +26,13 @@ def _slope_columns(random_slopes: str) -> dict[str, int]:
 
 
 def _contrasts(n_fixed: int) -> dict[str, np.ndarray]:
-    """Fixed-effect contrasts of the turn slope in each direction (columns: 1, t, g, tg, covariates)."""
+    """Fixed-effect contrasts of the turn slope in each direction (columns: 1, t, u, tu, covariates).
+
+    Generation is the reference level: its slope is the ``turn`` effect; understanding adds ``tu``.
+    """
     under, gen = np.zeros(n_fixed), np.zeros(n_fixed)
-    under[1] = 1.0
-    gen[[1, 3]] = 1.0
+    under[[1, 3]] = 1.0
+    gen[1] = 1.0
     return {UNDERSTANDING: under, GENERATION: gen}
 
 
@@ -46,7 +50,7 @@ def fit_gaussian(data: DecayData, *, random_slopes: str, level: float) -> DecayR
     slopes = []
     for model_name in data.models:
         gi = labels.index(model_name)
-        for direction in (UNDERSTANDING, GENERATION):
+        for direction in DIRECTIONS:
             ell = contrasts[direction]
             est, se = reml.group_effect(fit.problem, fit.varpar, group=gi, contrast=ell,
                                         column=columns[direction])

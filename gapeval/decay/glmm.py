@@ -1,9 +1,10 @@
 """Decay of 0/1 scores: a logistic GLMM by variational Bayes (statsmodels ``BinomialBayesMixedGLM``).
 
-The predictor is the one of the Gaussian model, ``logit P(y = 1) = β0 + β_t·x + β_g·G + β_tg·x·G``
+The predictor is the one of the Gaussian model, ``logit P(y = 1) = β0 + β_t·x + β_u·U + β_tu·x·U``
 plus random effects, but statsmodels' Bayesian GLMM only has *independent* variance components, so
 the model intercept and the model turn slope(s) are uncorrelated normal effects here (the Gaussian
-model estimates their correlation). Priors: ``β ~ N(0, fe_prior_sd²)``; each random-effect log-SD
+model estimates their correlation). Priors: ``β ~ N(0, fe_prior_sd²)`` (default
+:data:`gapeval.sampling.GLMM_PRIOR_SD`, as in the NUTS fit); each random-effect log-SD
 ``~ N(0, vc_prior_sd²)``. The posterior is approximated by a mean-field Gaussian (Blei et al. 2017);
 such approximations are known to understate posterior spread, so the slope intervals lean narrow.
 """
@@ -15,16 +16,11 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from gapeval.decay.prepare import GENERATION, UNDERSTANDING, DecayData
-from gapeval.decay.records import (
-    POSTERIOR,
-    ConvergenceWarning,
-    DecayResult,
-    FixedEffect,
-    ModelSlope,
-    TestResult,
-    VarianceComponent,
-)
+from gapeval.decay.prepare import DecayData
+from gapeval.estimates import POSTERIOR, DecayResult, FixedEffect, ModelSlope, TestResult, VarianceComponent
+from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING
+from gapeval.sampling import GLMM_PRIOR_SD
+from irt.diagnostics import ConvergenceWarning
 
 __all__ = ["fit_binomial"]
 
@@ -64,7 +60,7 @@ def fit_binomial(
     random_slopes: str,
     level: float,
     seed: int,
-    fe_prior_sd: float = 2.0,
+    fe_prior_sd: float = GLMM_PRIOR_SD,
     vc_prior_sd: float = 1.0,
 ) -> DecayResult:
     """Fit the binomial decay model by variational Bayes and collect the same summaries."""
@@ -97,8 +93,8 @@ def fit_binomial(
     vc_mean, vc_sd = np.asarray(res.vc_mean), np.asarray(res.vc_sd)
     slopes = []
     for name in data.models:
-        for direction in (UNDERSTANDING, GENERATION):
-            fixed_idx = [1] if direction == UNDERSTANDING else [1, 3]
+        for direction in DIRECTIONS:  # generation is the reference level: its slope is the turn effect
+            fixed_idx = [1, 3] if direction == UNDERSTANDING else [1]
             col = "t" if random_slopes == "turn" else ("tu" if direction == UNDERSTANDING else "tg")
             k = vc_index[f"C(m)[{name}]:{col}"]
             fixed = float(fe_mean[fixed_idx].sum())

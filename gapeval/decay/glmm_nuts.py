@@ -9,27 +9,29 @@ turn slope(s), dialogue-run intercept — on the logit scale:
     β ~ N(0, fe_prior_sd²),
 
 non-centred, with ``x_k`` the turn (``random_slopes="turn"``) or the turn within each direction
-(``"turn_by_direction"``). JAX and NumPyro are imported when the function runs.
+(``"turn_by_direction"``). It is sampled by the sampler layer (:func:`irt.inference.runners.run_nuts`,
+settings :data:`gapeval.sampling.GLMM_NUTS`) and diagnosed like every other posterior fit
+(:meth:`irt.Diagnostics.from_draws`). JAX and NumPyro are imported when the function runs.
 """
 
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 
-from gapeval.decay.prepare import GENERATION, UNDERSTANDING, DecayData
-from gapeval.decay.records import (
-    POSTERIOR_NUTS,
-    ConvergenceWarning,
-    DecayResult,
-    FixedEffect,
-    ModelSlope,
-    TestResult,
-    VarianceComponent,
-)
+from gapeval.decay.prepare import DecayData
+from gapeval.estimates import POSTERIOR_NUTS, DecayResult, FixedEffect, ModelSlope, TestResult, VarianceComponent
+from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING
+from gapeval.sampling import GLMM_NUTS, GLMM_PRIOR_SD
+from irt.diagnostics import ConvergenceWarning, Diagnostics
+from irt.inference.options import NUTSOptions
 
-__all__ = ["fit_binomial_nuts"]
+__all__ = ["fit_binomial_nuts", "CHECKED_SITES"]
+
+#: Sites whose convergence is checked: the fixed effects and the random-effect scales.
+CHECKED_SITES: tuple[str, ...] = ("beta", "sigma_model", "sigma_session")
 
 
 def _model(x, slopes, model_idx, session_idx, *, num_models, num_sessions, fe_prior_sd, y=None):
@@ -67,17 +69,11 @@ def fit_binomial_nuts(
     random_slopes: str,
     level: float,
     seed: int,
-    num_warmup: int = 500,
-    num_samples: int = 500,
-    num_chains: int = 2,
-    fe_prior_sd: float = 2.5,
+    options: NUTSOptions = GLMM_NUTS,
+    fe_prior_sd: float = GLMM_PRIOR_SD,
 ) -> DecayResult:
     """Sample the logistic decay GLMM with NUTS and summarise it like the other fits."""
-    import jax
-    from numpyro.diagnostics import summary
-    from numpyro.infer import MCMC, NUTS
-
-    from irt.inference.nuts import release_compiled_programs
+    from irt.inference.runners import run_nuts
 
     frame = data.frame
     x = np.column_stack([np.ones(len(frame))] + [frame[c].to_numpy(float) for c in data.fixed_cols])
@@ -87,20 +83,14 @@ def fit_binomial_nuts(
     model_idx = frame.m.map({m: i for i, m in enumerate(models)}).to_numpy()
     session_codes, session_idx = np.unique(frame.s.to_numpy(), return_inverse=True)
     num_sessions = len(session_codes) if data.has_session else 0
-    mcmc = MCMC(NUTS(_model, target_accept_prob=0.9), num_warmup=num_warmup, num_samples=num_samples,
-                num_chains=num_chains, chain_method="sequential", progress_bar=False)
-    mcmc.run(jax.random.PRNGKey(seed), x, slopes, model_idx, session_idx, num_models=len(models),
-             num_sessions=num_sessions, fe_prior_sd=fe_prior_sd, y=frame.y.to_numpy(float))
-    grouped = mcmc.get_samples(group_by_chain=True)
-    diag = summary({k: v for k, v in grouped.items() if k in ("beta", "sigma_model", "sigma_session")})
-    rhat = max(float(np.nanmax(d["r_hat"])) for d in diag.values())
-    divergences = int(np.sum(mcmc.get_extra_fields()["diverging"]))
-    converged = rhat < 1.05 and divergences == 0
-    if not converged:
-        warnings.warn(f"NUTS decay fit: max R-hat {rhat:.3f}, {divergences} divergent transitions; "
-                      "increase num_warmup or simplify the random effects", ConvergenceWarning, stacklevel=3)
-    post = {k: np.asarray(v) for k, v in mcmc.get_samples().items()}
-    release_compiled_programs()   # else a loop of fits runs out of memory maps (see its docstring)
+    model = partial(_model, x, slopes, model_idx, session_idx, num_models=len(models), num_sessions=num_sessions,
+                    fe_prior_sd=fe_prior_sd, y=frame.y.to_numpy(float))
+    run = run_nuts(model, seed=seed, options=options)
+    diagnostics = Diagnostics.from_draws(run.samples, sites=CHECKED_SITES, sample_stats=run.sample_stats)
+    problems = diagnostics.problems()
+    if problems:
+        warnings.warn(f"NUTS decay fit: {diagnostics.advice(problems)}", ConvergenceWarning, stacklevel=3)
+    post = {k: v.reshape((-1,) + v.shape[2:]) for k, v in run.samples.items()}
     terms = ["Intercept", *data.fixed_cols]
     effects = []
     for j, name in enumerate(terms):
@@ -122,8 +112,8 @@ def fit_binomial_nuts(
                                             float(sig.mean())))
     out = []
     for i, name in enumerate(models):
-        for direction in (UNDERSTANDING, GENERATION):
-            fixed_draws = post["beta"][:, 1] + (post["beta"][:, 3] if direction == GENERATION else 0.0)
+        for direction in DIRECTIONS:  # generation is the reference level: its slope is beta_turn
+            fixed_draws = post["beta"][:, 1] + (post["beta"][:, 3] if direction == UNDERSTANDING else 0.0)
             k = 1 if random_slopes == "turn" or direction == UNDERSTANDING else 2
             draws = fixed_draws + post["u"][:, i, k]
             mean, sd, lo, hi, test = _summary(draws, level)
@@ -131,11 +121,12 @@ def fit_binomial_nuts(
             out.append(ModelSlope(name, direction, mean, sd, lo, hi, fixed, mean - fixed,
                                   f"{POSTERIOR_NUTS}: equal-tailed posterior interval", test))
     return DecayResult(
-        family="binomial", estimator=f"NUTS (NumPyro; {num_chains} chains x {num_samples} draws, max R-hat "
-                                     f"{rhat:.3f}, {divergences} divergences)",
+        family="binomial", estimator=f"NUTS (NumPyro; {options.num_chains} chains x {options.num_samples} draws, "
+                                     f"max R-hat {diagnostics.max_rhat:.3f}, {diagnostics.num_divergences} "
+                                     "divergences)",
         formula=data.display_formula(random_slopes=random_slopes, family="binomial_correlated"),
         fixed_effects=tuple(effects), variance_components=tuple(components), slopes=tuple(out),
         interaction=effects[3], level=level, nobs=len(frame), n_models=len(models),
         n_sessions=data.n_sessions, random_slopes=random_slopes, covariates=data.covariates,
-        converged=converged, mixed=None,
+        converged=diagnostics.ok, mixed=None,
     )

@@ -6,6 +6,7 @@ read it next to the raw per-turn means and the mixed-effects :func:`gapeval.deca
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -16,18 +17,24 @@ import pandas as pd
 from gapeval.decay.irt_decay_fit import fit_irt_decay
 from gapeval.decay.irt_decay_model import IRTDecayData, turn_spread
 from gapeval.decay.irt_decay_prepare import prepare_irt_decay
-from gapeval.decay.prepare import GENERATION, UNDERSTANDING
-from gapeval.decay.records import ConvergenceWarning
 from gapeval.errors import GapevalError
-from gapeval.gap.result import summarise_draws
-from irt.diagnostics import Diagnostics
+from gapeval.responses import (
+    DIRECTIONS,
+    GENERATION,
+    GENERATION_SLOT,
+    UNDERSTANDING,
+    UNDERSTANDING_SLOT,
+    direction_contrast,
+)
+from gapeval.sampling import IRT_DECAY_INFERENCE, IRT_DECAY_NUTS, IRT_DECAY_SVI, check_inference
+from irt.diagnostics import ConvergenceWarning, Diagnostics
+from irt.inference.options import NUTSOptions, SVIOptions
+from irt.results import SUMMARY_COLUMNS, summarise_draws
 
 __all__ = ["irt_decay", "IRTDecayResult", "IdentificationWarning", "IRT_DECAY_COLUMNS"]
 
 #: Columns of :attr:`IRTDecayResult.decay` and :attr:`IRTDecayResult.theta` after ``model, direction``.
-IRT_DECAY_COLUMNS: tuple[str, ...] = ("estimate", "sd", "lower", "upper")
-_INFERENCE = ("nuts", "svi")
-_DIRECTIONS = (UNDERSTANDING, GENERATION)
+IRT_DECAY_COLUMNS: tuple[str, ...] = SUMMARY_COLUMNS
 
 
 class IdentificationWarning(UserWarning):
@@ -48,8 +55,8 @@ class IRTDecayResult:
         Abilities at turn 1 (and standalone): ``model``, ``direction``, ``estimate``, ``sd``,
         ``lower``, ``upper``.
     population : pandas.DataFrame
-        The cohort's mean decay ν per direction and the difference ``generation - understanding``
-        (does generation decay faster): ``quantity``, ``estimate``, ``sd``, ``lower``, ``upper``,
+        The cohort's mean decay ν per direction and the difference ``understanding - generation``
+        (positive: generation decays faster): ``quantity``, ``estimate``, ``sd``, ``lower``, ``upper``,
         ``p_negative``.
     diagnostics : irt.diagnostics.Diagnostics
         R-hat, ESS and divergences of λ, θ and the hyper-parameters (NUTS); empty table for the
@@ -64,10 +71,11 @@ class IRTDecayResult:
         Draws (chain, draw, ...) of every site (``lambda`` and ``theta`` are (…, models, 2)).
     counts : dict
         ``answers``, ``standalone``, ``items``, ``models``, ``sessions`` and ``items_at_several_turns``.
-    options : dict
+    options : NUTSOptions or SVIOptions
         Settings of the fit.
     info : dict
-        Facts about the run (``seconds``, ``approximate``, optimiser messages).
+        Facts about the run (``seconds``, ``approximate``, ``chain_method``, ``start``, ``final_loss``,
+        ``sample_stats``; see :class:`irt.inference.runners.SamplerRun`).
     """
 
     decay: pd.DataFrame
@@ -80,7 +88,7 @@ class IRTDecayResult:
     formula: str
     samples: dict = field(repr=False)
     counts: dict = field(default_factory=dict)
-    options: dict = field(default_factory=dict)
+    options: NUTSOptions | SVIOptions | None = None
     info: dict = field(default_factory=dict, repr=False)
 
     def __deepcopy__(self, memo):  # immutable record
@@ -99,8 +107,8 @@ FORMULA = ("logit P(score = 1) = a_i * (theta[model, d] + lambda[model, d] * (tu
 def _per_model(draws: np.ndarray, model_ids: tuple, level: float, *, p_negative: bool) -> pd.DataFrame:
     summary = summarise_draws(draws, level)
     frame = pd.DataFrame({
-        "model": np.repeat(np.asarray(model_ids, dtype=object), 2), "direction": list(_DIRECTIONS) * len(model_ids),
-        **{col: summary[key].ravel() for col, key in zip(IRT_DECAY_COLUMNS, ("mean", "sd", "lower", "upper"))},
+        "model": np.repeat(np.asarray(model_ids, dtype=object), 2), "direction": list(DIRECTIONS) * len(model_ids),
+        **{col: summary[col].ravel() for col in IRT_DECAY_COLUMNS},
     })
     if p_negative:
         frame["p_negative"] = (draws < 0).mean(axis=(0, 1)).ravel()
@@ -109,25 +117,27 @@ def _per_model(draws: np.ndarray, model_ids: tuple, level: float, *, p_negative:
 
 def _population(nu: np.ndarray, level: float) -> pd.DataFrame:
     rows = []
-    for name, draws in ((UNDERSTANDING, nu[..., 0]), (GENERATION, nu[..., 1]),
-                        (f"{GENERATION} - {UNDERSTANDING}", nu[..., 1] - nu[..., 0])):
+    under, gen = nu[..., UNDERSTANDING_SLOT], nu[..., GENERATION_SLOT]
+    for name, draws in ((UNDERSTANDING, under), (GENERATION, gen),
+                        (f"{UNDERSTANDING} - {GENERATION}", direction_contrast(under, gen))):
         s = summarise_draws(draws, level)
-        rows.append({"quantity": name, **{c: float(s[k]) for c, k in zip(IRT_DECAY_COLUMNS, ("mean", "sd", "lower",
-                                                                                                "upper"))},
+        rows.append({"quantity": name, **{c: float(s[c]) for c in IRT_DECAY_COLUMNS},
                      "p_negative": float((draws < 0).mean())})
     return pd.DataFrame(rows)
 
 
 def _options(inference: str, *, num_warmup, num_samples, num_chains, chain_method, target_accept_prob, num_steps,
-             learning_rate) -> dict:
-    for name, value in (("num_warmup", num_warmup), ("num_samples", num_samples), ("num_chains", num_chains),
-                        ("num_steps", num_steps)):
-        if int(value) != value or value < 1:
-            raise GapevalError(f"{name}={value!r} must be a positive integer")
-    if inference == "nuts":
-        return dict(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains, chain_method=chain_method,
-                    target_accept_prob=target_accept_prob)
-    return dict(num_steps=num_steps, num_samples=num_samples, learning_rate=learning_rate)
+             learning_rate) -> NUTSOptions | SVIOptions:
+    """Both records from the keywords (every setting checked), the one ``inference`` runs returned."""
+    try:
+        nuts = dataclasses.replace(IRT_DECAY_NUTS, num_warmup=num_warmup, num_samples=num_samples,
+                                   num_chains=num_chains, chain_method=chain_method,
+                                   target_accept_prob=target_accept_prob)
+        svi = dataclasses.replace(IRT_DECAY_SVI, num_steps=num_steps, learning_rate=learning_rate,
+                                  num_draws=num_samples)
+    except ValueError as error:
+        raise GapevalError(str(error)) from None
+    return nuts if inference == "nuts" else svi
 
 
 def irt_decay(
@@ -140,18 +150,18 @@ def irt_decay(
     turn: Hashable = "turn",
     session: Hashable | None = "session",
     pair: Hashable | None = None,
-    inference: str = "nuts",
+    inference: str = IRT_DECAY_INFERENCE,
     level: float = 0.95,
     seed: int = 0,
     points: int = 1,
     threshold: float | None = None,
-    num_warmup: int = 500,
-    num_samples: int = 500,
-    num_chains: int = 2,
-    chain_method: str | None = None,
-    target_accept_prob: float = 0.8,
-    num_steps: int = 3000,
-    learning_rate: float = 0.02,
+    num_warmup: int = IRT_DECAY_NUTS.num_warmup,
+    num_samples: int = IRT_DECAY_NUTS.num_samples,
+    num_chains: int = IRT_DECAY_NUTS.num_chains,
+    chain_method: str | None = IRT_DECAY_NUTS.chain_method,
+    target_accept_prob: float = IRT_DECAY_NUTS.target_accept_prob,
+    num_steps: int = IRT_DECAY_SVI.num_steps,
+    learning_rate: float = IRT_DECAY_SVI.learning_rate,
 ) -> IRTDecayResult:
     r"""Per-model, per-direction decay over turns with item difficulty held fixed.
 
@@ -188,10 +198,11 @@ def irt_decay(
     threshold : float, optional
         Count a fractional score >= threshold as 1 instead (only when asked; excludes ``points``).
     num_warmup, num_samples, num_chains, chain_method, target_accept_prob :
-        NUTS settings (NumPyro's names). ``num_samples`` is also the number of draws taken from the
-        SVI guide or the Laplace approximation.
+        NUTS settings (NumPyro's names; :class:`irt.NUTSOptions`; chains start uniformly near the
+        prior's centre). ``num_samples`` is also the number of draws taken from the SVI guide.
     num_steps, learning_rate :
-        SVI settings.
+        SVI settings (Adam, the step size decaying geometrically to a tenth). Every default comes from
+        :mod:`gapeval.sampling` (``IRT_DECAY_NUTS``, ``IRT_DECAY_SVI``); see ``docs/inference.md``.
 
     Returns
     -------
@@ -226,13 +237,7 @@ def irt_decay(
     >>> len(result.decay), result.approximate
     (6, True)
     """
-    if inference == "map":
-        raise GapevalError(
-            "inference='map' is not offered: the joint posterior mode over abilities and item parameters is "
-            "degenerate (item slopes run off to infinity when each item has few answers); use inference='svi' "
-            "for the fast approximate path or inference='nuts' for the exact posterior")
-    if inference not in _INFERENCE:
-        raise GapevalError(f"inference={inference!r} is not one of {list(_INFERENCE)}")
+    check_inference(inference)
     if not 0 < level < 1:
         raise GapevalError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
     if int(points) != points or points < 1:
@@ -251,16 +256,17 @@ def irt_decay(
                       "and the cohort's mean decay cannot be told apart: the mean decay nu rests on its N(0, 1) "
                       "prior and only the models' differences in decay come from the data; add standalone answers "
                       "to the dialogue items", IdentificationWarning, stacklevel=2)
-    samples, diagnostics, info = fit_irt_decay(data, inference=inference, seed=seed, options=options)
+    run, diagnostics = fit_irt_decay(data, seed=seed, options=options)
     problems = diagnostics.problems()
     if problems:
         warnings.warn(diagnostics.advice(problems), ConvergenceWarning, stacklevel=2)
-    return _result(data, samples, diagnostics, info, inference=inference, level=level, seed=seed, options=options,
-                   spread=spread)
+    info = {**run.info, "sample_stats": run.sample_stats}
+    return _result(data, run.samples, diagnostics, info, inference=inference, level=level, seed=seed,
+                   options=options, spread=spread)
 
 
 def _result(data: IRTDecayData, samples: dict, diagnostics: Diagnostics, info: dict, *, inference: str, level: float,
-            seed: int, options: dict, spread: int) -> IRTDecayResult:
+            seed: int, options: NUTSOptions | SVIOptions, spread: int) -> IRTDecayResult:
     theta = np.broadcast_to(samples["theta"], samples["lambda"].shape)
     counts = {"answers": len(data.y), "standalone": int(data.standalone.sum()), "items": len(data.item_ids),
               "models": data.num_models, "sessions": data.num_sessions, "items_at_several_turns": spread}

@@ -19,10 +19,10 @@ Priors and identification (the ``paired`` scale of the Gap Score):
 
 * abilities :math:`\theta_m \sim MVN(\mu, \operatorname{diag}(\tau)\,\Omega\,\operatorname{diag}(\tau))`,
   :math:`\mu \sim N(0, 3)`, :math:`\tau \sim \text{HalfNormal}(2)`, :math:`\Omega \sim \text{LKJ}(2)`
-  (:func:`gapeval.gap.model._abilities`);
+  (:func:`gapeval.gap.model.sample_abilities`);
 * items: :math:`\log a_i \sim N(0, \sigma_{\log a})`, difficulties hierarchical with the two forms of a
   pair correlated, :math:`\sum_i \log a_i = 0` (geometric-mean slope 1) and the difficulties centred
-  within each direction (:func:`gapeval.gap.model._item_parameters`); so :math:`\lambda` is in logits
+  within each direction (:func:`gapeval.gap.model.sample_item_parameters`); so :math:`\lambda` is in logits
   per turn for an item of average slope;
 * position: the difficulty entering the likelihood is :math:`b_i + \kappa_{d(i)}\,\bar x_i` (site ``b``
   holds :math:`b_i`, the item's difficulty net of its position), where
@@ -61,7 +61,7 @@ import numpyro.distributions as dist
 from numpyro.handlers import reparam
 from numpyro.infer.reparam import LocScaleReparam
 
-from gapeval.gap.model import ITEM_SITES, _abilities, _item_parameters
+from gapeval.gap.model import ITEM_SITES, sample_abilities, sample_item_parameters
 
 __all__ = ["IRTDecayData", "irt_decay_model", "item_position", "reparameterised_irt_decay_model", "turn_spread"]
 
@@ -163,8 +163,8 @@ def irt_decay_model(*, model_idx, item_idx, session_idx, item_slot, partner, x, 
     y : array, optional
         Successes per answer; ``None`` simulates.
     """
-    theta = numpyro.deterministic("theta", _abilities(num_models, scale="paired", unidimensional=False))
-    a, b = _item_parameters(np.asarray(item_slot), np.asarray(partner), scale="paired")
+    theta = numpyro.deterministic("theta", sample_abilities(num_models, scale="paired", unidimensional=False))
+    a, b = sample_item_parameters(np.asarray(item_slot), np.asarray(partner), scale="paired")
     with numpyro.plate("direction_position", 2):
         kappa = numpyro.sample("kappa", dist.Normal(0.0, 1.0))
     position = item_position(np.asarray(item_idx), np.asarray(x), np.asarray(item_slot))

@@ -1,9 +1,11 @@
 """Check the long responses table and lay it out for :func:`gapeval.decay.irt_decay`.
 
-The checks of the Gap Score's :func:`gapeval.gap.columns.standardize_responses` apply (columns
-present, directions known, scores numeric and in range), except that a model may answer an item
-several times — standalone and inside a dialogue, or in several dialogues — which is what makes decay
-separable from item difficulty.
+The table is checked by the one validator, :func:`gapeval.responses.standardize_responses` (columns
+present, directions known, scores numeric and in range, turns 1-based, an item's direction and pair
+fixed), with ``unique=False``: a model may answer an item several times — standalone and inside a
+dialogue, or in several dialogues — which is what makes decay separable from item difficulty. The
+checks of the decay design follow (dialogue answers carry a session, two or more models, answers
+after the first turn).
 """
 
 from __future__ import annotations
@@ -15,43 +17,17 @@ import pandas as pd
 
 from gapeval.decay.irt_decay_model import IRTDecayData
 from gapeval.errors import GapevalError
-from gapeval.gap.columns import DIRECTIONS, _check_columns, _check_directions, _check_range, _numeric_scores
+from gapeval.gap.score import check_pairs, point_counts
+from gapeval.responses import GENERATION, UNDERSTANDING, direction_slots, standardize_responses
 
 __all__ = ["prepare_irt_decay"]
 
 
-def _turns(frame: pd.DataFrame, column: Hashable) -> np.ndarray:
-    raw = frame["turn"]
-    turns = pd.to_numeric(raw, errors="coerce")
-    bad = turns.isna() & raw.notna()
-    if bad.any():
-        shown = [repr(v) for v in raw[bad].unique()[:5]]
-        raise GapevalError(f"column {column!r} (turn) has non-numeric values [{', '.join(shown)}] in rows "
-                           f"{frame.index[bad][:5].tolist()}; turns are 1-based numbers (empty for standalone items)")
-    low = turns < 1
-    if low.any():
-        raise GapevalError(f"column {column!r} (turn) has values {sorted(turns[low].unique())[:5]} below 1 in rows "
-                           f"{frame.index[low][:5].tolist()}; turns are 1-based (the first turn is 1)")
-    return turns.to_numpy(dtype=float)
-
-
-def _items(frame: pd.DataFrame, names: dict) -> pd.DataFrame:
+def _items(frame: pd.DataFrame, pair: Hashable | None) -> pd.DataFrame:
     keep = ["item", "direction"] + (["pair"] if "pair" in frame.columns else [])
-    items = frame[keep].drop_duplicates().sort_values("item", kind="stable")
-    clash = items["item"].duplicated(keep=False)
-    if clash.any():
-        item = items.loc[clash, "item"].iloc[0]
-        raise GapevalError(f"item {item!r} has different directions or pairs in different rows (columns "
-                           f"{names['direction']!r}, {names.get('pair')!r}); an item's direction and pair are fixed")
-    items = items.reset_index(drop=True)
+    items = frame[keep].drop_duplicates("item").sort_values("item", kind="stable").reset_index(drop=True)
     if "pair" in items.columns:
-        paired = items[items["pair"].notna()]
-        crowded = paired.groupby(["pair", "direction"])["item"].agg(list)
-        crowded = crowded[crowded.map(len) > 1]
-        if len(crowded):
-            (pair_id, direction), members = crowded.index[0], crowded.iloc[0]
-            raise GapevalError(f"pair {pair_id!r} has {len(members)} {direction} items {members[:5]}; a pair links "
-                               "one understanding form with one generation form: give the extra items their own ids")
+        check_pairs(items, pair)
     return items
 
 
@@ -63,8 +39,8 @@ def _partner(items: pd.DataFrame) -> np.ndarray:
     paired = items[items["pair"].notna()]
     for _, group in paired.groupby("pair"):
         if len(group) == 2:
-            under = group.loc[group["direction"] == DIRECTIONS[0], "item"].iloc[0]
-            gen = group.loc[group["direction"] == DIRECTIONS[1], "item"].iloc[0]
+            under = group.loc[group["direction"] == UNDERSTANDING, "item"].iloc[0]
+            gen = group.loc[group["direction"] == GENERATION, "item"].iloc[0]
             partner[code[gen]] = code[under]
     return partner
 
@@ -82,32 +58,11 @@ def prepare_irt_decay(responses: pd.DataFrame, *, model: Hashable, item: Hashabl
         given) without a session; an item with two directions; fewer than two models; no answer
         after the first turn.
     """
-    if not isinstance(responses, pd.DataFrame):
-        raise GapevalError(f"responses must be a pandas DataFrame (the long table), got {type(responses).__name__}")
-    names = {"model": model, "item": item, "direction": direction, "score": score, "turn": turn}
-    if session is not None:
-        names["session"] = session
-    if pair is not None:
-        names["pair"] = pair
-    _check_columns(responses, names)
-    if len(responses) == 0:
-        raise GapevalError("the responses table is empty; it needs one row per scored answer")
-    frame = responses[list(names.values())].copy()
-    frame.columns = list(names)
-    for role in ("model", "item"):
-        if frame[role].isna().any():
-            rows = frame.index[frame[role].isna()][:5].tolist()
-            raise GapevalError(f"column {names[role]!r} is missing in rows {rows}; every answer needs a {role} id")
-    _check_directions(frame, direction)
-    values = _check_range(_numeric_scores(frame, score), score, "binary" if points == 1 else "unit", threshold)
-    k = values.to_numpy(dtype=float) * (points if threshold is None else 1)
-    if points > 1 and threshold is None:
-        off = np.abs(k - np.rint(k)) > 1e-6
-        if off.any():
-            raise GapevalError(f"column {score!r} has values {sorted(set(values[off]))[:5]} in rows "
-                               f"{frame.index[off][:5].tolist()} that are not k/{points}; with points={points} a "
-                               f"score is the fraction of {points} evaluation points passed")
-    turns = _turns(frame, turn)
+    frame = standardize_responses(responses, model=model, item=item, direction=direction, score=score, pair=pair,
+                                  session=session, turn=turn, scores="binary" if points == 1 else "unit",
+                                  threshold=threshold, unique=False)
+    k = point_counts(frame["score"], points=points if threshold is None else 1, column=score)
+    turns = frame["turn"].to_numpy(dtype=float)
     standalone = np.isnan(turns)
     if session is not None:
         orphan = ~standalone & frame["session"].isna().to_numpy()
@@ -122,7 +77,7 @@ def prepare_irt_decay(responses: pd.DataFrame, *, model: Hashable, item: Hashabl
     x = np.where(standalone, 0.0, turns - 1.0)
     if not (x > 0).any():
         raise GapevalError(f"no answer in column {turn!r} lies after turn 1; decay needs answers at later turns")
-    items = _items(frame, names)
+    items = _items(frame, pair)
     session_idx = np.full(len(frame), -1)
     session_ids: tuple = ()
     if session is not None:
@@ -134,7 +89,7 @@ def prepare_irt_decay(responses: pd.DataFrame, *, model: Hashable, item: Hashabl
         model_ids=tuple(models), item_ids=tuple(items["item"]), session_ids=session_ids,
         model_idx=pd.Index(models).get_indexer(frame["model"]),
         item_idx=pd.Index(items["item"]).get_indexer(frame["item"]),
-        session_idx=session_idx, item_slot=(items["direction"] == DIRECTIONS[1]).to_numpy().astype(np.int64),
-        partner=_partner(items), x=x, standalone=standalone, y=np.rint(k).astype(np.int32),
+        session_idx=session_idx, item_slot=direction_slots(items["direction"]),
+        partner=_partner(items), x=x, standalone=standalone, y=k,
         points=1 if threshold is not None else int(points),
     )

@@ -15,17 +15,10 @@ import pandas as pd
 from scipy import stats
 
 from gapeval.decay import reml
-from gapeval.decay.records import (
-    SATTERTHWAITE_T,
-    WALD_Z,
-    ConvergenceWarning,
-    DecayError,
-    FixedEffect,
-    MixedModelResult,
-    TestResult,
-    VarianceComponent,
-)
+from gapeval.decay.errors import DecayError
 from gapeval.decay.satterthwaite import satterthwaite_df
+from gapeval.estimates import SATTERTHWAITE_T, WALD_Z, FixedEffect, MixedModelResult, TestResult, VarianceComponent
+from irt.diagnostics import ConvergenceWarning
 
 __all__ = ["mixed_model"]
 

@@ -1,4 +1,17 @@
-"""Validate the long responses table and turn it into the design that the decay models fit."""
+"""Validate the long responses table and turn it into the design that the decay models fit.
+
+This module owns the decay design and its coding. Direction is a treatment-coded factor whose
+reference level is generation (R's default for the alphabetically ordered levels "generation" <
+"understanding"), so every direction contrast reads understanding minus generation, the sign of the
+gap (:func:`gapeval.responses.direction_contrast`): ``Intercept`` and ``turn`` are generation's,
+``direction[understanding]`` and ``turn:direction[understanding]`` (:data:`INTERACTION`) the
+understanding-minus-generation differences.
+
+The scores and turns are checked here rather than by
+:func:`gapeval.responses.standardize_responses`: the Gaussian decay model takes any real score
+(judge means, simulated scores a little outside [0, 1]) and tables without an item column, and
+:func:`gapeval.decay.context_curve` passes a log-context slope variable in place of a 1-based turn.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +20,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gapeval.decay.records import DecayError
+from gapeval.decay.errors import DecayError
+from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING
 
-__all__ = ["DecayData", "prepare", "UNDERSTANDING", "GENERATION"]
+__all__ = ["DecayData", "prepare", "BASE_TERMS", "INTERACTION", "FAMILIES", "RANDOM_SLOPES"]
 
-UNDERSTANDING = "understanding"
-GENERATION = "generation"
 FAMILIES = ("auto", "gaussian", "binomial")
 RANDOM_SLOPES = ("turn", "turn_by_direction")
-BASE_TERMS = ("Intercept", "turn", f"direction[{GENERATION}]", f"turn:direction[{GENERATION}]")
+#: The direction term of the design: understanding against the reference level, generation.
+DIRECTION_TERM = f"direction[{UNDERSTANDING}]"
+#: The direction x turn term: the understanding turn slope minus the generation one.
+INTERACTION = f"turn:{DIRECTION_TERM}"
+#: Fixed-effect names of the design, in order (covariates follow).
+BASE_TERMS = ("Intercept", "turn", DIRECTION_TERM, INTERACTION)
 
 
 @dataclass(frozen=True, eq=False)
 class DecayData:
     """The fitting frame with patsy-safe column names, and how they map back to the user's names.
 
-    Columns of ``frame``: ``y`` score, ``t`` = turn − 1, ``g`` = 1 for generation, ``tg`` = t·g,
-    ``tu`` = t·(1 − g), ``m`` model id (str), ``s`` session key (an integer per model × session),
-    and ``c0, c1, …`` covariate columns.
+    Columns of ``frame``: ``y`` score, ``t`` = turn − 1, ``u`` = 1 for understanding (generation is
+    the reference level), ``tu`` = t·u, ``tg`` = t·(1 − u), ``m`` model id (str), ``s`` session key
+    (an integer per model × session), and ``c0, c1, …`` covariate columns. The fixed effects are
+    ``1, t, u, tu`` and the covariates (:data:`BASE_TERMS`).
     """
 
     frame: pd.DataFrame
@@ -97,9 +115,10 @@ def _family(y: pd.Series, family: str, col: str) -> str:
 
 
 def _directions(d: pd.Series, col: str) -> pd.Series:
+    """The understanding indicator (generation is the reference level)."""
     values = d.astype(str)
     found = sorted(values.unique())
-    unknown = [v for v in found if v not in (UNDERSTANDING, GENERATION)]
+    unknown = [v for v in found if v not in DIRECTIONS]
     if unknown:
         raise DecayError(
             f"column {col!r} has values {unknown}; directions must be {UNDERSTANDING!r} or {GENERATION!r}"
@@ -109,7 +128,7 @@ def _directions(d: pd.Series, col: str) -> pd.Series:
             f"column {col!r} holds only {found[0]!r}; the direction x turn model needs both "
             f"{UNDERSTANDING!r} and {GENERATION!r} responses"
         )
-    return (values == GENERATION).astype(float)
+    return (values == UNDERSTANDING).astype(float)
 
 
 def _covariates(df: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -162,15 +181,15 @@ def prepare(
         raise DecayError(
             f"column {turn!r} has a single value {t.iloc[0]:g}; decay needs responses at two or more turns"
         )
-    g = _directions(df[direction], direction)
+    u = _directions(df[direction], direction)
     models = df[model].astype(str)
     if models.nunique() < 2:
         raise DecayError(
             f"column {model!r} holds one model ({models.iloc[0]!r}); random model slopes need at least "
             "two models (fit one model's decay with mixed_model and a session grouping instead)"
         )
-    frame = pd.DataFrame({"y": y, "t": t - 1.0, "g": g, "m": models})
-    frame["tg"], frame["tu"] = frame.t * frame.g, frame.t * (1.0 - frame.g)
+    frame = pd.DataFrame({"y": y, "t": t - 1.0, "u": u, "m": models})
+    frame["tu"], frame["tg"] = frame.t * frame.u, frame.t * (1.0 - frame.u)
     has_session = session is not None
     if has_session and df[session].isna().any():
         rows = list(df.index[df[session].isna()][:5])
@@ -190,9 +209,9 @@ def prepare(
         )
     cov_frame, cov_names = _covariates(df, tuple(covariates))
     frame = pd.concat([frame, cov_frame], axis=1)
-    names = dict(zip(("Intercept", "t", "g", "tg"), BASE_TERMS)) | cov_names
+    names = dict(zip(("Intercept", "t", "u", "tu"), BASE_TERMS)) | cov_names
     return DecayData(
-        frame=frame, fixed_cols=("t", "g", "tg", *cov_names), term_names=names,
+        frame=frame, fixed_cols=("t", "u", "tu", *cov_names), term_names=names,
         family=_family(y, family, score), models=tuple(sorted(models.unique())),
         n_sessions=n_sessions, has_session=has_session, covariates=tuple(covariates),
         names={"score": score, "turn": turn, "direction": direction, "model": model,

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gapeval.decay.records import WALD_Z, DecayError
+from gapeval.decay.errors import DecayError
+from gapeval.estimates import WALD_Z
 from gapeval.gap.joint import jeffreys_interval
 
 __all__ = ["self_verification_drift", "wilson_interval", "SelfVerificationResult", "ALL_MODELS"]

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gapeval.decay.prepare import GENERATION, UNDERSTANDING
-from gapeval.decay.records import DecayError
+from gapeval.responses import GENERATION, UNDERSTANDING, direction_contrast
+from gapeval.decay.errors import DecayError
+from gapeval.decay.prepare import BASE_TERMS
 
 __all__ = ["DecayTruth", "simulate_decay"]
 
@@ -18,7 +19,9 @@ class DecayTruth:
     """The generating values of :func:`simulate_decay`."""
 
     fixed: dict[str, float]
-    """Fixed effects under the names :func:`gapeval.decay.decay` reports."""
+    """Fixed effects under the names :func:`gapeval.decay.decay` reports, in its coding (generation is
+    the reference level): ``Intercept`` and ``turn`` are generation's, ``direction[understanding]``
+    and ``turn:direction[understanding]`` understanding minus generation."""
     slopes: pd.DataFrame
     """One row per model × direction: ``model``, ``direction``, ``slope`` (true turn slope)."""
     family: str
@@ -50,7 +53,9 @@ def simulate_decay(
     ``u_m ~ N(0, sd_model²)``, ``v_m ~ N(0, sd_model_turn²)``, ``e_{m,s} ~ N(0, sd_session²)``;
     ``score = η + ε`` with ``ε ~ N(0, sd_residual²)`` (``gaussian``) or ``score ~ Bernoulli(σ(η))``
     (``binomial``). The true slope of model m is ``turn + v_m`` (understanding) and
-    ``turn + turn_generation + v_m`` (generation).
+    ``turn + turn_generation + v_m`` (generation). The arguments describe the generating process;
+    ``truth.fixed`` states the same effects in the coding :func:`gapeval.decay.decay` reports
+    (generation the reference level: e.g. ``turn:direction[understanding]`` = ``-turn_generation``).
 
     Returns
     -------
@@ -102,6 +107,7 @@ def simulate_decay(
         "direction": [UNDERSTANDING, GENERATION] * num_models,
         "slope": np.column_stack([turn + v, turn + turn_generation + v]).ravel(),
     })
-    fixed = {"Intercept": intercept, "turn": turn, f"direction[{GENERATION}]": generation,
-             f"turn:direction[{GENERATION}]": turn_generation}
+    values = (intercept + generation, turn + turn_generation, direction_contrast(0.0, generation),
+              direction_contrast(0.0, turn_generation))
+    fixed = dict(zip(BASE_TERMS, values))
     return responses, DecayTruth(fixed=fixed, slopes=slopes, family=family)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from gapeval.decay.prepare import GENERATION, UNDERSTANDING
-from gapeval.decay.records import DecayError
+from gapeval.responses import GENERATION, UNDERSTANDING
+from gapeval.decay.errors import DecayError
 
 __all__ = ["ConfoundedTruth", "simulate_confounded"]
 

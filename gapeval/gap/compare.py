@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
-from gapeval.gap.result import GapResult, summarise_draws
+from gapeval.gap.result import GapResult
+from irt.results import summarise_draws
 
 __all__ = ["gap_compare"]
 
@@ -65,7 +66,7 @@ def gap_compare(result: GapResult | pd.DataFrame, *, level: float | None = None)
     for i, j in combinations(keep, 2):
         diff = draws[..., i] - draws[..., j]
         stats = summarise_draws(diff, level)
-        rows.append({"model": ids[i], "other": ids[j], "difference": float(stats["mean"]),
+        rows.append({"model": ids[i], "other": ids[j], "difference": float(stats["estimate"]),
                      "difference_sd": float(stats["sd"]), "difference_lower": float(stats["lower"]),
                      "difference_upper": float(stats["upper"]), "p_greater": float((diff > 0).mean())})
     columns = ["model", "other", "difference", "difference_sd", "difference_lower", "difference_upper", "p_greater"]

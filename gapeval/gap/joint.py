@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.special import betaincinv
 
 from gapeval.errors import GapevalError
-from gapeval.gap.columns import standardize_responses
+from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING, standardize_responses
 
 __all__ = ["JOINT_COLUMNS", "jeffreys_interval", "joint_table"]
 
@@ -162,7 +162,7 @@ def joint_table(
     Raises
     ------
     GapevalError
-        For the problems :func:`gapeval.gap.columns.standardize_responses` reports (missing
+        For the problems :func:`gapeval.responses.standardize_responses` reports (missing
         columns, bad directions, scores out of range or fractional without ``threshold``,
         duplicate (model, item) rows, empty table); if a pair has two items in one direction or
         its forms lie in different groups; if a ``by`` value is missing; or if no model answered
@@ -202,7 +202,7 @@ def joint_table(
     keys = ["model", "pair"] + ([] if by is None else [by])
     wide = frame.pivot_table(
         index=keys, columns="direction", values="score", aggfunc="first", observed=True
-    ).reindex(columns=["understanding", "generation"])
+    ).reindex(columns=list(DIRECTIONS))
     complete = wide.notna().all(axis=1)
     if not complete.any():
         raise GapevalError(
@@ -211,8 +211,8 @@ def joint_table(
         )
     group = ["model"] + ([] if by is None else [by])
     incomplete = (~complete).groupby(level=group).sum()
-    u = wide.loc[complete, "understanding"].astype(int)
-    g = wide.loc[complete, "generation"].astype(int)
+    u = wide.loc[complete, UNDERSTANDING].astype(int)
+    g = wide.loc[complete, GENERATION].astype(int)
     cells = pd.DataFrame({
         "n11": u & g, "n10": u & (1 - g), "n01": (1 - u) & g, "n00": (1 - u) & (1 - g),
     }).groupby(level=group).sum()

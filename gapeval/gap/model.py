@@ -35,7 +35,7 @@ Abilities are centred (each model answers many items), the item sites non-centre
 few answers). On the paired scale the item sites live in their sum-to-zero subspace
 (:mod:`gapeval.gap.sum_zero`: ``log_a_z``, ``b_z``), so no direction of the sampler's space is
 invisible to the likelihood. The abilities are sampled on the scale the pair effect attenuates them
-to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2) (see :func:`_abilities`; same prior and
+to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2) (see :func:`sample_abilities`; same prior and
 posterior), so that a change of sigma_gamma does not drag every theta with it. On the standardized
 scale ``log_a`` is non-centred through
 :class:`numpyro.infer.reparam.LocScaleReparam` and the difficulties come from ``b_z``.
@@ -60,10 +60,11 @@ from numpyro.handlers import reparam
 from numpyro.infer.reparam import LocScaleReparam
 from scipy.special import gammaln, log_expit, logsumexp
 
-from gapeval.gap.columns import DIRECTIONS
 from gapeval.gap.sum_zero import paired_item_parameters
+from gapeval.responses import direction_slots
 
-__all__ = ["GapData", "build_gap_data", "gap_model", "reparameterised_gap_model", "marginal_loglik"]
+__all__ = ["GapData", "build_gap_data", "gap_model", "reparameterised_gap_model", "marginal_loglik",
+           "sample_abilities", "sample_item_parameters", "ITEM_SITES"]
 
 #: Sites given a non-centred (LocScaleReparam(0)) parameterisation.
 ITEM_SITES: tuple[str, ...] = ("log_a",)
@@ -139,7 +140,7 @@ def build_gap_data(frame: pd.DataFrame, *, points: int, use_pairs: bool) -> GapD
     """
     items = frame.drop_duplicates("item")[["item", "direction"] + (["pair"] if use_pairs else [])]
     items = items.sort_values("item", kind="stable").reset_index(drop=True)
-    slot = (items["direction"] == DIRECTIONS[1]).to_numpy().astype(np.int64)
+    slot = direction_slots(items["direction"])
     if use_pairs:
         paired = items["pair"].notna().to_numpy()
         pair_keys = items["pair"].where(paired, None)
@@ -177,7 +178,7 @@ def _centred(x: jnp.ndarray, groups: np.ndarray | None = None) -> jnp.ndarray:
     return out
 
 
-def _abilities(num_models: int, *, scale: str, unidimensional: bool, attenuation=1.0) -> jnp.ndarray:
+def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, attenuation=1.0) -> jnp.ndarray:
     """theta (models x 2), centred (each model answers many items); columns equal when ``unidimensional``.
 
     The 2 x 2 LKJ(2) prior on the correlation is written directly: (rho + 1) / 2 ~ Beta(2, 2), and
@@ -209,7 +210,7 @@ def _abilities(num_models: int, *, scale: str, unidimensional: bool, attenuation
     return jnp.stack([theta_u, theta_g], axis=-1)
 
 
-def _item_parameters(item_slot: np.ndarray, partner: np.ndarray, *, scale: str):
+def sample_item_parameters(item_slot: np.ndarray, partner: np.ndarray, *, scale: str):
     """Slopes and difficulties of every item, (items,) each.
 
     The two forms of a pair have difficulties beta_c + epsilon_i, i.e. a bivariate normal with
@@ -311,12 +312,12 @@ def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs
     # A pair effect attenuates every slope by about k = 1/sqrt(1 + 0.346 sigma_gamma^2) (logistic-normal
     # approximation); the abilities are sampled as k * theta, which the data pin down whatever sigma_gamma.
     attenuation = 1.0 / jnp.sqrt(1.0 + 0.346 * sigma_gamma ** 2) if num_pairs else 1.0
-    theta = numpyro.deterministic("theta", _abilities(num_models, scale=scale, unidimensional=unidimensional,
-                                                      attenuation=attenuation))
+    theta = numpyro.deterministic("theta", sample_abilities(num_models, scale=scale, unidimensional=unidimensional,
+                                                            attenuation=attenuation))
     if scale == "paired":
         a, b = paired_item_parameters(item_slot, partner)
     else:
-        a, b = _item_parameters(item_slot, partner, scale=scale)
+        a, b = sample_item_parameters(item_slot, partner, scale=scale)
     a_grid = jnp.ones((num_units, 2)).at[item_unit, item_slot].set(a)
     b_grid = jnp.zeros((num_units, 2)).at[item_unit, item_slot].set(b)
     if not observe:  # parameters only (used to turn draws into reported quantities)

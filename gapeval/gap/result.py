@@ -14,10 +14,13 @@ import numpy as np
 import pandas as pd
 
 from gapeval.gap.model import GapData, marginal_loglik
+from gapeval.responses import DIRECTIONS
 from irt import arviz_bridge
 from irt.diagnostics import Diagnostics
+from irt.inference.options import NUTSOptions, SVIOptions
+from irt.results import SUMMARY_COLUMNS, summarise_draws
 
-__all__ = ["GapResult", "summarise_draws"]
+__all__ = ["GapResult", "CHECKED_SITES", "COHORT_COLUMNS"]
 
 #: Sites whose convergence is checked (the reported quantities).
 CHECKED_SITES: tuple[str, ...] = ("theta", "gap", "mu", "tau", "omega", "sigma_gamma")
@@ -27,14 +30,8 @@ _DIMS: dict[str, list[str]] = {
     "tau": ["direction"], "omega": ["direction", "direction_bis"], "sigma_gamma": [], "sigma_beta": [],
     "sigma_epsilon": [], "sigma_log_a": [], "mu_log_a": [], "mu_b": ["direction"],
 }
-
-
-def summarise_draws(draws: np.ndarray, level: float) -> dict[str, np.ndarray]:
-    """Mean, sd and equal-tailed interval over the leading (chain, draw) axes."""
-    flat = draws.reshape((-1,) + draws.shape[2:])
-    tail = 100 * (1 - level) / 2
-    lower, upper = np.percentile(flat, [tail, 100 - tail], axis=0)
-    return {"mean": flat.mean(axis=0), "sd": flat.std(axis=0, ddof=1), "lower": lower, "upper": upper}
+#: Columns of :meth:`GapResult.cohort`.
+COHORT_COLUMNS: tuple[str, ...] = ("quantity", *SUMMARY_COLUMNS)
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,10 +57,11 @@ class GapResult:
         Sampler statistics (``diverging``, ``n_steps``) for NUTS.
     diagnostics : Diagnostics
         R-hat, ESS and divergences of the reported quantities (:data:`CHECKED_SITES`).
-    options : dict
+    options : NUTSOptions or SVIOptions
         Sampler settings used.
     info : dict
-        Timings and other facts about the run (``seconds``, ``chain_method``, ``approximate``).
+        Facts about the run (``seconds``, ``chain_method``, ``start``, ``approximate``, ...; see
+        :class:`irt.inference.runners.SamplerRun`).
     """
 
     data: GapData
@@ -74,7 +72,7 @@ class GapResult:
     samples: dict
     sample_stats: dict
     diagnostics: Diagnostics
-    options: dict
+    options: NUTSOptions | SVIOptions
     info: dict = field(default_factory=dict)
 
     def __deepcopy__(self, memo):  # immutable record: pandas copies ``attrs`` deeply on every operation
@@ -118,7 +116,8 @@ class GapResult:
         -------
         pandas.DataFrame
             Rows ``correlation``, ``sigma_gamma``, ``within_pair_correlation`` (and
-            ``delta_elpd``); columns ``quantity, mean, sd, lower, upper``.
+            ``delta_elpd``); columns :data:`COHORT_COLUMNS` (``quantity, estimate, sd, lower, upper``:
+            posterior mean, sd and equal-tailed interval).
         """
         rows = []
         omega = self.samples["omega"][..., 0, 1]
@@ -129,9 +128,9 @@ class GapResult:
                 rows.append({"quantity": name, **{k: float(v) for k, v in summarise_draws(draws, self.level).items()}})
         if loo:
             table = self.compare_dimensions()
-            rows.append({"quantity": "delta_elpd", "mean": float(table.attrs["delta_elpd"]),
+            rows.append({"quantity": "delta_elpd", "estimate": float(table.attrs["delta_elpd"]),
                          "sd": float(table.attrs["delta_elpd_se"]), "lower": math.nan, "upper": math.nan})
-        frame = pd.DataFrame(rows, columns=["quantity", "mean", "sd", "lower", "upper"])
+        frame = pd.DataFrame(rows, columns=list(COHORT_COLUMNS))
         frame.attrs.update(level=self.level, scale=self.scale, inference=self.inference)
         return frame
 
@@ -146,8 +145,8 @@ class GapResult:
     def _dimension_comparison(self) -> pd.DataFrame:
         from gapeval.gap.score import fit_gap_model
 
-        unified = fit_gap_model(self.data, scale=self.scale, unidimensional=True, level=self.level,
-                                inference=self.inference, seed=self.seed, options=self.options)
+        unified = fit_gap_model(self.data, scale=self.scale, unidimensional=True, level=self.level, seed=self.seed,
+                                options=self.options)
         table = arviz_bridge.loo_compare({"2-D": self.idata, "1-D": unified.idata})
         elpd = table["elpd_loo"] if "elpd_loo" in table else table["elpd"]
         table.attrs["delta_elpd"] = float(elpd["1-D"] - elpd["2-D"])
@@ -174,8 +173,8 @@ class GapResult:
         data = self.data
         cells = np.argwhere(data.mask.any(axis=2))
         posterior = {k: v for k, v in self.samples.items() if k in _DIMS}
-        coords = {"model": list(data.model_ids), "direction": ["understanding", "generation"],
-                  "direction_bis": ["understanding", "generation"], "item": list(data.item_ids),
+        coords = {"model": list(data.model_ids), "direction": list(DIRECTIONS),
+                  "direction_bis": list(DIRECTIONS), "item": list(data.item_ids),
                   "response": np.arange(len(cells))}
         dims = {k: v for k, v in _DIMS.items() if k in posterior}
         if posterior.get("mu") is not None and posterior["mu"].shape[-1] == 1:

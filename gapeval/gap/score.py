@@ -6,7 +6,7 @@ See ``docs/gap_score.md`` for the estimand, the two scales and how to read the i
 
 from __future__ import annotations
 
-import time
+import dataclasses
 import warnings
 from collections.abc import Hashable
 from functools import partial
@@ -15,14 +15,17 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
-from gapeval.gap.columns import DIRECTIONS, standardize_responses
 from gapeval.gap.model import GapData, build_gap_data, model_arguments, reparameterised_gap_model
-from gapeval.gap.inference import run_nuts, run_svi
-from gapeval.gap.result import CHECKED_SITES, GapResult, summarise_draws
-from irt import arviz_bridge
+from gapeval.gap.result import CHECKED_SITES, GapResult
+from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap, standardize_responses
+from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_SVI, check_inference
 from irt.diagnostics import ConvergenceWarning, Diagnostics
+from irt.inference.options import NUTSOptions, SVIOptions
+from irt.inference.runners import run_nuts, run_svi
+from irt.results import summarise_draws
 
-__all__ = ["gap_score", "fit_gap_model", "GAP_COLUMNS", "OneDirectionWarning"]
+__all__ = ["gap_score", "fit_gap_model", "gap_options", "check_pairs", "point_counts", "GAP_COLUMNS",
+           "OneDirectionWarning"]
 
 #: Columns of the table, after the model column.
 GAP_COLUMNS: tuple[str, ...] = (
@@ -31,34 +34,30 @@ GAP_COLUMNS: tuple[str, ...] = (
 )
 _SCALES = ("paired", "standardized")
 _METHODS = ("mirt", "gapeval-2026")
-_INFERENCE = ("nuts", "svi")
 
 
 class OneDirectionWarning(UserWarning):
     """A model answered items in one direction only: its gap is NaN."""
 
 
-def _check_options(*, scale, level, method, inference, points, num_warmup, num_samples, num_chains, num_steps):
+def _check_options(*, scale, level, method, inference, points):
     if method not in _METHODS:
         raise GapevalError(f"method={method!r} is not one of {list(_METHODS)}")
     if scale not in _SCALES:
         raise GapevalError(f"scale={scale!r} is not one of {list(_SCALES)}; say which scale the gap is on")
-    if inference == "map":
-        raise GapevalError(
-            "inference='map' is not offered: a joint posterior mode over abilities and item parameters "
-            "inflates the slopes (joint-mode degeneracy); use inference='svi' for the fast approximate "
-            "path or inference='nuts' for the exact posterior")
-    if inference not in _INFERENCE:
-        raise GapevalError(f"inference={inference!r} is not one of {list(_INFERENCE)}")
+    check_inference(inference)
     if not 0 < level < 1:
         raise GapevalError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
-    for name, value in (("points", points), ("num_warmup", num_warmup), ("num_samples", num_samples),
-                        ("num_chains", num_chains), ("num_steps", num_steps)):
-        if int(value) != value or value < 1:
-            raise GapevalError(f"{name}={value!r} must be a positive integer")
+    if int(points) != points or points < 1:
+        raise GapevalError(f"points={points!r} must be a positive integer")
 
 
-def _check_pairs(frame: pd.DataFrame, pair: Hashable) -> None:
+def check_pairs(frame: pd.DataFrame, pair: Hashable) -> None:
+    """Refuse a pair with two items of one direction (a pair links one form of each direction).
+
+    ``frame`` is standardized (columns ``item``, ``direction``, ``pair``); ``pair`` is the caller's
+    name of the pair column, for the message.
+    """
     paired = frame[frame["pair"].notna()].drop_duplicates("item")
     crowded = paired.groupby(["pair", "direction"])["item"].agg(list)
     crowded = crowded[crowded.map(len) > 1]
@@ -67,6 +66,24 @@ def _check_pairs(frame: pd.DataFrame, pair: Hashable) -> None:
         raise GapevalError(
             f"pair {pair_id!r} (column {pair!r}) has {len(members)} {direction} items {members[:5]}; a pair "
             "links one understanding form with one generation form: give the extra items their own pair ids")
+
+
+def point_counts(scores: pd.Series, *, points: int, column: Hashable) -> np.ndarray:
+    """The successes k of scores read as k/``points`` (int32), refusing scores that are not.
+
+    Examples
+    --------
+    >>> point_counts(pd.Series([0.0, 0.5, 1.0]), points=2, column="score").tolist()
+    [0, 1, 2]
+    """
+    k = scores.to_numpy(dtype=float) * points
+    off = np.abs(k - np.rint(k)) > 1e-6
+    if off.any():
+        raise GapevalError(
+            f"column {column!r} has values {sorted(set(scores[off]))[:5]} in rows "
+            f"{scores.index[off][:5].tolist()} that are not k/{points}; with points={points} a score "
+            f"is the fraction of {points} evaluation points passed")
+    return np.rint(k).astype(np.int32)
 
 
 def _prepare(responses, *, model, item, direction, score, pair, scale, points, threshold) -> GapData:
@@ -78,16 +95,9 @@ def _prepare(responses, *, model, item, direction, score, pair, scale, points, t
     frame = standardize_responses(responses, model=model, item=item, direction=direction, score=score,
                                   pair=pair if has_pair else None, scores="binary" if points == 1 else "unit",
                                   threshold=threshold)
-    if points > 1:
-        k = frame["score"].to_numpy(dtype=float) * points
-        off = np.abs(k - np.rint(k)) > 1e-6
-        if off.any():
-            raise GapevalError(
-                f"column {score!r} has values {sorted(set(frame['score'][off]))[:5]} in rows "
-                f"{frame.index[off][:5].tolist()} that are not k/{points}; with points={points} a score "
-                f"is the fraction of {points} evaluation points passed")
+    point_counts(frame["score"], points=points, column=score)
     if has_pair:
-        _check_pairs(frame, pair)
+        check_pairs(frame, pair)
         if scale == "paired":
             both = frame[frame["pair"].notna()].groupby("pair")["direction"].nunique()
             if not (both == 2).any():
@@ -97,38 +107,61 @@ def _prepare(responses, *, model, item, direction, score, pair, scale, points, t
     return build_gap_data(frame, points=points, use_pairs=has_pair)
 
 
-def _diagnostics(samples: dict, sample_stats: dict, *, approximate: bool) -> Diagnostics:
-    posterior = {k: v for k, v in samples.items() if k in CHECKED_SITES}
-    if "omega" in posterior:
-        posterior["omega"] = posterior["omega"][..., 0, 1]
-    posterior["gap"] = np.nan_to_num(posterior["gap"])
-    if approximate:  # independent draws from a fitted guide: R-hat and ESS say nothing about its quality
-        table = pd.DataFrame(columns=["site", "index", "r_hat", "ess_bulk", "ess_tail"], dtype=float)
-    else:
-        table = arviz_bridge.convergence_table(posterior, var_names=list(posterior))
-    divergences = int(np.asarray(sample_stats.get("diverging", np.zeros(1))).sum())
-    return Diagnostics(table=table, num_divergences=divergences, num_chains=samples["theta"].shape[0],
-                       approximate=approximate)
+def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.num_warmup,
+                num_samples: int = GAP_NUTS.num_samples, num_chains: int = GAP_NUTS.num_chains,
+                chain_method: str | None = GAP_NUTS.chain_method,
+                target_accept_prob: float = GAP_NUTS.target_accept_prob, num_steps: int = GAP_SVI.num_steps,
+                learning_rate: float = GAP_NUTS.learning_rate, warm_start_steps: int = GAP_NUTS.warm_start_steps,
+                max_tree_depth: int = GAP_NUTS.max_tree_depth,
+                mass_inflation: float = GAP_NUTS.mass_inflation) -> NUTSOptions | SVIOptions:
+    """The sampler options record of a :func:`gap_score` fit from its keyword arguments.
+
+    Both records are built (so every setting is checked, whichever path runs) from the defaults of
+    :mod:`gapeval.sampling`; ``num_samples`` is also the number of SVI draws and ``learning_rate``
+    that of the NUTS warm start as well as of SVI.
+
+    Raises
+    ------
+    GapevalError
+        A setting the records refuse (the message names it and the valid values).
+
+    Examples
+    --------
+    >>> gap_options("svi", num_steps=300)
+    SVIOptions(num_steps=300, learning_rate=0.05, learning_rate_decay=0.1, num_draws=600, init_scale=0.05, guide='normal', batch_size=None)
+    """
+    try:
+        nuts = dataclasses.replace(GAP_NUTS, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+                                   chain_method=chain_method, target_accept_prob=target_accept_prob,
+                                   max_tree_depth=max_tree_depth, warm_start_steps=warm_start_steps,
+                                   learning_rate=learning_rate, mass_inflation=mass_inflation)
+        svi = dataclasses.replace(GAP_SVI, num_steps=num_steps, learning_rate=learning_rate, num_draws=num_samples)
+    except ValueError as error:
+        raise GapevalError(str(error)) from None
+    return nuts if inference == "nuts" else svi
 
 
-def fit_gap_model(data: GapData, *, scale: str, level: float, inference: str, seed: int, options: dict,
+def fit_gap_model(data: GapData, *, scale: str, level: float, seed: int, options: NUTSOptions | SVIOptions,
                   unidimensional: bool = False) -> GapResult:
-    """Fit the Gap Score model to laid-out data and return the record (no table, no warnings)."""
+    """Fit the Gap Score model to laid-out data and return the record (no table, no warnings).
+
+    ``options`` says how: a :class:`~irt.inference.options.NUTSOptions` samples the posterior by
+    NUTS, an :class:`~irt.inference.options.SVIOptions` fits the mean-field approximation.
+    """
     model = reparameterised_gap_model(**model_arguments(data, scale=scale, unidimensional=unidimensional))
     model = partial(model, y=data.y, mask=data.mask)
-    start = time.perf_counter()
-    run = run_nuts if inference == "nuts" else run_svi
-    samples, stats, info = run(model, seed=seed, options=options)
-    info.update(seconds=time.perf_counter() - start, approximate=inference != "nuts",
-                unidimensional=unidimensional)
+    inference = "nuts" if isinstance(options, NUTSOptions) else "svi"
+    run = (run_nuts if inference == "nuts" else run_svi)(model, seed=seed, options=options)
+    samples = dict(run.samples)
     theta = np.broadcast_to(samples["theta"], samples["theta"].shape[:-1] + (2,)).copy()
-    counts = data.counts
-    theta[..., counts == 0] = np.nan
+    theta[..., data.counts == 0] = np.nan
     samples["theta"] = theta
-    samples["gap"] = theta[..., 0] - theta[..., 1]
-    diagnostics = _diagnostics(samples, stats, approximate=inference != "nuts")
+    samples["gap"] = form_gap(theta)
+    diagnostics = Diagnostics.from_draws(samples, sites=CHECKED_SITES, sample_stats=run.sample_stats,
+                                         approximate=run.info["approximate"])
     return GapResult(data=data, scale=scale, level=level, inference=inference, seed=seed, samples=samples,
-                     sample_stats=stats, diagnostics=diagnostics, options=dict(options), info=info)
+                     sample_stats=run.sample_stats, diagnostics=diagnostics, options=options,
+                     info={**run.info, "unidimensional": unidimensional})
 
 
 def _table(result: GapResult, model: Hashable) -> pd.DataFrame:
@@ -137,13 +170,14 @@ def _table(result: GapResult, model: Hashable) -> pd.DataFrame:
     counts = result.data.counts
     with np.errstate(invalid="ignore"):
         p_positive = (result.gap_draws > 0).mean(axis=(0, 1))
-    p_positive = np.where(np.isnan(gap["mean"]), np.nan, p_positive)
+    p_positive = np.where(np.isnan(gap["estimate"]), np.nan, p_positive)
+    u, g = UNDERSTANDING_SLOT, GENERATION_SLOT
     frame = pd.DataFrame({
-        model: list(result.data.model_ids), "gap": gap["mean"], "gap_lower": gap["lower"],
+        model: list(result.data.model_ids), "gap": gap["estimate"], "gap_lower": gap["lower"],
         "gap_upper": gap["upper"], "p_gap_positive": p_positive,
-        "theta_understanding": theta["mean"][:, 0], "theta_understanding_sd": theta["sd"][:, 0],
-        "theta_generation": theta["mean"][:, 1], "theta_generation_sd": theta["sd"][:, 1],
-        "n_understanding": counts[:, 0], "n_generation": counts[:, 1],
+        "theta_understanding": theta["estimate"][:, u], "theta_understanding_sd": theta["sd"][:, u],
+        "theta_generation": theta["estimate"][:, g], "theta_generation_sd": theta["sd"][:, g],
+        "n_understanding": counts[:, u], "n_generation": counts[:, g],
     })
     frame.attrs.update(scale=result.scale, level=result.level, method="mirt", inference=result.inference,
                        approximate=result.approximate, seed=result.seed,
@@ -177,20 +211,21 @@ def gap_score(
     scale: str = "paired",
     level: float = 0.95,
     method: str = "mirt",
-    inference: str = "nuts",
+    inference: str = GAP_INFERENCE,
     seed: int = 0,
     points: int = 1,
     threshold: float | None = None,
     by: Hashable = "category",
-    num_warmup: int = 400,
-    num_samples: int = 600,
-    num_chains: int = 2,
-    chain_method: str | None = None,
-    target_accept_prob: float = 0.9,
-    num_steps: int = 1000,
-    learning_rate: float = 0.05,
-    warm_start_steps: int = 500,
-    max_tree_depth: int = 10,
+    num_warmup: int = GAP_NUTS.num_warmup,
+    num_samples: int = GAP_NUTS.num_samples,
+    num_chains: int = GAP_NUTS.num_chains,
+    chain_method: str | None = GAP_NUTS.chain_method,
+    target_accept_prob: float = GAP_NUTS.target_accept_prob,
+    num_steps: int = GAP_SVI.num_steps,
+    learning_rate: float = GAP_NUTS.learning_rate,
+    warm_start_steps: int = GAP_NUTS.warm_start_steps,
+    max_tree_depth: int = GAP_NUTS.max_tree_depth,
+    mass_inflation: float = GAP_NUTS.mass_inflation,
 ) -> pd.DataFrame:
     r"""Gap Score of every model: posterior of theta_U - theta_G from one joint 2-D IRT fit.
 
@@ -223,16 +258,17 @@ def gap_score(
     by : hashable
         Grouping column of the legacy method.
     num_warmup, num_samples, num_chains, chain_method, target_accept_prob, max_tree_depth :
-        NUTS settings (NumPyro's names). Chains run in parallel when JAX sees a device per chain
-        (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX starts), else in sequence.
-        ``num_samples`` is also the number of draws taken from the SVI guide.
-    warm_start_steps :
+        NUTS settings (NumPyro's names; :class:`irt.NUTSOptions`). Chains run in parallel when JAX
+        sees a device per chain (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX
+        starts), else vectorized. ``num_samples`` is also the number of draws taken from the SVI guide.
+    warm_start_steps, mass_inflation :
         NUTS only: SVI steps of the warm start (each chain starts from a draw of the fitted normal,
-        whose variances are NUTS's initial mass matrix); 0 starts uniform on (-0.5, 0.5) with a unit
-        mass matrix (then give ``num_warmup`` >= 500).
+        whose variances times ``mass_inflation`` are NUTS's initial mass matrix); 0 starts uniform on
+        (-0.5, 0.5) with a unit mass matrix (then give ``num_warmup`` >= 500).
     num_steps, learning_rate :
         SVI settings (Adam, the learning rate decays geometrically to a tenth over the steps); the
-        learning rate is also that of the warm start.
+        learning rate is also that of the NUTS warm start. Every default comes from
+        :mod:`gapeval.sampling` (``GAP_NUTS``, ``GAP_SVI``); ``docs/inference.md`` explains them.
 
     Returns
     -------
@@ -248,7 +284,7 @@ def gap_score(
     ------
     GapevalError
         Bad options; ``scale="paired"`` without pairs; ``inference="map"``; and the input problems
-        of :func:`~gapeval.gap.columns.standardize_responses` (empty table, unknown direction,
+        of :func:`~gapeval.responses.standardize_responses` (empty table, unknown direction,
         scores out of range, duplicate (model, item) rows, missing columns).
 
     Warns
@@ -266,11 +302,11 @@ def gap_score(
     >>> list(table.columns[:4]), table.attrs["scale"], table.attrs["approximate"]
     (['model', 'gap', 'gap_lower', 'gap_upper'], 'paired', True)
     """
-    _check_options(scale=scale, level=level, method=method, inference=inference, points=points,
-                   num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains, num_steps=num_steps)
-    for name, value, least in (("warm_start_steps", warm_start_steps, 0), ("max_tree_depth", max_tree_depth, 1)):
-        if int(value) != value or value < least:
-            raise GapevalError(f"{name}={value!r} must be an integer >= {least}")
+    _check_options(scale=scale, level=level, method=method, inference=inference, points=points)
+    options = gap_options(inference, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+                          chain_method=chain_method, target_accept_prob=target_accept_prob, num_steps=num_steps,
+                          learning_rate=learning_rate, warm_start_steps=warm_start_steps,
+                          max_tree_depth=max_tree_depth, mass_inflation=mass_inflation)
     if method == "gapeval-2026":
         return _legacy(responses, model=model, item=item, direction=direction, score=score, pair=pair, by=by,
                        threshold=threshold)
@@ -281,13 +317,7 @@ def gap_score(
         shown = ", ".join(f"{m!r} (no {d} answers)" for m, d in one_sided[:5])
         warnings.warn(f"{len(one_sided)} model(s) answered one direction only: {shown}; their gap is NaN and only "
                       "the answered direction's theta is reported", OneDirectionWarning, stacklevel=2)
-    if inference == "nuts":
-        options = dict(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                       chain_method=chain_method, target_accept_prob=target_accept_prob,
-                       warm_start_steps=warm_start_steps, max_tree_depth=max_tree_depth)
-    else:
-        options = dict(num_steps=num_steps, num_samples=num_samples, learning_rate=learning_rate)
-    result = fit_gap_model(data, scale=scale, level=level, inference=inference, seed=seed, options=options)
+    result = fit_gap_model(data, scale=scale, level=level, seed=seed, options=options)
     problems = result.diagnostics.problems()
     if problems:
         warnings.warn(result.diagnostics.advice(problems), ConvergenceWarning, stacklevel=2)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gapeval.responses import DIRECTIONS, form_gap
+
 __all__ = ["GapTruth", "simulate_gap_responses"]
 
 
@@ -100,7 +102,7 @@ def simulate_gap_responses(
     k = rng.binomial(points, 1.0 / (1.0 + np.exp(-eta)))
     model_ids = tuple(f"m{m:02d}" for m in range(num_models))
     m_idx, c_idx, s_idx = np.indices(k.shape).reshape(3, -1)
-    directions = np.array(["understanding", "generation"])
+    directions = np.array(DIRECTIONS)
     frame = pd.DataFrame({
         "model": np.asarray(model_ids)[m_idx],
         "item": [f"q{c:04d}-{'ug'[s]}" for c, s in zip(c_idx, s_idx)],
@@ -108,6 +110,6 @@ def simulate_gap_responses(
         "direction": directions[s_idx],
         "score": k.reshape(-1) / points,
     })
-    truth = GapTruth(model_ids=model_ids, theta=theta, gap=theta[:, 0] - theta[:, 1], a=a, b=b,
+    truth = GapTruth(model_ids=model_ids, theta=theta, gap=form_gap(theta), a=a, b=b,
                      sigma_gamma=sigma_gamma)
     return frame, truth

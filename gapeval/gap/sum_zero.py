@@ -2,7 +2,7 @@ r"""Item parameters of the paired scale sampled directly in their sum-to-zero su
 
 The paired scale fixes location and scale on the item side (``METHODS.md`` §2): the log-slopes sum
 to zero, and the difficulties have mean zero within each direction. Centring unconstrained draws
-(the earlier form, :func:`gapeval.gap.model._item_parameters`) leaves one direction per constraint
+(the earlier form, :func:`gapeval.gap.model.sample_item_parameters`) leaves one direction per constraint
 that the likelihood cannot see: the mean of the standardized log-slopes and the mean of the
 standardized difficulties of each direction. Only the prior pins them, to a spread of about
 ``1/sqrt(items)`` (0.03 for 1,200 items) against 0.3-0.8 for every other coordinate, so NUTS with a

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gapeval.decay.api import decay
-from gapeval.decay.records import DecayResult
+from gapeval.estimates import DecayResult
 from gapeval.errors import GapevalError
 from gapeval.protocols.effects import check_protocols, select_final
 

@@ -17,8 +17,9 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 from gapeval.gap.compare import gap_compare
-from gapeval.gap.result import GapResult, summarise_draws
+from gapeval.gap.result import GapResult
 from gapeval.gap.score import gap_score
+from irt.results import summarise_draws
 
 __all__ = ["ProtocolEffects", "protocol_effects", "QUANTITIES", "POOLED", "select_final", "check_protocols"]
 
@@ -200,9 +201,9 @@ def _summary_rows(draws: np.ndarray, level: float) -> list[dict]:
     stats = summarise_draws(draws, level)
     with np.errstate(invalid="ignore"):
         positive = (draws > 0).mean(axis=(0, 1))
-    return [{"quantity": q, "effect": float(stats["mean"][k]), "sd": float(stats["sd"][k]),
+    return [{"quantity": q, "effect": float(stats["estimate"][k]), "sd": float(stats["sd"][k]),
              "lower": float(stats["lower"][k]), "upper": float(stats["upper"][k]),
-             "p_positive": float("nan") if np.isnan(stats["mean"][k]) else float(positive[k])}
+             "p_positive": float("nan") if np.isnan(stats["estimate"][k]) else float(positive[k])}
             for k, q in enumerate(QUANTITIES)]
 
 

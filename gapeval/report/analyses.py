@@ -2,7 +2,8 @@
 
 Each function returns an :class:`Outcome`: the result objects when the analysis could run, or the
 reason it was skipped (too few models, no dialogues, one direction only...), which the report
-prints instead of a table. Nothing is dropped silently.
+prints instead of a table. Nothing is dropped silently. Sampler settings left unset take the
+defaults of :mod:`gapeval.sampling`, the same as the library functions'.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import pandas as pd
 
 from gapeval.errors import GapevalError
+from gapeval.responses import DIRECTIONS
+from gapeval.sampling import BINOMIAL_METHOD, GAP_INFERENCE
 
 __all__ = ["Outcome", "decay_outcome", "gap_outcome", "joint_outcome", "recording", "summary_frame"]
 
@@ -72,8 +75,13 @@ def summary_frame(responses: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def gap_outcome(responses: pd.DataFrame, *, inference: str, seed: int, level: float, **options: Any) -> Outcome:
-    """Gap scores and pairwise comparisons on the standalone items (one joint fit)."""
+def gap_outcome(responses: pd.DataFrame, *, inference: str = GAP_INFERENCE, seed: int, level: float,
+                **options: Any) -> Outcome:
+    """Gap scores and pairwise comparisons on the standalone items (one joint fit).
+
+    ``options`` are :func:`gapeval.gap_score`'s sampler keywords (``num_steps``, ``num_samples``, ...);
+    those not given keep its defaults (:data:`gapeval.sampling.GAP_NUTS`, :data:`gapeval.sampling.GAP_SVI`).
+    """
     return recording("gap", lambda: _gap(responses, inference=inference, seed=seed, level=level, **options))
 
 
@@ -82,7 +90,7 @@ def _gap(responses: pd.DataFrame, *, inference: str, seed: int, level: float, **
 
     rows = _standalone(responses)
     directions = set(rows["direction"])
-    if directions != {"understanding", "generation"}:
+    if directions != set(DIRECTIONS):
         return Outcome("gap", skipped=f"the items cover {sorted(directions)} only; a gap needs both directions")
     if rows["model"].nunique() < 2:
         return Outcome("gap", skipped="one model only; the joint fit needs a cohort of at least two models")
@@ -114,11 +122,12 @@ def joint_outcome(responses: pd.DataFrame, *, level: float) -> Outcome:
     return Outcome("joint", results={"joint": table, "threshold": None if binary else 0.5})
 
 
-def decay_outcome(responses: pd.DataFrame, *, seed: int, level: float, binomial_method: str = "nuts") -> Outcome:
+def decay_outcome(responses: pd.DataFrame, *, seed: int, level: float,
+                  binomial_method: str = BINOMIAL_METHOD) -> Outcome:
     """The mixed-effects decay model on the dialogue turns.
 
-    0/1 scores are fitted by NUTS by default (honest posterior intervals, about a minute for a few
-    thousand turns); ``binomial_method="vb"`` takes seconds but its intervals are far too narrow.
+    0/1 scores are fitted by NUTS by default (:data:`gapeval.sampling.BINOMIAL_METHOD`: honest
+    posterior intervals); ``binomial_method="vb"`` takes seconds but its intervals are far too narrow.
     """
     return recording("decay", lambda: _decay(responses, seed=seed, level=level, binomial_method=binomial_method))
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapeval.gap.columns import DIRECTIONS
+from gapeval.responses import DIRECTIONS
 
 __all__ = ["gap_abilities_table", "gap_items_table"]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gapeval.decay.records import DecayResult, MixedModelResult, TestResult
+from gapeval.estimates import DecayResult, MixedModelResult, TestResult
 from gapeval.errors import GapevalError
 from gapeval.tables.corrections import CORRECTIONS, adjust
 from gapeval.tables.table import Column, Marks, Table
@@ -42,7 +42,8 @@ def _describe(result: MixedModelResult | DecayResult) -> str:
     if isinstance(result, DecayResult):
         return (
             f"Turn-wise decay, {result.family} family, {result.estimator}: {result.formula} "
-            f"(turn enters as turn - 1; direction[generation] contrasts generation with understanding); "
+            f"(turn enters as turn - 1; generation is the reference level, so Intercept and turn are "
+            f"generation's and direction[understanding] contrasts understanding with generation); "
             f"{result.nobs} responses, {result.n_models} models, {result.n_sessions} dialogues."
         )
     re = result.re_formula or "~1"
@@ -90,7 +91,7 @@ def coef_table(
     --------
     >>> from gapeval.decay import decay, simulate_decay
     >>> result = decay(simulate_decay(num_models=4, num_sessions=6, num_turns=4, seed=2)[0])
-    >>> table = coef_table(result, terms=["turn", "turn:direction[generation]"], correction="holm")
+    >>> table = coef_table(result, terms=["turn", "turn:direction[understanding]"], correction="holm")
     >>> [c.key for c in table.columns]
     ['term', 'estimate', 'se', 'ci', 'statistic', 'df', 'p', 'p_adj', 'test']
     """

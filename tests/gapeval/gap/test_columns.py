@@ -1,4 +1,4 @@
-"""Checks of the long responses table (gapeval.gap.columns)."""
+"""Checks of the long responses table (gapeval.responses.standardize_responses)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from gapeval.errors import GapevalError
-from gapeval.gap.columns import DIRECTIONS, standardize_responses
+from gapeval.responses import DIRECTIONS, standardize_responses
 
 
 def _table(**overrides) -> pd.DataFrame:

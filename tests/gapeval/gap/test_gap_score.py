@@ -16,7 +16,7 @@ from scipy.special import expit
 from gapeval.errors import GapevalError
 from gapeval.gap.compare import gap_compare
 from gapeval.gap.model import build_gap_data, marginal_loglik
-from gapeval.gap.columns import standardize_responses
+from gapeval.responses import standardize_responses
 from gapeval.gap.result import GapResult
 from gapeval.gap.score import GAP_COLUMNS, OneDirectionWarning, gap_score
 from gapeval.gap.simulate import simulate_gap_responses

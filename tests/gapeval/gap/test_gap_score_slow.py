@@ -46,7 +46,7 @@ def test_one_vs_two_dimensions_by_loo():
     df, _ = simulate_gap_responses(12, 120, seed=13, correlation=0.2, sd=(1.0, 1.0))
     result = _fit(df).attrs["result"]
     cohort = result.cohort(loo=True).set_index("quantity")
-    assert cohort.loc["delta_elpd", "mean"] < -2 * cohort.loc["delta_elpd", "sd"]
+    assert cohort.loc["delta_elpd", "estimate"] < -2 * cohort.loc["delta_elpd", "sd"]
 
 
 def test_calibration_twenty_replications():

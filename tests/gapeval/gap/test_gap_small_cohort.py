@@ -102,13 +102,13 @@ def test_sampler_potential_equals_numpyro_potential_energy_with_support_checks(s
     import jax.numpy as jnp
     from numpyro.infer.util import potential_energy
 
-    from gapeval.gap.inference import _flat_potential
+    from irt.inference.flat import flat_potential
     from gapeval.gap.model import build_gap_data, model_arguments, reparameterised_gap_model
 
     df, _ = simulate_gap_responses(5, 30, seed=3)
     data = build_gap_data(df.iloc[2:], points=1, use_pairs=True)
     model = partial(reparameterised_gap_model(**model_arguments(data, scale=scale)), y=data.y, mask=data.mask)
-    potential, unravel, size = _flat_potential(model)
+    potential, unravel, size = flat_potential(model)
     for seed in range(3):
         x = jax.random.uniform(jax.random.PRNGKey(seed), (size,), minval=-1.5, maxval=1.5)
         expected = potential_energy(model, (), {}, unravel(x))            # NumPyro's default: checks on

@@ -157,7 +157,7 @@ def test_jeffreys_interval_edges():
     assert upper[0] == pytest.approx(proportion_confint(0, 5, alpha=0.1, method="jeffreys")[1])
 
 
-@pytest.mark.parametrize("name", ["gapeval.gap.columns", "gapeval.gap.joint"])
+@pytest.mark.parametrize("name", ["gapeval.responses", "gapeval.gap.joint"])
 def test_docstring_examples_run(name):
     outcome = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert outcome.attempted > 0 and outcome.failed == 0

@@ -33,7 +33,7 @@ def result():
 
 def test_coef_table_names_each_test(result):
     table = coef_table(result)
-    assert table.values("term") == ["Intercept", "turn", "direction[generation]", "turn:direction[generation]"]
+    assert table.values("term") == ["Intercept", "turn", "direction[understanding]", "turn:direction[understanding]"]
     assert set(table.values("test")) == {SATTERTHWAITE_T}
     assert table.tests == (SATTERTHWAITE_T,)
     z = coef_table(result, test=WALD_Z)
@@ -51,7 +51,7 @@ def test_coef_table_interval_inverts_the_chosen_test(result):
 
 
 def test_coef_table_correction_family_is_the_terms_shown(result):
-    terms = ["turn", "turn:direction[generation]"]
+    terms = ["turn", "turn:direction[understanding]"]
     table = coef_table(result, terms=terms, correction="bh", marks=True)
     assert table.family_size == 2
     np.testing.assert_allclose(table.values("p_adj"), benjamini_hochberg(table.values("p")))

@@ -1,0 +1,77 @@
+"""The sampler defaults of gapeval's Bayesian fits, decided once.
+
+This module owns every default setting of the benchmark's samplers: the options records
+(:class:`irt.NUTSOptions`, :class:`irt.SVIOptions`) of the Gap Score, of the explanatory IRT decay
+model and of the binomial decay GLMM, which estimator each uses by default, and the GLMM's prior.
+:func:`gapeval.gap_score`, :func:`gapeval.decay.decay`, :func:`gapeval.decay.irt_decay` and the
+report's analyses take their keyword defaults from here; ``docs/inference.md`` ("Sampler options and
+defaults") explains each choice and the measurements behind it.
+
+Where one keyword sets two records (``gap_score``'s ``num_samples`` is the number of NUTS draws per
+chain and of SVI draws; its ``learning_rate`` is the warm start's and SVI's), the two records share
+the value by construction.
+
+Importing this module does not import JAX.
+"""
+
+from __future__ import annotations
+
+from gapeval.errors import GapevalError
+from irt.inference.options import NUTSOptions, SVIOptions
+
+__all__ = ["INFERENCE", "check_inference", "GAP_INFERENCE", "GAP_NUTS", "GAP_SVI", "IRT_DECAY_INFERENCE",
+           "IRT_DECAY_NUTS", "IRT_DECAY_SVI", "BINOMIAL_METHOD", "GLMM_NUTS", "GLMM_PRIOR_SD"]
+
+#: The estimators of the IRT models (the Gap Score, the explanatory decay model): the exact posterior,
+#: or a mean-field normal approximation.
+INFERENCE: tuple[str, ...] = ("nuts", "svi")
+
+
+def check_inference(inference: str) -> None:
+    """Refuse an estimator that the IRT models do not offer, saying why and what to use.
+
+    Examples
+    --------
+    >>> check_inference("map")
+    Traceback (most recent call last):
+    ...
+    gapeval.errors.GapevalError: inference='map' is not offered: a joint posterior mode over abilities and item parameters is degenerate, it inflates the slopes (they run off to infinity when each item has few answers); use inference='svi' for the fast approximate path or inference='nuts' for the exact posterior
+    """
+    if inference == "map":
+        raise GapevalError(
+            "inference='map' is not offered: a joint posterior mode over abilities and item parameters is "
+            "degenerate, it inflates the slopes (they run off to infinity when each item has few answers); use "
+            "inference='svi' for the fast approximate path or inference='nuts' for the exact posterior")
+    if inference not in INFERENCE:
+        raise GapevalError(f"inference={inference!r} is not one of {list(INFERENCE)}")
+
+
+#: The Gap Score's estimator: the exact posterior, everywhere (library, report, command line).
+GAP_INFERENCE = "nuts"
+#: NUTS of the Gap Score: a 500-step SVI warm start, then 400 warm-up and 600 kept iterations per
+#: chain (``benchmarks/gap/RESULTS.md``: no divergences at target 0.9 on cohorts of 4-20 models).
+GAP_NUTS = NUTSOptions(num_warmup=400, num_samples=600, num_chains=2, target_accept_prob=0.9, max_tree_depth=10,
+                       warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
+#: SVI of the Gap Score (the fast, approximate path): 1,000 Adam steps from 0.05 decaying to 0.005.
+GAP_SVI = SVIOptions(num_steps=1000, learning_rate=GAP_NUTS.learning_rate, learning_rate_decay=0.1,
+                     num_draws=GAP_NUTS.num_samples, init_scale=0.05)
+
+#: The explanatory IRT decay model's estimator.
+IRT_DECAY_INFERENCE = "nuts"
+#: NUTS of the explanatory IRT decay model: uniform starts near the prior's centre, 500 + 500 iterations.
+IRT_DECAY_NUTS = NUTSOptions(num_warmup=500, num_samples=500, num_chains=2, target_accept_prob=0.8,
+                             warm_start_steps=0)
+#: SVI of the explanatory IRT decay model: 3,000 Adam steps from 0.02 decaying to 0.002 (the Gap Score's
+#: schedule: a constant step size left the estimates jittering by about 0.05 logits at the end).
+IRT_DECAY_SVI = SVIOptions(num_steps=3000, learning_rate=0.02, learning_rate_decay=0.1,
+                           num_draws=IRT_DECAY_NUTS.num_samples, init_scale=0.05)
+
+#: How :func:`gapeval.decay.decay` fits 0/1 scores: ``nuts`` (honest posterior intervals) rather than
+#: ``vb`` (seconds, but mean-field intervals far too narrow; see ``docs/decay.md``).
+BINOMIAL_METHOD = "nuts"
+#: NUTS of the binomial decay GLMM: uniform starts, 1,000 warm-up and 1,500 kept iterations per chain,
+#: target 0.9 (500 + 500 left the session-effect scale at ESS 250-350 or R-hat 1.014-1.018; 4-8 s a fit
+#: on 72-720 answers).
+GLMM_NUTS = NUTSOptions(num_warmup=1000, num_samples=1500, num_chains=2, target_accept_prob=0.9, warm_start_steps=0)
+#: Prior sd of the binomial GLMM's fixed effects (logit scale), for the VB and the NUTS fit alike.
+GLMM_PRIOR_SD = 2.0

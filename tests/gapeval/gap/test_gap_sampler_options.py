@@ -1,0 +1,90 @@
+"""Every sampler keyword of gap_score reaches the sampler layer as a field of its options record.
+
+``learning_rate`` reached only the SVI path before (the NUTS warm start always used 0.05), and
+``mass_inflation`` could not be set at all.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from gapeval.errors import GapevalError
+from gapeval.gap import score as gap_module
+from gapeval.gap.score import gap_options, gap_score
+from gapeval.gap.simulate import simulate_gap_responses
+from gapeval.sampling import GAP_NUTS, GAP_SVI
+from irt.inference.options import NUTSOptions, SVIOptions
+
+#: A value other than the default for every sampler keyword, and the record field it must set.
+NUTS_KEYWORDS = {"num_warmup": 7, "num_samples": 9, "num_chains": 3, "chain_method": "sequential",
+                 "target_accept_prob": 0.77, "max_tree_depth": 6, "warm_start_steps": 11, "learning_rate": 0.123,
+                 "mass_inflation": 3.0}
+SVI_KEYWORDS = {"num_steps": 13, "learning_rate": 0.3, "num_samples": 9}
+SVI_FIELDS = {"num_steps": "num_steps", "learning_rate": "learning_rate", "num_samples": "num_draws"}
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    seen = []
+
+    def record(model, *, seed, options):
+        seen.append((seed, options))
+        raise _Stop
+
+    monkeypatch.setattr(gap_module, "run_nuts", record)
+    monkeypatch.setattr(gap_module, "run_svi", record)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def table():
+    return simulate_gap_responses(3, 6, seed=0)[0]
+
+
+def test_every_documented_sampler_keyword_is_checked_here():
+    keywords = set(inspect.signature(gap_score).parameters) & (set(NUTS_KEYWORDS) | set(SVI_KEYWORDS))
+    sampler = {"num_warmup", "num_samples", "num_chains", "chain_method", "target_accept_prob", "num_steps",
+               "learning_rate", "warm_start_steps", "max_tree_depth", "mass_inflation"}
+    assert keywords == sampler
+    assert all(getattr(GAP_NUTS, k) != v for k, v in NUTS_KEYWORDS.items())
+    assert all(getattr(GAP_SVI, SVI_FIELDS[k]) != v for k, v in SVI_KEYWORDS.items())
+
+
+def test_every_nuts_keyword_reaches_the_sampler(runs, table):
+    with pytest.raises(_Stop):
+        gap_score(table, seed=5, **NUTS_KEYWORDS)
+    seed, options = runs[0]
+    assert seed == 5 and isinstance(options, NUTSOptions)
+    for name, value in NUTS_KEYWORDS.items():
+        assert getattr(options, name) == value, name
+
+
+def test_every_svi_keyword_reaches_the_sampler(runs, table):
+    with pytest.raises(_Stop):
+        gap_score(table, inference="svi", seed=5, **SVI_KEYWORDS)
+    seed, options = runs[0]
+    assert seed == 5 and isinstance(options, SVIOptions)
+    for name, value in SVI_KEYWORDS.items():
+        assert getattr(options, SVI_FIELDS[name]) == value, name
+
+
+def test_defaults_are_the_records_of_gapeval_sampling(runs, table):
+    with pytest.raises(_Stop):
+        gap_score(table)
+    with pytest.raises(_Stop):
+        gap_score(table, inference="svi")
+    assert [options for _, options in runs] == [GAP_NUTS, GAP_SVI]
+    assert gap_options("nuts") == GAP_NUTS and gap_options("svi") == GAP_SVI
+
+
+def test_a_bad_setting_is_a_gapeval_error_naming_it(table):
+    with pytest.raises(GapevalError, match=r"mass_inflation=0 must be a positive number"):
+        gap_score(table, mass_inflation=0)
+    with pytest.raises(GapevalError, match=r"chain_method='pmap' is not one of"):
+        gap_score(table, inference="svi", chain_method="pmap")   # checked whichever path runs

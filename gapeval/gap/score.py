@@ -123,13 +123,16 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
     Raises
     ------
     GapevalError
-        A setting the records refuse (the message names it and the valid values).
+        An unknown ``inference``, or a setting the records refuse (the message names it and the
+        valid values).
 
     Examples
     --------
-    >>> gap_options("svi", num_steps=300)
-    SVIOptions(num_steps=300, learning_rate=0.05, learning_rate_decay=0.1, num_draws=600, init_scale=0.05, guide='normal', batch_size=None)
+    >>> options = gap_options("svi", num_steps=300)
+    >>> type(options).__name__, options.num_steps, options.num_draws, options.learning_rate
+    ('SVIOptions', 300, 600, 0.05)
     """
+    check_inference(inference)
     try:
         nuts = dataclasses.replace(GAP_NUTS, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                                    chain_method=chain_method, target_accept_prob=target_accept_prob,

@@ -28,24 +28,19 @@ from gapeval.adapters.base import (
 )
 from gapeval.adapters.registry import (
     ADAPTERS,
-    EXTRAS,
     AdapterOptionError,
-    MissingExtraError,
     UnknownAdapterError,
     create_adapter,
     load_factory,
-    require,
 )
 
 __all__ = [
     "ADAPTERS",
-    "EXTRAS",
     "Adapter",
     "AdapterContractError",
     "AdapterOptionError",
     "AsyncAdapter",
     "Capabilities",
-    "MissingExtraError",
     "TurnAdapter",
     "UnknownAdapterError",
     "check_results",
@@ -53,6 +48,5 @@ __all__ = [
     "library_versions",
     "load_factory",
     "loaded",
-    "require",
     "unsupported_reason",
 ]

@@ -35,7 +35,8 @@ from typing import Any
 
 from gapeval.adapters import hf_common
 from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
-from gapeval.adapters.registry import AdapterOptionError, require
+from gapeval.adapters.registry import AdapterOptionError
+from gapeval.extras import require
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult, Usage
 
 __all__ = ["JanusAdapter", "chat_messages"]

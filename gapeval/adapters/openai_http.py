@@ -34,7 +34,6 @@ from gapeval.adapters.base import (
     library_versions,
     unsupported_reason,
 )
-from gapeval.adapters.registry import require
 from gapeval.adapters.openai_messages import (
     chat_messages,
     data_url,
@@ -43,6 +42,7 @@ from gapeval.adapters.openai_messages import (
     public_url,
 )
 from gapeval.errors import GapevalError
+from gapeval.extras import require
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult, Usage
 
 __all__ = ["OpenAIHTTPAdapter", "chat_messages", "data_url", "parse_retry_after"]

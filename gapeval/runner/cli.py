@@ -249,7 +249,7 @@ def _export(args: argparse.Namespace) -> int:
     if suffix == ".csv":
         frame.to_csv(args.output, index=False)
     else:
-        from gapeval.adapters.registry import require
+        from gapeval.extras import require
 
         require("pyarrow", needed_by="gapeval export to parquet")
         frame.to_parquet(args.output, index=False)

@@ -99,8 +99,9 @@ def _recovery(gaps: Any) -> list[str]:
 def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: str = "svi",
              quiet: bool = False) -> int:
     """Run, score, export and report the demo into ``out``; return the exit status."""
+    from gapeval.model_spec import ModelSpec
     from gapeval.report import build_report, load_responses
-    from gapeval.runner import ModelSpec, Progress, RunConfig, run
+    from gapeval.runner import Progress, RunConfig, run
     from gapeval.scoring.run_scoring import score_run
 
     started = time.perf_counter()

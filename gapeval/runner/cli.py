@@ -85,9 +85,9 @@ def register(subparsers: Any) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Any:
     """The :class:`~gapeval.runner.config.RunConfig` of parsed ``gapeval run`` flags."""
+    from gapeval.model_spec import parse_model_spec
     from gapeval.records import Decoding
     from gapeval.runner.config import build_config, load_config, parse_shard
-    from gapeval.runner.spec import parse_model_spec
 
     flags: dict[str, Any] = {
         name: getattr(args, name)

@@ -56,7 +56,7 @@ def run_score(args: argparse.Namespace) -> int:
         summary = score_run(args.run_dir, **options)
     else:
         from gapeval.adapters.registry import create_adapter
-        from gapeval.runner.spec import parse_model_spec
+        from gapeval.model_spec import parse_model_spec
         from gapeval.scoring.judge_adapter import adapter_judge
 
         spec = parse_model_spec(args.judge)

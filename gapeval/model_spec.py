@@ -23,7 +23,7 @@ ModelSpec(name='procedural', adapter='procedural', options={})
 >>> parse_model_spec("simulated:theta")
 Traceback (most recent call last):
     ...
-gapeval.runner.spec.ModelSpecError: model spec 'simulated:theta': option 'theta' has no value; \
+gapeval.model_spec.ModelSpecError: model spec 'simulated:theta': option 'theta' has no value; \
 write key=value pairs separated by commas, e.g. simulated:theta_understanding=1.0,name=sim-a
 """
 

@@ -5,7 +5,7 @@ prompt text, matched against the built-in templates (:mod:`gapeval.bank.families
 :mod:`gapeval.bank.dialogues`), and the input images, read with the verifiers' readers (grids,
 connected components, clock hands; see :mod:`gapeval.adapters.procedural_read`). It answers
 understanding turns with a short text (an option letter, a number, a colour, a time, a country) and
-generation turns by drawing with :mod:`gapeval.bank.render` or by editing the grid it read
+generation turns by drawing with :mod:`gapeval.scenes.render` or by editing the grid it read
 (:func:`gapeval.bank.grids.apply_rules`), at the requested size.
 
 When it cannot parse a prompt or read an image it says so: ``"I don't know"`` for text; for an
@@ -41,12 +41,12 @@ from gapeval.adapters.procedural_read import Context
 from gapeval.bank.dialogues import NONE_OPTION
 from gapeval.bank.families.world import FLAGS
 from gapeval.bank.grids import apply_rules
-from gapeval.bank.render import render_flag
 from gapeval.protocols import prompts
 from gapeval.protocols.steps import is_answer_step
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
-from gapeval.scoring.verifiers.grid import read_grid
-from gapeval.scoring.verifiers.scene import RELATIONS, count, relation_holds
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.render import render_flag
+from gapeval.scenes.scene import RELATIONS, count, relation_holds
 
 __all__ = ["DONT_KNOW", "PROCEDURAL_VERSION", "UNDERSTANDING", "ProceduralAdapter", "respond"]
 

@@ -1,5 +1,5 @@
 """What the procedural baseline draws: scenes laid out on a slot grid, grids, and any picture fitted
-to the requested output size, all with :mod:`gapeval.bank.render`; and :func:`generate`, which
+to the requested output size, all with :mod:`gapeval.scenes.render`; and :func:`generate`, which
 matches a generation prompt against the built-in templates and draws the answer.
 
 Examples
@@ -33,7 +33,7 @@ from gapeval.adapters.procedural_read import (
 )
 from gapeval.bank.families.world import FLAGS
 from gapeval.bank.grids import apply_rules
-from gapeval.bank.render import (
+from gapeval.scenes.render import (
     render_clock,
     render_die,
     render_flag,
@@ -41,7 +41,7 @@ from gapeval.bank.render import (
     render_scene,
 )
 from gapeval.records import TurnRequest
-from gapeval.scoring.verifiers.palette import PALETTE
+from gapeval.scenes.palette import PALETTE
 
 __all__ = ["blank", "draw_grid", "draw_scene", "fit", "generate", "lay_out", "lay_out_pair"]
 

@@ -4,8 +4,8 @@
 
 Text parsers invert the built-in bank's templates (:func:`gapeval.bank.grids.describe`, the family
 generators in :mod:`gapeval.bank.families`); image readers reuse the verifiers' readers
-(:func:`~gapeval.scoring.verifiers.grid.read_grid`, :func:`~gapeval.scoring.verifiers.scene.read_objects`,
-:func:`~gapeval.scoring.verifiers.misc.hand_angle`). Every reader returns ``None`` when it cannot
+(:func:`~gapeval.scenes.grid.read_grid`, :func:`~gapeval.scenes.scene.read_objects`,
+:func:`~gapeval.scenes.clock.hand_angle`). Every reader returns ``None`` when it cannot
 read its input, so the adapter can say it does not know instead of guessing.
 
 Examples
@@ -30,15 +30,15 @@ from PIL import Image
 
 from gapeval.protocols.prompts import REWRITE_DRAW
 from gapeval.records import TurnRequest
-from gapeval.scoring.verifiers.grid import read_grid
-from gapeval.scoring.verifiers.misc import clock_centre, hand_angle
-from gapeval.scoring.verifiers.palette import (
+from gapeval.scenes.clock import clock_centre, hand_angle
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.palette import (
     COLOUR_NAMES,
     PALETTE,
     colour_label,
     quantise,
 )
-from gapeval.scoring.verifiers.scene import read_objects
+from gapeval.scenes.scene import read_objects
 
 __all__ = [
     "MIXING",
@@ -174,13 +174,13 @@ def read_scene(image: Any) -> list[dict[str, Any]] | None:
 
 def read_swatches(image: Any) -> list[str] | None:
     """Colours of a row of square swatches drawn 8 pixels apart on white (as
-    :func:`gapeval.bank.render.render_swatches` lays them out), left to right; or ``None``.
+    :func:`gapeval.scenes.render.render_swatches` lays them out), left to right; or ``None``.
 
     The layout, not the colour, tells where a swatch is, so a white swatch is read too.
 
     Examples
     --------
-    >>> from gapeval.bank.render import render_swatches
+    >>> from gapeval.scenes.render import render_swatches
     >>> read_swatches(render_swatches(["red", "white"]))
     ['red', 'white']
     """

@@ -14,8 +14,8 @@ from PIL import Image
 from gapeval.adapters import procedural_draw as draw
 from gapeval.bank import VerifierAnswer
 from gapeval.bank.grids import GRID_COLOURS
+from gapeval.scenes.palette import PALETTE
 from gapeval.scoring.verifiers import score_image
-from gapeval.scoring.verifiers.palette import PALETTE
 
 __all__ = ["generic_shape", "near_miss", "shift_colours", "wrong_image"]
 

@@ -17,8 +17,8 @@ from gapeval.bank.dialogues import build_dialogues
 from gapeval.bank.families import instruction, numerical, reasoning, world
 from gapeval.bank.families.base import PairDraft
 from gapeval.bank.io import write_bank
-from gapeval.bank.render import png_bytes
 from gapeval.bank.schema import ImagePart, Item, TextPart, VerifierAnswer
+from gapeval.scenes.render import png_bytes
 
 DEFAULT_SEED = 20260101
 BANK_VERSION = "1.0.0"

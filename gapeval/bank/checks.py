@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from gapeval.bank.schema import (
-    Dialogue, DynamicGridAnswer, DynamicMcqAnswer, ImagePart, Item, JudgedMcqAnswer, TurnImagePart,
+    VERIFIER_NAMES, Dialogue, DynamicGridAnswer, DynamicMcqAnswer, ImagePart, Item, JudgedMcqAnswer, TurnImagePart,
     VerifierAnswer,
 )
 
 
 def check_verifiers(record: Item | Dialogue) -> None:
-    """Raise ValueError if a ``verifier`` answer names a verifier that does not exist.
+    """Raise ValueError if a ``verifier`` answer names a verifier not in :data:`VERIFIER_NAMES`.
 
     Examples
     --------
@@ -23,14 +23,12 @@ def check_verifiers(record: Item | Dialogue) -> None:
     ...
     ValueError: item 'x' uses unknown verifier 'ocr'; use one of scene, grid, path, clock, template, colour
     """
-    from gapeval.scoring.verifiers import VERIFIERS
-
     steps: Any = record.turns if isinstance(record, Dialogue) else (record,)
     for step in steps:
-        if isinstance(step.answer, VerifierAnswer) and step.answer.verifier not in VERIFIERS:
+        if isinstance(step.answer, VerifierAnswer) and step.answer.verifier not in VERIFIER_NAMES:
             raise ValueError(
                 f"{record.record} {record.id!r} uses unknown verifier {step.answer.verifier!r}; "
-                f"use one of {', '.join(VERIFIERS)}"
+                f"use one of {', '.join(VERIFIER_NAMES)}"
             )
 
 

@@ -14,11 +14,11 @@ import numpy as np
 from PIL import Image
 
 from gapeval.bank.grids import GRID_COLOURS, Grid, apply_rule, apply_rules, describe, random_grid, random_rule
-from gapeval.bank.render import png_bytes, render_grid
+from gapeval.scenes.render import png_bytes, render_grid
 from gapeval.bank.schema import (
     Dialogue, DynamicGridAnswer, DynamicMcqAnswer, ImagePart, McqAnswer, TextPart, Turn, TurnImagePart, VerifierAnswer,
 )
-from gapeval.scoring.verifiers.grid import read_grid
+from gapeval.scenes.grid import read_grid
 
 NONE_OPTION = "none of these"
 #: Lengths of the built-in sessions (three sessions per length, each with a gold-history twin).

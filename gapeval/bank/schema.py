@@ -14,6 +14,9 @@ Category = Literal["instruction_following", "numerical_perception", "world_knowl
 Direction = Literal["understanding", "generation"]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 DIRECTIONS: tuple[str, ...] = Direction.__args__  # type: ignore[attr-defined]
+#: Names a ``verifier`` answer may use; :data:`gapeval.scoring.verifiers.VERIFIERS` holds one check
+#: per name (a test keeps the two in step), so loading a bank needs no scorer.
+VERIFIER_NAMES: tuple[str, ...] = ("scene", "grid", "path", "clock", "template", "colour")
 
 
 class _Record(BaseModel):

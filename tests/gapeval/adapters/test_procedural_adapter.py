@@ -13,8 +13,8 @@ from gapeval.adapters.procedural import DONT_KNOW, ProceduralAdapter
 from gapeval.adapters.procedural_read import grid_shape, parse_rule, read_clock, read_swatches
 from gapeval.bank import load_bank
 from gapeval.bank.grids import describe, random_grid, random_rule
-from gapeval.bank.render import render_clock, render_grid, render_scene, render_swatches
 from gapeval.records import ImagePart, Message, OutputSpec, TextPart, TurnRequest
+from gapeval.scenes.render import render_clock, render_grid, render_scene, render_swatches
 from gapeval.scoring.verifiers import verify
 
 

@@ -9,9 +9,10 @@ from PIL import Image
 from gapeval.bank.dialogues import dynamic_key, evaluate_query, resolve_answer, resolve_prompt
 from gapeval.bank.grids import apply_rule
 from gapeval.bank.io import load_bank
-from gapeval.bank.render import render_grid
 from gapeval.bank.schema import DynamicGridAnswer, DynamicMcqAnswer, McqAnswer, VerifierAnswer
-from gapeval.scoring.verifiers import read_grid, verify
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.render import render_grid
+from gapeval.scoring.verifiers import verify
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ def test_turn_input_references_resolve_to_earlier_prompt_images(tmp_path) -> Non
     from gapeval.bank.schema import Dialogue, ImagePart, TextAnswer, TextPart, Turn, TurnImagePart
 
     red, blue = render_grid([["red"]]), render_grid([["blue"]])
-    from gapeval.bank.render import png_bytes
+    from gapeval.scenes.render import png_bytes
 
     first = Turn(index=1, direction="understanding", subtask="look",
                  prompt=(TextPart(text="two grids"), ImagePart(path="a.png"), ImagePart(path="b.png")),

@@ -1,7 +1,7 @@
 """Flat-colour, alias-free renderings of the built-in families (scenes, grids, clocks, flags, dice).
 
-Everything is drawn with :mod:`PIL.ImageDraw` in colours of
-:data:`gapeval.scoring.verifiers.palette.PALETTE`, so the verifiers can read the images exactly.
+Everything is drawn with :mod:`PIL.ImageDraw` in colours of :data:`gapeval.scenes.palette.PALETTE`,
+so the readers of :mod:`gapeval.scenes` (and the verifiers built on them) can read the images exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from gapeval.scoring.verifiers.palette import PALETTE
+from gapeval.scenes.palette import PALETTE
 
 
 def png_bytes(image: Image.Image) -> bytes:

@@ -1,4 +1,4 @@
-"""The flat-colour palette of the built-in bank and the pixel quantiser the verifiers share.
+"""The flat-colour palette of the built-in bank and the pixel quantiser every reader shares.
 
 Built-in renderings use only the colours of :data:`PALETTE`, drawn without anti-aliasing, so a
 verifier can map every pixel back to a colour name. Pixels further than ``tolerance`` from every

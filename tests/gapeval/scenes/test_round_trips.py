@@ -11,8 +11,9 @@ from PIL import Image
 
 from gapeval.bank.families.base import SHAPES, place
 from gapeval.bank.grids import GRID_COLOURS
-from gapeval.bank.render import render_grid, render_scene
-from gapeval.scoring.verifiers import read_grid, verify
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.render import render_grid, render_scene
+from gapeval.scoring.verifiers import verify
 
 
 def _jpeg(image: Image.Image) -> Image.Image:

@@ -1,9 +1,11 @@
 """Adapters: stateless turn functions that talk to one model each.
 
-The protocol lives in :mod:`gapeval.adapters.base`, the one catalogue of adapters in
-:mod:`gapeval.adapters.registry` (a literal dict of lazy loaders), and the scripted mock used by
-tests in :mod:`gapeval.adapters.scripted`. Adapter modules import their heavy dependencies
-(torch, transformers, diffusers, httpx) only when an adapter is created or loaded.
+This package owns the model clients. The protocol lives in :mod:`gapeval.adapters.base`, the one
+catalogue of adapters in :mod:`gapeval.adapters.registry` (a literal dict of lazy loaders, which also
+lists the respondents of :mod:`gapeval.respondents`), and the scripted mock used by tests in
+:mod:`gapeval.adapters.scripted`. Adapter modules import their heavy dependencies (torch,
+transformers, diffusers, httpx) only when an adapter is created or loaded, through
+:func:`gapeval.extras.require`; they import nothing of the bank, the scorers or the protocols.
 
 Examples
 --------

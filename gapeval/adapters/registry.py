@@ -41,10 +41,13 @@ __all__ = [
 
 #: Adapter name -> ``"module:factory"``. The factory is called with the adapter's options as
 #: keyword arguments and returns an object satisfying :class:`~gapeval.adapters.base.Adapter` or
-#: :class:`~gapeval.adapters.base.AsyncAdapter`. Add new adapters here, and only here.
+#: :class:`~gapeval.adapters.base.AsyncAdapter`. Add new adapters here, and only here. Model clients
+#: live in :mod:`gapeval.adapters`; the programs that answer without a model (the procedural
+#: baseline, the simulated respondent) in :mod:`gapeval.respondents`. These strings are data: the
+#: registry imports none of them until asked.
 ADAPTERS: dict[str, str] = {
-    "procedural": "gapeval.adapters.procedural:ProceduralAdapter",
-    "simulated": "gapeval.adapters.simulated:SimulatedAdapter",
+    "procedural": "gapeval.respondents.procedural:ProceduralAdapter",
+    "simulated": "gapeval.respondents.simulated:SimulatedAdapter",
     "hf-janus": "gapeval.adapters.hf_janus:JanusAdapter",
     "hf-emu3": "gapeval.adapters.hf_emu3:Emu3Adapter",
     "hf-qwen2.5-vl": "gapeval.adapters.hf_vlm:QwenVLAdapter",

@@ -34,7 +34,7 @@ def test_registry_is_one_literal_dict_of_module_factory_strings():
     assert ast.literal_eval(literal[0]) == ADAPTERS
     for name, target in ADAPTERS.items():
         module, _, factory = target.partition(":")
-        assert module.startswith("gapeval.adapters.") and factory, name
+        assert module.startswith(("gapeval.adapters.", "gapeval.respondents.")) and factory, name
 
 
 def test_every_registered_adapter_resolves_or_names_its_extra():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from gapeval.adapters.simulated import SimulatedAdapter
 from gapeval.model_spec import ModelSpec
 from gapeval.protocols import verification_frame
 from gapeval.protocols.spec import parse_protocol_spec
 from gapeval.report.build import build_report
+from gapeval.respondents.simulated import SimulatedAdapter
 from gapeval.runner import RunConfig, run
 from gapeval.scoring.run_scoring import score_run
 from gapeval.store import Store

@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from adapterkit import image_request, text_request
-from cases_procedural import item_request, run_dialogue, score_output
+from respondentkit import item_request, run_dialogue, score_output
 
 from gapeval.adapters.registry import AdapterOptionError
-from gapeval.adapters.simulated import SimulatedAdapter, difficulty_of
 from gapeval.bank import load_bank
+from gapeval.respondents.simulated import SimulatedAdapter, difficulty_of
+from tests.gapeval.adapters.adapterkit import image_request, text_request
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,14 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from cases_procedural import item_request, run_dialogue, score_output
 from PIL import Image
+from respondentkit import item_request, run_dialogue, score_output
 
-from gapeval.adapters.procedural import DONT_KNOW, ProceduralAdapter
-from gapeval.adapters.procedural_read import grid_shape, parse_rule, read_clock, read_swatches
 from gapeval.bank import load_bank
 from gapeval.bank.grids import describe, random_grid, random_rule
 from gapeval.records import ImagePart, Message, OutputSpec, TextPart, TurnRequest
+from gapeval.respondents.procedural import DONT_KNOW, ProceduralAdapter
+from gapeval.respondents.procedural_read import grid_shape, parse_rule, read_clock, read_swatches
 from gapeval.scenes.render import render_clock, render_grid, render_scene, render_swatches
 from gapeval.scoring.verifiers import verify
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from gapeval.adapters import procedural_draw as draw
 from gapeval.bank import VerifierAnswer
 from gapeval.bank.grids import GRID_COLOURS
+from gapeval.respondents import procedural_draw as draw
 from gapeval.scenes.palette import PALETTE
 from gapeval.scoring.verifiers import score_image
 

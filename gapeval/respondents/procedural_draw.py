@@ -20,7 +20,10 @@ from typing import Any
 
 from PIL import Image
 
-from gapeval.adapters.procedural_read import (
+from gapeval.bank.families.world import FLAGS
+from gapeval.bank.grids import apply_rules
+from gapeval.records import TurnRequest
+from gapeval.respondents.procedural_read import (
     MIXING,
     RELATION_WORDS,
     Context,
@@ -31,8 +34,7 @@ from gapeval.adapters.procedural_read import (
     sequence_row,
     shortest_route,
 )
-from gapeval.bank.families.world import FLAGS
-from gapeval.bank.grids import apply_rules
+from gapeval.scenes.palette import PALETTE
 from gapeval.scenes.render import (
     render_clock,
     render_die,
@@ -40,8 +42,6 @@ from gapeval.scenes.render import (
     render_grid,
     render_scene,
 )
-from gapeval.records import TurnRequest
-from gapeval.scenes.palette import PALETTE
 
 __all__ = ["blank", "draw_grid", "draw_scene", "fit", "generate", "lay_out", "lay_out_pair"]
 

@@ -1,26 +1,15 @@
-"""Contract cases for the procedural baseline and the simulated respondent, and the helpers their own
-tests share: bank requests built as the runner builds them, dialogues run turn by turn, scoring.
+"""Helpers the respondents' tests share (not a test module): bank requests built as the runner builds
+them, dialogues run turn by turn, scoring. Their contract cases are ``tests/gapeval/adapters/cases_respondents.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from gapeval.adapters.procedural import ProceduralAdapter
-from gapeval.adapters.simulated import SimulatedAdapter
 from gapeval.bank import Bank, Dialogue, Item, McqAnswer, NumberAnswer, VerifierAnswer, resolve_answer
 from gapeval.records import ImagePart, ItemInfo, Message, OutputSpec, TextPart, TurnRequest, TurnResult, derive_seed
 from gapeval.scoring import Score, score_imug_mcq, score_number, score_text
 from gapeval.scoring.verifiers import score_image
-
-SKIP_REASON = None
-
-CASES: dict[str, Callable[[], Any]] = {
-    "procedural": lambda: ProceduralAdapter(),
-    "simulated": lambda: SimulatedAdapter(theta_understanding=0.5, theta_generation=-0.5, decay=-0.1),
-}
-
 
 def item_request(bank: Bank, item: Item, *, run_seed: int = 0, sample: int = 0) -> TurnRequest:
     """The request the runner sends for a standalone bank item (see the runner conventions)."""

@@ -2,8 +2,8 @@
 
 :class:`ProceduralAdapter` never sees an answer key. It reads only the request's history: the
 prompt text, matched against the built-in templates (:mod:`gapeval.bank.families`,
-:mod:`gapeval.bank.dialogues`), and the input images, read with the verifiers' readers (grids,
-connected components, clock hands; see :mod:`gapeval.adapters.procedural_read`). It answers
+:mod:`gapeval.bank.dialogues`), and the input images, read with the readers of :mod:`gapeval.scenes` (grids,
+connected components, clock hands; see :mod:`gapeval.respondents.procedural_read`). It answers
 understanding turns with a short text (an option letter, a number, a colour, a time, a country) and
 generation turns by drawing with :mod:`gapeval.scenes.render` or by editing the grid it read
 (:func:`gapeval.bank.grids.apply_rules`), at the requested size.
@@ -34,16 +34,16 @@ from typing import Any
 
 from PIL import Image
 
-from gapeval.adapters import procedural_draw as draw
-from gapeval.adapters import procedural_read as read
 from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
-from gapeval.adapters.procedural_read import Context
 from gapeval.bank.dialogues import NONE_OPTION
 from gapeval.bank.families.world import FLAGS
 from gapeval.bank.grids import apply_rules
 from gapeval.protocols import prompts
 from gapeval.protocols.steps import is_answer_step
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
+from gapeval.respondents import procedural_draw as draw
+from gapeval.respondents import procedural_read as read
+from gapeval.respondents.procedural_read import Context
 from gapeval.scenes.grid import read_grid
 from gapeval.scenes.render import render_flag
 from gapeval.scenes.scene import RELATIONS, count, relation_holds

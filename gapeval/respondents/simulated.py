@@ -43,16 +43,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from gapeval.adapters import procedural_draw as draw
 from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
-from gapeval.adapters.procedural import DONT_KNOW, respond
 from gapeval.adapters.registry import AdapterOptionError
-from gapeval.adapters.simulated_images import (
-    generic_shape,
-    near_miss,
-    shift_colours,
-    wrong_image,
-)
 from gapeval.bank import (
     Bank,
     Dialogue,
@@ -72,6 +64,14 @@ from gapeval.bank import (
 )
 from gapeval.protocols.steps import is_answer_step
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
+from gapeval.respondents import procedural_draw as draw
+from gapeval.respondents.procedural import DONT_KNOW, respond
+from gapeval.respondents.simulated_images import (
+    generic_shape,
+    near_miss,
+    shift_colours,
+    wrong_image,
+)
 from gapeval.scoring.text import normalize_text
 
 __all__ = ["SimulatedAdapter", "difficulty_of", "parse_protocol_effects", "respondent_key", "shift_colours"]

@@ -3,7 +3,7 @@
 :class:`Context` is all a solver may look at: the request's text and images, never a bank record.
 
 Text parsers invert the built-in bank's templates (:func:`gapeval.bank.grids.describe`, the family
-generators in :mod:`gapeval.bank.families`); image readers reuse the verifiers' readers
+generators in :mod:`gapeval.bank.families`); image readers are those of :mod:`gapeval.scenes`
 (:func:`~gapeval.scenes.grid.read_grid`, :func:`~gapeval.scenes.scene.read_objects`,
 :func:`~gapeval.scenes.clock.hand_angle`). Every reader returns ``None`` when it cannot
 read its input, so the adapter can say it does not know instead of guessing.

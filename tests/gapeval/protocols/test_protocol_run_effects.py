@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gapeval.model_spec import ModelSpec
-from gapeval.protocols import protocol_effects
+from gapeval.protocol_analysis import protocol_effects
 from gapeval.protocols.spec import parse_protocol_spec
 from gapeval.report.build import build_report
 from gapeval.runner import RunConfig, run

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gapeval.model_spec import ModelSpec
-from gapeval.protocols import verification_frame
+from gapeval.protocol_analysis import verification_frame
 from gapeval.protocols.spec import parse_protocol_spec
 from gapeval.report.build import build_report
 from gapeval.respondents.simulated import SimulatedAdapter

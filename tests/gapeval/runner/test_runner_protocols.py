@@ -7,8 +7,8 @@ import pytest
 from gapeval.adapters.scripted import Fail, ScriptedAdapter
 from gapeval.bank import load_bank
 from gapeval.model_spec import ModelSpec
+from gapeval.protocol_analysis.verdicts import verification_frame
 from gapeval.protocols.spec import ProtocolSpecError, parse_protocol_spec
-from gapeval.protocols.verdicts import verification_frame
 from gapeval.respondents.procedural import ProceduralAdapter
 from gapeval.respondents.simulated import SimulatedAdapter
 from gapeval.runner import RunConfig, run

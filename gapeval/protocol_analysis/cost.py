@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
-from gapeval.protocols.effects import POOLED, check_protocols
+from gapeval.protocol_analysis.effects import POOLED, check_protocols
 
 __all__ = ["COST_COLUMNS", "protocol_cost"]
 

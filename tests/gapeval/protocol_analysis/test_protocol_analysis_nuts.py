@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from gapeval.protocols.effects import protocol_effects
-from gapeval.protocols.simulate import simulate_protocol_responses
+from gapeval.protocol_analysis.effects import protocol_effects
+from gapeval.protocol_analysis.simulate import simulate_protocol_responses
 from irt.diagnostics import ConvergenceWarning
 
 

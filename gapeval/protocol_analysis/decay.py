@@ -17,7 +17,7 @@ import pandas as pd
 from gapeval.decay.api import decay
 from gapeval.decay.records import DecayResult
 from gapeval.errors import GapevalError
-from gapeval.protocols.effects import check_protocols, select_final
+from gapeval.protocol_analysis.effects import check_protocols, select_final
 
 __all__ = ["ProtocolDecay", "protocol_decay", "protocol_terms"]
 

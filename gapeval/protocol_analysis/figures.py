@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from gapeval.figures._common import FigureError
-from gapeval.protocols.effects import POOLED, QUANTITIES, ProtocolEffects
-from gapeval.protocols.tables import QUANTITY_LABELS
+from gapeval.protocol_analysis.effects import POOLED, QUANTITIES, ProtocolEffects
+from gapeval.protocol_analysis.tables import QUANTITY_LABELS
 
 __all__ = ["protocol_forest_plot"]
 

@@ -297,7 +297,7 @@ def protocol_effects(
 
     Examples
     --------
-    >>> from gapeval.protocols.simulate import simulate_protocol_responses
+    >>> from gapeval.protocol_analysis.simulate import simulate_protocol_responses
     >>> df, truth = simulate_protocol_responses(2, 20, protocols={"direct": (0, 0), "cot": (0, 1)}, seed=0)
     >>> fx = protocol_effects(df, inference="svi", num_steps=300)
     >>> fx.effects[["model", "protocol", "quantity"]].head(3).values.tolist()
@@ -310,7 +310,7 @@ def protocol_effects(
     protocols = check_protocols(frame, model=model, protocol=protocol, baseline=baseline)
     cost = None
     if steps is not None:  # before the fit, so a bad steps table fails fast
-        from gapeval.protocols.cost import protocol_cost
+        from gapeval.protocol_analysis.cost import protocol_cost
 
         cost = protocol_cost(steps, baseline=baseline, model=model, protocol=protocol)
     frame, respondent, ids = _respondents(frame, model=model, protocol=protocol, item=gap_options.get("item", "item"))

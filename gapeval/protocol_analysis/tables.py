@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gapeval.errors import GapevalError
-from gapeval.protocols.decay import ProtocolDecay
-from gapeval.protocols.effects import POOLED, QUANTITIES, ProtocolEffects
+from gapeval.protocol_analysis.decay import ProtocolDecay
+from gapeval.protocol_analysis.effects import POOLED, QUANTITIES, ProtocolEffects
 from gapeval.tables import Column, Table, coef_table
 
 __all__ = ["protocol_effects_table", "protocol_decay_table", "QUANTITY_LABELS"]

@@ -9,12 +9,12 @@ from matplotlib.container import ErrorbarContainer
 
 from gapeval.errors import GapevalError
 from gapeval.figures import save_figure
-from gapeval.protocols.cost import protocol_cost
-from gapeval.protocols.decay import protocol_decay
-from gapeval.protocols.effects import POOLED, QUANTITIES, protocol_effects, select_final
-from gapeval.protocols.figures import protocol_forest_plot
-from gapeval.protocols.simulate import simulate_protocol_responses
-from gapeval.protocols.tables import protocol_decay_table, protocol_effects_table
+from gapeval.protocol_analysis.cost import protocol_cost
+from gapeval.protocol_analysis.decay import protocol_decay
+from gapeval.protocol_analysis.effects import POOLED, QUANTITIES, protocol_effects, select_final
+from gapeval.protocol_analysis.figures import protocol_forest_plot
+from gapeval.protocol_analysis.simulate import simulate_protocol_responses
+from gapeval.protocol_analysis.tables import protocol_decay_table, protocol_effects_table
 from gapeval.tables import to_latex, to_markdown
 
 SHIFTS = {"direct": (0.0, 0.0), "cot": (0.0, 0.8), "best-of-n": (0.0, 0.4)}

@@ -186,7 +186,7 @@ def test_importing_the_bank_pulls_no_heavy_libraries() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, gapeval.bank, gapeval.bank.cli, gapeval.bank.importers, gapeval.bank.builder, "
+    code = ("import sys, gapeval.bank, gapeval.cli.bank, gapeval.bank.importers, gapeval.bank.builder, "
             "gapeval.scoring.verifiers; print(sorted(m for m in ('torch', 'transformers', 'diffusers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

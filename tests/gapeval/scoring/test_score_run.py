@@ -15,6 +15,7 @@ from gapeval.adapters.scripted import ScriptedAdapter
 from gapeval.bank import dynamic_key, load_bank
 from gapeval.bank import ImagePart as BankImage
 from gapeval.bank import TextPart as BankText
+from gapeval.cli.score import register
 from gapeval.errors import GapevalError, ScoringWarning
 from gapeval.records import (
     ImagePart, ItemInfo, Message, OutputSpec, TextPart, TurnRequest, TurnResult, derive_seed,
@@ -22,7 +23,6 @@ from gapeval.records import (
 from gapeval.scoring import judge as protocols
 from gapeval.scoring.judge_adapter import adapter_judge
 from gapeval.scoring.run_scoring import score_name, score_run
-from gapeval.scoring.score_cli import register
 from gapeval.store import Store
 
 BANK = load_bank("builtin")

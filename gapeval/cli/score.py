@@ -9,8 +9,6 @@ syntax as ``gapeval run --model``); its replies are cached in ``RUN_DIR/judge_ca
 from __future__ import annotations
 
 import argparse
-import asyncio
-import inspect
 import sys
 from typing import Any
 
@@ -20,6 +18,9 @@ __all__ = ["register", "run_score"]
 
 
 def _close(adapter: Any, judge: Any) -> None:
+    import asyncio
+    import inspect
+
     closing = adapter.close()
     if inspect.isawaitable(closing):
         loop = getattr(judge, "_loop", None)

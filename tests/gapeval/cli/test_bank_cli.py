@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from gapeval.bank import cli
 from gapeval.bank.io import BankError, bank_hash
+from gapeval.cli import bank as cli
 
 
 def _run(*argv: str) -> int:

@@ -1,4 +1,7 @@
-"""``gapeval fit`` (gap scores of a run or long table) and ``gapeval report`` (the report folder)."""
+"""``gapeval fit`` (gap scores of a run or long table) and ``gapeval report`` (the report folder).
+
+The handlers import the report library (pandas, JAX) when they run, never at import.
+"""
 
 from __future__ import annotations
 

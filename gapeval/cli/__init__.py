@@ -1,8 +1,12 @@
-"""The ``gapeval`` command line.
+"""The ``gapeval`` command line: the parser, the entry point ``main`` and one module per command group.
 
-Each command group lives in its own module exposing ``register(subparsers)``; that function adds
-the group's sub-commands and sets ``handler`` (a callable taking the parsed arguments and returning
-an exit status). Command modules must import heavy libraries inside their handlers only.
+This package owns argument parsing and the command handlers. Each command group lives in its own
+module exposing ``register(subparsers)`` (:mod:`gapeval.cli.run`, :mod:`~gapeval.cli.score`,
+:mod:`~gapeval.cli.report`, :mod:`~gapeval.cli.bank`, :mod:`~gapeval.cli.agreement`, and the demos
+:mod:`gapeval.demo` and :mod:`gapeval.demo_irt`); that function adds the group's sub-commands and
+sets ``handler`` (a callable taking the parsed arguments and returning an exit status). Building the
+parser imports only these light modules: every handler imports the runner, the bank, the scorers,
+pandas, PIL, scipy or JAX inside itself, so ``gapeval --help`` stays fast (a test checks it).
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "gapeval.demo",
     "gapeval.demo_irt",
-    "gapeval.runner.cli",
-    "gapeval.scoring.score_cli",
-    "gapeval.report.cli",
-    "gapeval.bank.cli",
-    "gapeval.scoring.agreement_cli",
+    "gapeval.cli.run",
+    "gapeval.cli.score",
+    "gapeval.cli.report",
+    "gapeval.cli.bank",
+    "gapeval.cli.agreement",
 )
 
 
@@ -51,7 +55,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"gapeval {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -36,3 +36,14 @@ def test_every_help_text_imports_nothing_heavy():
     leaked = [m for m in loaded if m.startswith(HEAVY_GAPEVAL)]
     assert heavy == [] and leaked == [], (heavy, leaked)
     assert "usage: gapeval run" in done.stdout and "usage: gapeval demo-irt" in done.stdout
+
+
+def test_sampler_flags_default_to_none_so_the_library_decides():
+    from gapeval.cli import build_parser
+
+    parser = build_parser()
+    for command in (["fit", "t.csv"], ["report", "t.csv", "--out", "r"], ["demo"]):
+        args = parser.parse_args(command)
+        assert [args.inference, args.num_steps, args.num_warmup, args.num_samples, args.num_chains] == [None] * 5
+    assert parser.parse_args(["report", "t.csv", "--out", "r"]).decay_binomial is None
+    assert parser.parse_args(["demo-irt"]).samples is None

@@ -105,7 +105,7 @@ def _report(args: argparse.Namespace) -> int:
 
     responses, manifest = load_responses(args.source, scorer=args.scorer)
     options = sampler_options(args)
-    chosen = {name: options.pop(name) for name in ("inference",) if name in options}
+    chosen = {"inference": options.pop("inference")} if "inference" in options else {}
     if args.decay_binomial is not None:
         chosen["decay_binomial"] = args.decay_binomial
     report = build_report(responses, args.out, manifest=manifest, seed=args.seed, level=args.level,

@@ -14,7 +14,8 @@ The layers, bottom-up (each may use what is below it, as the table says):
    ``model_spec``), optional dependencies (``extras``);
 2. ``scenes`` (draw and read the bank's pictures) and ``protocols`` (run-time: specs, steps, prompts);
 3. ``bank`` (items and dialogues);
-4. ``adapters`` (model clients) and ``store`` (persistence);
+4. ``adapters`` (model clients) and ``store`` (persistence); ``calls`` (calling adapters: batching,
+   retries, concurrency — the one retry policy of the runner and the judges);
 5. ``runner`` (asks adapters, writes the store) and ``scoring`` (reads the store, writes scores);
 6. ``respondents`` (programs answering without a model; the simulated one uses the verifiers to
    make its wrong pictures really wrong, so it sits above scoring; the registry only names it);
@@ -59,9 +60,13 @@ ALLOWED: dict[str, set[str]] = {
     # 4. model clients; persistence
     "gapeval.adapters": BASE,
     "gapeval.store": BASE,
+    # 4b. calling adapters: the one retry policy, used by the runner and by judges
+    "gapeval.calls": BASE | {"gapeval.adapters"},
     # 5. orchestration; judgement
-    "gapeval.runner": BASE | {"gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store"},
-    "gapeval.scoring": BASE | {"gapeval.scenes", "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store"},
+    "gapeval.runner": BASE | {"gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store", "gapeval.calls"},
+    "gapeval.scoring": BASE | {
+        "gapeval.scenes", "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store", "gapeval.calls",
+    },
     # 6. respondents without a model
     "gapeval.respondents": BASE | {
         "gapeval.scenes", "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.scoring",

@@ -28,7 +28,7 @@ from gapeval.model_spec import ModelSpec
 from gapeval.protocols.spec import ProtocolSpec
 from gapeval.protocols.steps import Ask, Choose, final_copy, next_action
 from gapeval.records import Part, TurnRequest, TurnResult
-from gapeval.runner.calls import Caller, CallPolicy
+from gapeval.calls import Caller, CallPolicy
 from gapeval.runner.config import RunConfig, check_resume
 from gapeval.runner.plan import Plan, build_plan
 from gapeval.runner.progress import Progress, silent

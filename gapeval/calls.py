@@ -1,10 +1,12 @@
 """Calling adapters: batching, retries with back-off, time-outs and concurrency limits.
 
-:class:`Caller` hands requests to a synchronous adapter in batches (or to an asynchronous one
-with at most ``concurrency`` calls in flight), retries transient errors (rate limits, time-outs,
-busy servers) with exponential back-off — a server's ``Retry-After`` wins when longer — and calls
-``commit`` with each batch of final results as soon as it is ready, so a crash loses at most the
-batch in flight. An adapter that raises, or breaks the protocol, turns into ``error`` results for
+This module owns how any adapter is called — by the runner for the models under test and by
+:func:`gapeval.scoring.adapter_judge` for judge models — so there is one retry policy
+(:class:`CallPolicy`) and one retry loop. :class:`Caller` hands requests to a synchronous adapter
+in batches (or to an asynchronous one with at most ``concurrency`` calls in flight), retries
+transient errors (rate limits, time-outs, busy servers) with exponential back-off — a server's
+``Retry-After`` wins when longer — and calls ``commit`` with each batch of final results as soon as
+it is ready, so a crash loses at most the batch in flight. An adapter that raises, or breaks the protocol, turns into ``error`` results for
 the requests concerned; the run goes on.
 """
 
@@ -26,7 +28,7 @@ Commit = Callable[[list[tuple[TurnRequest, TurnResult]]], None]
 
 @dataclass(frozen=True)
 class CallPolicy:
-    """How the runner calls an adapter."""
+    """How an adapter is called: batches, retries of transient errors, time-outs, concurrency."""
 
     batch_size: int = 1
     """Requests per call of a synchronous adapter."""
@@ -60,9 +62,12 @@ def _crashed(requests: Sequence[TurnRequest], error: BaseException) -> list[Turn
     return [TurnResult.failure(request, message) for request in requests]
 
 
-def _call_sync(adapter: object, batch: Sequence[TurnRequest]) -> list[TurnResult]:
+RunTurns = Callable[[Sequence[TurnRequest]], object]
+
+
+def _call_sync(run_turns: RunTurns, batch: Sequence[TurnRequest]) -> list[TurnResult]:
     try:
-        results = list(adapter.run_turns(batch))  # type: ignore[attr-defined]
+        results = list(run_turns(batch))  # type: ignore[call-overload]
         check_results(batch, results)
     except Exception as error:  # noqa: BLE001 - a broken adapter must not stop the run
         return _crashed(batch, error)
@@ -70,14 +75,14 @@ def _call_sync(adapter: object, batch: Sequence[TurnRequest]) -> list[TurnResult
 
 
 def _answer_sync(
-    adapter: object, requests: Sequence[TurnRequest], policy: CallPolicy, commit: Commit
+    run_turns: RunTurns, requests: Sequence[TurnRequest], policy: CallPolicy, commit: Commit
 ) -> None:
     size = max(policy.batch_size, 1)
     for start in range(0, len(requests), size):
         pending = list(requests[start : start + size])
         attempt = 0
         while pending:
-            results = _call_sync(adapter, pending)
+            results = _call_sync(run_turns, pending)
             attempt += 1
             final = [(q, r) for q, r in zip(pending, results, strict=True) if not _retryable(r, attempt, policy)]
             again = [(q, r) for q, r in zip(pending, results, strict=True) if _retryable(r, attempt, policy)]
@@ -89,15 +94,14 @@ def _answer_sync(
 
 
 async def _answer_one(
-    adapter: object, request: TurnRequest, policy: CallPolicy, gate: asyncio.Semaphore
+    run_turns: RunTurns, request: TurnRequest, policy: CallPolicy, gate: asyncio.Semaphore
 ) -> TurnResult:
     attempt = 0
     while True:
         attempt += 1
         async with gate:
             try:
-                call = adapter.run_turns([request])  # type: ignore[attr-defined]
-                results = await asyncio.wait_for(call, policy.timeout_s)
+                results = await asyncio.wait_for(run_turns([request]), policy.timeout_s)  # type: ignore[arg-type]
                 check_results([request], results)
                 result = results[0]
             except TimeoutError:
@@ -112,19 +116,19 @@ async def _answer_one(
 
 
 async def _answer_async(
-    adapter: object, requests: Sequence[TurnRequest], policy: CallPolicy, commit: Commit
+    run_turns: RunTurns, requests: Sequence[TurnRequest], policy: CallPolicy, commit: Commit
 ) -> None:
     gate = asyncio.Semaphore(policy.concurrency)
 
     async def one(request: TurnRequest) -> None:
-        result = await _answer_one(adapter, request, policy, gate)
+        result = await _answer_one(run_turns, request, policy, gate)
         commit([(request, result)])
 
     await asyncio.gather(*(one(request) for request in requests))
 
 
 class Caller:
-    """Calls one adapter for the runner; asynchronous adapters share one event loop.
+    """Calls one adapter (for the runner or a judge); asynchronous adapters share one event loop.
 
     An asynchronous adapter's clients (e.g. an ``httpx.AsyncClient``) are bound to the loop that
     first used them, so every call of one adapter, and its ``close``, run on the same loop.
@@ -134,7 +138,13 @@ class Caller:
         self.adapter = adapter
         self.policy = policy
         self.is_async = is_async_adapter(adapter)
-        self._loop = asyncio.new_event_loop() if self.is_async else None
+        self.calls = 0
+        """Number of ``run_turns`` calls made so far (retries included)."""
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _run_turns(self, batch: Sequence[TurnRequest]):
+        self.calls += 1
+        return self.adapter.run_turns(batch)  # type: ignore[attr-defined]
 
     def answer(self, requests: Sequence[TurnRequest], commit: Commit) -> None:
         """Answer every request, calling ``commit`` with final results as they come.
@@ -144,15 +154,26 @@ class Caller:
         """
         if not requests:
             return
-        if self._loop is not None:
-            self._loop.run_until_complete(_answer_async(self.adapter, requests, self.policy, commit))
+        if self.is_async:
+            if self._loop is None:  # made on first use, and again after close()
+                self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(_answer_async(self._run_turns, requests, self.policy, commit))
         else:
-            _answer_sync(self.adapter, requests, self.policy, commit)
+            _answer_sync(self._run_turns, requests, self.policy, commit)
 
-    def close(self) -> None:
-        """Close the adapter (awaiting an asynchronous ``close``) and the event loop."""
-        closing = self.adapter.close()  # type: ignore[attr-defined]
+    def ask(self, request: TurnRequest) -> TurnResult:
+        """Answer one request (retrying transient errors) and return its final result."""
+        answered: list[tuple[TurnRequest, TurnResult]] = []
+        self.answer([request], answered.extend)
+        return answered[0][1]
+
+    def close(self, *, adapter: bool = True) -> None:
+        """Close the adapter (awaiting an asynchronous ``close``) unless ``adapter=False``, and the event loop."""
+        closing = self.adapter.close() if adapter else None  # type: ignore[attr-defined]
+        if inspect.isawaitable(closing):
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(closing)
         if self._loop is not None:
-            if inspect.isawaitable(closing):
-                self._loop.run_until_complete(closing)
             self._loop.close()
+            self._loop = None

@@ -23,21 +23,21 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class TextPart(_Record):
+class BankText(_Record):
     """A piece of prompt text."""
 
     type: Literal["text"] = "text"
     text: str = Field(min_length=1)
 
 
-class ImagePart(_Record):
+class BankImage(_Record):
     """An image shipped with the bank; ``path`` is relative to the bank folder (``images/x.png``)."""
 
     type: Literal["image"] = "image"
     path: str = Field(min_length=1)
 
 
-class TurnImagePart(_Record):
+class BankTurnImage(_Record):
     """An image from an earlier turn of the same dialogue.
 
     ``source="input"`` is the ``index``-th image of turn ``turn``'s prompt; ``source="output"`` is the
@@ -50,8 +50,8 @@ class TurnImagePart(_Record):
     index: int = Field(default=0, ge=0)
 
 
-Part = Annotated[Union[TextPart, ImagePart, TurnImagePart], Field(discriminator="type")]
-ItemPart = Annotated[Union[TextPart, ImagePart], Field(discriminator="type")]
+Part = Annotated[Union[BankText, BankImage, BankTurnImage], Field(discriminator="type")]
+ItemPart = Annotated[Union[BankText, BankImage], Field(discriminator="type")]
 
 
 class McqAnswer(_Record):

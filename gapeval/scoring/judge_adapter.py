@@ -74,7 +74,7 @@ def _message_part(part: Any) -> TextPart | ImagePart:
         return TextPart(text=part)
     if isinstance(part, ImagePart):
         return part
-    if isinstance(part, judge_protocols.ImagePart):
+    if isinstance(part, judge_protocols.JudgeImage):
         from PIL import Image
 
         with Image.open(io.BytesIO(part.data)) as image:
@@ -82,7 +82,7 @@ def _message_part(part: Any) -> TextPart | ImagePart:
         return ImagePart(sha256=part.sha256, width=width, height=height, origin="model", data=part.data)
     raise GapevalError(
         f"a judge prompt part must be text or an image part, got {type(part).__name__}; "
-        "pass gapeval.records.ImagePart or gapeval.scoring.judge.ImagePart images"
+        "pass gapeval.records.ImagePart or gapeval.scoring.judge.JudgeImage images"
     )
 
 

@@ -32,7 +32,7 @@ def test_one_text_turn_with_the_parts_in_order():
         return "VERDICT: 1"
 
     judge = adapter_judge(ScriptedAdapter(script), model_name="gpt-judge", seed=7)
-    loose = protocols.ImagePart(png_bytes())
+    loose = protocols.JudgeImage(png_bytes())
     assert judge([PICTURE, loose, "Is it red?"]) == "VERDICT: 1"
     (request,) = seen
     assert (request.model, request.output.kind, request.session, len(request.history)) == (

@@ -13,8 +13,7 @@ from PIL import Image
 
 from gapeval.adapters.scripted import ScriptedAdapter
 from gapeval.bank import dynamic_key, load_bank
-from gapeval.bank import ImagePart as BankImage
-from gapeval.bank import TextPart as BankText
+from gapeval.bank import BankImage, BankText
 from gapeval.cli.score import register
 from gapeval.errors import GapevalError, ScoringWarning
 from gapeval.records import (
@@ -334,7 +333,7 @@ def test_cli_prints_the_summary_and_fails_in_one_line(run, tmp_path, capsys):
 
 
 def test_judged_keys_and_points_in_a_dialogue_of_a_custom_bank(tmp_path):
-    from gapeval.bank import Dialogue, JudgedMcqAnswer, PointsAnswer, TextPart as Text, Turn, TurnImagePart
+    from gapeval.bank import BankText as Text, BankTurnImage, Dialogue, JudgedMcqAnswer, PointsAnswer, Turn
     from gapeval.bank import write_bank
 
     question = "How many circles are in your drawing?\nA. one\nB. two\nC. three"
@@ -344,7 +343,7 @@ def test_judged_keys_and_points_in_a_dialogue_of_a_custom_bank(tmp_path):
         Turn(index=2, direction="understanding", subtask="describe", prompt=(Text(text="Describe it."),),
              answer=PointsAnswer(points=("mentions two circles",))),
         Turn(index=3, direction="understanding", subtask="count",
-             prompt=(TurnImagePart(turn=1, source="output"), Text(text=question)),
+             prompt=(BankTurnImage(turn=1, source="output"), Text(text=question)),
              answer=JudgedMcqAnswer(source_turns=(1, 2), options=("one", "two", "three"))),
     ))  # fmt: skip
     write_bank(tmp_path / "bank", [dialogue])

@@ -15,7 +15,6 @@ from gapeval.bank.dialogues import dynamic_cells, dynamic_key, resolve_answer, r
 from gapeval.bank.io import Bank, BankError, bank_hash, builtin_path, load_bank, write_bank
 from gapeval.bank.schema import (
     CATEGORIES,
-    DIRECTIONS,
     Dialogue,
     DynamicGridAnswer,
     DynamicMcqAnswer,
@@ -35,7 +34,6 @@ from gapeval.bank.schema import (
 
 __all__ = [
     "CATEGORIES",
-    "DIRECTIONS",
     "Bank",
     "BankError",
     "Dialogue",

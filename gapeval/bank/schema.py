@@ -10,10 +10,12 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING
+
 Category = Literal["instruction_following", "numerical_perception", "world_knowledge", "reasoning"]
-Direction = Literal["understanding", "generation"]
+#: An item's direction: the vocabulary of :mod:`gapeval.responses` (its owner).
+Direction = Literal[UNDERSTANDING, GENERATION]  # type: ignore[valid-type]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
-DIRECTIONS: tuple[str, ...] = Direction.__args__  # type: ignore[attr-defined]
 #: Names a ``verifier`` answer may use; :data:`gapeval.scoring.verifiers.VERIFIERS` holds one check
 #: per name (a test keeps the two in step), so loading a bank needs no scorer.
 VERIFIER_NAMES: tuple[str, ...] = ("scene", "grid", "path", "clock", "template", "colour")

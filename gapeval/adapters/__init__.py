@@ -20,6 +20,7 @@ from __future__ import annotations
 from gapeval.adapters.base import (
     Adapter,
     AdapterContractError,
+    AdapterOptionError,
     AsyncAdapter,
     Capabilities,
     TurnAdapter,
@@ -30,7 +31,6 @@ from gapeval.adapters.base import (
 )
 from gapeval.adapters.registry import (
     ADAPTERS,
-    AdapterOptionError,
     UnknownAdapterError,
     create_adapter,
     load_factory,

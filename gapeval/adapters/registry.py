@@ -28,12 +28,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gapeval.adapters.base import AdapterOptionError
 from gapeval.errors import GapevalError
 from gapeval.extras import missing_extra
 
 __all__ = [
     "ADAPTERS",
-    "AdapterOptionError",
     "UnknownAdapterError",
     "create_adapter",
     "load_factory",
@@ -61,10 +61,6 @@ ADAPTERS: dict[str, str] = {
 
 class UnknownAdapterError(GapevalError):
     """No adapter of that name in :data:`ADAPTERS`."""
-
-
-class AdapterOptionError(GapevalError):
-    """An adapter was given an option its factory does not take, or lacks a required one."""
 
 
 def load_factory(name: str) -> Callable[..., Any]:
@@ -109,7 +105,7 @@ def create_adapter(name: str, options: Mapping[str, Any]) -> Any:
     >>> create_adapter("scripted", {"colour": "red"})
     Traceback (most recent call last):
         ...
-    gapeval.adapters.registry.AdapterOptionError: adapter 'scripted' has no option 'colour'; \
+    gapeval.adapters.base.AdapterOptionError: adapter 'scripted' has no option 'colour'; \
 valid options: capabilities, default, delay_s, name, script
     """
     factory = load_factory(name)

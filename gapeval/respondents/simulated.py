@@ -44,7 +44,7 @@ import numpy as np
 from PIL import Image
 
 from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
-from gapeval.adapters.registry import AdapterOptionError
+from gapeval.adapters.base import AdapterOptionError
 from gapeval.bank import (
     Bank,
     Dialogue,
@@ -89,7 +89,7 @@ def parse_protocol_effects(value: str | dict[str, Any] | None) -> dict[str, tupl
     >>> parse_protocol_effects("cot:0.8")
     Traceback (most recent call last):
         ...
-    gapeval.adapters.registry.AdapterOptionError: simulated adapter option protocol_effects: 'cot:0.8' \
+    gapeval.adapters.base.AdapterOptionError: simulated adapter option protocol_effects: 'cot:0.8' \
 is not LABEL:du:dg (e.g. cot:0:0.8)
     """
     if value is None or value == "":

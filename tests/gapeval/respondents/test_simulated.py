@@ -7,7 +7,7 @@ import math
 import pytest
 from respondentkit import item_request, run_dialogue, score_output
 
-from gapeval.adapters.registry import AdapterOptionError
+from gapeval.adapters.base import AdapterOptionError
 from gapeval.bank import load_bank
 from gapeval.respondents.simulated import SimulatedAdapter, difficulty_of
 from tests.gapeval.adapters.adapterkit import image_request, text_request

@@ -134,6 +134,7 @@ def form_gap(theta) -> np.ndarray:
     [0.75, -0.5]
     """
     import numpy as np
+
     theta = np.asarray(theta)
     if theta.shape[-1:] != (2,):
         raise ValueError(f"abilities need a last axis of length 2 (understanding, generation), got shape {theta.shape}")
@@ -223,6 +224,7 @@ def _check_directions(frame: pd.DataFrame, column: Hashable, error: type[Gapeval
 def _numeric_scores(frame: pd.DataFrame, column: Hashable, error: type[GapevalError]) -> pd.Series:
     import numpy as np
     import pandas as pd
+
     raw = frame[SCORE]
     values = pd.to_numeric(raw, errors="coerce")
     non_numeric = values.isna() & raw.notna()
@@ -252,6 +254,7 @@ def _numeric_scores(frame: pd.DataFrame, column: Hashable, error: type[GapevalEr
 def _check_range(values: pd.Series, column: Hashable, scores: ScoreKind, threshold,
                  error: type[GapevalError]) -> pd.Series:
     import numpy as np
+
     if scores == "graded" and threshold is None:
         bad = (values < 0) | (values != np.floor(values))
         if bad.any():
@@ -284,6 +287,7 @@ def _check_range(values: pd.Series, column: Hashable, scores: ScoreKind, thresho
 def _check_turns(frame: pd.DataFrame, column: Hashable, error: type[GapevalError]) -> pd.Series:
     """Turns as floats (NaN for standalone items); 1-based numbers."""
     import pandas as pd
+
     raw = frame[TURN]
     turns = pd.to_numeric(raw, errors="coerce")
     bad = turns.isna() & raw.notna()
@@ -399,6 +403,7 @@ def standardize_responses(
     1    m1  q1g     generation      0
     """
     import pandas as pd
+
     if not isinstance(responses, pd.DataFrame):
         raise error(f"responses must be a pandas DataFrame (the long table), got {type(responses).__name__}")
     if scores not in ("unit", "binary", "graded"):

@@ -83,7 +83,8 @@ def demo_config(*, seed: int = 0, limit: int | None = None) -> Any:
     gapeval.runner.RunConfig
     """
     from gapeval.demo import DEMO_MODELS
-    from gapeval.runner import ModelSpec, RunConfig
+    from gapeval.model_spec import ModelSpec
+    from gapeval.runner import RunConfig
 
     models = tuple(ModelSpec(name=name, adapter=adapter, options=options) for name, adapter, options in DEMO_MODELS)
     return RunConfig(bank="builtin", models=models, seed=seed, limit=limit, include="items", score=False)

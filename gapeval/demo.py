@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gapeval.cli.report import add_sampler_arguments, sampler_options
+
 __all__ = ["DEMO_MODELS", "register", "run_demo"]
 
 #: The demo's respondents: (name, adapter, options). Simulated abilities are on the logit scale of
@@ -44,11 +46,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--limit", type=int, default=None,
                         help="ask only the first N items and N dialogues (default: the whole bank)")
     parser.add_argument("--seed", type=int, default=0, help="run and fit seed")
-    parser.add_argument("--inference", choices=("svi", "nuts"), default="svi",
-                        help="gap fit: svi (seconds, approximate intervals; default) or nuts (minutes)")
+    add_sampler_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
-    parser.set_defaults(handler=lambda args: run_demo(args.out, limit=args.limit, seed=args.seed,
-                                                      inference=args.inference, quiet=args.quiet))
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: Any) -> int:
+    options = sampler_options(args)
+    return run_demo(args.out, limit=args.limit, seed=args.seed, inference=options.pop("inference", None),
+                    gap_options=options, quiet=args.quiet)
 
 
 #: Options of the tiny Janus model in the demo (CPU, float32; short text answers).
@@ -96,11 +102,17 @@ def _recovery(gaps: Any) -> list[str]:
     return lines
 
 
-def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: str = "svi",
-             quiet: bool = False) -> int:
-    """Run, score, export and report the demo into ``out``; return the exit status."""
+def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: str | None = None,
+             gap_options: dict[str, Any] | None = None, quiet: bool = False) -> int:
+    """Run, score, export and report the demo into ``out``; return the exit status.
+
+    ``inference`` (``"svi"`` or ``"nuts"``) and ``gap_options`` (further keyword arguments of
+    :func:`gapeval.gap_score`) reach the report only when given; otherwise the library's defaults
+    apply (:func:`gapeval.report.build_report`).
+    """
+    from gapeval.model_spec import ModelSpec
     from gapeval.report import build_report, load_responses
-    from gapeval.runner import ModelSpec, Progress, RunConfig, run
+    from gapeval.runner import Progress, RunConfig, run
     from gapeval.scoring.run_scoring import score_run
 
     started = time.perf_counter()
@@ -135,8 +147,10 @@ def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: s
     responses, manifest = load_responses(out / "run")
     print(f"  {len(responses)} scored answers ({responses['session'].notna().sum()} from dialogue turns)")
 
-    t = _step(f"fitting gap scores ({inference}), the decay model, tables and figures -> {out / 'report'}")
-    built = build_report(responses, out / "report", manifest=manifest, inference=inference, seed=seed)
+    how = "the library's default inference" if inference is None else inference
+    t = _step(f"fitting gap scores ({how}), the decay model, tables and figures -> {out / 'report'}")
+    chosen = {} if inference is None else {"inference": inference}
+    built = build_report(responses, out / "report", manifest=manifest, seed=seed, gap_options=gap_options, **chosen)
     print(f"  {len(built.files)} files; {time.perf_counter() - t:.1f} s")
     for name, outcome in built.outcomes.items():
         if outcome.skipped:

@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--respondents", type=int, default=200, help="simulated respondents (default 200)")
     parser.add_argument("--items", type=int, default=40, help="items per dimension (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulation and the sampler")
-    parser.add_argument("--samples", type=int, default=1000, help="NUTS draws kept per chain (default 1000; warm-up 500)")
+    parser.add_argument("--samples", type=int, default=None,
+                        help="NUTS draws kept per chain (default: the library's, see docs/inference.md)")
     parser.set_defaults(handler=lambda args: run_demo(num_respondents=args.respondents, items_per_dimension=args.items,
                                                       seed=args.seed, num_samples=args.samples))
 
@@ -29,8 +30,13 @@ def _step(message: str) -> float:
     return time.perf_counter()
 
 
-def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed: int = 0, num_samples: int = 1000) -> int:
-    """Simulate, fit and report; return the exit status."""
+def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed: int = 0,
+             num_samples: int | None = None) -> int:
+    """Simulate, fit and report; return the exit status.
+
+    ``num_samples`` (NUTS draws kept per chain) reaches :func:`irt.fit` only when given; the
+    other sampler settings are always the library's.
+    """
     import numpy as np
     import pandas as pd
 
@@ -47,8 +53,10 @@ def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed:
     data, truth = irt.simulate("2pl", num_respondents=num_respondents, num_items=num_items, q_matrix=q,
                                correlation=0.5, seed=seed)
     q_frame = pd.DataFrame(truth.q_matrix, index=list(data.item_ids), columns=["understanding", "generation"])
-    _step(f"fitting the confirmatory 2-D 2PL by NUTS (2 chains x 500 warm-up + {num_samples} draws)")
-    result = irt.fit(data, "2pl", q_matrix=q_frame, seed=seed, num_warmup=500, num_samples=num_samples)
+    sampler = {} if num_samples is None else {"num_samples": num_samples}
+    drawn = "the library's sampler settings" if num_samples is None else f"{num_samples} draws per chain"
+    _step(f"fitting the confirmatory 2-D 2PL by NUTS ({drawn})")
+    result = irt.fit(data, "2pl", q_matrix=q_frame, seed=seed, **sampler)
     fit_seconds = time.perf_counter() - start
 
     abilities = result.abilities()

@@ -16,18 +16,22 @@ protocol analyses take, and what other benchmarks hand us. This module owns it:
 * :class:`Columns`, which of the caller's columns plays which role, and
   :func:`standardize_responses`, the validator every consumer calls: it checks the table once and
   returns a new frame under the canonical names. The caller's frame is never modified.
+
+Importing this module is light (NumPy and pandas are imported by the functions that use them), so
+the store, the bank and the command line can take the vocabulary from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields
-from typing import Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from gapeval.errors import GapevalError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 __all__ = [
     "MODEL", "ITEM", "PAIR", "DIRECTION", "SCORE", "CATEGORY", "SUBTASK", "SESSION", "TURN", "SAMPLE",
@@ -92,6 +96,9 @@ def direction_slots(values) -> np.ndarray:
     >>> direction_slots(["generation", "understanding"]).tolist()
     [1, 0]
     """
+    import numpy as np
+    import pandas as pd
+
     labels = pd.Series(np.asarray(values, dtype=object))
     bad = ~labels.isin(DIRECTIONS)
     if bad.any():
@@ -123,9 +130,11 @@ def form_gap(theta) -> np.ndarray:
 
     Examples
     --------
-    >>> form_gap(np.array([[1.0, 0.25], [0.0, 0.5]])).tolist()
+    >>> form_gap([[1.0, 0.25], [0.0, 0.5]]).tolist()
     [0.75, -0.5]
     """
+    import numpy as np
+
     theta = np.asarray(theta)
     if theta.shape[-1:] != (2,):
         raise ValueError(f"abilities need a last axis of length 2 (understanding, generation), got shape {theta.shape}")
@@ -213,6 +222,9 @@ def _check_directions(frame: pd.DataFrame, column: Hashable, error: type[Gapeval
 
 
 def _numeric_scores(frame: pd.DataFrame, column: Hashable, error: type[GapevalError]) -> pd.Series:
+    import numpy as np
+    import pandas as pd
+
     raw = frame[SCORE]
     values = pd.to_numeric(raw, errors="coerce")
     non_numeric = values.isna() & raw.notna()
@@ -241,6 +253,8 @@ def _numeric_scores(frame: pd.DataFrame, column: Hashable, error: type[GapevalEr
 
 def _check_range(values: pd.Series, column: Hashable, scores: ScoreKind, threshold,
                  error: type[GapevalError]) -> pd.Series:
+    import numpy as np
+
     if scores == "graded" and threshold is None:
         bad = (values < 0) | (values != np.floor(values))
         if bad.any():
@@ -272,6 +286,8 @@ def _check_range(values: pd.Series, column: Hashable, scores: ScoreKind, thresho
 
 def _check_turns(frame: pd.DataFrame, column: Hashable, error: type[GapevalError]) -> pd.Series:
     """Turns as floats (NaN for standalone items); 1-based numbers."""
+    import pandas as pd
+
     raw = frame[TURN]
     turns = pd.to_numeric(raw, errors="coerce")
     bad = turns.isna() & raw.notna()
@@ -386,6 +402,8 @@ def standardize_responses(
     0    m1  q1u  understanding      1
     1    m1  q1g     generation      0
     """
+    import pandas as pd
+
     if not isinstance(responses, pd.DataFrame):
         raise error(f"responses must be a pandas DataFrame (the long table), got {type(responses).__name__}")
     if scores not in ("unit", "binary", "graded"):

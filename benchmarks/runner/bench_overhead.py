@@ -13,7 +13,8 @@ import time
 
 from gapeval.adapters.scripted import ScriptedAdapter
 from gapeval.bank import load_bank
-from gapeval.runner import ModelSpec, RequestBuilder, RunConfig, build_plan, run
+from gapeval.model_spec import ModelSpec
+from gapeval.runner import RequestBuilder, RunConfig, build_plan, run
 
 
 def adapter_only_seconds(bank, config) -> float:

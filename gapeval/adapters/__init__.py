@@ -1,9 +1,11 @@
 """Adapters: stateless turn functions that talk to one model each.
 
-The protocol lives in :mod:`gapeval.adapters.base`, the one catalogue of adapters in
-:mod:`gapeval.adapters.registry` (a literal dict of lazy loaders), and the scripted mock used by
-tests in :mod:`gapeval.adapters.scripted`. Adapter modules import their heavy dependencies
-(torch, transformers, diffusers, httpx) only when an adapter is created or loaded.
+This package owns the model clients. The protocol lives in :mod:`gapeval.adapters.base`, the one
+catalogue of adapters in :mod:`gapeval.adapters.registry` (a literal dict of lazy loaders, which also
+lists the respondents of :mod:`gapeval.respondents`), and the scripted mock used by tests in
+:mod:`gapeval.adapters.scripted`. Adapter modules import their heavy dependencies (torch,
+transformers, diffusers, httpx) only when an adapter is created or loaded, through
+:func:`gapeval.extras.require`; they import nothing of the bank, the scorers or the protocols.
 
 Examples
 --------
@@ -18,6 +20,7 @@ from __future__ import annotations
 from gapeval.adapters.base import (
     Adapter,
     AdapterContractError,
+    AdapterOptionError,
     AsyncAdapter,
     Capabilities,
     TurnAdapter,
@@ -28,24 +31,18 @@ from gapeval.adapters.base import (
 )
 from gapeval.adapters.registry import (
     ADAPTERS,
-    EXTRAS,
-    AdapterOptionError,
-    MissingExtraError,
     UnknownAdapterError,
     create_adapter,
     load_factory,
-    require,
 )
 
 __all__ = [
     "ADAPTERS",
-    "EXTRAS",
     "Adapter",
     "AdapterContractError",
     "AdapterOptionError",
     "AsyncAdapter",
     "Capabilities",
-    "MissingExtraError",
     "TurnAdapter",
     "UnknownAdapterError",
     "check_results",
@@ -53,6 +50,5 @@ __all__ = [
     "library_versions",
     "load_factory",
     "loaded",
-    "require",
     "unsupported_reason",
 ]

@@ -27,6 +27,7 @@ from gapeval.records import TurnRequest, TurnResult
 from gapeval.records._base import Record
 
 __all__ = [
+    "AdapterOptionError",
     "Adapter",
     "AdapterContractError",
     "AsyncAdapter",
@@ -37,6 +38,10 @@ __all__ = [
     "loaded",
     "unsupported_reason",
 ]
+
+
+class AdapterOptionError(GapevalError):
+    """An adapter was given an option its factory does not take, or lacks a required one."""
 
 
 class AdapterContractError(GapevalError):

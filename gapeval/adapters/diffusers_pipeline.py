@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
-from gapeval.adapters.registry import require
 from gapeval.errors import GapevalError
+from gapeval.extras import require
 from gapeval.records import ImagePart, Message, TurnRequest, TurnResult
 
 __all__ = ["DiffusersAdapter", "config_hash"]

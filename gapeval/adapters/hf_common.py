@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gapeval.adapters.registry import require
 from gapeval.errors import GapevalError
+from gapeval.extras import require
 from gapeval.records import ImagePart, TextPart, TurnRequest
 
 __all__ = [

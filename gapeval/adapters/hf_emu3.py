@@ -41,8 +41,8 @@ from typing import Any
 from gapeval.adapters.base import Capabilities
 from gapeval.adapters.hf_common import history_images, image_output, seeded_generator, torch_dtype
 from gapeval.adapters.hf_vlm_common import HFChatAdapter, read_chat_template, seeded_choice
-from gapeval.adapters.registry import require
 from gapeval.errors import GapevalError
+from gapeval.extras import require
 from gapeval.records import TurnRequest, TurnResult, Usage
 
 __all__ = ["Emu3Adapter", "grid_for", "grid_state"]

@@ -22,7 +22,7 @@ Examples
 >>> JanusAdapter(weights="/models/Janus-Pro-1B", device="tpu")
 Traceback (most recent call last):
     ...
-gapeval.adapters.registry.AdapterOptionError: adapter 'hf-janus': device 'tpu' is not one of \
+gapeval.adapters.base.AdapterOptionError: adapter 'hf-janus': device 'tpu' is not one of \
 auto, cpu, cuda, cuda:N
 """
 
@@ -35,7 +35,8 @@ from typing import Any
 
 from gapeval.adapters import hf_common
 from gapeval.adapters.base import Capabilities, TurnAdapter, library_versions
-from gapeval.adapters.registry import AdapterOptionError, require
+from gapeval.adapters.base import AdapterOptionError
+from gapeval.extras import require
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult, Usage
 
 __all__ = ["JanusAdapter", "chat_messages"]

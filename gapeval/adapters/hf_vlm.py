@@ -36,7 +36,7 @@ from typing import Any
 
 from gapeval.adapters.hf_common import torch_dtype
 from gapeval.adapters.hf_vlm_common import HFChatAdapter, read_chat_template
-from gapeval.adapters.registry import require
+from gapeval.extras import require
 
 __all__ = ["LlavaAdapter", "QwenVLAdapter"]
 

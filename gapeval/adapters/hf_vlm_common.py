@@ -39,8 +39,8 @@ from gapeval.adapters.hf_common import (
     seeded_generator,
     torch_dtype,
 )
-from gapeval.adapters.registry import require
 from gapeval.errors import GapevalError
+from gapeval.extras import require
 from gapeval.records import ImagePart, Message, TextPart, TurnRequest, TurnResult, Usage
 
 __all__ = [

@@ -11,8 +11,9 @@ otherwise generation turns are ``unsupported``.
 
 Outcomes: a 200 with content is ``ok`` (usage from the response); ``finish_reason ==
 "content_filter"``, a ``refusal`` field or a ``content_policy_violation`` error is ``refused``;
-429, 5xx and time-outs are retried with exponential backoff honouring ``Retry-After``, and when
-retries run out the result is a transient ``error`` with ``retry_after_s``; other 4xx are
+429, 408/409, 5xx, time-outs and dropped connections are a transient ``error`` with the server's
+``Retry-After`` in ``retry_after_s``, which the caller retries (:class:`gapeval.calls.Caller`, the
+one retry policy of the runner and the judges; the adapter makes one attempt per turn); other 4xx are
 permanent errors with the server's message on one line; an unreachable server is an error naming
 ``base_url``. The API key is read from the environment variable named by ``api_key_env`` and never
 appears in the fingerprint, results, errors or ``repr``.
@@ -34,7 +35,6 @@ from gapeval.adapters.base import (
     library_versions,
     unsupported_reason,
 )
-from gapeval.adapters.registry import require
 from gapeval.adapters.openai_messages import (
     chat_messages,
     data_url,
@@ -43,6 +43,7 @@ from gapeval.adapters.openai_messages import (
     public_url,
 )
 from gapeval.errors import GapevalError
+from gapeval.extras import require
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult, Usage
 
 __all__ = ["OpenAIHTTPAdapter", "chat_messages", "data_url", "parse_retry_after"]
@@ -51,7 +52,7 @@ _NEEDED_BY = "adapter 'openai-http'"
 _RETRIED = frozenset({408, 409, 429}) | frozenset(range(500, 600))
 
 
-class _Retry(Exception):
+class _Transient(Exception):
     """A response or failure worth retrying, with the server's wait hint."""
 
     def __init__(self, message: str, retry_after_s: float | None = None) -> None:
@@ -73,15 +74,6 @@ class OpenAIHTTPAdapter:
         ``None`` sends no key (local servers).
     timeout_s : float
         Per-request time-out in seconds.
-    max_retries : int
-        Retries after a 429, 5xx or time-out inside the adapter (default 0: the runner retries
-        transient errors itself, with ``--max-retries`` and ``--backoff``; set it when using the
-        adapter on its own).
-    backoff_s : float
-        First backoff in seconds; doubled at each retry, capped by ``max_backoff_s``. A
-        ``Retry-After`` header replaces it (also capped).
-    max_backoff_s : float
-        Longest wait between two attempts.
     concurrency : int
         Most requests in flight at once.
     image_output : bool
@@ -105,9 +97,6 @@ class OpenAIHTTPAdapter:
         *,
         api_key_env: str | None = None,
         timeout_s: float = 120.0,
-        max_retries: int = 0,
-        backoff_s: float = 1.0,
-        max_backoff_s: float = 60.0,
         concurrency: int = 8,
         image_output: bool = False,
         image_size: str | None = None,
@@ -120,18 +109,14 @@ class OpenAIHTTPAdapter:
                 f"base_url {public_url(base_url)!r} is not an http(s) URL; "
                 "give e.g. http://localhost:8000/v1"
             )
-        if concurrency < 1 or max_retries < 0 or timeout_s <= 0:
+        if concurrency < 1 or timeout_s <= 0:
             raise GapevalError(
-                "concurrency must be >= 1, max_retries >= 0 and timeout_s > 0; got "
-                f"{concurrency}, {max_retries}, {timeout_s}"
+                f"concurrency must be >= 1 and timeout_s > 0; got {concurrency}, {timeout_s}"
             )
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key_env = api_key_env
         self.timeout_s = float(timeout_s)
-        self.max_retries = int(max_retries)
-        self.backoff_s = float(backoff_s)
-        self.max_backoff_s = float(max_backoff_s)
         self.concurrency = int(concurrency)
         self.image_output = bool(image_output)
         self.image_size = image_size
@@ -139,7 +124,7 @@ class OpenAIHTTPAdapter:
         self.extra_body = dict(extra_body or {})
         self.transport = transport
         self.attempts = 0
-        """HTTP requests sent so far (retries included)."""
+        """HTTP requests sent so far."""
         self._headers: dict[str, str] = {}
         self._secret: str | None = None
         self._bound: tuple[asyncio.AbstractEventLoop, Any, asyncio.Semaphore] | None = None
@@ -221,8 +206,8 @@ class OpenAIHTTPAdapter:
     def _failure(self, request: TurnRequest, error: Exception) -> TurnResult:
         httpx = require("httpx", needed_by=_NEEDED_BY)
         url = public_url(self.base_url)
-        if isinstance(error, _Retry):
-            message = f"{error} from {url}; gave up after {self.max_retries + 1} attempts"
+        if isinstance(error, _Transient):
+            message = f"{error} from {url}"
             return TurnResult.failure(
                 request, self._clean(message), transient=True, retry_after_s=error.retry_after_s
             )
@@ -339,34 +324,24 @@ class OpenAIHTTPAdapter:
     async def _post(
         self, request: TurnRequest, path: str, **kwargs: Any
     ) -> dict[str, Any] | TurnResult:
-        """POST with retries: the JSON body, a ``refused``/``error`` result, or raise."""
+        """POST once: the JSON body, a ``refused``/``error`` result, or raise (:class:`_Transient`)."""
         httpx = require("httpx", needed_by=_NEEDED_BY)
         client, semaphore = self._client()
-        for attempt in range(self.max_retries + 1):
-            try:
-                async with semaphore:
-                    self.attempts += 1
-                    response = await client.post(path, **kwargs)
-                return self._read(request, response, path)
-            except httpx.ConnectError:
-                raise  # an unreachable server: reported at once, not retried
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
-                failure = _Retry(f"{type(error).__name__} (time-out {self.timeout_s:g} s)")
-            except _Retry as retry:
-                failure = retry
-            if attempt == self.max_retries:
-                raise failure
-            wait = self.backoff_s * 2**attempt
-            if failure.retry_after_s is not None:
-                wait = failure.retry_after_s
-            await asyncio.sleep(min(wait, self.max_backoff_s))
-        raise AssertionError("unreachable")  # pragma: no cover
+        try:
+            async with semaphore:
+                self.attempts += 1
+                response = await client.post(path, **kwargs)
+        except httpx.ConnectError:
+            raise  # an unreachable server: reported at once, not transient
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+            raise _Transient(f"{type(error).__name__} (time-out {self.timeout_s:g} s)") from error
+        return self._read(request, response, path)
 
     def _read(self, request: TurnRequest, response: Any, path: str) -> dict[str, Any] | TurnResult:
-        """The body of a 200; raise :class:`_Retry` for 429/5xx; a result for other errors."""
+        """The body of a 200; raise :class:`_Transient` for 429/5xx; a result for other errors."""
         if response.status_code in _RETRIED:
             retry_after = parse_retry_after(response.headers)
-            raise _Retry(f"HTTP {response.status_code}", retry_after_s=retry_after)
+            raise _Transient(f"HTTP {response.status_code}", retry_after_s=retry_after)
         try:
             body = response.json()
         except ValueError:

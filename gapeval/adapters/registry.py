@@ -2,8 +2,9 @@
 
 :data:`ADAPTERS` maps an adapter name to ``"module:factory"``. Nothing is imported until an adapter
 is asked for, so importing :mod:`gapeval` never pulls in torch, transformers or an HTTP SDK. When
-an adapter's module (or :func:`require`, called inside an adapter) misses an optional dependency,
-the error says which extra to install: ``install gapeval[hf]``.
+an adapter's module (or :func:`gapeval.extras.require`, called inside an adapter) misses an optional
+dependency, the error (:class:`gapeval.extras.MissingExtraError`) says which extra to install:
+``install gapeval[hf]``.
 
 Examples
 --------
@@ -23,30 +24,30 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from types import ModuleType
 from typing import Any
 
 from pydantic import ValidationError
 
+from gapeval.adapters.base import AdapterOptionError
 from gapeval.errors import GapevalError
+from gapeval.extras import missing_extra
 
 __all__ = [
     "ADAPTERS",
-    "EXTRAS",
-    "AdapterOptionError",
-    "MissingExtraError",
     "UnknownAdapterError",
     "create_adapter",
     "load_factory",
-    "require",
 ]
 
 #: Adapter name -> ``"module:factory"``. The factory is called with the adapter's options as
 #: keyword arguments and returns an object satisfying :class:`~gapeval.adapters.base.Adapter` or
-#: :class:`~gapeval.adapters.base.AsyncAdapter`. Add new adapters here, and only here.
+#: :class:`~gapeval.adapters.base.AsyncAdapter`. Add new adapters here, and only here. Model clients
+#: live in :mod:`gapeval.adapters`; the programs that answer without a model (the procedural
+#: baseline, the simulated respondent) in :mod:`gapeval.respondents`. These strings are data: the
+#: registry imports none of them until asked.
 ADAPTERS: dict[str, str] = {
-    "procedural": "gapeval.adapters.procedural:ProceduralAdapter",
-    "simulated": "gapeval.adapters.simulated:SimulatedAdapter",
+    "procedural": "gapeval.respondents.procedural:ProceduralAdapter",
+    "simulated": "gapeval.respondents.simulated:SimulatedAdapter",
     "hf-janus": "gapeval.adapters.hf_janus:JanusAdapter",
     "hf-emu3": "gapeval.adapters.hf_emu3:Emu3Adapter",
     "hf-qwen2.5-vl": "gapeval.adapters.hf_vlm:QwenVLAdapter",
@@ -57,58 +58,9 @@ ADAPTERS: dict[str, str] = {
     "scripted-async": "gapeval.adapters.scripted:AsyncScriptedAdapter",
 }
 
-#: Top-level import name of an optional dependency -> the extra of ``pyproject.toml`` providing it.
-EXTRAS: dict[str, str] = {
-    "torch": "torch",
-    "transformers": "hf",
-    "tokenizers": "hf",
-    "diffusers": "diffusers",
-    "httpx": "http",
-    "tenacity": "http",
-    "pyarrow": "parquet",
-    "ray": "ray",
-}
-
 
 class UnknownAdapterError(GapevalError):
     """No adapter of that name in :data:`ADAPTERS`."""
-
-
-class MissingExtraError(GapevalError, ImportError):
-    """An adapter needs an optional dependency that is not installed."""
-
-
-class AdapterOptionError(GapevalError):
-    """An adapter was given an option its factory does not take, or lacks a required one."""
-
-
-def _missing_extra(module: str, *, needed_by: str) -> MissingExtraError:
-    top = module.split(".")[0]
-    extra = EXTRAS.get(top)
-    fix = f"install gapeval[{extra}]" if extra else f"install the package providing '{top}'"
-    return MissingExtraError(f"{needed_by} needs '{top}', which is not installed; {fix}")
-
-
-def require(module: str, *, needed_by: str) -> ModuleType:
-    """Import ``module``, or raise :class:`MissingExtraError` naming the extra to install.
-
-    Adapters call this inside ``load()`` for their heavy dependencies.
-
-    Examples
-    --------
-    >>> require("json", needed_by="adapter 'x'").__name__
-    'json'
-    >>> require("transformers_not_here", needed_by="adapter 'x'")
-    Traceback (most recent call last):
-        ...
-    gapeval.adapters.registry.MissingExtraError: adapter 'x' needs 'transformers_not_here', \
-which is not installed; install the package providing 'transformers_not_here'
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        missing = error.name or module
-        raise _missing_extra(missing, needed_by=needed_by) from error
 
 
 def load_factory(name: str) -> Callable[..., Any]:
@@ -118,7 +70,7 @@ def load_factory(name: str) -> Callable[..., Any]:
     ------
     UnknownAdapterError
         If ``name`` is not in :data:`ADAPTERS`.
-    MissingExtraError
+    gapeval.extras.MissingExtraError
         If the adapter's module needs an optional dependency that is not installed.
     """
     if name not in ADAPTERS:
@@ -130,7 +82,7 @@ def load_factory(name: str) -> Callable[..., Any]:
         missing = error.name or module_name
         if missing == module_name or module_name.startswith(f"{missing}."):
             raise
-        raise _missing_extra(missing, needed_by=f"adapter {name!r}") from error
+        raise missing_extra(missing, needed_by=f"adapter {name!r}") from error
     return getattr(module, attribute)
 
 
@@ -146,14 +98,14 @@ def create_adapter(name: str, options: Mapping[str, Any]) -> Any:
 
     Raises
     ------
-    UnknownAdapterError, MissingExtraError, AdapterOptionError
+    UnknownAdapterError, gapeval.extras.MissingExtraError, AdapterOptionError
 
     Examples
     --------
     >>> create_adapter("scripted", {"colour": "red"})
     Traceback (most recent call last):
         ...
-    gapeval.adapters.registry.AdapterOptionError: adapter 'scripted' has no option 'colour'; \
+    gapeval.adapters.base.AdapterOptionError: adapter 'scripted' has no option 'colour'; \
 valid options: capabilities, default, delay_s, name, script
     """
     factory = load_factory(name)

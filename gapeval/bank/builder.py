@@ -17,8 +17,8 @@ from gapeval.bank.dialogues import build_dialogues
 from gapeval.bank.families import instruction, numerical, reasoning, world
 from gapeval.bank.families.base import PairDraft
 from gapeval.bank.io import write_bank
-from gapeval.bank.render import png_bytes
-from gapeval.bank.schema import ImagePart, Item, TextPart, VerifierAnswer
+from gapeval.bank.schema import BankImage, Item, BankText, VerifierAnswer
+from gapeval.scenes.render import png_bytes
 
 DEFAULT_SEED = 20260101
 BANK_VERSION = "1.0.0"
@@ -88,12 +88,12 @@ def draft_records(pair_id: str, draft: PairDraft, *, seed: int) -> tuple[list[It
                   params=params, source=SOURCE, licence=LICENCE)
     understanding = Item(
         id=f"{pair_id}-und", direction="understanding",
-        prompt=tuple(ImagePart(path=p) for p in und_paths) + (TextPart(text=draft.und_text),),
+        prompt=tuple(BankImage(path=p) for p in und_paths) + (BankText(text=draft.und_text),),
         answer=draft.und_answer, **common,
     )
     generation = Item(
         id=f"{pair_id}-gen", direction="generation",
-        prompt=tuple(ImagePart(path=p) for p in gen_paths) + (TextPart(text=draft.gen_text),),
+        prompt=tuple(BankImage(path=p) for p in gen_paths) + (BankText(text=draft.gen_text),),
         answer=VerifierAnswer(verifier=draft.gen_verifier, params=draft.gen_params, points=draft.gen_points),
         reference=reference, **common,
     )

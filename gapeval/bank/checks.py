@@ -5,32 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from gapeval.bank.schema import (
-    Dialogue, DynamicGridAnswer, DynamicMcqAnswer, ImagePart, Item, JudgedMcqAnswer, TurnImagePart,
+    VERIFIER_NAMES, Dialogue, DynamicGridAnswer, DynamicMcqAnswer, BankImage, Item, JudgedMcqAnswer, BankTurnImage,
     VerifierAnswer,
 )
 
 
 def check_verifiers(record: Item | Dialogue) -> None:
-    """Raise ValueError if a ``verifier`` answer names a verifier that does not exist.
+    """Raise ValueError if a ``verifier`` answer names a verifier not in :data:`VERIFIER_NAMES`.
 
     Examples
     --------
-    >>> from gapeval.bank.schema import TextPart
-    >>> item = Item(id="x", category="c", subtask="s", direction="generation", prompt=(TextPart(text="draw"),),
+    >>> from gapeval.bank.schema import BankText
+    >>> item = Item(id="x", category="c", subtask="s", direction="generation", prompt=(BankText(text="draw"),),
     ...             answer=VerifierAnswer(verifier="ocr"))
     >>> check_verifiers(item)
     Traceback (most recent call last):
     ...
     ValueError: item 'x' uses unknown verifier 'ocr'; use one of scene, grid, path, clock, template, colour
     """
-    from gapeval.scoring.verifiers import VERIFIERS
-
     steps: Any = record.turns if isinstance(record, Dialogue) else (record,)
     for step in steps:
-        if isinstance(step.answer, VerifierAnswer) and step.answer.verifier not in VERIFIERS:
+        if isinstance(step.answer, VerifierAnswer) and step.answer.verifier not in VERIFIER_NAMES:
             raise ValueError(
                 f"{record.record} {record.id!r} uses unknown verifier {step.answer.verifier!r}; "
-                f"use one of {', '.join(VERIFIERS)}"
+                f"use one of {', '.join(VERIFIER_NAMES)}"
             )
 
 
@@ -39,9 +37,9 @@ def check_dialogue(dialogue: Dialogue) -> None:
 
     Examples
     --------
-    >>> from gapeval.bank.schema import TextPart, Turn, TextAnswer
+    >>> from gapeval.bank.schema import BankText, Turn, TextAnswer
     >>> turn = Turn(index=1, direction="understanding", subtask="s",
-    ...             prompt=(TurnImagePart(turn=2, source="output"),), answer=TextAnswer(value="x"))
+    ...             prompt=(BankTurnImage(turn=2, source="output"),), answer=TextAnswer(value="x"))
     >>> check_dialogue(Dialogue(id="d", category="c", turns=(turn,)))
     Traceback (most recent call last):
     ...
@@ -54,7 +52,7 @@ def check_dialogue(dialogue: Dialogue) -> None:
                 f"dialogue {dialogue.id!r} has turn index {turn.index} at position {position}; number turns 1, 2, 3, ..."
             )
     for turn in turns:
-        refs = [(p.turn, p.source, p.index) for p in turn.prompt if isinstance(p, TurnImagePart)]
+        refs = [(p.turn, p.source, p.index) for p in turn.prompt if isinstance(p, BankTurnImage)]
         if isinstance(turn.answer, (DynamicMcqAnswer, DynamicGridAnswer)):
             refs.append((turn.answer.source_turn, "output", 0))
         if isinstance(turn.answer, JudgedMcqAnswer):
@@ -75,7 +73,7 @@ def check_dialogue(dialogue: Dialogue) -> None:
                 raise ValueError(
                     f"gold-history dialogue {dialogue.id!r} needs a reference image on turn {target}"
                 )
-            images = [p for p in earlier.prompt if isinstance(p, (ImagePart, TurnImagePart))]
+            images = [p for p in earlier.prompt if isinstance(p, (BankImage, BankTurnImage))]
             if source == "input" and index >= len(images):
                 raise ValueError(
                     f"dialogue {dialogue.id!r} turn {turn.index} uses input image {index} of turn {target}, "

@@ -14,11 +14,11 @@ import numpy as np
 from PIL import Image
 
 from gapeval.bank.grids import GRID_COLOURS, Grid, apply_rule, apply_rules, describe, random_grid, random_rule
-from gapeval.bank.render import png_bytes, render_grid
+from gapeval.scenes.render import png_bytes, render_grid
 from gapeval.bank.schema import (
-    Dialogue, DynamicGridAnswer, DynamicMcqAnswer, ImagePart, McqAnswer, TextPart, Turn, TurnImagePart, VerifierAnswer,
+    Dialogue, DynamicGridAnswer, DynamicMcqAnswer, BankImage, McqAnswer, BankText, Turn, BankTurnImage, VerifierAnswer,
 )
-from gapeval.scoring.verifiers.grid import read_grid
+from gapeval.scenes.grid import read_grid
 
 NONE_OPTION = "none of these"
 #: Lengths of the built-in sessions (three sessions per length, each with a gold-history twin).
@@ -102,9 +102,9 @@ def resolve_prompt(
     """
     resolved: list[Any] = []
     for part in dialogue.turns[index - 1].prompt:
-        if isinstance(part, TextPart):
+        if isinstance(part, BankText):
             resolved.append(part.text)
-        elif isinstance(part, ImagePart):
+        elif isinstance(part, BankImage):
             resolved.append(open_image(part.path))
         elif part.source == "output":
             resolved.append(source_image(dialogue, part.turn, outputs=outputs, open_image=open_image))
@@ -146,10 +146,10 @@ def _session(rng: np.random.Generator, session_id: str, length: int) -> tuple[tu
             images[reference] = png_bytes(render_grid(grid))
             text = f"Edit the grid: {describe(rule)}. Keep the grid size and the gray lines; change nothing else."
             if last_output is None:
-                prompt: tuple = (ImagePart(path=start_path), TextPart(text=f"Here is a {size}x{size} grid. {text}"))
+                prompt: tuple = (BankImage(path=start_path), BankText(text=f"Here is a {size}x{size} grid. {text}"))
                 answer: Any = VerifierAnswer(verifier="grid", params={"cells": grid}, points=(describe(rule),))
             else:
-                prompt = (TurnImagePart(turn=last_output, source="output"), TextPart(text=f"Take your last grid. {text}"))
+                prompt = (BankTurnImage(turn=last_output, source="output"), BankText(text=f"Take your last grid. {text}"))
                 answer = DynamicGridAnswer(source_turn=last_output, rows=size, cols=size, transforms=(rule,),
                                            points=(describe(rule) + " applied to the previous grid",))
             turns.append(Turn(index=index, direction="generation", subtask=f"edit_{rule['op']}",
@@ -161,7 +161,7 @@ def _session(rng: np.random.Generator, session_id: str, length: int) -> tuple[tu
             text = f"Look at the grid you just made. {question}\n{letters}\nAnswer with the letter."
             turns.append(Turn(
                 index=index, direction="understanding", subtask=f"query_{query['op']}",
-                prompt=(TurnImagePart(turn=index - 1, source="output"), TextPart(text=text)),
+                prompt=(BankTurnImage(turn=index - 1, source="output"), BankText(text=text)),
                 answer=DynamicMcqAnswer(source_turn=index - 1, rows=size, cols=size, query=query, options=tuple(options)),
                 difficulty=2 + (query["op"] == "count"),
             ))

@@ -17,7 +17,7 @@ from typing import Any
 
 from gapeval.bank.io import BankError, resolve_image_path, write_bank, record_image_paths
 from gapeval.bank.schema import (
-    Dialogue, ImagePart, Item, JudgedMcqAnswer, McqAnswer, PointsAnswer, TextAnswer, TextPart, Turn,
+    Dialogue, BankImage, Item, JudgedMcqAnswer, McqAnswer, PointsAnswer, TextAnswer, BankText, Turn,
 )
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
@@ -98,7 +98,7 @@ def import_gapeval(folder: str | Path) -> ImportedBank:
         where = str(sample / "prompt.json")
         meta = _read_json(sample / "prompt.json")
         pair = f"gapeval-{sample.name.removeprefix('data_')}"
-        images = tuple(ImagePart(path=p) for p in _images_in(sample / "image", root))
+        images = tuple(BankImage(path=p) for p in _images_in(sample / "image", root))
         refs = _images_in(sample / "ref", root)
         reference = meta.get("reference")
         common = dict(pair=pair, category=str(meta.get("category", "unknown")),
@@ -110,13 +110,13 @@ def import_gapeval(folder: str | Path) -> ImportedBank:
         else:
             und_answer = PointsAnswer(points=tuple(map(str, _as_list(reference))) or ("agrees with the reference",))
         records.append(Item(id=f"{pair}-und", direction="understanding",
-                            prompt=images + (TextPart(text=str(_pick(meta, ["und_prompt"], where=where))),),
+                            prompt=images + (BankText(text=str(_pick(meta, ["und_prompt"], where=where))),),
                             answer=und_answer, **common))
         points = tuple(map(str, _as_list(meta.get("gen_points")))) or (
             "shows the same content as the reference image" if refs else f"depicts: {reference}",)
         gen_inputs = images if meta.get("gen_uses_image") else ()
         records.append(Item(id=f"{pair}-gen", direction="generation",
-                            prompt=gen_inputs + (TextPart(text=str(_pick(meta, ["gen_prompt"], where=where))),),
+                            prompt=gen_inputs + (BankText(text=str(_pick(meta, ["gen_prompt"], where=where))),),
                             answer=PointsAnswer(points=points), reference=refs[0] if refs else None, **common))
     lost = ("answers are free text or judge points: GapEval's own judge prompts are not carried over",
             "only the first reference image of ref/ is kept; inputs go to the generation form only with gen_uses_image")
@@ -174,8 +174,8 @@ def _imug_turn(task: Mapping[str, Any], root: Path, *, sample_id: str, dynamic: 
     parts: list[Any] = []
     for name in _as_list(_pick(inputs, ["images", "image"], where=where, default=[])):
         path = name if (root / name).is_file() else f"images/{name}"
-        parts.append(ImagePart(path=path))
-    parts.append(TextPart(text=text))
+        parts.append(BankImage(path=path))
+    parts.append(BankText(text=text))
     image_turn = str(task.get("modality", "text")) == "image"
     options = tuple(map(str, task.get("options", ())))
     if image_turn:
@@ -206,7 +206,7 @@ def import_realunify(folder: str | Path) -> ImportedBank:
             where = f"{file} entry {position}"
             task = str(entry.get("task_type", file.stem[4:]))
             index = entry.get("index", entry.get("id", position))
-            images = tuple(ImagePart(path=p) for p in map(str, _as_list(entry.get("images", entry.get("image")))))
+            images = tuple(BankImage(path=p) for p in map(str, _as_list(entry.get("images", entry.get("image")))))
             common = dict(id=f"realunify-{file.stem[:3].lower()}-{task}-{index}", category=task, subtask=task,
                           source="RealUnify", licence="RealUnify licence: academic research only",
                           params={"file": file.name, "index": index})
@@ -214,14 +214,14 @@ def import_realunify(folder: str | Path) -> ImportedBank:
                 questions = _pick(entry, ["question_list", "questions"], where=where)
                 points = tuple(f"{q['question']} (expected: {q['answer']})" for q in questions)
                 records.append(Item(direction="generation", answer=PointsAnswer(points=points),
-                                    prompt=images + (TextPart(text=str(_pick(entry, ["prompt"], where=where))),),
+                                    prompt=images + (BankText(text=str(_pick(entry, ["prompt"], where=where))),),
                                     **common))
             else:
                 question = str(_pick(entry, ["question", "prompt"], where=where))
                 options = tuple(map(str, entry.get("options", ()))) or _options_in(question)
                 letters = tuple(re.findall(r"[A-Z]", str(_pick(entry, ["answer"], where=where))))
                 records.append(Item(direction="understanding", answer=McqAnswer(options=options, correct=letters),
-                                    prompt=images + (TextPart(text=question),), **common))
+                                    prompt=images + (BankText(text=question),), **common))
     lost = ("UEG and GEU items are not pairs: RealUnify questions exist in one direction only (pair is empty)",
             "the stepwise protocol's decomposed prompts are not imported",
             "UEG yes/no judge questions become evaluation points")

@@ -18,7 +18,7 @@ from PIL import Image
 from pydantic import ValidationError
 
 from gapeval.bank.checks import check_dialogue, check_verifiers
-from gapeval.bank.schema import RECORD_ADAPTER, Dialogue, ImagePart, Item
+from gapeval.bank.schema import RECORD_ADAPTER, Dialogue, BankImage, Item
 from gapeval.errors import GapevalError
 
 #: Images with more pixels than this are refused before they are decoded (decompression bombs).
@@ -69,7 +69,7 @@ class Bank:
         >>> [type(part).__name__ for part in bank.prompt(bank.item("count-001-und"))]
         ['Image', 'str']
         """
-        return [self.open_image(part.path) if isinstance(part, ImagePart) else part.text for part in item.prompt]
+        return [self.open_image(part.path) if isinstance(part, BankImage) else part.text for part in item.prompt]
 
     def item(self, item_id: str) -> Item:
         """Return the item with id ``item_id``."""
@@ -192,7 +192,7 @@ def record_image_paths(record: Item | Dialogue) -> list[str]:
     paths: list[str] = []
     steps: Iterable[Any] = record.turns if isinstance(record, Dialogue) else (record,)
     for step in steps:
-        paths.extend(part.path for part in step.prompt if isinstance(part, ImagePart))
+        paths.extend(part.path for part in step.prompt if isinstance(part, BankImage))
         if step.reference is not None:
             paths.append(step.reference)
     return paths

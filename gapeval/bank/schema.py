@@ -10,31 +10,36 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING
+
 Category = Literal["instruction_following", "numerical_perception", "world_knowledge", "reasoning"]
-Direction = Literal["understanding", "generation"]
+#: An item's direction: the vocabulary of :mod:`gapeval.responses` (its owner).
+Direction = Literal[UNDERSTANDING, GENERATION]  # type: ignore[valid-type]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
-DIRECTIONS: tuple[str, ...] = Direction.__args__  # type: ignore[attr-defined]
+#: Names a ``verifier`` answer may use; :data:`gapeval.scoring.verifiers.VERIFIERS` holds one check
+#: per name (a test keeps the two in step), so loading a bank needs no scorer.
+VERIFIER_NAMES: tuple[str, ...] = ("scene", "grid", "path", "clock", "template", "colour")
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class TextPart(_Record):
+class BankText(_Record):
     """A piece of prompt text."""
 
     type: Literal["text"] = "text"
     text: str = Field(min_length=1)
 
 
-class ImagePart(_Record):
+class BankImage(_Record):
     """An image shipped with the bank; ``path`` is relative to the bank folder (``images/x.png``)."""
 
     type: Literal["image"] = "image"
     path: str = Field(min_length=1)
 
 
-class TurnImagePart(_Record):
+class BankTurnImage(_Record):
     """An image from an earlier turn of the same dialogue.
 
     ``source="input"`` is the ``index``-th image of turn ``turn``'s prompt; ``source="output"`` is the
@@ -47,8 +52,8 @@ class TurnImagePart(_Record):
     index: int = Field(default=0, ge=0)
 
 
-Part = Annotated[Union[TextPart, ImagePart, TurnImagePart], Field(discriminator="type")]
-ItemPart = Annotated[Union[TextPart, ImagePart], Field(discriminator="type")]
+Part = Annotated[Union[BankText, BankImage, BankTurnImage], Field(discriminator="type")]
+ItemPart = Annotated[Union[BankText, BankImage], Field(discriminator="type")]
 
 
 class McqAnswer(_Record):

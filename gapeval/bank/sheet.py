@@ -7,7 +7,7 @@ import random
 from PIL import Image, ImageDraw
 
 from gapeval.bank.io import Bank
-from gapeval.bank.schema import ImagePart
+from gapeval.bank.schema import BankImage
 
 
 def contact_sheet(bank: Bank, *, per_category: int = 6, seed: int = 0, thumb: int = 96) -> Image.Image:
@@ -38,6 +38,6 @@ def contact_sheet(bank: Bank, *, per_category: int = 6, seed: int = 0, thumb: in
 
 def _picture(item) -> str | None:  # noqa: ANN001
     for part in item.prompt:
-        if isinstance(part, ImagePart):
+        if isinstance(part, BankImage):
             return part.path
     return item.reference

@@ -1,18 +1,16 @@
-"""Evaluation protocols (direct, stepwise, chain-of-thought, self-verification, best-of-N) and their analysis.
+"""Evaluation protocols at run time: direct, stepwise, chain-of-thought, self-verification, best-of-N.
 
-Running (``docs/protocols.md``): :class:`ProtocolSpec` and :func:`parse_protocol_spec` say which
-protocols a run uses; :func:`next_action` is each protocol's step machine, carried out by the
-runner; :func:`verification_frame` reads the model's own verdicts beside the reference scorer's.
+This package owns what a run needs to carry out a protocol (``docs/protocols.md``):
+:class:`ProtocolSpec` and :func:`parse_protocol_spec` say which protocols a run uses
+(:mod:`gapeval.protocols.spec`); :func:`next_action` is each protocol's step machine, carried out by
+the runner (:mod:`gapeval.protocols.steps`); :mod:`gapeval.protocols.prompts` holds the instructions
+each step adds and the parsers of the model's verdicts and ratings.
 
-Analysis (``docs/protocols_analysis.md``): :func:`protocol_effects`, :func:`protocol_cost`,
-:func:`protocol_decay`, their tables and figure, and :func:`simulate_protocol_responses`. These
-import the fitting stack (JAX) on first use, so ``import gapeval.protocols`` stays light.
+The analysis of a run's protocols (effects on the abilities and the gap, cost, decay, tables,
+figures, the self-verification verdicts read from a store) is :mod:`gapeval.protocol_analysis`.
 """
 
 from __future__ import annotations
-
-import importlib
-from typing import Any
 
 from gapeval.protocols.spec import (
     KINDS,
@@ -21,7 +19,6 @@ from gapeval.protocols.spec import (
     parse_protocol_spec,
 )
 from gapeval.protocols.steps import Ask, Choose, is_answer_step, next_action
-from gapeval.protocols.verdicts import verification_frame
 
 __all__ = [
     "KINDS",
@@ -32,28 +29,4 @@ __all__ = [
     "is_answer_step",
     "next_action",
     "parse_protocol_spec",
-    "protocol_cost",
-    "protocol_decay",
-    "protocol_decay_table",
-    "protocol_effects",
-    "protocol_effects_table",
-    "protocol_forest_plot",
-    "simulate_protocol_responses",
-    "verification_frame",
 ]
-
-_LAZY = {
-    "protocol_effects": "gapeval.protocols.effects",
-    "protocol_cost": "gapeval.protocols.cost",
-    "protocol_decay": "gapeval.protocols.decay",
-    "protocol_effects_table": "gapeval.protocols.tables",
-    "protocol_decay_table": "gapeval.protocols.tables",
-    "protocol_forest_plot": "gapeval.protocols.figures",
-    "simulate_protocol_responses": "gapeval.protocols.simulate",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'gapeval.protocols' has no attribute {name!r}")

@@ -273,7 +273,7 @@ def build_report(
         The run's steps table (:meth:`gapeval.store.Store.steps_frame`), for the cost of each
         protocol beside its effect.
     verdicts : DataFrame, optional
-        The run's self-verification verdicts (:func:`gapeval.protocols.verification_frame`), for the
+        The run's self-verification verdicts (:func:`gapeval.protocol_analysis.verification_frame`), for the
         false acceptance of the model's own wrong answers by round and turn.
 
     Returns

@@ -2,7 +2,7 @@
 
 With more than one protocol in the responses, every other part of the report treats each
 (model, protocol) as a respondent, named ``model [protocol]`` (:func:`by_respondent`), and this part
-adds the protocol effects on θ_U, θ_G and the gap from one joint fit (:func:`gapeval.protocols.
+adds the protocol effects on θ_U, θ_G and the gap from one joint fit (:func:`gapeval.protocol_analysis.
 protocol_effects`) with the cost of each protocol beside its gain, the forest plot, and — when
 there are dialogue turns — the protocol × turn terms of the decay model.
 """
@@ -56,7 +56,7 @@ def protocol_outcome(
 
 def _protocols(responses: pd.DataFrame, *, steps: pd.DataFrame | None, inference: str, seed: int, level: float,
                decay_binomial: str, **options: Any) -> Outcome:
-    from gapeval.protocols import protocol_decay, protocol_effects
+    from gapeval.protocol_analysis import protocol_decay, protocol_effects
 
     labels = protocol_labels(responses)
     if len(labels) < 2:
@@ -83,7 +83,7 @@ def _protocols(responses: pd.DataFrame, *, steps: pd.DataFrame | None, inference
 
 def write_protocol_part(writer: Any, outcome: Outcome) -> None:
     """Add the protocol tables and figure to a report being written (see ``build.py``)."""
-    from gapeval.protocols import (
+    from gapeval.protocol_analysis import (
         protocol_decay_table,
         protocol_effects_table,
         protocol_forest_plot,

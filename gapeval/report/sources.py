@@ -102,7 +102,7 @@ def load_steps(source: str | Path) -> pd.DataFrame | None:
 
 
 def load_verdicts(source: str | Path, *, scorer: str | None = None) -> pd.DataFrame | None:
-    """The self-verification verdicts of a run folder (:func:`gapeval.protocols.verification_frame`);
+    """The self-verification verdicts of a run folder (:func:`gapeval.protocol_analysis.verification_frame`);
     ``None`` for a file, an empty frame when the run has none.
 
     Examples
@@ -110,6 +110,6 @@ def load_verdicts(source: str | Path, *, scorer: str | None = None) -> pd.DataFr
     >>> load_verdicts("responses.csv") is None
     True
     """
-    from gapeval.protocols import verification_frame
+    from gapeval.protocol_analysis import verification_frame
 
     return _read_run(source, lambda store: verification_frame(store, scorer=scorer))

@@ -1,6 +1,6 @@
 """The self-verification part of a report: how often a model accepts its own wrong answers.
 
-For a run with ``self-verify`` steps, :func:`gapeval.protocols.verification_frame` puts each of
+For a run with ``self-verify`` steps, :func:`gapeval.protocol_analysis.verification_frame` puts each of
 the model's verdicts beside the reference scorer's verdict on the same candidate. This part reports
 the false acceptance rate (accepted, among candidates the reference rejects) by round and, for
 dialogue turns, by turn, with Jeffreys intervals and the logistic trend of

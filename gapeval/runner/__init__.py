@@ -4,6 +4,7 @@ Examples
 --------
 >>> import tempfile
 >>> from gapeval.adapters.scripted import ScriptedAdapter
+>>> from gapeval.model_spec import ModelSpec
 >>> config = RunConfig(models=(ModelSpec(name="mock", adapter="scripted"),), limit=2, score=False)
 >>> report = run(config, tempfile.mkdtemp(), adapters={"mock": ScriptedAdapter()})
 >>> report.models[0].statuses, report.complete
@@ -21,13 +22,10 @@ from gapeval.runner.engine import ModelReport, RunReport, run
 from gapeval.runner.plan import Plan, build_plan, in_shard
 from gapeval.runner.progress import Progress
 from gapeval.runner.requests import RequestBuilder
-from gapeval.runner.spec import ModelSpec, ModelSpecError, parse_model_spec
 
 __all__ = [
     "ConfigError",
     "ModelReport",
-    "ModelSpec",
-    "ModelSpecError",
     "Plan",
     "Progress",
     "RequestBuilder",
@@ -37,7 +35,6 @@ __all__ = [
     "build_plan",
     "in_shard",
     "load_config",
-    "parse_model_spec",
     "parse_shard",
     "run",
 ]

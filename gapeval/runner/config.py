@@ -27,10 +27,10 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gapeval.errors import GapevalError
+from gapeval.model_spec import ModelSpec, spec_from_mapping
 from gapeval.protocols.spec import ProtocolSpec, protocol_from_mapping
 from gapeval.records import Decoding
 from gapeval.records._base import Record
-from gapeval.runner.spec import ModelSpec, spec_from_mapping
 
 __all__ = [
     "ConfigError",

@@ -24,15 +24,15 @@ from typing import Any
 
 from gapeval.adapters.registry import create_adapter
 from gapeval.bank import Bank, Dialogue, Item, load_bank
+from gapeval.model_spec import ModelSpec
 from gapeval.protocols.spec import ProtocolSpec
 from gapeval.protocols.steps import Ask, Choose, final_copy, next_action
 from gapeval.records import Part, TurnRequest, TurnResult
-from gapeval.runner.calls import Caller, CallPolicy
+from gapeval.calls import Caller, CallPolicy
 from gapeval.runner.config import RunConfig, check_resume
 from gapeval.runner.plan import Plan, build_plan
 from gapeval.runner.progress import Progress, silent
 from gapeval.runner.requests import RequestBuilder
-from gapeval.runner.spec import ModelSpec
 from gapeval.store import Store, build_manifest
 
 __all__ = ["ModelReport", "RunReport", "run"]

@@ -10,7 +10,7 @@ Examples
 --------
 >>> from gapeval.bank import load_bank
 >>> from gapeval.runner.config import RunConfig, Shard
->>> from gapeval.runner.spec import ModelSpec
+>>> from gapeval.model_spec import ModelSpec
 >>> bank = load_bank("builtin")
 >>> config = RunConfig(models=(ModelSpec(name="p", adapter="procedural"),), limit=3)
 >>> plan = build_plan(bank, config)
@@ -26,8 +26,8 @@ import hashlib
 from dataclasses import dataclass
 
 from gapeval.bank import Bank, Dialogue, Item
+from gapeval.model_spec import ModelSpec
 from gapeval.runner.config import RunConfig, Shard
-from gapeval.runner.spec import ModelSpec
 
 __all__ = ["Plan", "build_plan", "in_shard"]
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gapeval.adapters.registry import require
 from gapeval.errors import GapevalError
+from gapeval.extras import require
 from gapeval.runner.config import RunConfig, Shard
 
 __all__ = ["RayOptions", "run_on_ray", "shard_folder"]

@@ -27,9 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from gapeval.bank import Bank, Dialogue, Item
-from gapeval.bank import ImagePart as BankImage
-from gapeval.bank import TextPart as BankText
+from gapeval.bank import Bank, BankImage, BankText, Dialogue, Item
 from gapeval.records import (
     Decoding,
     ImagePart,

@@ -1,7 +1,7 @@
 """Judge protocols: score an image by asking a judge model questions about it.
 
 A judge is any callable ``JudgeFn(parts) -> str`` that answers a prompt made of text strings and
-:class:`ImagePart` images with raw text (an adapter will provide one; see ``docs/scoring.md``).
+:class:`JudgeImage` images with raw text (an adapter will provide one; see ``docs/scoring.md``).
 Three protocols:
 
 * :func:`judge_points` (IMUG-Bench): evaluation points scored 0–5; score = mean / 5;
@@ -43,7 +43,7 @@ __all__ = [
     "JUDGE_VERSION",
     "REALUNIFY_POLLING",
     "ImageLike",
-    "ImagePart",
+    "JudgeImage",
     "JudgeCall",
     "JudgeFn",
     "Judgement",
@@ -60,7 +60,7 @@ JUDGE_VERSION = "1"
 
 
 @dataclass(frozen=True)
-class ImagePart:
+class JudgeImage:
     """An encoded image in a judge prompt (PNG or JPEG bytes)."""
 
     data: bytes
@@ -76,7 +76,7 @@ class ImagePart:
 
 @runtime_checkable
 class ImageLike(Protocol):
-    """Any image record with a content hash: :class:`ImagePart` or ``gapeval.records.ImagePart``."""
+    """Any image record with a content hash: :class:`JudgeImage` or ``gapeval.records.ImagePart``."""
 
     @property
     def sha256(self) -> str: ...

@@ -3,9 +3,11 @@
 The protocols in :mod:`gapeval.scoring.judge` take a ``JudgeFn``: prompt parts (text strings and
 images carrying a ``sha256``) in, raw reply text out. :func:`adapter_judge` wraps an adapter into
 one: each call becomes a single text turn (one user message holding the parts in order) answered by
-``adapter.run_turns``. A result that is not ``ok`` with a text output raises :class:`JudgeError`
-(a :class:`~gapeval.errors.GapevalError`), which the scoring dispatcher records as an unscorable
-score; transient errors (``TurnResult.transient``, e.g. HTTP 429) are first retried with back-off.
+``adapter.run_turns`` through :class:`gapeval.calls.Caller`, the same caller (and retry policy) the
+runner uses. A result that is not ``ok`` with a text output — an adapter that raises included —
+raises :class:`JudgeError` (a :class:`~gapeval.errors.GapevalError`), which the scoring dispatcher
+records as an unscorable score; transient errors (``TurnResult.transient``, e.g. HTTP 429) are first
+retried with back-off.
 
 The judge's :attr:`AdapterJudge.fingerprint` — the SHA-256 of the adapter's ``fingerprint()``, the
 seed and the decoding settings — goes into every judge cache key and into the name of the scores.
@@ -20,16 +22,13 @@ Examples
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import inspect
 import io
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from gapeval.adapters.base import check_results
+from gapeval.calls import Caller, CallPolicy
 from gapeval.errors import GapevalError
 from gapeval.records import (
     Decoding,
@@ -75,7 +74,7 @@ def _message_part(part: Any) -> TextPart | ImagePart:
         return TextPart(text=part)
     if isinstance(part, ImagePart):
         return part
-    if isinstance(part, judge_protocols.ImagePart):
+    if isinstance(part, judge_protocols.JudgeImage):
         from PIL import Image
 
         with Image.open(io.BytesIO(part.data)) as image:
@@ -83,7 +82,7 @@ def _message_part(part: Any) -> TextPart | ImagePart:
         return ImagePart(sha256=part.sha256, width=width, height=height, origin="model", data=part.data)
     raise GapevalError(
         f"a judge prompt part must be text or an image part, got {type(part).__name__}; "
-        "pass gapeval.records.ImagePart or gapeval.scoring.judge.ImagePart images"
+        "pass gapeval.records.ImagePart or gapeval.scoring.judge.JudgeImage images"
     )
 
 
@@ -112,21 +111,12 @@ class AdapterJudge:
         self.backoff_s = float(backoff_s)
         self.fingerprint = judge_fingerprint(adapter, seed=self.seed, decoding=self.decoding)
         """Identifies the judge in cache keys and score names (hex SHA-256)."""
-        self.calls = 0
-        """Number of ``run_turns`` calls made (retries of transient errors included)."""
-        self._is_async = inspect.iscoroutinefunction(getattr(adapter, "run_turns", None))
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._caller = Caller(adapter, CallPolicy(max_retries=self.transient_retries, backoff_s=self.backoff_s))
 
-    def _run(self, request: TurnRequest) -> TurnResult:
-        self.calls += 1
-        if self._is_async:
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-            results = self._loop.run_until_complete(self.adapter.run_turns([request]))
-        else:
-            results = self.adapter.run_turns([request])
-        check_results([request], results)
-        return results[0]
+    @property
+    def calls(self) -> int:
+        """Number of ``run_turns`` calls made (retries of transient errors included)."""
+        return self._caller.calls
 
     def __call__(self, parts: Sequence[Any]) -> str:
         """Ask the adapter one text turn made of ``parts``; return its reply text.
@@ -147,13 +137,7 @@ class AdapterJudge:
             output=OutputSpec(kind="text"),
             decoding=self.decoding,
         )
-        result = self._run(request)
-        for attempt in range(self.transient_retries):
-            if not (result.status == "error" and result.transient):
-                break
-            wait = result.retry_after_s if result.retry_after_s is not None else self.backoff_s * 2**attempt
-            time.sleep(wait)
-            result = self._run(request)
+        result = self._caller.ask(request)
         if result.status != "ok" or not isinstance(result.output, TextPart):
             got = "an image" if isinstance(result.output, ImagePart) else "no text"
             reason = result.error or f"status {result.status} with {got}"
@@ -165,9 +149,7 @@ class AdapterJudge:
 
     def close(self) -> None:
         """Close the private event loop of an asynchronous adapter (the adapter is not closed)."""
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
+        self._caller.close(adapter=False)
 
     def __repr__(self) -> str:
         return f"AdapterJudge({self.model_name!r}, fingerprint={self.fingerprint[:12]!r})"
@@ -197,8 +179,9 @@ def adapter_judge(
     decoding
         Decoding settings of the judge's turns (default: greedy, ``Decoding()``).
     transient_retries, backoff_s
-        Transient errors are asked again up to ``transient_retries`` times, waiting the server's
-        ``retry_after_s`` or ``backoff_s * 2**attempt`` seconds.
+        Transient errors are asked again up to ``transient_retries`` times, waiting
+        ``backoff_s * 2**(attempt - 1)`` seconds or the server's ``retry_after_s`` when longer
+        (:class:`gapeval.calls.CallPolicy`, the runner's policy).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Export a store as the long responses table (DESIGN.md §3).
+"""Export a store as the long responses table (its owner: :mod:`gapeval.responses`).
 
 One row per answer, with the columns ``model, item, pair, direction, score, category, subtask,
 session, turn, sample, context_tokens, status, protocol, step``; rows are sorted by model, protocol,
@@ -13,29 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gapeval.errors import GapevalError
+from gapeval.responses import TABLE_COLUMNS
 
 if TYPE_CHECKING:
     from gapeval.store.store import Store
 
 __all__ = ["COLUMNS", "STEP_COLUMNS", "to_frame", "steps_frame"]
 
-#: Columns of the exported table, in order.
-COLUMNS = (
-    "model",
-    "item",
-    "pair",
-    "direction",
-    "score",
-    "category",
-    "subtask",
-    "session",
-    "turn",
-    "sample",
-    "context_tokens",
-    "status",
-    "protocol",
-    "step",
-)
+#: Columns of the exported table, in order (the long table's, :data:`gapeval.responses.TABLE_COLUMNS`).
+COLUMNS = TABLE_COLUMNS
 
 #: Columns of :func:`steps_frame`, in order.
 STEP_COLUMNS = (

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from gapeval.bank.render import render_scene
 from gapeval.bank.schema import McqAnswer, NumberAnswer, PointsAnswer, TextAnswer
+from gapeval.scenes.render import render_scene
 
 SCENE_COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "cyan", "black")
 #: Groups of colours that are easy to confuse, used to make harder items.

@@ -6,8 +6,8 @@ import numpy as np
 
 from gapeval.bank.families.base import PairDraft
 from gapeval.bank.grids import GRID_COLOURS, Grid, apply_rules, describe, random_grid, random_rule
-from gapeval.bank.render import render_grid
 from gapeval.bank.schema import NumberAnswer, TextAnswer
+from gapeval.scenes.render import render_grid
 
 CATEGORY = "instruction_following"
 OPS = ("recolour", "move", "mirror", "rotate", "composed")

@@ -8,9 +8,9 @@ import numpy as np
 
 from gapeval.bank.families.base import PairDraft, mcq, pick_kinds, place, plural
 from gapeval.bank.grids import GRID_COLOURS, Grid
-from gapeval.bank.render import render_grid, render_scene
 from gapeval.bank.schema import NumberAnswer, TextAnswer
-from gapeval.scoring.verifiers.scene import RELATIONS
+from gapeval.scenes.render import render_grid, render_scene
+from gapeval.scenes.scene import RELATIONS
 
 CATEGORY = "reasoning"
 _WORDS = {"left_of": "to the left of", "right_of": "to the right of", "above": "above", "below": "below"}

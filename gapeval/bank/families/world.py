@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from gapeval.bank.families.base import PairDraft, mcq
-from gapeval.bank.render import render_clock, render_die, render_flag, render_swatches
 from gapeval.bank.schema import NumberAnswer, TextAnswer
-from gapeval.scoring.verifiers.grid import read_grid
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.render import render_clock, render_die, render_flag, render_swatches
 
 CATEGORY = "world_knowledge"
 

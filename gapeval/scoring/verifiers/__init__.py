@@ -1,8 +1,8 @@
 """Programmatic image verifiers for the built-in bank's clean flat-colour renderings.
 
-Each verifier reads an image (PIL image or uint8 array, any size, PNG or JPEG) and returns a
-:class:`VerifierResult` whose status is ``pass``, ``fail`` or ``unscorable``, with what it read
-(``readout``). Unscorable means the image is not a clean rendering the verifier can read (a
+Each verifier reads an image (PIL image or uint8 array, any size, PNG or JPEG) with the readers of
+:mod:`gapeval.scenes` and returns a :class:`VerifierResult` whose status is ``pass``, ``fail`` or
+``unscorable``, with what it read (``readout``). Unscorable means the image is not a clean rendering the verifier can read (a
 photo-like image, noise, a missing part); a judge model should score it against the item's
 evaluation points instead.
 
@@ -28,11 +28,10 @@ from typing import Any
 from gapeval.scoring.result import Score, scored
 from gapeval.scoring.result import unscorable as unscorable_score
 
-from gapeval.scoring.verifiers.grid import read_grid, verify_grid, verify_path
+from gapeval.scoring.verifiers.grid import verify_grid, verify_path
 from gapeval.scoring.verifiers.misc import verify_clock, verify_colour, verify_template
-from gapeval.scoring.verifiers.palette import COLOUR_NAMES, PALETTE, quantise
 from gapeval.scoring.verifiers.result import VerifierResult
-from gapeval.scoring.verifiers.scene import read_objects, verify_scene
+from gapeval.scoring.verifiers.scene import verify_scene
 
 #: Verifier names as used in a bank's ``{"kind": "verifier", "verifier": NAME, "params": {...}}``.
 VERIFIERS: dict[str, Callable[..., VerifierResult]] = {
@@ -95,13 +94,8 @@ def score_image(answer: Any, image: Any) -> Score:
 
 
 __all__ = [
-    "COLOUR_NAMES",
-    "PALETTE",
     "VERIFIERS",
     "VerifierResult",
-    "quantise",
-    "read_grid",
-    "read_objects",
     "VERIFIER_VERSION",
     "score_image",
     "verify",

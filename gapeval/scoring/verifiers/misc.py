@@ -1,37 +1,20 @@
-"""Verifiers for clock faces, flag-like templates and colour swatches."""
+"""Verifiers for clock faces, flag-like templates and colour swatches.
+
+The clock hands are read by :mod:`gapeval.scenes.clock`, flags as a coarse grid by
+:func:`gapeval.scenes.grid.read_grid`.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from gapeval.scoring.verifiers.grid import read_grid
-from gapeval.scoring.verifiers.palette import COLOUR_NAMES, colour_label, quantise
+from gapeval.scenes.clock import clock_centre, hand_angle
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.palette import COLOUR_NAMES, colour_label, quantise
 from gapeval.scoring.verifiers.result import VerifierResult, judged, unscorable
-
-
-def hand_angle(labels: np.ndarray, colour: str, centre: tuple[float, float]) -> float | None:
-    """Clockwise angle from 12 o'clock, in degrees, of the pixels of ``colour`` seen from ``centre``.
-
-    Returns None when fewer than 8 pixels have that colour.
-    """
-    ys, xs = np.nonzero(labels == colour_label(colour))
-    if xs.size < 8:
-        return None
-    dx, dy = xs.mean() + 0.5 - centre[0], ys.mean() + 0.5 - centre[1]
-    return math.degrees(math.atan2(dx, -dy)) % 360
-
-
-def clock_centre(labels: np.ndarray) -> tuple[float, float]:
-    """Centre of a clock face: the middle of its black outline's box, else the image centre."""
-    height, width = labels.shape
-    ys, xs = np.nonzero(labels == colour_label("black"))
-    if xs.size > 0.01 * labels.size:
-        return ((xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2)
-    return (width / 2, height / 2)
 
 
 def verify_clock(

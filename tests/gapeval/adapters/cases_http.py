@@ -77,7 +77,7 @@ def make_adapter(server: FakeServer | None = None, **options):
 
     from gapeval.adapters.openai_http import OpenAIHTTPAdapter
 
-    defaults = dict(model="fake-omni", backoff_s=0.001, max_backoff_s=0.01)
+    defaults = dict(model="fake-omni")
     handler = server if server is not None else FakeServer()
     return OpenAIHTTPAdapter(
         BASE_URL, transport=httpx.MockTransport(handler), **{**defaults, **options}

@@ -46,14 +46,27 @@ def chat_reply(content=None, *, finish="stop", refusal=None):
 
 @pytest.fixture
 def sleeps(monkeypatch):
-    """Record the backoff waits instead of sleeping."""
+    """Record the back-off waits of the caller instead of sleeping."""
+    import gapeval.calls
+
     waits: list[float] = []
 
     async def fake_sleep(seconds, *args):
         waits.append(seconds)
 
-    monkeypatch.setattr(module.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(gapeval.calls.asyncio, "sleep", fake_sleep)
     return waits
+
+
+def answer_through_the_caller(adapter, request, **policy):
+    """Answer ``request`` as the runner and the judges do: through the one retry policy."""
+    from gapeval.calls import Caller, CallPolicy
+
+    caller = Caller(adapter, CallPolicy(**policy))
+    try:
+        return caller.ask(request)
+    finally:
+        caller.close()
 
 
 def test_adapter_is_async_and_answers_with_usage_from_the_response():
@@ -69,32 +82,40 @@ def test_adapter_is_async_and_answers_with_usage_from_the_response():
 
 def test_429_then_200_is_retried_honouring_retry_after(sleeps):
     server = FakeServer([httpx.Response(429, headers={"Retry-After": "0.25"}), chat_reply("C")])
-    adapter = make_adapter(server, backoff_s=0.5, max_backoff_s=10, max_retries=1)
+    adapter = make_adapter(server)
     adapter.load()
-    (result,) = run(adapter, [text_request("q1")])
+    result = answer_through_the_caller(adapter, text_request("q1"), max_retries=1, backoff_s=0.1)
     assert (result.status, result.output.text) == ("ok", "C")
     assert len(server.requests) == 2 and adapter.attempts == 2
-    assert sleeps == [0.25]
+    assert sleeps == [0.25]   # the server's Retry-After, longer than the back-off
 
 
 def test_5xx_and_timeouts_back_off_exponentially_then_succeed(sleeps):
     canned = [httpx.Response(503), httpx.ReadTimeout("slow"), httpx.Response(500), chat_reply("D")]
     server = FakeServer(canned)
-    adapter = make_adapter(server, backoff_s=0.5, max_backoff_s=1.5, max_retries=3)
+    adapter = make_adapter(server)
     adapter.load()
-    (result,) = run(adapter, [text_request("q1")])
+    result = answer_through_the_caller(adapter, text_request("q1"), max_retries=3, backoff_s=0.5)
     assert result.status == "ok" and len(server.requests) == 4
-    assert sleeps == [0.5, 1.0, 1.5]
+    assert sleeps == [0.5, 1.0, 2.0]
 
 
 def test_exhausted_retries_give_a_transient_error_with_retry_after(sleeps):
     server = FakeServer([httpx.Response(429, headers={"retry-after": "7"})] * 3)
-    adapter = make_adapter(server, max_retries=2, max_backoff_s=0.01)
+    adapter = make_adapter(server)
+    adapter.load()
+    result = answer_through_the_caller(adapter, text_request("q1"), max_retries=2, backoff_s=0.01)
+    assert result.status == "error" and result.transient and result.retry_after_s == 7.0
+    assert result.error == f"HTTP 429 from {BASE_URL}"
+    assert len(server.requests) == 3 and sleeps == [7.0, 7.0]
+
+
+def test_the_adapter_makes_one_attempt_per_turn():
+    server = FakeServer([httpx.Response(503), chat_reply("never asked")])
+    adapter = make_adapter(server)
     adapter.load()
     (result,) = run(adapter, [text_request("q1")])
-    assert result.status == "error" and result.transient and result.retry_after_s == 7.0
-    assert "HTTP 429" in result.error and "3 attempts" in result.error
-    assert len(server.requests) == 3 and sleeps == [0.01, 0.01]
+    assert result.status == "error" and result.transient and len(server.requests) == 1
 
 
 def test_other_4xx_is_a_permanent_one_line_error_and_not_retried():
@@ -139,7 +160,7 @@ def test_unreachable_server_is_an_error_naming_the_url():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}/v1"
-    adapter = OpenAIHTTPAdapter(url, "m", max_retries=3, backoff_s=0.001)
+    adapter = OpenAIHTTPAdapter(url, "m")
     adapter.load()
     (result,) = run(adapter, [text_request("q1")])
     assert result.status == "error" and not result.transient
@@ -254,7 +275,7 @@ def test_the_registry_entry_builds_it_and_reports_missing_options(monkeypatch):
 
 
 def test_credentials_in_the_base_url_stay_out_of_fingerprint_and_errors():
-    adapter = OpenAIHTTPAdapter(f"http://user:{KEY}@127.0.0.1:9/v1?key={KEY}", "m", max_retries=0)
+    adapter = OpenAIHTTPAdapter(f"http://user:{KEY}@127.0.0.1:9/v1?key={KEY}", "m")
     adapter.load()
     (result,) = run(adapter, [text_request("q1")])
     assert result.status == "error"
@@ -301,7 +322,7 @@ def test_a_real_local_server_over_several_event_loops():
 
 
 def test_by_default_a_429_goes_back_to_the_runner_which_retries_it():
-    from gapeval.runner.calls import Caller, CallPolicy
+    from gapeval.calls import Caller, CallPolicy
 
     server = FakeServer([httpx.Response(429, headers={"Retry-After": "0.05"}), chat_reply("B")])
     adapter = make_adapter(server)

@@ -8,8 +8,9 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("torch")
 
+from gapeval.model_spec import ModelSpec  # noqa: E402
 from gapeval.protocols.spec import parse_protocol_spec  # noqa: E402
-from gapeval.runner import ModelSpec, RunConfig, run  # noqa: E402
+from gapeval.runner import RunConfig, run  # noqa: E402
 from gapeval.store import Store  # noqa: E402
 
 

@@ -9,9 +9,10 @@ from PIL import Image
 from gapeval.bank.dialogues import dynamic_key, evaluate_query, resolve_answer, resolve_prompt
 from gapeval.bank.grids import apply_rule
 from gapeval.bank.io import load_bank
-from gapeval.bank.render import render_grid
 from gapeval.bank.schema import DynamicGridAnswer, DynamicMcqAnswer, McqAnswer, VerifierAnswer
-from gapeval.scoring.verifiers import read_grid, verify
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.render import render_grid
+from gapeval.scoring.verifiers import verify
 
 
 @pytest.fixture(scope="module")
@@ -105,23 +106,23 @@ def test_gold_references_answer_every_dynamic_turn_correctly(bank) -> None:
 
 def test_turn_input_references_resolve_to_earlier_prompt_images(tmp_path) -> None:
     from gapeval.bank.io import write_bank
-    from gapeval.bank.schema import Dialogue, ImagePart, TextAnswer, TextPart, Turn, TurnImagePart
+    from gapeval.bank.schema import Dialogue, BankImage, TextAnswer, BankText, Turn, BankTurnImage
 
     red, blue = render_grid([["red"]]), render_grid([["blue"]])
-    from gapeval.bank.render import png_bytes
+    from gapeval.scenes.render import png_bytes
 
     first = Turn(index=1, direction="understanding", subtask="look",
-                 prompt=(TextPart(text="two grids"), ImagePart(path="a.png"), ImagePart(path="b.png")),
+                 prompt=(BankText(text="two grids"), BankImage(path="a.png"), BankImage(path="b.png")),
                  answer=TextAnswer(value="ok"))
     second = Turn(index=2, direction="understanding", subtask="again",
-                  prompt=(TurnImagePart(turn=1, source="input", index=1), TextPart(text="this one again")),
+                  prompt=(BankTurnImage(turn=1, source="input", index=1), BankText(text="this one again")),
                   answer=TextAnswer(value="blue"))
     write_bank(tmp_path, [Dialogue(id="d", category="c", turns=(first, second))],
                images={"a.png": png_bytes(red), "b.png": png_bytes(blue)})
     bank = load_bank(tmp_path)
     parts = resolve_prompt(bank.dialogues[0], 2, outputs={}, open_image=bank.open_image)
     assert read_grid(parts[0], rows=1, cols=1) == [["blue"]] and parts[1] == "this one again"
-    bad = second.model_copy(update={"prompt": (TurnImagePart(turn=1, source="input", index=2),)})
+    bad = second.model_copy(update={"prompt": (BankTurnImage(turn=1, source="input", index=2),)})
     write_bank(tmp_path, [Dialogue(id="d", category="c", turns=(first, bad))])
     with pytest.raises(ValueError, match="uses input image 2 of turn 1, which has 2 image"):
         load_bank(tmp_path)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from gapeval.bank.io import BankError, bank_hash, load_bank, write_bank
 from gapeval.bank.schema import (
-    Dialogue, DynamicMcqAnswer, ImagePart, Item, McqAnswer, NumberAnswer, TextPart, Turn, TurnImagePart,
+    Dialogue, DynamicMcqAnswer, BankImage, Item, McqAnswer, NumberAnswer, BankText, Turn, BankTurnImage,
     VerifierAnswer, bank_json_schema,
 )
 from gapeval.errors import GapevalError
@@ -39,7 +39,7 @@ def _write(root: Path, lines: list[str], *, image: bool = True) -> Path:
 def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
     Image.new("RGB", (8, 8), "red").save(tmp_path / "x.png")
     item = Item(id="a", pair="p", category="reasoning", subtask="s", direction="generation",
-                prompt=(TextPart(text="draw"),), reference="x.png", difficulty=4, params={"k": [1, 2]},
+                prompt=(BankText(text="draw"),), reference="x.png", difficulty=4, params={"k": [1, 2]},
                 answer=VerifierAnswer(verifier="colour", params={"colour": "red"}, points=("red",)))
     other = item.model_copy(update={"id": "b", "direction": "understanding", "reference": None,
                                     "answer": McqAnswer(options=("x", "y"), correct=("B",))})
@@ -117,10 +117,10 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
 
 
 def _dialogue(ref_turn: int) -> Dialogue:
-    gen = Turn(index=1, direction="generation", subtask="draw", prompt=(TextPart(text="draw a grid"),),
+    gen = Turn(index=1, direction="generation", subtask="draw", prompt=(BankText(text="draw a grid"),),
                answer=VerifierAnswer(verifier="grid", params={"cells": [["red"]]}))
     ask = Turn(index=2, direction="understanding", subtask="ask",
-               prompt=(TurnImagePart(turn=ref_turn, source="output"), TextPart(text="colour?")),
+               prompt=(BankTurnImage(turn=ref_turn, source="output"), BankText(text="colour?")),
                answer=DynamicMcqAnswer(source_turn=1, rows=1, cols=1, query={"op": "cell", "row": 1, "col": 1},
                                        options=("red", "none of these")))
     return Dialogue(id="d1", category="interleaved", turns=(gen, ask))
@@ -136,7 +136,7 @@ def test_dialogue_referencing_a_future_turn(tmp_path: Path) -> None:
 
 def test_dialogue_output_of_an_understanding_turn_is_refused(tmp_path: Path) -> None:
     turns = _dialogue(1).turns
-    third = turns[1].model_copy(update={"index": 3, "prompt": (TurnImagePart(turn=2, source="output"),)})
+    third = turns[1].model_copy(update={"index": 3, "prompt": (BankTurnImage(turn=2, source="output"),)})
     write_bank(tmp_path, [Dialogue(id="d", category="c", turns=turns + (third,))])
     with pytest.raises(BankError, match="uses the output image of turn 2, an understanding turn"):
         load_bank(tmp_path)
@@ -172,7 +172,7 @@ def test_records_are_frozen() -> None:
     item = Item.model_validate(_item())
     with pytest.raises(ValueError, match="frozen"):
         item.id = "x"  # type: ignore[misc]
-    assert isinstance(item.answer, NumberAnswer) and isinstance(item.prompt[0], ImagePart)
+    assert isinstance(item.answer, NumberAnswer) and isinstance(item.prompt[0], BankImage)
 
 
 def test_unknown_verifier_name_is_refused_at_load(tmp_path: Path) -> None:
@@ -186,7 +186,7 @@ def test_importing_the_bank_pulls_no_heavy_libraries() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, gapeval.bank, gapeval.bank.cli, gapeval.bank.importers, gapeval.bank.builder, "
+    code = ("import sys, gapeval.bank, gapeval.cli.bank, gapeval.bank.importers, gapeval.bank.builder, "
             "gapeval.scoring.verifiers; print(sorted(m for m in ('torch', 'transformers', 'diffusers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

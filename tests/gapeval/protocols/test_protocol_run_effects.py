@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gapeval.protocols import protocol_effects
+from gapeval.model_spec import ModelSpec
+from gapeval.protocol_analysis import protocol_effects
 from gapeval.protocols.spec import parse_protocol_spec
 from gapeval.report.build import build_report
-from gapeval.runner import ModelSpec, RunConfig, run
+from gapeval.runner import RunConfig, run
 from gapeval.scoring.run_scoring import score_run
 from gapeval.store import Store
 

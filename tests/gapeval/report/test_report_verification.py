@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from gapeval.adapters.simulated import SimulatedAdapter
-from gapeval.protocols import verification_frame
+from gapeval.model_spec import ModelSpec
+from gapeval.protocol_analysis import verification_frame
 from gapeval.protocols.spec import parse_protocol_spec
 from gapeval.report.build import build_report
-from gapeval.runner import ModelSpec, RunConfig, run
+from gapeval.respondents.simulated import SimulatedAdapter
+from gapeval.runner import RunConfig, run
 from gapeval.scoring.run_scoring import score_run
 from gapeval.store import Store
 

@@ -18,7 +18,8 @@ import time
 
 from gapeval.adapters.scripted import ScriptedAdapter
 from gapeval.bank import load_bank
-from gapeval.runner import ModelSpec, RunConfig, build_plan, run
+from gapeval.model_spec import ModelSpec
+from gapeval.runner import RunConfig, build_plan, run
 from gapeval.store import Store, answer_digest
 
 LIMIT = 12

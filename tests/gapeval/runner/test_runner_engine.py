@@ -13,8 +13,9 @@ from gapeval.adapters.scripted import (
     Transient,
 )
 from gapeval.bank import load_bank
+from gapeval.model_spec import ModelSpec
 from gapeval.records import ImagePart, TextPart
-from gapeval.runner import ModelSpec, RunConfig, Shard, build_plan, run
+from gapeval.runner import RunConfig, Shard, build_plan, run
 from gapeval.runner.config import ConfigError
 from gapeval.store import AnswerKey, Store, answer_digest, merge
 
@@ -168,7 +169,7 @@ def test_an_understanding_only_model_gets_unsupported_generation_turns(tmp_path)
 
 
 def test_a_model_spec_can_narrow_what_it_is_asked(tmp_path):
-    from gapeval.runner import parse_model_spec
+    from gapeval.model_spec import parse_model_spec
 
     slow = parse_model_spec("scripted:include=items,limit=2,name=slow")
     assert (slow.include, slow.limit, slow.options) == ("items", 2, {})

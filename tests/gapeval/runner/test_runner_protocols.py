@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gapeval.adapters.procedural import ProceduralAdapter
 from gapeval.adapters.scripted import Fail, ScriptedAdapter
-from gapeval.adapters.simulated import SimulatedAdapter
 from gapeval.bank import load_bank
+from gapeval.model_spec import ModelSpec
+from gapeval.protocol_analysis.verdicts import verification_frame
 from gapeval.protocols.spec import ProtocolSpecError, parse_protocol_spec
-from gapeval.protocols.verdicts import verification_frame
-from gapeval.runner import ModelSpec, RunConfig, run
+from gapeval.respondents.procedural import ProceduralAdapter
+from gapeval.respondents.simulated import SimulatedAdapter
+from gapeval.runner import RunConfig, run
 from gapeval.runner.config import ConfigError, build_config
 from gapeval.scoring.run_scoring import score_run
 from gapeval.store import Store, answer_digest

@@ -13,7 +13,8 @@ ray = pytest.importorskip("ray", reason="Ray is an optional extra (gapeval[ray])
 from gapeval.adapters.scripted import ScriptedAdapter  # noqa: E402
 from gapeval.bank import load_bank  # noqa: E402
 from gapeval.errors import GapevalError  # noqa: E402
-from gapeval.runner import ModelSpec, RunConfig, Shard, run  # noqa: E402
+from gapeval.model_spec import ModelSpec  # noqa: E402
+from gapeval.runner import RunConfig, Shard, run  # noqa: E402
 from gapeval.runner.ray_backend import RayOptions, run_on_ray, shard_folder  # noqa: E402
 from gapeval.store import Store, answer_digest  # noqa: E402
 

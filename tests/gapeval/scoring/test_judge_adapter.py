@@ -32,7 +32,7 @@ def test_one_text_turn_with_the_parts_in_order():
         return "VERDICT: 1"
 
     judge = adapter_judge(ScriptedAdapter(script), model_name="gpt-judge", seed=7)
-    loose = protocols.ImagePart(png_bytes())
+    loose = protocols.JudgeImage(png_bytes())
     assert judge([PICTURE, loose, "Is it red?"]) == "VERDICT: 1"
     (request,) = seen
     assert (request.model, request.output.kind, request.session, len(request.history)) == (
@@ -57,7 +57,7 @@ def test_non_ok_results_raise(reply):
 
 def test_transient_errors_are_retried_then_raise():
     adapter = ScriptedAdapter(default=Transient(times=2, retry_after_s=0.0, then="VERDICT: 0"))
-    judge = adapter_judge(adapter)
+    judge = adapter_judge(adapter, backoff_s=0)   # the runner's policy: back-off unless the server asks longer
     assert judge(["q"]) == "VERDICT: 0" and judge.calls == 3
     stubborn = adapter_judge(ScriptedAdapter(default=Transient(times=9)), transient_retries=1, backoff_s=0)
     with pytest.raises(JudgeError, match="429 Too Many Requests"):

@@ -13,8 +13,8 @@ from PIL import Image
 
 from gapeval.adapters.scripted import ScriptedAdapter
 from gapeval.bank import dynamic_key, load_bank
-from gapeval.bank import ImagePart as BankImage
-from gapeval.bank import TextPart as BankText
+from gapeval.bank import BankImage, BankText
+from gapeval.cli.score import register
 from gapeval.errors import GapevalError, ScoringWarning
 from gapeval.records import (
     ImagePart, ItemInfo, Message, OutputSpec, TextPart, TurnRequest, TurnResult, derive_seed,
@@ -22,7 +22,6 @@ from gapeval.records import (
 from gapeval.scoring import judge as protocols
 from gapeval.scoring.judge_adapter import adapter_judge
 from gapeval.scoring.run_scoring import score_name, score_run
-from gapeval.scoring.score_cli import register
 from gapeval.store import Store
 
 BANK = load_bank("builtin")
@@ -334,7 +333,7 @@ def test_cli_prints_the_summary_and_fails_in_one_line(run, tmp_path, capsys):
 
 
 def test_judged_keys_and_points_in_a_dialogue_of_a_custom_bank(tmp_path):
-    from gapeval.bank import Dialogue, JudgedMcqAnswer, PointsAnswer, TextPart as Text, Turn, TurnImagePart
+    from gapeval.bank import BankText as Text, BankTurnImage, Dialogue, JudgedMcqAnswer, PointsAnswer, Turn
     from gapeval.bank import write_bank
 
     question = "How many circles are in your drawing?\nA. one\nB. two\nC. three"
@@ -344,7 +343,7 @@ def test_judged_keys_and_points_in_a_dialogue_of_a_custom_bank(tmp_path):
         Turn(index=2, direction="understanding", subtask="describe", prompt=(Text(text="Describe it."),),
              answer=PointsAnswer(points=("mentions two circles",))),
         Turn(index=3, direction="understanding", subtask="count",
-             prompt=(TurnImagePart(turn=1, source="output"), Text(text=question)),
+             prompt=(BankTurnImage(turn=1, source="output"), Text(text=question)),
              answer=JudgedMcqAnswer(source_turns=(1, 2), options=("one", "two", "three"))),
     ))  # fmt: skip
     write_bank(tmp_path / "bank", [dialogue])

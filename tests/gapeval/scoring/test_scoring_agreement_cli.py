@@ -7,8 +7,9 @@ import argparse
 import pandas as pd
 import pytest
 
+from gapeval.cli.agreement import register
 from gapeval.errors import GapevalError
-from gapeval.scoring.agreement_cli import agreement_table, read_ratings, register
+from gapeval.scoring.agreement_table import agreement_table, read_ratings
 
 
 def run(argv):

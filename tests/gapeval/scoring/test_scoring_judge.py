@@ -10,7 +10,7 @@ from gapeval.errors import GapevalError
 from gapeval.scoring.judge import (
     IMUG_POINTS,
     REALUNIFY_POLLING,
-    ImagePart,
+    JudgeImage,
     PromptTemplate,
     RetryPolicy,
     cache_key,
@@ -20,7 +20,7 @@ from gapeval.scoring.judge import (
 )
 from gapeval.scoring.judge_parse import parse_points, parse_verdict, parse_yes_no
 
-IMAGE = ImagePart(b"\x89PNG fake image bytes")
+IMAGE = JudgeImage(b"\x89PNG fake image bytes")
 
 
 class ScriptedJudge:
@@ -91,7 +91,7 @@ def test_second_run_hits_the_cache_and_makes_no_calls():
     assert two.score == one.score and two.calls[0].replies == (points_reply(5, 0),)
     assert len(cache) == 1
     # another judge, image or template version is another key
-    other = ImagePart(b"other bytes")
+    other = JudgeImage(b"other bytes")
     assert judge_points(ScriptedJudge(points_reply(1, 1)), [other], **kwargs).score.value == 0.2
     assert len(cache) == 2
     key = cache_key("judge-1", IMUG_POINTS.hash, [IMAGE], "q")

@@ -45,7 +45,7 @@ def test_score_is_frozen_and_rejects_unknown_fields():
     [
         "gapeval.scoring.result", "gapeval.scoring.mcq", "gapeval.scoring.choice",
         "gapeval.scoring.numbers", "gapeval.scoring.text", "gapeval.scoring.agreement",
-        "gapeval.scoring.alpha", "gapeval.scoring.agreement_cli", "gapeval.scoring.judge",
+        "gapeval.scoring.alpha", "gapeval.scoring.agreement_table", "gapeval.scoring.judge",
         "gapeval.scoring.judge_parse",
     ],
 )  # fmt: skip

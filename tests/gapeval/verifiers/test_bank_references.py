@@ -82,7 +82,7 @@ def test_every_reference_passes_and_every_near_miss_fails(bank, drafts) -> None:
 def test_understanding_answers_agree_with_what_the_verifier_reads(bank) -> None:
     """The scene the understanding form shows is the generation reference: the counts the verifier
     reads from it give the understanding answer."""
-    from gapeval.scoring.verifiers.scene import count, read_objects
+    from gapeval.scenes.scene import count, read_objects
 
     checked = 0
     for item in bank.items:
@@ -98,7 +98,7 @@ def test_understanding_answers_agree_with_what_the_verifier_reads(bank) -> None:
 def test_grid_understanding_answers_are_read_from_the_generation_reference(bank) -> None:
     """Describe vs perform: the cell the understanding form asks about has, in the edited reference,
     the colour that is its answer."""
-    from gapeval.scoring.verifiers import read_grid
+    from gapeval.scenes.grid import read_grid
 
     checked = 0
     for item in bank.items:

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from gapeval.bank.render import render_clock, render_flag, render_grid, render_scene
-from gapeval.scoring.verifiers import PALETTE, quantise, read_grid, read_objects, verify
+from gapeval.scenes.grid import read_grid
+from gapeval.scenes.palette import PALETTE, quantise
+from gapeval.scenes.render import render_clock, render_flag, render_grid, render_scene
+from gapeval.scenes.scene import read_objects
+from gapeval.scoring.verifiers import verify
 from gapeval.scoring.verifiers.grid import shortest_path_length
 
 
@@ -160,3 +163,10 @@ def test_score_image_returns_scoring_records() -> None:
     noise = score_image(item.answer, _noise())
     assert (noise.status, noise.value, noise.extracted) == ("unscorable", None, None)
     assert noise.detail.startswith("not a flat-colour rendering")
+
+
+def test_every_verifier_name_of_the_bank_has_a_check() -> None:
+    from gapeval.bank.schema import VERIFIER_NAMES
+    from gapeval.scoring.verifiers import VERIFIERS
+
+    assert tuple(VERIFIERS) == VERIFIER_NAMES

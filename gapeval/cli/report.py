@@ -1,0 +1,118 @@
+"""``gapeval fit`` (gap scores of a run or long table) and ``gapeval report`` (the report folder).
+
+This module also owns the sampler flags shared with ``gapeval demo`` (:func:`add_sampler_arguments`,
+:func:`sampler_options`). They default to ``None`` and reach the library only when given, so the
+library's options decide the defaults (``docs/inference.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_sampler_arguments", "register", "sampler_options"]
+
+_LIBRARY_DEFAULT = "default: the library's, see docs/inference.md"
+
+#: Sampler flags (``dest``) that are keyword arguments of :func:`gapeval.gap_score`.
+GAP_OPTIONS = ("num_steps", "num_warmup", "num_samples", "num_chains")
+
+
+def add_sampler_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the gap fit's sampler flags (inference, SVI steps, NUTS warm-up, draws and chains)."""
+    parser.add_argument("--inference", choices=("svi", "nuts"), default=None,
+                        help=f"svi: seconds, approximate intervals; nuts: exact posterior ({_LIBRARY_DEFAULT})")
+    parser.add_argument("--svi-steps", type=int, default=None, dest="num_steps",
+                        help=f"optimisation steps of --inference svi ({_LIBRARY_DEFAULT})")
+    parser.add_argument("--num-warmup", type=int, default=None, dest="num_warmup",
+                        help=f"NUTS warm-up draws per chain ({_LIBRARY_DEFAULT})")
+    parser.add_argument("--num-samples", type=int, default=None, dest="num_samples",
+                        help=f"NUTS draws kept per chain ({_LIBRARY_DEFAULT})")
+    parser.add_argument("--num-chains", type=int, default=None, dest="num_chains",
+                        help=f"NUTS chains ({_LIBRARY_DEFAULT})")
+
+
+def sampler_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The gap fit's sampler flags the user set, as keyword arguments of :func:`gapeval.gap_score`.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_sampler_arguments(parser)
+    >>> sampler_options(parser.parse_args(["--svi-steps", "300"]))
+    {'num_steps': 300}
+    >>> sampler_options(parser.parse_args([]))
+    {}
+    """
+    return {name: getattr(args, name) for name in ("inference", *GAP_OPTIONS) if getattr(args, name) is not None}
+
+
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", type=Path, metavar="RUN_DIR_OR_TABLE",
+                        help="a run folder (gapeval run) or a long table (.csv / .parquet)")
+    parser.add_argument("--scorer", help="which scores of a run folder (default: the only one)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--level", type=float, default=0.95, help="interval level")
+    add_sampler_arguments(parser)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``fit`` and ``report`` to the ``gapeval`` command line."""
+    fit = subparsers.add_parser("fit", help="gap scores of a run or long table (joint 2-D IRT)")
+    _source_arguments(fit)
+    fit.add_argument("-o", "--output", type=Path, help="also write the table (.csv)")
+    fit.set_defaults(handler=_fit)
+    report = subparsers.add_parser("report", help="tables, figures and an index for a run")
+    _source_arguments(report)
+    report.add_argument("--out", type=Path, required=True, help="the report folder")
+    report.add_argument("--decay-binomial", choices=("nuts", "vb"), default=None, dest="decay_binomial",
+                        help="decay fit of 0/1 scores: nuts (honest intervals, ~1 min) or vb "
+                             f"(seconds, intervals far too narrow) ({_LIBRARY_DEFAULT})")
+    report.set_defaults(handler=_report)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    import inspect
+
+    from gapeval.report.analyses import gap_outcome
+    from gapeval.report.build import build_report
+    from gapeval.report.protocol_part import by_respondent
+    from gapeval.report.sources import load_responses
+
+    responses, _ = load_responses(args.source, scorer=args.scorer)
+    options = sampler_options(args)
+    # gap_outcome takes no default inference: fit uses the report's, so fit and report agree.
+    options.setdefault("inference", inspect.signature(build_report).parameters["inference"].default)
+    outcome = gap_outcome(by_respondent(responses), seed=args.seed, level=args.level, **options)
+    if outcome.skipped:
+        raise ValueError(f"no gap scores: {outcome.skipped}")
+    gaps = outcome.results["gaps"]
+    columns = ["model", "gap", "gap_lower", "gap_upper", "p_gap_positive", "theta_understanding",
+               "theta_generation", "n_understanding", "n_generation"]
+    print(gaps[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"scale {gaps.attrs.get('scale')}, {gaps.attrs.get('level'):.0%} {gaps.attrs.get('interval')}, "
+          f"inference {gaps.attrs.get('inference')}")
+    if args.output is not None:
+        gaps[columns].to_csv(args.output, index=False)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from gapeval.report.build import build_report
+    from gapeval.report.sources import load_responses, load_steps, load_verdicts
+
+    responses, manifest = load_responses(args.source, scorer=args.scorer)
+    options = sampler_options(args)
+    chosen = {"inference": options.pop("inference")} if "inference" in options else {}
+    if args.decay_binomial is not None:
+        chosen["decay_binomial"] = args.decay_binomial
+    report = build_report(responses, args.out, manifest=manifest, seed=args.seed, level=args.level,
+                          gap_options=options, steps=load_steps(args.source),
+                          verdicts=load_verdicts(args.source, scorer=args.scorer), **chosen)
+    for name, outcome in report.outcomes.items():
+        if outcome.skipped:
+            print(f"{name}: not estimated: {outcome.skipped}")
+    print(f"wrote {len(report.files)} files; open {report.index}")
+    return 0

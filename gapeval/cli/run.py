@@ -1,0 +1,268 @@
+"""``gapeval run``, ``gapeval export`` and ``gapeval merge``.
+
+``gapeval run --bank builtin --model procedural --model simulated --out RUN_DIR --seed 0`` answers
+the bank with each model into RUN_DIR; running the same command again resumes it (only missing
+answers are asked). ``--protocol`` (repeatable) asks every unit under each evaluation protocol
+(:mod:`gapeval.protocols`; default ``direct``). ``--dry-run`` prints the plan and the number of
+answers without calling a model.
+Exit status: 0 when every call has an answer, 3 when some calls ended in errors (logged in the
+store; re-run the same command to retry them), 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from gapeval.errors import GapevalError
+
+__all__ = ["register"]
+
+INCOMPLETE = 3
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML run config (flags override it)")
+    parser.add_argument("--bank", help="'builtin' (default) or a bank folder")
+    parser.add_argument(
+        "--model", action="append", default=[], metavar="SPEC",
+        help="ADAPTER[:key=value,...], repeatable; e.g. simulated:theta_understanding=1,name=sim-a",
+    )
+    parser.add_argument(
+        "--protocol", action="append", default=[], metavar="SPEC",
+        help="evaluation protocol KIND[:key=value,...], repeatable (default direct): direct, cot, "
+        "stepwise, self-verify[:rounds=R], best-of-n[:n=N,picker=self|first]; see docs/protocols.md",
+    )
+    parser.add_argument("--out", type=Path, required=True, help="run folder (resumed if it exists)")
+    parser.add_argument("--seed", type=int, help="run seed (default 0)")
+    parser.add_argument("--samples", type=int, help="answers per item and turn (default 1)")
+    parser.add_argument("--history", choices=("bank", "self", "gold"), help="dialogue history")
+    parser.add_argument("--include", choices=("all", "items", "dialogues"), help="part of the bank")
+    parser.add_argument("--limit", type=int, help="only the first N items and N dialogues")
+    parser.add_argument("--shard", metavar="K/N", help="answer only shard K of N (merge later)")
+    parser.add_argument("--max-retries", type=int, dest="max_retries")
+    parser.add_argument("--backoff", type=float, dest="backoff_s", help="first back-off, seconds")
+    parser.add_argument("--timeout", type=float, dest="timeout_s", help="per-call time-out (HTTP)")
+    parser.add_argument("--concurrency", type=int, help="HTTP calls in flight at once")
+    parser.add_argument("--batch-size", type=int, dest="batch_size")
+    parser.add_argument("--temperature", type=float)
+    parser.add_argument("--max-new-tokens", type=int, dest="max_new_tokens")
+    parser.add_argument("--no-score", action="store_true", help="answer only; score later")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; call nothing")
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    ray = parser.add_argument_group("Ray (many GPUs or machines; needs gapeval[ray])")
+    ray.add_argument("--ray", action="store_true", help="run the shards as Ray tasks, then merge")
+    ray.add_argument("--ray-address", dest="ray_address", help="cluster address (default: local)")
+    ray.add_argument("--ray-shards", type=int, default=2, dest="ray_shards", help="number of shards")
+    ray.add_argument("--gpus-per-shard", type=float, default=0.0, dest="gpus_per_shard")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``run``, ``export`` and ``merge`` to the ``gapeval`` command line."""
+    run = subparsers.add_parser("run", help="answer a bank with models into a resumable store")
+    _run_arguments(run)
+    run.set_defaults(handler=_run)
+
+    export = subparsers.add_parser("export", help="write a run's long responses table")
+    export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    export.add_argument("-o", "--output", type=Path, required=True, help="FILE.parquet or FILE.csv")
+    export.add_argument("--scorer", help="which scores (default: the only scorer in the store)")
+    export.add_argument("--include-unscored", action="store_true", dest="include_unscored")
+    export.add_argument("--include-errors", action="store_true", dest="include_errors")
+    export.add_argument(
+        "--steps", choices=("final", "answers", "all"), default="final",
+        help="protocol steps as rows: final answers (default), also candidates, or every step",
+    )
+    export.set_defaults(handler=_export)
+
+    merge = subparsers.add_parser("merge", help="merge the stores of a sharded run")
+    merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
+    merge.add_argument("-o", "--out", type=Path, required=True, help="the merged run folder")
+    merge.set_defaults(handler=_merge)
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~gapeval.runner.config.RunConfig` of parsed ``gapeval run`` flags."""
+    from gapeval.model_spec import parse_model_spec
+    from gapeval.records import Decoding
+    from gapeval.runner.config import build_config, load_config, parse_shard
+
+    flags: dict[str, Any] = {
+        name: getattr(args, name)
+        for name in (
+            "bank", "seed", "samples", "history", "include", "limit", "max_retries", "backoff_s",
+            "timeout_s", "concurrency", "batch_size",
+        )
+        if getattr(args, name) is not None
+    }
+    if args.model:
+        flags["models"] = tuple(parse_model_spec(text) for text in args.model)
+    if args.protocol:
+        from gapeval.protocols.spec import parse_protocol_spec
+
+        flags["protocols"] = tuple(parse_protocol_spec(text) for text in args.protocol)
+    if args.shard:
+        flags["shard"] = parse_shard(args.shard)
+    if args.no_score:
+        flags["score"] = False
+    decoding = {
+        name: getattr(args, name)
+        for name in ("temperature", "max_new_tokens")
+        if getattr(args, name) is not None
+    }
+    if args.config is not None:
+        config = load_config(args.config, overrides=flags)
+        if decoding:
+            merged = config.decoding.model_copy(update=decoding)
+            config = config.model_copy(update={"decoding": Decoding.model_validate(merged.model_dump())})
+        return config
+    if decoding:
+        flags["decoding"] = Decoding(**decoding)
+    flags.setdefault("models", ())
+    return build_config(flags, where="flags")
+
+
+def _plan_units(plan: Any) -> list[tuple[str, int | None]]:
+    """``(unit, turn)`` of every answer in ``plan`` (turn ``None`` for a standalone item)."""
+    return [(item.id, None) for item in plan.items] + [
+        (dialogue.id, turn) for dialogue in plan.dialogues for turn in range(1, len(dialogue.turns) + 1)
+    ]
+
+
+def _dry_run(config: Any, out: Path) -> int:
+    from gapeval.bank import load_bank
+    from gapeval.runner.plan import build_plan
+
+    bank = load_bank(config.bank)
+    plans = {spec.name: build_plan(bank, config, spec) for spec in config.models}
+    plan = build_plan(bank, config)
+    stored = 0
+    if (out / "answers.sqlite").exists():
+        from gapeval.store import Store
+
+        with Store(out, create=False) as store:
+            planned = {
+                (spec.name, protocol.name, unit, turn, sample)
+                for spec in config.models
+                for unit, turn in _plan_units(plans[spec.name])
+                for protocol in config.protocols
+                for sample in range(config.samples)
+            }
+            stored = sum(
+                1 for key in store.keys()
+                if key.step == "final" and (key.model, key.protocol, key.unit, key.turn, key.sample) in planned
+            )
+    total = sum(p.calls_per_model for p in plans.values())
+    turns = sum(len(d.turns) for d in plan.dialogues)
+    print(f"bank: {config.bank} ({bank.hash[:19]})")
+    shard = "" if config.shard is None else f" in shard {config.shard.index}/{config.shard.count}"
+    print(f"units{shard}: {len(plan.items)} items, {len(plan.dialogues)} dialogues ({turns} turns)")
+    print(f"samples: {config.samples}; seed: {config.seed}; history: {config.history}")
+    for protocol in config.protocols:
+        print(f"protocol {protocol.name}: {protocol.kind}; extra calls per answer: {protocol.extra_calls}")
+    for spec in config.models:
+        calls = plans[spec.name].calls_per_model
+        print(f"model {spec.name}: adapter {spec.adapter} {spec.options or ''}".rstrip() + f"; {calls} answers")
+    print(f"answers: {total} planned, {stored} already stored, {total - stored} to give")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from gapeval.runner.engine import run
+    from gapeval.runner.progress import Progress
+
+    config = config_from_args(args)
+    if args.dry_run:
+        return _dry_run(config, args.out)
+    if args.ray:
+        return _run_ray(config, args)
+    report = run(config, args.out, progress=Progress(enabled=not args.quiet))
+    for model in report.models:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(model.statuses.items()))
+        print(
+            f"{model.name}: {counts or 'nothing new'}; {model.skipped} already stored; "
+            f"{model.calls} calls; {model.seconds:.1f} s"
+        )
+    if config.score:
+        _score(args.out, quiet=args.quiet)
+    if not report.complete:
+        failed = sum(model.errors for model in report.models)
+        print(
+            f"gapeval run: {failed} calls ended in errors (see the store's error log); "
+            "re-run the same command to retry them",
+            file=sys.stderr,
+        )
+        for model in report.models:
+            if model.first_error:
+                print(f"gapeval run: {model.name}: first error: {model.first_error}", file=sys.stderr)
+        return INCOMPLETE
+    return 0
+
+
+def _run_ray(config: Any, args: argparse.Namespace) -> int:
+    from gapeval.runner.ray_backend import RayOptions, run_on_ray
+
+    if args.ray_shards < 1:
+        raise GapevalError(f"--ray-shards {args.ray_shards}: give at least 1")
+    options = RayOptions(
+        num_shards=args.ray_shards, address=args.ray_address, gpus_per_shard=args.gpus_per_shard
+    )
+    summaries = run_on_ray(config, args.out, options)
+    for summary in summaries:
+        for name, counts in summary["models"].items():
+            statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts["statuses"].items()))
+            print(f"{summary['folder']}: {name}: {statuses or 'nothing new'}; {counts['skipped']} already stored")
+    if config.score:
+        _score(args.out, quiet=args.quiet)
+    if not all(summary["complete"] for summary in summaries):
+        print("gapeval run: some calls ended in errors; re-run the same command to retry them", file=sys.stderr)
+        return INCOMPLETE
+    return 0
+
+
+def _score(run_dir: Path, *, quiet: bool) -> None:
+    try:
+        from gapeval.scoring.run_scoring import score_run
+    except ImportError:  # pragma: no cover - scoring module missing from a partial install
+        return
+    summary = score_run(run_dir)
+    if not quiet:
+        print(summary)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from gapeval.store import Store
+
+    suffix = args.output.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise GapevalError(f"cannot write {str(args.output)!r}: use a .csv or .parquet file name")
+    with Store(args.run_dir, create=False) as store:
+        frame = store.to_frame(
+            scorer=args.scorer,
+            include_unscored=args.include_unscored,
+            include_errors=args.include_errors,
+            steps=args.steps,
+        )
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(args.output, index=False)
+    else:
+        from gapeval.extras import require
+
+        require("pyarrow", needed_by="gapeval export to parquet")
+        frame.to_parquet(args.output, index=False)
+    print(f"wrote {len(frame)} rows to {args.output}")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from gapeval.store import merge
+
+    for shard in args.shards:
+        if not (shard / "answers.sqlite").exists():
+            raise GapevalError(f"{str(shard)!r} holds no gapeval store (no answers.sqlite)")
+    with merge(args.shards, args.out) as merged:
+        print(f"merged {len(args.shards)} stores into {args.out}: {len(merged)} answers")
+    return 0

@@ -1,0 +1,62 @@
+"""The ``gapeval bank`` command group, run through its own parser."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from gapeval.bank.io import BankError, bank_hash
+from gapeval.cli import bank as cli
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="gapeval")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return args.handler(args)
+
+
+def test_validate_prints_counts_and_hash(capsys) -> None:
+    assert _run("bank", "validate", "builtin") == 0
+    assert capsys.readouterr().out == f"ok: 1280 items, 60 dialogues, {bank_hash('builtin')}\n"
+
+
+def test_validate_reports_the_bad_line(tmp_path: Path) -> None:
+    (tmp_path / "bank.jsonl").write_text('{"record": "item"}\nnot json\n')
+    with pytest.raises(BankError, match=r"bank\.jsonl:1: item\.id: Field required"):
+        _run("bank", "validate", str(tmp_path))
+
+
+def test_show_counts_and_contact_sheet(tmp_path: Path, capsys) -> None:
+    sheet = tmp_path / "sheet.png"
+    assert _run("bank", "show", "builtin", "--sheet", str(sheet), "--per-category", "3") == 0
+    out = capsys.readouterr().out
+    assert "numerical_perception       160   160    64    64    64    64    64" in out
+    assert "1280 items, 640 pairs; 60 dialogues (30 model history, 30 gold history), 792 turns" in out
+    assert Image.open(sheet).size == (3 * 112, 4 * 118)
+
+
+def test_schema_command_writes_the_json_schema(tmp_path: Path) -> None:
+    out = tmp_path / "schema.json"
+    assert _run("bank", "schema", "--out", str(out)) == 0
+    assert json.loads(out.read_text())["discriminator"]["propertyName"] == "record"
+
+
+def test_build_reproduces_the_shipped_hash(tmp_path: Path, capsys) -> None:
+    assert _run("bank", "build", "--out", str(tmp_path)) == 0
+    assert capsys.readouterr().out.strip().endswith(f"({bank_hash('builtin')})")
+
+
+def test_import_command(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "ru"
+    source.mkdir()
+    (source / "GEU_mental_tracking.json").write_text(json.dumps(
+        [{"index": 3, "task_type": "mental_tracking", "question": "Where? A. left B. right", "answer": "A"}]))
+    assert _run("bank", "import", "realunify", str(source), str(tmp_path / "out")) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"imported 1 items and 0 dialogues into {tmp_path / 'out'}")
+    assert "lost: the stepwise protocol's decomposed prompts are not imported" in out

@@ -19,8 +19,8 @@ The layers, bottom-up (each may use what is below it, as the table says):
 5. ``runner`` (asks adapters, writes the store) and ``scoring`` (reads the store, writes scores);
 6. ``respondents`` (programs answering without a model; the simulated one uses the verifiers to
    make its wrong pictures really wrong, so it sits above scoring; the registry only names it);
-7. analysis: ``estimates`` (neutral statistical records, to come), ``gap``, ``decay``, ``tables``,
-   ``figures``, ``protocol_analysis``, ``report``;
+7. analysis: ``estimates`` (neutral statistical records) and ``sampling`` (the samplers' defaults),
+   ``gap``, ``decay``, ``tables``, ``figures``, ``protocol_analysis``, ``report``;
 8. entry points: ``cli``, ``demo``, ``demo_irt``.
 """
 
@@ -39,8 +39,8 @@ BASE = {
     "gapeval", "gapeval.errors", "gapeval.records", "gapeval.responses", "gapeval.spec_text", "gapeval.model_spec",
     "gapeval.extras",
 }  # fmt: skip
-#: What every analysis component may use: the base and the neutral statistical records.
-ANALYSIS_BASE = BASE | {"gapeval.estimates"}
+#: What every analysis component may use: the base, the neutral statistical records and the samplers' defaults.
+ANALYSIS_BASE = BASE | {"gapeval.estimates", "gapeval.sampling"}
 
 #: component -> the components it may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
@@ -73,6 +73,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     # 7. analysis
     "gapeval.estimates": BASE,
+    "gapeval.sampling": BASE,
     "gapeval.gap": ANALYSIS_BASE,
     "gapeval.decay": ANALYSIS_BASE | {"gapeval.gap"},
     "gapeval.tables": ANALYSIS_BASE,
@@ -92,11 +93,7 @@ ALLOWED["gapeval.demo_irt"] = _BELOW
 ALLOWED["gapeval.demo"] = _BELOW | {"gapeval.cli"}
 
 #: (importer, imported) edges the table does not allow yet but the code still has, each with why.
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # tables.build reads decay's result records (TestResult, ...); they move to a neutral module
-    # (gapeval.estimates) with the sampler refactor, and this edge disappears. Remove it then.
-    ("gapeval.tables", "gapeval.decay"): "decay's records move to a neutral module",
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 #: What adapters (model clients) must never import, whatever the table says.
 ADAPTERS_NEVER = ("gapeval.bank", "gapeval.scoring", "gapeval.protocols", "gapeval.respondents")

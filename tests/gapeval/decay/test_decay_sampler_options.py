@@ -78,3 +78,10 @@ def test_every_irt_decay_keyword_reaches_the_sampler(monkeypatch, confounded):
         assert getattr(nuts, name) == value != getattr(IRT_DECAY_NUTS, name), name
     for name, value in IRT_DECAY_SVI_KEYWORDS.items():
         assert getattr(svi, SVI_FIELDS[name]) == value != getattr(IRT_DECAY_SVI, SVI_FIELDS[name]), name
+
+
+def test_one_convergence_warning_class():
+    import irt
+    from gapeval import decay as decay_package
+
+    assert decay_package.ConvergenceWarning is irt.ConvergenceWarning

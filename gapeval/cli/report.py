@@ -73,17 +73,12 @@ def register(subparsers: Any) -> None:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    import inspect
-
     from gapeval.report.analyses import gap_outcome
-    from gapeval.report.build import build_report
     from gapeval.report.protocol_part import by_respondent
     from gapeval.report.sources import load_responses
 
     responses, _ = load_responses(args.source, scorer=args.scorer)
-    options = sampler_options(args)
-    # gap_outcome takes no default inference: fit uses the report's, so fit and report agree.
-    options.setdefault("inference", inspect.signature(build_report).parameters["inference"].default)
+    options = sampler_options(args)  # what the user set; the rest are the library's defaults (gapeval.sampling)
     outcome = gap_outcome(by_respondent(responses), seed=args.seed, level=args.level, **options)
     if outcome.skipped:
         raise ValueError(f"no gap scores: {outcome.skipped}")

@@ -64,7 +64,7 @@ def decay(
         ``auto`` picks ``binomial`` when every score is 0 or 1.
     random_slopes : {"turn", "turn_by_direction"}
         ``turn``: one random turn slope per model, shared by both directions (the model of
-        METHODS.md §3). ``turn_by_direction``: a separate random turn slope per direction, so models
+        docs/methods.md §3). ``turn_by_direction``: a separate random turn slope per direction, so models
         may differ in how much faster their generation decays.
     binomial_method : {"nuts", "vb"}
         How 0/1 scores are fitted: ``nuts`` (the default, :data:`gapeval.sampling.BINOMIAL_METHOD`), a

@@ -1,7 +1,7 @@
 """``context_curve``: how scores change with the size of the context an answer was produced in.
 
 The decay models of :func:`gapeval.decay.decay` with ``log(context_tokens)`` in place of the turn
-(``METHODS.md`` §3), plus binned means with intervals for plotting the curve.
+(``docs/methods.md`` §3), plus binned means with intervals for plotting the curve.
 """
 
 from __future__ import annotations

@@ -165,7 +165,7 @@ def irt_decay(
 ) -> IRTDecayResult:
     r"""Per-model, per-direction decay over turns with item difficulty held fixed.
 
-    Fits ``logit P = a_i (θ_{m,d} + λ_{m,d}·(t − 1) + e_{m,s} − b_i)`` (``METHODS.md`` §3; the Gap
+    Fits ``logit P = a_i (θ_{m,d} + λ_{m,d}·(t − 1) + e_{m,s} − b_i)`` (``docs/methods.md`` §3; the Gap
     Score's 2-D 2PL with a turn slope, :mod:`gapeval.decay.irt_decay_model`) to every answer jointly.
     Raw per-turn means mix decay with the difficulty of the items that happen to sit at later turns;
     λ does not, provided some items are answered at more than one turn — typically the same items
@@ -174,7 +174,7 @@ def irt_decay(
     Parameters
     ----------
     responses : pandas.DataFrame
-        The long responses table (``DESIGN.md`` §3). Not modified. A model may answer an item
+        The long responses table (``docs/design.md`` §4). Not modified. A model may answer an item
         several times (standalone and in dialogues).
     model, item, direction, score, turn : hashable
         Column names. ``turn`` is 1-based; empty (NaN) for answers outside a dialogue.

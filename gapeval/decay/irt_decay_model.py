@@ -1,4 +1,4 @@
-r"""The explanatory IRT decay model (``METHODS.md`` §3) and the data layout it runs on.
+r"""The explanatory IRT decay model (``docs/methods.md`` §3) and the data layout it runs on.
 
 The Gap Score's between-item two-dimensional 2PL (:mod:`gapeval.gap.model`) with a per-model,
 per-direction turn slope :math:`\lambda_{m,d}`:

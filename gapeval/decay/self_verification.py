@@ -1,7 +1,7 @@
 """Self-verification drift: does a model grow more permissive with its own outputs over the turns?
 
 Input: one row per (model, turn, output) with the model's own verdict on its output (accept or
-reject) and the reference scorer's verdict. The quantity (``METHODS.md`` §3) is the *false
+reject) and the reference scorer's verdict. The quantity (``docs/methods.md`` §3) is the *false
 acceptance rate*: among outputs the reference rejects, the share the model accepts. It is reported
 per model and turn with a binomial interval, and its trend over turns per model by logistic
 regression, ``logit P(accept | reference rejects) = α_m + δ_m·(turn − 1)``, fitted by maximum

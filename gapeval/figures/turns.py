@@ -28,7 +28,7 @@ INTERVALS: tuple[str, ...] = ("auto", "binomial", "normal")
 #: One panel per model (both directions in it) or one per direction (every model in it).
 PANELS: tuple[str, ...] = ("model", "direction")
 _CANONICAL = ("understanding", "generation")
-_HINT = "pass the long responses table (DESIGN.md §3) with model, direction, turn and score columns"
+_HINT = "pass the long responses table (docs/design.md §4) with model, direction, turn and score columns"
 
 
 def _wilson(k: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """The Gap Score: understanding vs generation ability, joint tables, and the legacy GapEval score.
 
-``gap_score`` fits a two-dimensional IRT model over all models jointly (METHODS.md §2);
+``gap_score`` fits a two-dimensional IRT model over all models jointly (docs/methods.md §2);
 ``legacy_gap_score`` reproduces the GapEval-2026 reference implementation for comparison only.
 ``standardize_responses`` is :func:`gapeval.responses.standardize_responses`, the one validator of
 the long table.

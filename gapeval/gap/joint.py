@@ -136,7 +136,7 @@ def joint_table(
     Parameters
     ----------
     responses : pandas.DataFrame
-        The long responses table (``DESIGN.md`` §3). Not modified.
+        The long responses table (``docs/design.md`` §4). Not modified.
     by : hashable or None
         Column to group pairs by (default ``"category"``); None gives one row per model.
     model, item, direction, score, pair : hashable

@@ -2,7 +2,7 @@
 
 This is **not** the Gap Score of this package (that is :func:`gapeval.gap_score`, an item-level IRT
 posterior). It re-implements the reference code that accompanies the GapEval paper, step for step as
-written in ``METHODS.md`` §2, so that numbers can be compared with published ones. Use it for that
+written in ``docs/methods.md`` §2, so that numbers can be compared with published ones. Use it for that
 and nothing else.
 
 What it computes, per model, from rows ``[p11, p10, p01, p00]`` (joint proportions of
@@ -137,7 +137,7 @@ def _validated_rows(model: Hashable, rows: Sequence[Sequence[float]]) -> list[li
 
 
 def _fit_one(rows: list[list[float]], num_steps: int) -> dict[str, Any]:
-    """Fit one model's rows as METHODS.md §2 specifies; return its gaps and Δ (not rounded)."""
+    """Fit one model's rows as docs/methods.md §2 specifies; return its gaps and Δ (not rounded)."""
     import torch
     import torch.nn.functional as F
 
@@ -191,7 +191,7 @@ def legacy_gap_score(
     """Legacy GapEval-2026 gap score of each model from its joint-proportion rows.
 
     Reproduces the reference implementation that accompanies the GapEval paper as specified in
-    ``METHODS.md`` §2 (torch, float32, one CPU thread, AdamW lr 0.05 / weight decay 1e-4 over
+    ``docs/methods.md`` §2 (torch, float32, one CPU thread, AdamW lr 0.05 / weight decay 1e-4 over
     θ, β, μ, L_raw, 2000 steps, seed 42, pseudo-count N = 1000, θ of the lowest-loss step kept
     as it is after that step's update, results rounded to 6 decimals). For comparison with
     published GapEval numbers only; read the known defects in this module's docstring and in
@@ -226,7 +226,7 @@ def legacy_gap_score(
     torch is imported inside this function; its thread count is set to 1 for the fit and restored
     afterwards, and its global random state is restored as well (the fit itself draws no random
     numbers; the seed is set to mirror the reference). A non-finite value is rejected here,
-    whereas the checks as specified in METHODS.md (negative, |sum − 1| > 5e-3) let NaN through.
+    whereas the checks as specified in docs/methods.md (negative, |sum − 1| > 5e-3) let NaN through.
 
     Examples
     --------
@@ -283,7 +283,7 @@ def legacy_gap_score_from_responses(
     Parameters
     ----------
     responses : pandas.DataFrame
-        The long responses table (``DESIGN.md`` §3). Not modified.
+        The long responses table (``docs/design.md`` §4). Not modified.
     by : hashable
         Column defining the rows of the joint table (the reference uses categories).
     model, item, direction, score, pair : hashable

@@ -1,4 +1,4 @@
-r"""The NumPyro model behind the Gap Score (``METHODS.md`` §2) and the data layout it runs on.
+r"""The NumPyro model behind the Gap Score (``docs/methods.md`` §2) and the data layout it runs on.
 
 Between-item two-dimensional 2PL over all models jointly, with a pair (testlet) effect:
 

@@ -1,7 +1,7 @@
 """``gap_score``: the understanding-generation ability gap of every model, with credible intervals.
 
 See ``docs/gap_score.md`` for the estimand, the two scales and how to read the interval, and
-:mod:`gapeval.gap.model` for the model (``METHODS.md`` §2).
+:mod:`gapeval.gap.model` for the model (``docs/methods.md`` §2).
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def gap_score(
     Parameters
     ----------
     responses : pandas.DataFrame
-        The long responses table (``DESIGN.md`` §3), one row per scored answer. Not modified.
+        The long responses table (``docs/design.md`` §4), one row per scored answer. Not modified.
     model, item, direction, score, pair : hashable
         Column names. ``direction`` values must be ``"understanding"`` / ``"generation"``. ``pair``
         links an item's two forms (may be missing for unpaired items; pass None or omit the column

@@ -1,6 +1,6 @@
 r"""Item parameters of the paired scale sampled directly in their sum-to-zero subspace.
 
-The paired scale fixes location and scale on the item side (``METHODS.md`` §2): the log-slopes sum
+The paired scale fixes location and scale on the item side (``docs/methods.md`` §2): the log-slopes sum
 to zero, and the difficulties have mean zero within each direction. Centring unconstrained draws
 (the earlier form, :func:`gapeval.gap.model.sample_item_parameters`) leaves one direction per constraint
 that the likelihood cannot see: the mean of the standardized log-slopes and the mean of the

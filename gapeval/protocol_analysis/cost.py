@@ -79,7 +79,7 @@ def protocol_cost(
     called rows / ``n_final``; each ``*_ratio`` divides by the same number of the model's
     baseline (NaN where the baseline's is 0). ``n_missing_tokens`` counts called rows without a
     token count (left out of the sums, so the token numbers are then lower bounds).
-    Pooled rows (model :data:`~gapeval.protocols.effects.POOLED`) average the per-answer numbers
+    Pooled rows (model :data:`~gapeval.protocol_analysis.effects.POOLED`) average the per-answer numbers
     and the ratios over the models that ran the protocol, with equal weights, as the pooled
     effects do; their ``n_final`` and ``n_missing_tokens`` are totals.
 

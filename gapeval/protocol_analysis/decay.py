@@ -1,6 +1,6 @@
 """Protocol x turn in the decay model: does a protocol lift scores, and does it slow their decay?
 
-The decay model of :func:`gapeval.decay.decay` (``METHODS.md`` §3) gets, for every non-baseline
+The decay model of :func:`gapeval.decay.decay` (``docs/methods.md`` §3) gets, for every non-baseline
 protocol p, two covariates: the indicator ``protocol[p]`` (1 for answers under p) and
 ``protocol[p]:turn`` = indicator x (turn - 1). Their coefficients are the protocol's effect at the
 first turn and the change of the per-turn slope against the baseline (positive: the protocol
@@ -18,6 +18,7 @@ from gapeval.decay.api import decay
 from gapeval.estimates import DecayResult
 from gapeval.errors import GapevalError
 from gapeval.protocol_analysis.effects import check_protocols, select_final
+from gapeval.sampling import BINOMIAL_METHOD
 
 __all__ = ["ProtocolDecay", "protocol_decay", "protocol_terms"]
 
@@ -114,15 +115,16 @@ def protocol_decay(
     covariates: Sequence[str] = (),
     family: str = "auto",
     random_slopes: str = "turn",
-    binomial_method: str = "vb",
+    binomial_method: str = BINOMIAL_METHOD,
     level: float = 0.95,
     seed: int = 0,
 ) -> ProtocolDecay:
     """Decay model with a protocol main effect and a protocol x (turn - 1) interaction per protocol.
 
-    With ``x = turn - 1``, ``G = 1`` for generation and ``P_p = 1`` for answers under protocol p:
+    With ``x = turn - 1``, ``U = 1`` for understanding (generation is the reference level, so direction
+    terms read understanding minus generation) and ``P_p = 1`` for answers under protocol p:
 
-        score = b0 + b_t x + b_g G + b_tg x G + sum_p (c_p P_p + s_p P_p x) + covariates + random effects,
+        score = b0 + b_t x + b_u U + b_tu x U + sum_p (c_p P_p + s_p P_p x) + covariates + random effects,
 
     with the random effects of :func:`gapeval.decay.decay` (a model intercept and turn slope, and
     an intercept per dialogue run; a dialogue run under each protocol is its own run). ``c_p`` is

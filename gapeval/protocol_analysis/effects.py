@@ -60,7 +60,7 @@ class ProtocolEffects:
     level, inference, scale : str or float
         Settings of the fit; ``approximate`` is True for SVI.
     cost : pandas.DataFrame or None
-        :func:`gapeval.protocols.cost.protocol_cost` of the matching steps table when given.
+        :func:`gapeval.protocol_analysis.cost.protocol_cost` of the matching steps table when given.
     model, protocol : hashable
         Names of the model and protocol columns in ``effects``, ``pooled`` and ``scores``.
     """
@@ -278,7 +278,7 @@ def protocol_effects(
     seed : int
         Seed of the fit.
     steps : pandas.DataFrame, optional
-        The steps table of the same run: :func:`~gapeval.protocols.cost.protocol_cost` is attached
+        The steps table of the same run: :func:`~gapeval.protocol_analysis.cost.protocol_cost` is attached
         as ``cost`` (with its default column names) so cost sits beside each gain in ``wide()``.
     **gap_options
         Further options of ``gap_score`` (``item``, ``direction``, ``score``, ``pair``, ``scale``,

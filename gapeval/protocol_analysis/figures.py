@@ -41,7 +41,7 @@ def protocol_forest_plot(
     Parameters
     ----------
     effects : ProtocolEffects
-        From :func:`~gapeval.protocols.effects.protocol_effects`.
+        From :func:`~gapeval.protocol_analysis.effects.protocol_effects`.
     quantities : sequence of str
         Panels, left to right, from ``theta_understanding``, ``theta_generation``, ``gap``.
     pooled : bool

@@ -5,7 +5,7 @@ The item parameters and the models' baseline abilities come from
 paired scale); each protocol then shifts every model's (theta_U, theta_G) by its own
 (delta_U, delta_G), and each (model, protocol) respondent answers the same items with its own
 pair effects and Bernoulli (or binomial) noise. This is the generating process that
-:func:`gapeval.protocols.effects.protocol_effects` assumes, so its intervals should cover the
+:func:`gapeval.protocol_analysis.effects.protocol_effects` assumes, so its intervals should cover the
 shifts at their nominal rate.
 """
 

@@ -57,7 +57,7 @@ def protocol_effects_table(
     Parameters
     ----------
     effects : ProtocolEffects
-        From :func:`~gapeval.protocols.effects.protocol_effects`.
+        From :func:`~gapeval.protocol_analysis.effects.protocol_effects`.
     quantities : sequence of str
         Which of ``theta_understanding``, ``theta_generation``, ``gap`` to show, in order.
     pooled : bool
@@ -124,7 +124,7 @@ def protocol_decay_table(
     Parameters
     ----------
     fit : ProtocolDecay
-        From :func:`~gapeval.protocols.decay.protocol_decay`.
+        From :func:`~gapeval.protocol_analysis.decay.protocol_decay`.
     test, correction, marks, caption, label, digits :
         As in :func:`gapeval.tables.coef_table`.
 

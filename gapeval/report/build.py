@@ -46,6 +46,7 @@ from gapeval.report.verification_part import (
     verification_outcome,
     write_verification_part,
 )
+from gapeval.sampling import BINOMIAL_METHOD, GAP_INFERENCE
 from gapeval.store.atomic import write_bytes_atomic
 
 __all__ = ["Report", "build_report"]
@@ -241,11 +242,11 @@ def build_report(
     folder: str | Path,
     *,
     manifest: dict[str, Any] | None = None,
-    inference: str = "svi",
+    inference: str = GAP_INFERENCE,
     seed: int = 0,
     level: float = 0.95,
     gap_options: dict[str, Any] | None = None,
-    decay_binomial: str = "nuts",
+    decay_binomial: str = BINOMIAL_METHOD,
     steps: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
 ) -> Report:
@@ -259,16 +260,17 @@ def build_report(
         Where to write (created; existing files of the same names are replaced).
     manifest : dict, optional
         The run manifest, for the provenance line.
-    inference : {'svi', 'nuts'}
-        How :func:`gapeval.gap_score` fits (``svi``: seconds, approximate intervals; ``nuts``: the
-        exact posterior, minutes).
+    inference : {'nuts', 'svi'}
+        How :func:`gapeval.gap_score` fits: ``nuts``, the exact posterior (the default,
+        :data:`gapeval.sampling.GAP_INFERENCE`), or ``svi`` (seconds, approximate intervals).
     seed, level :
         Seed of every fit and level of every interval.
     gap_options : dict, optional
         Further keyword arguments of :func:`gapeval.gap_score` (e.g. ``num_steps``).
     decay_binomial : {'nuts', 'vb'}
-        How the decay model fits 0/1 scores: ``nuts`` (honest intervals, about a minute) or ``vb``
-        (seconds; intervals far too narrow, see ``docs/decay.md``).
+        How the decay model fits 0/1 scores: ``nuts`` (honest intervals, about a minute; the default,
+        :data:`gapeval.sampling.BINOMIAL_METHOD`) or ``vb`` (seconds; intervals far too narrow, see
+        ``docs/decay.md``).
     steps : DataFrame, optional
         The run's steps table (:meth:`gapeval.store.Store.steps_frame`), for the cost of each
         protocol beside its effect.

@@ -23,7 +23,7 @@ from gapeval.errors import GapevalError
 
 __all__ = ["REQUIRED_COLUMNS", "load_responses", "load_steps", "load_verdicts"]
 
-#: Columns every long table must have (DESIGN.md §3); the others are optional.
+#: Columns every long table must have (docs/design.md §4); the others are optional.
 REQUIRED_COLUMNS = ("model", "item", "direction", "score")
 
 

@@ -4,7 +4,7 @@ For a run with ``self-verify`` steps, :func:`gapeval.protocol_analysis.verificat
 the model's verdicts beside the reference scorer's verdict on the same candidate. This part reports
 the false acceptance rate (accepted, among candidates the reference rejects) by round and, for
 dialogue turns, by turn, with Jeffreys intervals and the logistic trend of
-:func:`gapeval.decay.self_verification_drift` (METHODS.md §3).
+:func:`gapeval.decay.self_verification_drift` (docs/methods.md §3).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """IMUG-Bench multiple-choice scoring (single and multi-answer) with its format weight.
 
-The rule (METHODS.md §5): with E the letters of the key and P the letters read from the reply,
+The rule (docs/methods.md §5): with E the letters of the key and P the letters read from the reply,
 
     score = max(0, (|P ∩ E| − |P ∖ E|) / |E|) · w_fmt
 

@@ -88,7 +88,7 @@ def test_two_dimensional_confirmatory_recovers_abilities_and_correlation():
 
 @pytest.mark.slow
 def test_nuts_two_dimensional_few_respondents_many_items():
-    """The AI-benchmark shape: 30 respondents x 600 items per dimension (METHODS.md §1)."""
+    """The AI-benchmark shape: 30 respondents x 600 items per dimension (docs/methods.md §1)."""
     q = np.zeros((1200, 2), dtype=int)
     q[:600, 0] = 1
     q[600:, 1] = 1

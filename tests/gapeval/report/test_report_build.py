@@ -26,7 +26,7 @@ def responses() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def report(responses, tmp_path_factory):
-    return build_report(responses, tmp_path_factory.mktemp("report"), gap_options={"num_steps": 400})
+    return build_report(responses, tmp_path_factory.mktemp("report"), inference="svi", gap_options={"num_steps": 400})
 
 
 def test_report_writes_every_promised_file(report, responses):
@@ -70,12 +70,12 @@ def test_summary_counts_items_and_turns_apart(responses):
 def test_fit_and_report_commands_on_a_csv(tmp_path, responses, capsys):
     table = tmp_path / "long.csv"
     responses.to_csv(table, index=False)
-    assert main(["fit", str(table), "-o", str(tmp_path / "gaps.csv"), "--svi-steps", "300"]) == 0
+    assert main(["fit", str(table), "-o", str(tmp_path / "gaps.csv"), "--inference", "svi", "--svi-steps", "300"]) == 0
     out = capsys.readouterr().out
     assert "gap_lower" in out and "paired" in out
     assert len(pd.read_csv(tmp_path / "gaps.csv")) == 4
     responses[responses["session"].isna()].to_csv(table, index=False)
-    assert main(["report", str(table), "--out", str(tmp_path / "report"), "--svi-steps", "300"]) == 0
+    assert main(["report", str(table), "--out", str(tmp_path / "report"), "--inference", "svi", "--svi-steps", "300"]) == 0
     assert "decay: not estimated: no dialogue turns" in capsys.readouterr().out
     assert "Not estimated: no dialogue turns in the data." in (tmp_path / "report" / "report.md").read_text()
 

@@ -7,7 +7,7 @@ the score of its reference implementation (``gap_score(method="gapeval-2026")``:
 proportions [p11, p10, p01, p00], a per-model MAP fit, then σ(ln|Δ| + 2.7·p00 − 1.05·p11), averaged
 over categories). This script computes that number on our built-in bank — per category and overall,
 as the method gives it — and puts next to it the gap gapeval reports instead: the posterior of
-θ_U − θ_G from one joint two-dimensional IRT fit of all models (``gap_score``, METHODS.md §2), with
+θ_U − θ_G from one joint two-dimensional IRT fit of all models (``gap_score``, docs/methods.md §2), with
 its interval. For the simulated respondents, whose abilities are known, the true gap is shown too.
 
 The respondents are the demo's (``gapeval.demo.DEMO_MODELS``): the procedural baseline, which

@@ -1,4 +1,4 @@
-"""Calibration of the Gap Score interval on data simulated from the model (METHODS.md §2).
+"""Calibration of the Gap Score interval on data simulated from the model (docs/methods.md §2).
 
 Each replication simulates 20 models x 300 pairs from :func:`gapeval.gap.simulate.simulate_gap_responses`
 (new abilities, items and answers per replication), fits ``gap_score`` (NUTS, defaults) and records

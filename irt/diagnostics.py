@@ -1,4 +1,4 @@
-"""Convergence diagnostics, the one builder of them, and the warning issued when they fail (METHODS.md §1).
+"""Convergence diagnostics, the one builder of them, and the warning issued when they fail (docs/methods.md §1).
 
 :meth:`Diagnostics.from_draws` is the only place a convergence table is built from draws: the
 posterior fits of :func:`irt.fit`, ``gapeval.gap_score``, the explanatory decay model and the
@@ -17,7 +17,7 @@ import pandas as pd
 __all__ = ["ConvergenceWarning", "Diagnostics", "RHAT_MAX", "ESS_MIN", "RHAT_CHANCE", "CORRELATION_SITES",
            "TABLE_COLUMNS"]
 
-#: Thresholds of METHODS.md §1.
+#: Thresholds of docs/methods.md §1.
 RHAT_MAX = 1.01
 ESS_MIN = 400
 #: Below this, a largest R-hat over RHAT_MAX with ESS >= ESS_MIN is often chance (see ``Diagnostics.rhat_near_chance``).

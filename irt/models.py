@@ -9,7 +9,7 @@ symbols of the methods document: ``theta`` (respondents x dimensions), ``a`` (sl
 (intercepts; thresholds for graded items), ``g`` (lower asymptotes), ``L_omega``/``omega`` (latent
 correlation), and the hierarchical item hyper-parameters ``mu_log_a``, ``sigma_log_a``, ``mu_d``, ``sigma_d``. Plates are ``respondent``, ``item``, ``dimension`` and ``response``.
 
-Priors (METHODS.md §1): :math:`\log a_i \sim N(\mu_{\log a}, \sigma_{\log a})`, :math:`d_i \sim
+Priors (docs/methods.md §1): :math:`\log a_i \sim N(\mu_{\log a}, \sigma_{\log a})`, :math:`d_i \sim
 N(\mu_d, \sigma_d)` with :math:`\mu_{\log a} \sim N(0, 0.5)` (fixed at 0 when items outnumber respondents: :func:`_log_slopes`), :math:`\sigma_{\log a} \sim
 \text{HalfNormal}(1)`, :math:`\mu_d \sim N(0, 2)`, :math:`\sigma_d \sim \text{HalfNormal}(2)`; abilities :math:`\theta_m \sim N(0, \Omega)`,
 :math:`\Omega \sim \text{LKJ}(2)` (sampled centred: ``theta`` is a sample site). Positive slopes fix

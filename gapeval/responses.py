@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 __all__ = [
     "MODEL", "ITEM", "PAIR", "DIRECTION", "SCORE", "CATEGORY", "SUBTASK", "SESSION", "TURN", "SAMPLE",
     "CONTEXT_TOKENS", "STATUS", "PROTOCOL", "STEP", "TABLE_COLUMNS", "UNDERSTANDING", "GENERATION",
-    "DIRECTIONS", "UNDERSTANDING_SLOT", "GENERATION_SLOT", "GAP_DEFINITION", "ScoreKind", "Columns",
-    "direction_slots", "form_gap", "direction_contrast", "standardize_responses",
+    "DIRECTIONS", "UNDERSTANDING_SLOT", "GENERATION_SLOT", "GAP_DEFINITION", "REQUIRED_COLUMNS", "ScoreKind",
+    "Columns", "direction_slots", "form_gap", "direction_contrast", "require_columns", "require_ids",
+    "standardize_responses",
 ]
 
 # ---------------------------------------------------------------------------------------- columns
@@ -64,6 +65,8 @@ STATUS = "status"
 PROTOCOL = "protocol"
 STEP = "step"
 
+#: Columns every long table has; the others are optional.
+REQUIRED_COLUMNS: tuple[str, ...] = (MODEL, ITEM, DIRECTION, SCORE)
 #: Columns of the table a store exports, in order.
 TABLE_COLUMNS: tuple[str, ...] = (
     MODEL, ITEM, PAIR, DIRECTION, SCORE, CATEGORY, SUBTASK, SESSION, TURN, SAMPLE, CONTEXT_TOKENS, STATUS,
@@ -143,8 +146,10 @@ def form_gap(theta) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------- columns
 #: What the score column must hold: ``"binary"`` 0/1, ``"unit"`` any value in [0, 1],
-#: ``"graded"`` non-negative integer categories 0..K.
-ScoreKind = Literal["binary", "unit", "graded"]
+#: ``"graded"`` non-negative integer categories 0..K, ``"real"`` any finite number (e.g. a continuous
+#: judge rating a decay model takes as it is).
+ScoreKind = Literal["binary", "unit", "graded", "real"]
+_SCORE_KINDS: tuple[str, ...] = ("binary", "unit", "graded", "real")
 
 _SHOW = 5  # how many offending values / rows an error message lists
 
@@ -160,8 +165,11 @@ class Columns:
 
     Attributes
     ----------
-    model, item, direction, score : hashable
-        Respondent, item id, direction and score: always required.
+    model, direction, score : hashable
+        Respondent, direction and score: always required.
+    item : hashable or None
+        Item id: required by every analysis that models items (None only where items play no part,
+        e.g. the mixed-effects decay model).
     pair : hashable or None
         Pair id (may hold missing values for unpaired items).
     session, turn : hashable or None
@@ -176,7 +184,7 @@ class Columns:
     """
 
     model: Hashable = MODEL
-    item: Hashable = ITEM
+    item: Hashable | None = ITEM
     direction: Hashable = DIRECTION
     score: Hashable = SCORE
     pair: Hashable | None = None
@@ -200,13 +208,37 @@ def _values(values: pd.Series) -> list:
     return sorted(values.unique().tolist())[:_SHOW]
 
 
-def _check_present(responses: pd.DataFrame, names: Mapping[str, Hashable], error: type[GapevalError]) -> None:
-    """Raise if a named column is absent; say what exists and which keyword renames it."""
-    for role, column in names.items():
-        if column not in responses.columns:
+def require_columns(frame: pd.DataFrame, roles: Mapping[str, Hashable], *, table: str = "responses table",
+                    error: type[GapevalError] = GapevalError) -> None:
+    """Raise unless every column of ``roles`` (role -> the caller's column name) is in ``frame``.
+
+    The message names the column, its role, the columns the frame has and the keyword that renames it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"who": [1]}), {"model": "model"})
+    Traceback (most recent call last):
+    ...
+    gapeval.errors.GapevalError: column 'model' (the model column) is not in the responses table; it has columns ['who']; pass model='<name>' to use another column
+    """
+    for role, column in roles.items():
+        if column not in frame.columns:
             raise error(
-                f"column {column!r} (the {role} column) is not in the responses table; it has "
-                f"columns {list(responses.columns)}; pass {role}='<name>' to use another column"
+                f"column {column!r} (the {role} column) is not in the {table}; it has "
+                f"columns {list(frame.columns)}; pass {role}='<name>' to use another column"
+            )
+
+
+def require_ids(frame: pd.DataFrame, roles: Mapping[str, Hashable], *,
+                error: type[GapevalError] = GapevalError) -> None:
+    """Raise if an id column of ``roles`` (role -> column of ``frame``) has a missing value, naming the rows."""
+    for role, column in roles.items():
+        missing = frame[column].isna()
+        if missing.any():
+            raise error(
+                f"column {column!r} is missing in rows {_rows(frame.index[missing])}; "
+                f"every answer needs a {role} id"
             )
 
 
@@ -255,6 +287,8 @@ def _check_range(values: pd.Series, column: Hashable, scores: ScoreKind, thresho
                  error: type[GapevalError]) -> pd.Series:
     import numpy as np
 
+    if scores == "real" and threshold is None:
+        return values
     if scores == "graded" and threshold is None:
         bad = (values < 0) | (values != np.floor(values))
         if bad.any():
@@ -319,6 +353,7 @@ def _check_item_constants(frame: pd.DataFrame, names: Mapping[str, Hashable], er
 
 
 def _check_unique(frame: pd.DataFrame, names: Mapping[str, Hashable], error: type[GapevalError]) -> None:
+    """One answer per (model, item)."""
     dup = frame.duplicated([MODEL, ITEM], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -335,7 +370,7 @@ def standardize_responses(
     responses: pd.DataFrame,
     *,
     model: Hashable = MODEL,
-    item: Hashable = ITEM,
+    item: Hashable | None = ITEM,
     direction: Hashable = DIRECTION,
     score: Hashable = SCORE,
     pair: Hashable | None = None,
@@ -354,7 +389,8 @@ def standardize_responses(
     responses : pandas.DataFrame
         One row per scored answer. Not modified.
     model, item, direction, score : hashable
-        Names of the respondent, item id, direction and score columns in ``responses``.
+        Names of the respondent, item id, direction and score columns in ``responses``. ``item=None``
+        only where items play no part (then answers need not be unique per item).
     pair : hashable or None
         Name of the pair column (id of the question an item's two forms share; may hold missing
         values), or None to ignore pairs.
@@ -364,8 +400,9 @@ def standardize_responses(
     extra : mapping of str to hashable, optional
         Further columns to keep under their own names, keyed by the keyword that named them (e.g.
         ``{"by": "category"}``), so that a missing column's error says which keyword to change.
-    scores : {"unit", "binary", "graded"}
-        What the score column must hold: any value in [0, 1], 0/1 only, or integer categories 0..K.
+    scores : {"unit", "binary", "graded", "real"}
+        What the score column must hold: any value in [0, 1], 0/1 only, integer categories 0..K, or
+        any finite number.
     threshold : float, optional
         If given, scores must lie in [0, 1] and become 1 where ``score >= threshold``, else 0.
         Fractional scores are only ever thresholded when the caller asks for it.
@@ -406,15 +443,15 @@ def standardize_responses(
 
     if not isinstance(responses, pd.DataFrame):
         raise error(f"responses must be a pandas DataFrame (the long table), got {type(responses).__name__}")
-    if scores not in ("unit", "binary", "graded"):
-        raise error(f"scores={scores!r} is not one of 'unit', 'binary', 'graded'")
+    if scores not in _SCORE_KINDS:
+        raise error(f"scores={scores!r} is not one of {list(_SCORE_KINDS)}")
     if threshold is not None and not 0 < threshold <= 1:
         raise error(f"threshold={threshold!r} must lie in (0, 1]")
     names = Columns(model=model, item=item, direction=direction, score=score, pair=pair, session=session,
                     turn=turn).roles()
     extra = dict(extra or {})
-    _check_present(responses, names, error)
-    _check_present(responses, extra, error)
+    require_columns(responses, names, error=error)
+    require_columns(responses, extra, error=error)
     clash = set(extra.values()) & set(names)
     if clash:
         raise error(
@@ -426,18 +463,13 @@ def standardize_responses(
     kept = list(dict.fromkeys(extra.values()))
     frame = responses[list(names.values()) + kept].copy()
     frame.columns = list(names) + kept
-    for role in (MODEL, ITEM):
-        missing = frame[role].isna()
-        if missing.any():
-            raise error(
-                f"column {names[role]!r} is missing in rows {_rows(frame.index[missing])}; "
-                f"every answer needs a {role} id"
-            )
+    require_ids(responses, {role: names[role] for role in (MODEL, ITEM) if role in names}, error=error)
     _check_directions(frame, direction, error)
     frame[SCORE] = _check_range(_numeric_scores(frame, score, error), score, scores, threshold, error)
     if turn is not None:
         frame[TURN] = _check_turns(frame, turn, error)
-    if unique:
-        _check_unique(frame, names, error)
-    _check_item_constants(frame, names, error)
+    if ITEM in names:
+        if unique:
+            _check_unique(frame, names, error)
+        _check_item_constants(frame, names, error)
     return frame

@@ -7,10 +7,12 @@ gap (:func:`gapeval.responses.direction_contrast`): ``Intercept`` and ``turn`` a
 ``direction[understanding]`` and ``turn:direction[understanding]`` (:data:`INTERACTION`) the
 understanding-minus-generation differences.
 
-The scores and turns are checked here rather than by
-:func:`gapeval.responses.standardize_responses`: the Gaussian decay model takes any real score
-(judge means, simulated scores a little outside [0, 1]) and tables without an item column, and
-:func:`gapeval.decay.context_curve` passes a log-context slope variable in place of a 1-based turn.
+The table is checked by the one validator, :func:`gapeval.responses.standardize_responses` (columns
+present, model ids, directions, numeric scores, sessions), with what decay allows: any finite score
+(judge means, simulated scores a little outside [0, 1]; :func:`gapeval.decay.decay` picks the family
+from them), no item column, and several answers per model. The turn is checked here, because
+:func:`gapeval.decay.context_curve` passes a log-context slope variable in its place; so are the
+checks of the design itself (two turns, both directions, two models, covariates).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from gapeval.decay.errors import DecayError
-from gapeval.responses import DIRECTIONS, GENERATION, UNDERSTANDING
+from gapeval.responses import DIRECTION, GENERATION, MODEL, SCORE, SESSION, UNDERSTANDING, require_columns, \
+    standardize_responses
 
 __all__ = ["DecayData", "prepare", "BASE_TERMS", "INTERACTION", "FAMILIES", "RANDOM_SLOPES"]
 
@@ -78,14 +81,6 @@ class DecayData:
         return f"{lhs} ~ {fixed} + {re}{session}"
 
 
-def _missing(df: pd.DataFrame, col: str, role: str) -> None:
-    if col not in df.columns:
-        raise DecayError(
-            f"responses has no column {col!r} for the {role} (columns: {list(df.columns)}); "
-            f"pass {role}=... to name the column that holds it"
-        )
-
-
 def _numeric(df: pd.DataFrame, col: str, role: str) -> pd.Series:
     values = pd.to_numeric(df[col], errors="coerce")
     bad = values.isna()
@@ -114,27 +109,21 @@ def _family(y: pd.Series, family: str, col: str) -> str:
     return family
 
 
-def _directions(d: pd.Series, col: str) -> pd.Series:
-    """The understanding indicator (generation is the reference level)."""
-    values = d.astype(str)
-    found = sorted(values.unique())
-    unknown = [v for v in found if v not in DIRECTIONS]
-    if unknown:
-        raise DecayError(
-            f"column {col!r} has values {unknown}; directions must be {UNDERSTANDING!r} or {GENERATION!r}"
-        )
+def _understanding(d: pd.Series, col: str) -> pd.Series:
+    """The understanding indicator (generation is the reference level); both directions must occur."""
+    found = sorted(d.unique())
     if len(found) < 2:
         raise DecayError(
             f"column {col!r} holds only {found[0]!r}; the direction x turn model needs both "
             f"{UNDERSTANDING!r} and {GENERATION!r} responses"
         )
-    return (values == UNDERSTANDING).astype(float)
+    return (d == UNDERSTANDING).astype(float)
 
 
 def _covariates(df: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str]]:
     out, names = {}, {}
+    require_columns(df, {"covariates": col for col in covariates}, error=DecayError)
     for col in covariates:
-        _missing(df, col, "covariates")
         series = df[col]
         if series.isna().any():
             rows = list(df.index[series.isna()][:5])
@@ -169,20 +158,17 @@ def prepare(
         raise DecayError(f"responses must be a pandas DataFrame, got {type(responses).__name__}")
     if random_slopes not in RANDOM_SLOPES:
         raise DecayError(f"random_slopes={random_slopes!r} is not one of {list(RANDOM_SLOPES)}")
-    roles = {"score": score, "turn": turn, "direction": direction, "model": model}
-    if session is not None:
-        roles["session"] = session
-    for role, col in roles.items():
-        _missing(responses, col, role)
     df = responses.reset_index(drop=True)
-    y = _numeric(df, score, "score")
+    checked = standardize_responses(df, model=model, item=None, direction=direction, score=score, session=session,
+                                    extra={"turn": turn}, scores="real", unique=False, error=DecayError)
+    y = checked[SCORE].astype(float)
     t = _numeric(df, turn, "turn")
     if t.nunique() < 2:
         raise DecayError(
             f"column {turn!r} has a single value {t.iloc[0]:g}; decay needs responses at two or more turns"
         )
-    u = _directions(df[direction], direction)
-    models = df[model].astype(str)
+    u = _understanding(checked[DIRECTION], direction)
+    models = checked[MODEL].astype(str)
     if models.nunique() < 2:
         raise DecayError(
             f"column {model!r} holds one model ({models.iloc[0]!r}); random model slopes need at least "
@@ -191,14 +177,14 @@ def prepare(
     frame = pd.DataFrame({"y": y, "t": t - 1.0, "u": u, "m": models})
     frame["tu"], frame["tg"] = frame.t * frame.u, frame.t * (1.0 - frame.u)
     has_session = session is not None
-    if has_session and df[session].isna().any():
-        rows = list(df.index[df[session].isna()][:5])
+    if has_session and checked[SESSION].isna().any():
+        rows = list(df.index[checked[SESSION].isna()][:5])
         raise DecayError(
             f"column {session!r} (session) has missing values in rows {rows}; fill them (one id per "
             "dialogue run) or pass session=None"
         )
     frame["s"] = (
-        df.assign(_m=models, _s=df[session].astype(str)).groupby(["_m", "_s"], sort=True).ngroup()
+        df.assign(_m=models, _s=checked[SESSION].astype(str)).groupby(["_m", "_s"], sort=True).ngroup()
         if has_session else 0
     )
     n_sessions = int(frame.s.nunique()) if has_session else 0

@@ -14,6 +14,7 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 from gapeval.protocol_analysis.effects import POOLED, check_protocols
+from gapeval.responses import require_columns
 
 __all__ = ["COST_COLUMNS", "protocol_cost"]
 
@@ -123,10 +124,7 @@ def protocol_cost(
         raise GapevalError(f"steps must be a pandas DataFrame (the steps table), got {type(steps).__name__}")
     names = {"item": item, "session": session, "turn": turn, "sample": sample, "step": step,
              "context_tokens": context_tokens, "output_tokens": output_tokens, "called": called}
-    for role, column in names.items():
-        if column not in steps.columns:
-            raise GapevalError(f"column {column!r} (the {role} column) is not in the steps table; it has columns "
-                               f"{list(steps.columns)}; pass {role}='<name>' to use another column")
+    require_columns(steps, names, table="steps table")
     protocols = check_protocols(steps, model=model, protocol=protocol, baseline=baseline)
     _check_final_keys(steps, [model, protocol, item, session, turn, sample], step=step, final=final)
     is_called = _called(steps, called)

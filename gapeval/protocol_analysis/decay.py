@@ -18,6 +18,7 @@ from gapeval.decay.api import decay
 from gapeval.estimates import DecayResult
 from gapeval.errors import GapevalError
 from gapeval.protocol_analysis.effects import check_protocols, select_final
+from gapeval.responses import require_columns
 from gapeval.sampling import BINOMIAL_METHOD
 
 __all__ = ["ProtocolDecay", "protocol_decay", "protocol_terms"]
@@ -84,10 +85,7 @@ def _design(frame: pd.DataFrame, protocols: tuple, *, protocol, turn, session) -
         names += [main, slope]
     run = None
     if session is not None:
-        if session not in out.columns:
-            raise GapevalError(f"column {session!r} (the session column) is not in the responses table; it has "
-                               f"columns {list(out.columns)}; pass session='<name>', or session=None to drop the "
-                               "dialogue intercept")
+        require_columns(out, {"session": session})
         if out[session].isna().any():
             rows = out.index[out[session].isna()][:5].tolist()
             raise GapevalError(f"column {session!r} (session) is missing in dialogue rows {rows}; every dialogue "

@@ -19,6 +19,7 @@ from gapeval.errors import GapevalError
 from gapeval.gap.compare import gap_compare
 from gapeval.gap.result import GapResult
 from gapeval.gap.score import gap_score
+from gapeval.responses import require_columns, require_ids
 from irt.results import summarise_draws
 
 __all__ = ["ProtocolEffects", "protocol_effects", "QUANTITIES", "POOLED", "select_final", "check_protocols"]
@@ -131,13 +132,9 @@ def select_final(responses: pd.DataFrame, *, step: Hashable | None, final: str) 
 
 def check_protocols(frame: pd.DataFrame, *, model: Hashable, protocol: Hashable, baseline: str) -> tuple:
     """Check the model and protocol columns and the baseline; return the protocols, baseline first."""
-    for role, column in (("model", model), ("protocol", protocol)):
-        if column not in frame.columns:
-            raise GapevalError(f"column {column!r} (the {role} column) is not in the responses table; it has "
-                               f"columns {list(frame.columns)}; pass {role}='<name>' to use another column")
-        if frame[column].isna().any():
-            rows = frame.index[frame[column].isna()][:5].tolist()
-            raise GapevalError(f"column {column!r} ({role}) is missing in rows {rows}; every answer needs a {role}")
+    roles = {"model": model, "protocol": protocol}
+    require_columns(frame, roles)
+    require_ids(frame, roles)
     found = sorted(frame[protocol].unique(), key=str)
     if baseline not in found:
         raise GapevalError(f"baseline protocol {baseline!r} is not in column {protocol!r} (protocols: {found}); "

@@ -20,11 +20,9 @@ from typing import Any
 import pandas as pd
 
 from gapeval.errors import GapevalError
+from gapeval.responses import REQUIRED_COLUMNS
 
-__all__ = ["REQUIRED_COLUMNS", "load_responses", "load_steps", "load_verdicts"]
-
-#: Columns every long table must have (docs/design.md §4); the others are optional.
-REQUIRED_COLUMNS = ("model", "item", "direction", "score")
+__all__ = ["load_responses", "load_steps", "load_verdicts"]
 
 
 def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd.DataFrame, dict[str, Any] | None]:

@@ -41,6 +41,7 @@ def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed:
     import pandas as pd
 
     import irt
+    from gapeval.responses import DIRECTIONS
 
     if num_respondents < 10 or items_per_dimension < 5:
         raise ValueError("the demo needs at least 10 respondents and 5 items per dimension")
@@ -52,7 +53,7 @@ def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed:
                   "(understanding, generation; true correlation 0.5)")
     data, truth = irt.simulate("2pl", num_respondents=num_respondents, num_items=num_items, q_matrix=q,
                                correlation=0.5, seed=seed)
-    q_frame = pd.DataFrame(truth.q_matrix, index=list(data.item_ids), columns=["understanding", "generation"])
+    q_frame = pd.DataFrame(truth.q_matrix, index=list(data.item_ids), columns=list(DIRECTIONS))
     sampler = {} if num_samples is None else {"num_samples": num_samples}
     drawn = "the library's sampler settings" if num_samples is None else f"{num_samples} draws per chain"
     _step(f"fitting the confirmatory 2-D 2PL by NUTS ({drawn})")
@@ -72,7 +73,7 @@ def run_demo(*, num_respondents: int = 200, items_per_dimension: int = 40, seed:
 
     estimate = abilities["estimate"].to_numpy().reshape(num_respondents, 2)
     rows = []
-    for k, name in enumerate(("understanding", "generation")):
+    for k, name in enumerate(DIRECTIONS):
         frame = abilities[abilities["dimension"] == name]
         true_theta = truth.theta[:, k]
         covered = np.mean((frame["lower"].to_numpy() <= true_theta) & (true_theta <= frame["upper"].to_numpy()))

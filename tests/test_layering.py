@@ -47,7 +47,7 @@ ALLOWED: dict[str, set[str]] = {
     # 1. base
     "gapeval": set(),
     "gapeval.errors": set(),
-    "gapeval.records": {"gapeval.errors"},
+    "gapeval.records": {"gapeval.errors", "gapeval.responses"},
     "gapeval.spec_text": set(),
     "gapeval.extras": {"gapeval.errors"},
     "gapeval.responses": {"gapeval.errors"},

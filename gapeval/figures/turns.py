@@ -20,6 +20,7 @@ from gapeval.figures._common import (
     require_frame,
     select,
 )
+from gapeval.responses import DIRECTIONS
 
 __all__ = ["decay_curves", "turn_means", "INTERVALS", "PANELS"]
 
@@ -27,7 +28,7 @@ __all__ = ["decay_curves", "turn_means", "INTERVALS", "PANELS"]
 INTERVALS: tuple[str, ...] = ("auto", "binomial", "normal")
 #: One panel per model (both directions in it) or one per direction (every model in it).
 PANELS: tuple[str, ...] = ("model", "direction")
-_CANONICAL = ("understanding", "generation")
+_CANONICAL = DIRECTIONS
 _HINT = "pass the long responses table (docs/design.md §4) with model, direction, turn and score columns"
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 from gapeval.gap.simulate import simulate_gap_responses
+from gapeval.responses import DIRECTIONS
 
 __all__ = ["ProtocolTruth", "simulate_protocol_responses"]
 
@@ -151,7 +152,7 @@ def simulate_protocol_responses(
         "step": "final",
         "item": [f"q{c:04d}-{'ug'[s]}" for c, s in zip(c_idx, s_idx)],
         "pair": [f"q{c:04d}" for c in c_idx],
-        "direction": np.array(["understanding", "generation"])[s_idx],
+        "direction": np.array(DIRECTIONS)[s_idx],
         "score": k.reshape(-1) / points,
     })
     truth = ProtocolTruth(model_ids=base.model_ids, protocols=names, shifts=shifts, theta=theta, a=base.a,

@@ -23,6 +23,7 @@ from pydantic import Field, JsonValue, model_validator
 from gapeval.records._base import Record
 from gapeval.records.parts import ImagePart, Message, Part
 from gapeval.records.seeds import MAX_SEED
+from gapeval.responses import GENERATION, UNDERSTANDING
 
 __all__ = ["Decoding", "ItemInfo", "OutputSpec", "TurnRequest", "TurnResult", "Usage"]
 
@@ -148,7 +149,7 @@ class TurnRequest(Record):
     @property
     def direction(self) -> Literal["understanding", "generation"]:
         """``understanding`` for text output, ``generation`` for image output."""
-        return "understanding" if self.output.kind == "text" else "generation"
+        return UNDERSTANDING if self.output.kind == "text" else GENERATION
 
     @property
     def images(self) -> tuple[ImagePart, ...]:

@@ -140,7 +140,7 @@ def raw_slopes(responses: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
         residual = y - y.mean() - slope * (x - x.mean())
         se = math.sqrt(float((residual ** 2).sum()) / dof / sxx) if dof > 0 and sxx > 0 else math.nan
         half = float(stats.t.ppf(0.5 + level / 2, dof)) * se if dof > 0 else math.nan
-        rows.append({"model": model, "direction": direction, "estimate": slope, "se": se,
+        rows.append({"model": model, "direction": direction, "estimate": slope, "sd": se,
                      "lower": slope - half, "upper": slope + half, "n": len(x)})
     return pd.DataFrame(rows)
 
@@ -150,8 +150,8 @@ def mixed_slopes(responses: pd.DataFrame, *, seed: int = 0, level: float = 0.95)
     from gapeval.decay import decay
 
     result = decay(dialogue_rows(responses), seed=seed, level=level)
-    slopes = result.slopes_frame().rename(columns={"slope": "estimate"})
-    return result, slopes[["model", "direction", "estimate", "se", "lower", "upper", "test"]]
+    slopes = result.slopes_frame()
+    return result, slopes[["model", "direction", "estimate", "sd", "lower", "upper", "test"]]
 
 
 def irt_slopes(responses: pd.DataFrame, *, inference: str = "svi", seed: int = 0, level: float = 0.95,

@@ -59,12 +59,18 @@ class TestResult:
 
 @dataclass(frozen=True)
 class FixedEffect:
-    """A fixed effect with its SE, interval and every test computed for it."""
+    """A fixed effect with its standard error, interval and every test computed for it.
+
+    The summary fields are the one set of every estimate in the package (``estimate, sd, lower,
+    upper``, as in :data:`irt.results.SUMMARY_COLUMNS`); ``sd`` is the standard error of a
+    frequentist fit and the posterior standard deviation of a Bayesian one.
+    """
 
     term: str
     """Coefficient name, e.g. ``turn`` or ``turn:direction[understanding]``."""
     estimate: float
-    se: float
+    sd: float
+    """Standard error (REML fits) or posterior standard deviation (Bayesian fits)."""
     lower: float
     upper: float
     interval: str
@@ -106,8 +112,9 @@ class ModelSlope:
 
     model: str
     direction: str
-    slope: float
-    se: float
+    estimate: float
+    """The turn slope."""
+    sd: float
     """Prediction-error SD (Gaussian) or posterior SD (binomial)."""
     lower: float
     upper: float
@@ -134,7 +141,7 @@ def _fixed_frame(effects: tuple[FixedEffect, ...]) -> pd.DataFrame:
     for fe in effects:
         best = fe.tests[0]
         rows.append({
-            "term": fe.term, "estimate": fe.estimate, "se": fe.se, "lower": fe.lower,
+            "term": fe.term, "estimate": fe.estimate, "sd": fe.sd, "lower": fe.lower,
             "upper": fe.upper, "test": best.name, "statistic": best.statistic, "df": best.df,
             "p_value": best.p_value,
         })
@@ -216,7 +223,7 @@ class DecayResult:
         rows = []
         for s in self.slopes:
             rows.append({
-                "model": s.model, "direction": s.direction, "slope": s.slope, "se": s.se,
+                "model": s.model, "direction": s.direction, "estimate": s.estimate, "sd": s.sd,
                 "lower": s.lower, "upper": s.upper, "fixed": s.fixed, "deviation": s.deviation,
                 "test": s.test.name, "statistic": s.test.statistic, "p_value": s.test.p_value,
             })

@@ -56,7 +56,7 @@ def fit_gaussian(data: DecayData, *, random_slopes: str, level: float) -> DecayR
                                         column=columns[direction])
             fixed = float(ell @ np.array([fe.estimate for fe in mixed.fixed_effects]))
             slopes.append(ModelSlope(
-                model=model_name, direction=direction, slope=est, se=se, lower=est - q * se,
+                model=model_name, direction=direction, estimate=est, sd=se, lower=est - q * se,
                 upper=est + q * se, fixed=fixed, deviation=est - fixed, interval=SLOPE_INTERVAL,
                 test=wald_z(est, se),
             ))

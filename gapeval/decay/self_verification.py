@@ -63,7 +63,7 @@ class SelfVerificationResult:
         ``upper`` (``interval`` at ``level``), and ``n`` (all outputs at that turn).
     slopes : pandas.DataFrame
         One row per model plus :data:`ALL_MODELS`: ``model``, ``estimate`` (δ, log-odds of false
-        acceptance per turn), ``se``, ``lower``, ``upper`` (Wald), ``odds_ratio`` (exp δ),
+        acceptance per turn), ``sd`` (its standard error), ``lower``, ``upper`` (Wald), ``odds_ratio`` (exp δ),
         ``test`` (:data:`~gapeval.decay.WALD_Z`), ``statistic``, ``p_value``, ``n`` (rejected
         outputs used), ``note`` (why a slope is missing, e.g. no false acceptance at all).
     level : float
@@ -114,7 +114,7 @@ def _slope(y: np.ndarray, x: np.ndarray, groups: np.ndarray | None, level: float
     if not (fit.converged and np.isfinite(se) and se < 100):
         return {"n": n, "note": f"quasi-separation: the fit diverges (slope {est:.3g}, se {se:.3g})"}
     z = stats.norm.ppf(0.5 + level / 2)
-    return {"estimate": est, "se": se, "lower": est - z * se, "upper": est + z * se, "odds_ratio": float(np.exp(est)),
+    return {"estimate": est, "sd": se, "lower": est - z * se, "upper": est + z * se, "odds_ratio": float(np.exp(est)),
             "test": WALD_Z, "statistic": est / se, "p_value": float(2 * stats.norm.sf(abs(est / se))), "n": n,
             "note": ""}
 
@@ -204,6 +204,6 @@ def self_verification_drift(
     if wrong["model"].nunique() > 1:
         rows.append({"model": ALL_MODELS, **_slope(wrong["accept"].to_numpy(bool), wrong["turn"].to_numpy() - 1.0,
                                                    wrong["model"].astype(str).to_numpy(), level)})
-    columns = ["model", "estimate", "se", "lower", "upper", "odds_ratio", "test", "statistic", "p_value", "n", "note"]
+    columns = ["model", "estimate", "sd", "lower", "upper", "odds_ratio", "test", "statistic", "p_value", "n", "note"]
     slopes = pd.DataFrame(rows).reindex(columns=columns)
     return SelfVerificationResult(rates=rates, slopes=slopes, level=level, interval=interval)

@@ -73,7 +73,7 @@ def _standard(responses, *, score, turn, direction, model) -> pd.DataFrame:
 
 def _fitted(result, frame: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
     """The model's turn slope from a decay() result, drawn through the observed mean at the mean turn."""
-    slopes = {(s.model, s.direction): s.slope for s in getattr(result, "slopes", None) or ()}
+    slopes = {(s.model, s.direction): s.estimate for s in getattr(result, "slopes", None) or ()}
     if not slopes or getattr(result, "family", None) not in ("gaussian", "binomial"):
         raise FigureError(f"result must be what gapeval.decay.decay returns, got {type(result).__name__}")
     lines = {}

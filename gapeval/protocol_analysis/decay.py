@@ -23,7 +23,7 @@ from gapeval.sampling import BINOMIAL_METHOD
 
 __all__ = ["ProtocolDecay", "protocol_decay", "protocol_terms"]
 
-_COEF_COLUMNS = ["protocol", "effect", "term", "estimate", "se", "lower", "upper", "test", "statistic", "df",
+_COEF_COLUMNS = ["protocol", "effect", "term", "estimate", "sd", "lower", "upper", "test", "statistic", "df",
                  "p_value"]
 
 
@@ -39,7 +39,7 @@ class ProtocolDecay:
     coefficients : pandas.DataFrame
         One row per non-baseline protocol and effect (``"protocol"``: the shift at turn 1;
         ``"protocol x turn"``: the change of the per-turn slope), columns ``protocol, effect,
-        term, estimate, se, lower, upper, test, statistic, df, p_value`` (``test`` names the test
+        term, estimate, sd, lower, upper, test, statistic, df, p_value`` (``test`` names the test
         that gives the p-value and the interval).
     baseline : str
         The protocol the terms contrast with.
@@ -180,7 +180,7 @@ def protocol_decay(
         for label, term in zip(("protocol", "protocol x turn"), protocol_terms(str(p), column=str(protocol))):
             fe = effects[term]
             best = fe.tests[0]
-            rows.append({"protocol": p, "effect": label, "term": term, "estimate": fe.estimate, "se": fe.se,
+            rows.append({"protocol": p, "effect": label, "term": term, "estimate": fe.estimate, "sd": fe.sd,
                          "lower": fe.lower, "upper": fe.upper, "test": best.name, "statistic": best.statistic,
                          "df": best.df, "p_value": best.p_value})
     return ProtocolDecay(decay=result, coefficients=pd.DataFrame(rows, columns=_COEF_COLUMNS), baseline=baseline,

@@ -104,7 +104,7 @@ def coef_table(
         effects = [known[t] for t in terms]
     chosen = [fe.test(test) for fe in effects]
     level = result.level
-    cis = [(fe.estimate - _quantile(t, level) * fe.se, fe.estimate + _quantile(t, level) * fe.se)
+    cis = [(fe.estimate - _quantile(t, level) * fe.sd, fe.estimate + _quantile(t, level) * fe.sd)
            for fe, t in zip(effects, chosen)]
     p_cols, p_vals = _p_columns([t.p_value for t in chosen], correction, digits)
     columns = (
@@ -114,7 +114,7 @@ def coef_table(
         Column("test", "Test", "text"),
     )
     rows = tuple(
-        (fe.term, fe.estimate, fe.se, ci, t.statistic, t.df, *(v[i] for v in p_vals), t.name)
+        (fe.term, fe.estimate, fe.sd, ci, t.statistic, t.df, *(v[i] for v in p_vals), t.name)
         for i, (fe, t, ci) in enumerate(zip(effects, chosen, cis))
     )
     notes = (_describe(result), f"Each interval inverts the test named in its row at the {level * 100:g}% level.")
@@ -152,7 +152,7 @@ def slope_table(
         Column("statistic", "Statistic", digits=2), *p_cols, Column("test", "Test", "text"),
     )
     rows = tuple(
-        (s.model, s.direction, s.slope, s.se, (s.lower, s.upper), s.test.statistic,
+        (s.model, s.direction, s.estimate, s.sd, (s.lower, s.upper), s.test.statistic,
          *(v[i] for v in p_vals), s.test.name)
         for i, s in enumerate(slopes)
     )

@@ -54,7 +54,7 @@ def test_known_log_context_slope_is_recovered(simulated):
     assert abs(fixed.loc["Intercept", "estimate"] - 0.7) < 0.08  # generation's intercept, 0.8 - 0.1
     slopes = result.slopes_frame().merge(truth, on=["model", "direction"])
     assert ((slopes["lower"] < slopes["true_slope"]) & (slopes["true_slope"] < slopes["upper"])).mean() >= 11 / 12
-    assert np.corrcoef(slopes["slope"], slopes["true_slope"])[0, 1] > 0.8
+    assert np.corrcoef(slopes["estimate"], slopes["true_slope"])[0, 1] > 0.8
     assert "log2(context_tokens) * direction" in result.fit.formula
     assert "turn" not in " ".join(v.var1 or "" for v in result.fit.variance_components)
 
@@ -94,7 +94,7 @@ def test_binary_scores_use_jeffreys_and_the_glmm():
     assert result.binned.attrs["interval"].startswith("Jeffreys")
     assert set(result.binned["bin"]) == {0, 1}
     generation = result.slopes_frame().query("direction == 'generation'")
-    assert (generation["slope"] < 0).all()  # true logit slope per doubling: 4 x (-0.07) = -0.28
+    assert (generation["estimate"] < 0).all()  # true logit slope per doubling: 4 x (-0.07) = -0.28
 
 
 @pytest.mark.parametrize(

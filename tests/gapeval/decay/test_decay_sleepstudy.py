@@ -32,7 +32,7 @@ def fit(sleep):
 def test_fixed_effects_match_lme4(fit):
     for term, value in FIXED.items():
         assert fit.coef(term).estimate == pytest.approx(value, rel=1e-7)
-        assert fit.coef(term).se == pytest.approx(SE[term], rel=1e-4)
+        assert fit.coef(term).sd == pytest.approx(SE[term], rel=1e-4)
 
 
 def test_variance_components_match_lme4(fit):
@@ -57,7 +57,7 @@ def test_days_effect_named_tests(fit):
     assert t.statistic == pytest.approx(z.statistic) == pytest.approx(6.7715, rel=1e-4)
     # the interval inverts the t test with 17 df
     assert days.interval == SATTERTHWAITE_T
-    assert days.upper - days.estimate == pytest.approx(2.109816 * days.se, rel=1e-4)
+    assert days.upper - days.estimate == pytest.approx(2.109816 * days.sd, rel=1e-4)
     assert fit.coef("Intercept").test(SATTERTHWAITE_T).df == pytest.approx(17.0, abs=0.01)
 
 

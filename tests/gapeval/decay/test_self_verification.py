@@ -40,7 +40,7 @@ def test_known_drift_is_recovered_with_wald_z(verdicts):
         row = slopes.loc[name]
         assert row["lower"] < drift < row["upper"], slopes
         assert row["test"] == WALD_Z
-        assert row["statistic"] == pytest.approx(row["estimate"] / row["se"])
+        assert row["statistic"] == pytest.approx(row["estimate"] / row["sd"])
         assert row["p_value"] == pytest.approx(2 * stats.norm.sf(abs(row["statistic"])))
     assert slopes.loc["steady", "p_value"] > 0.05
     assert slopes.loc["drifting", "p_value"] < 1e-4 and slopes.loc["fast", "p_value"] < 1e-8
@@ -57,7 +57,7 @@ def test_slope_matches_a_direct_glm(verdicts):
     direct = sm.GLM((wrong.self_verdict == "accept").astype(float), design, family=sm.families.Binomial()).fit()
     row = self_verification_drift(verdicts).slopes.set_index("model").loc["fast"]
     assert row["estimate"] == pytest.approx(direct.params.iloc[1], rel=1e-8)
-    assert row["se"] == pytest.approx(direct.bse.iloc[1], rel=1e-6)
+    assert row["sd"] == pytest.approx(direct.bse.iloc[1], rel=1e-6)
 
 
 def test_per_turn_rates_and_intervals(verdicts):

@@ -177,7 +177,7 @@ def test_decay_curves_fitted_lines_have_the_result_slopes(decay_data):
     for s in result.slopes:
         line = fits[f"fit:{s.model}:{s.direction}"]
         x, y = line.get_xdata(), line.get_ydata()
-        np.testing.assert_allclose(np.diff(y) / np.diff(x), s.slope)
+        np.testing.assert_allclose(np.diff(y) / np.diff(x), s.estimate)
         rows = responses[(responses.model == s.model) & (responses.direction == s.direction)]
         assert np.interp(rows.turn.mean(), x, y) == pytest.approx(rows.score.mean())  # anchored on the data
 

@@ -46,7 +46,7 @@ def test_coef_table_interval_inverts_the_chosen_test(result):
     (lo_t, hi_t), = coef_table(result, terms=[fe.term]).values("ci")
     (lo_z, hi_z), = coef_table(result, terms=[fe.term], test=WALD_Z).values("ci")
     assert (lo_t, hi_t) == pytest.approx((fe.lower, fe.upper))
-    assert hi_z - fe.estimate == pytest.approx(1.959964 * fe.se, rel=1e-6)
+    assert hi_z - fe.estimate == pytest.approx(1.959964 * fe.sd, rel=1e-6)
     assert hi_t - lo_t > hi_z - lo_z
 
 

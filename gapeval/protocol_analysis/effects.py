@@ -28,7 +28,7 @@ __all__ = ["ProtocolEffects", "protocol_effects", "QUANTITIES", "POOLED", "selec
 QUANTITIES: tuple[str, ...] = ("theta_understanding", "theta_generation", "gap")
 #: The ``model`` value of the pooled rows of :meth:`ProtocolEffects.wide`.
 POOLED = "all models (mean)"
-_EFFECT_COLUMNS = ["effect", "sd", "lower", "upper", "p_positive"]
+_EFFECT_COLUMNS = ["estimate", "sd", "lower", "upper", "p_positive"]
 _RESERVED = {"responses", "model", "level", "inference", "seed", "method", "by"}
 
 
@@ -99,7 +99,7 @@ class ProtocolEffects:
     def wide(self, *, pooled: bool = True) -> pd.DataFrame:
         """One row per (model, protocol), pooled rows last (model :data:`POOLED`), cost beside each gain.
 
-        Columns: the model and protocol columns, then per quantity ``<q>_effect``, ``<q>_lower``,
+        Columns: the model and protocol columns, then per quantity ``<q>_estimate``, ``<q>_lower``,
         ``<q>_upper``, ``<q>_p_positive``, then the cost columns of ``cost`` when present.
         """
         keys = [self.model, self.protocol]
@@ -108,7 +108,7 @@ class ProtocolEffects:
         for part in parts:
             wide = part.pivot(index=keys, columns="quantity", values=_EFFECT_COLUMNS)
             wide.columns = [f"{q}_{c}" for c, q in wide.columns]
-            ordered = [f"{q}_{c}" for q in QUANTITIES for c in ("effect", "lower", "upper", "p_positive")]
+            ordered = [f"{q}_{c}" for q in QUANTITIES for c in ("estimate", "lower", "upper", "p_positive")]
             rows.append(wide[ordered].reset_index())
         frame = pd.concat(rows, ignore_index=True)
         if self.cost is not None:
@@ -198,7 +198,7 @@ def _summary_rows(draws: np.ndarray, level: float) -> list[dict]:
     stats = summarise_draws(draws, level)
     with np.errstate(invalid="ignore"):
         positive = (draws > 0).mean(axis=(0, 1))
-    return [{"quantity": q, "effect": float(stats["estimate"][k]), "sd": float(stats["sd"][k]),
+    return [{"quantity": q, "estimate": float(stats["estimate"][k]), "sd": float(stats["sd"][k]),
              "lower": float(stats["lower"][k]), "upper": float(stats["upper"][k]),
              "p_positive": float("nan") if np.isnan(stats["estimate"][k]) else float(positive[k])}
             for k, q in enumerate(QUANTITIES)]
@@ -228,12 +228,12 @@ def _compare_rows(result: GapResult, index: dict, keys, *, model, protocol, base
 def _cross_check(effects: pd.DataFrame, compare: pd.DataFrame, *, model, protocol) -> None:
     gaps = effects[effects["quantity"] == "gap"].merge(compare, on=[model, protocol])
     # the draws are float32: the two routes agree to rounding, not bit for bit
-    off = np.abs(gaps["effect"] - gaps["difference"]) > 1e-5 * (1 + np.abs(gaps["effect"]))
+    off = np.abs(gaps["estimate"] - gaps["difference"]) > 1e-5 * (1 + np.abs(gaps["estimate"]))
     off |= np.abs(gaps["lower"] - gaps["difference_lower"]) > 1e-5 * (1 + np.abs(gaps["lower"]))
     if off.any():
         row = gaps[off].iloc[0]
         raise RuntimeError(f"internal check failed: the gap effect of ({row[model]!r}, {row[protocol]!r}) is "
-                           f"{row['effect']!r} from the draws but {row['difference']!r} from gap_compare")
+                           f"{row['estimate']!r} from the draws but {row['difference']!r} from gap_compare")
 
 
 def protocol_effects(

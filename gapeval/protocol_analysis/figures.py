@@ -73,10 +73,10 @@ def protocol_forest_plot(
     for ax, q in zip(axes, quantities):
         for y, (m, p) in zip(ys, rows):
             rec = pool.loc[(p, q)] if m == POOLED else table.loc[(m, p, q)]
-            if not np.isfinite(rec["effect"]):
+            if not np.isfinite(rec["estimate"]):
                 continue
-            err = [[rec["effect"] - rec["lower"]], [rec["upper"] - rec["effect"]]]
-            ax.errorbar([rec["effect"]], [y], xerr=err, fmt="D" if m == POOLED else "o", color=colours[p],
+            err = [[rec["estimate"] - rec["lower"]], [rec["upper"] - rec["estimate"]]]
+            ax.errorbar([rec["estimate"]], [y], xerr=err, fmt="D" if m == POOLED else "o", color=colours[p],
                         capsize=3, markersize=7 if m == POOLED else 5, gid=f"effect:{q}:{m}:{p}")
         ax.axvline(0.0, color="0.5", linestyle="--", linewidth=1, gid="zero")
         ax.set_title(QUANTITY_LABELS[q])

@@ -89,7 +89,7 @@ def protocol_effects_table(
     columns = [Column("model", "Model", "text"), Column("protocol", "Protocol", "text")]
     for q in quantities:
         name = QUANTITY_LABELS[q]
-        columns += [Column(f"{q}_effect", name, digits=digits),
+        columns += [Column(f"{q}_estimate", name, digits=digits),
                     Column(f"{q}_ci", f"{name} {level}", "interval", digits),
                     Column(f"{q}_p_positive", f"P({name} > 0)", digits=3)]
     if with_cost:
@@ -98,7 +98,7 @@ def protocol_effects_table(
     for rec in wide.to_dict("records"):
         row = [str(rec[effects.model]), str(rec[effects.protocol])]
         for q in quantities:
-            row += [rec[f"{q}_effect"], (rec[f"{q}_lower"], rec[f"{q}_upper"]), rec[f"{q}_p_positive"]]
+            row += [rec[f"{q}_estimate"], (rec[f"{q}_lower"], rec[f"{q}_upper"]), rec[f"{q}_p_positive"]]
         if with_cost:
             row += [rec.get(key) for key, _, _ in _COST]
         rows.append(tuple(row))

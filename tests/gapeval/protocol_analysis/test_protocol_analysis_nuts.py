@@ -42,7 +42,7 @@ def test_pooled_intervals_are_calibrated_over_replications():
             warnings.simplefilter("ignore", ConvergenceWarning)
             fx = protocol_effects(df, inference="nuts", seed=seed)
         for protocol, (du, dg) in list(shifts.items())[1:]:
-            estimates[protocol].append(fx.effect(protocol, "theta_generation")["effect"])
+            estimates[protocol].append(fx.effect(protocol, "theta_generation")["estimate"])
             for quantity, true in (("theta_understanding", du), ("theta_generation", dg), ("gap", du - dg)):
                 e = fx.effect(protocol, quantity)
                 covered.append(e["lower"] <= true <= e["upper"])

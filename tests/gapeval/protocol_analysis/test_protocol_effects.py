@@ -61,7 +61,7 @@ def test_pooled_intervals_cover_the_known_effects(fitted, simulated):
         assert fitted.effect(protocol, "theta_generation")["lower"] > 0
         assert fitted.effect(protocol, "theta_generation")["p_positive"] > 0.975
     assert fitted.effect("cot", "gap")["upper"] < 0
-    assert fitted.effect("cot", "theta_generation")["effect"] > fitted.effect("best-of-n", "theta_generation")["effect"]
+    assert fitted.effect("cot", "theta_generation")["estimate"] > fitted.effect("best-of-n", "theta_generation")["estimate"]
 
 
 def test_effects_layout_and_gap_compare_cross_check(fitted):
@@ -71,16 +71,16 @@ def test_effects_layout_and_gap_compare_cross_check(fitted):
     assert len(fitted.scores) == 18 and {"model", "protocol"} <= set(fitted.scores.columns)
     gaps = fitted.effects[fitted.effects["quantity"] == "gap"].merge(fitted.compare, on=["model", "protocol"])
     assert len(gaps) == 12
-    np.testing.assert_allclose(gaps["effect"], gaps["difference"], atol=1e-5)
+    np.testing.assert_allclose(gaps["estimate"], gaps["difference"], atol=1e-5)
     np.testing.assert_allclose(gaps["p_positive"], gaps["p_greater"], atol=1e-9)
     # the gap effect is the theta_U effect minus the theta_G effect, draw by draw, so also in the mean
     wide = fitted.wide(pooled=False)
-    np.testing.assert_allclose(wide["gap_effect"], wide["theta_understanding_effect"] - wide["theta_generation_effect"],
+    np.testing.assert_allclose(wide["gap_estimate"], wide["theta_understanding_estimate"] - wide["theta_generation_estimate"],
                                atol=1e-9)
     # the pooled effect is the mean of the per-model effects
-    mean = fitted.effects.groupby(["protocol", "quantity"])["effect"].mean()
+    mean = fitted.effects.groupby(["protocol", "quantity"])["estimate"].mean()
     for rec in fitted.pooled.to_dict("records"):
-        assert rec["effect"] == pytest.approx(mean[(rec["protocol"], rec["quantity"])], abs=1e-9)
+        assert rec["estimate"] == pytest.approx(mean[(rec["protocol"], rec["quantity"])], abs=1e-9)
 
 
 def test_cost_sits_beside_each_gain(fitted):
@@ -99,7 +99,7 @@ def test_swapping_the_baseline_negates_the_effects():
     a = one.effects.set_index(["model", "quantity"])
     b = two.effects.set_index(["model", "quantity"]).loc[a.index]
     assert (two.effects["protocol"] == "direct").all()
-    np.testing.assert_allclose(a["effect"], -b["effect"], atol=1e-6)
+    np.testing.assert_allclose(a["estimate"], -b["estimate"], atol=1e-6)
     np.testing.assert_allclose(a["lower"], -b["upper"], atol=1e-6)
     np.testing.assert_allclose(a["p_positive"], 1 - b["p_positive"], atol=1e-9)
 
@@ -242,13 +242,13 @@ def test_tables_render_the_numbers(fitted):
     table = protocol_effects_table(fitted, label="tab:protocols")
     md, tex = to_markdown(table), to_latex(table)
     e = fitted.effect("cot", "theta_generation")
-    for text in (f"{e['effect']:.2f}", f"{e['lower']:.2f}", f"{e['upper']:.2f}", "3.00", "4.00", "10.00"):
+    for text in (f"{e['estimate']:.2f}", f"{e['lower']:.2f}", f"{e['upper']:.2f}", "3.00", "4.00", "10.00"):
         assert text in md and text in tex, text
     assert POOLED in md and "Calls ×" in md and r"$\times$" in tex and "tab:protocols" in tex
     assert "approximate credible intervals (SVI" in md
     assert len(table.rows) == 12 + 2
     short = protocol_effects_table(fitted, quantities=["gap"], cost=False, pooled=False)
-    assert [c.key for c in short.columns] == ["model", "protocol", "gap_effect", "gap_ci", "gap_p_positive"]
+    assert [c.key for c in short.columns] == ["model", "protocol", "gap_estimate", "gap_ci", "gap_p_positive"]
     with pytest.raises(GapevalError, match="quantities"):
         protocol_effects_table(fitted, quantities=["theta"])
 
@@ -274,7 +274,7 @@ def test_forest_plot_draws_every_effect_and_saves(fitted, tmp_path):
     cot = fitted.effect("cot", "gap")
     pooled_bar = next(c for c in bars if c[0].get_gid() == f"effect:gap:{POOLED}:cot")
     x = pooled_bar[0].get_xdata()[0]
-    assert x == pytest.approx(cot["effect"])
+    assert x == pytest.approx(cot["estimate"])
     path = save_figure(fig, tmp_path / "protocols.png", dpi=40)
     assert path.stat().st_size > 1000
 

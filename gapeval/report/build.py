@@ -46,6 +46,8 @@ from gapeval.report.verification_part import (
     verification_outcome,
     write_verification_part,
 )
+from gapeval.estimates import POSTERIOR, POSTERIOR_NUTS
+from gapeval.responses import DIRECTIONS
 from gapeval.sampling import BINOMIAL_METHOD, GAP_INFERENCE
 from gapeval.store.atomic import write_bytes_atomic
 
@@ -158,8 +160,12 @@ def _convergence(diagnostics: Any, inference: str | None) -> str:
 
 def _gap_part(writer: _Writer, outcome: Outcome) -> None:
     from gapeval.figures import ability_scatter, forest_plot, item_curves, wright_map
-    from gapeval.report.gap_tables import gap_abilities_table, gap_items_table
-    from gapeval.tables import table_from_frame
+    from gapeval.report.gap_tables import (
+        gap_abilities_table,
+        gap_comparison_table,
+        gap_items_table,
+        gap_score_table,
+    )
 
     if outcome.skipped:
         writer.skipped("Gap scores", outcome)
@@ -168,25 +174,11 @@ def _gap_part(writer: _Writer, outcome: Outcome) -> None:
     attrs = gaps.attrs
     gaps.to_csv(writer.folder / "gap_scores.csv", index=False)
     writer.files.append(writer.folder / "gap_scores.csv")
-    columns = ["model", "gap", "gap_lower", "gap_upper", "p_gap_positive", "theta_understanding",
-               "theta_generation", "n_understanding", "n_generation"]
-    level = attrs.get("level", 0.95)
-    interval = attrs.get("interval", "credible interval")
-    notes = [
-        f"Gap = θ_U − θ_G on the {attrs.get('scale')} scale; {level:.0%} {interval} "
-        f"({attrs.get('inference')}); one joint two-dimensional IRT fit of all models.",
-    ]
-    notes.append("p_gap_positive is the posterior probability that the gap is above 0.")
-    notes.append(_convergence(attrs.get("diagnostics"), attrs.get("inference")))
-    table = table_from_frame(gaps[columns], caption="Gap scores", label="tab:gap", notes=notes)
-    writer.table("gap_scores", table, "Gap scores")
+    writer.table("gap_scores", gap_score_table(gaps, notes=[_convergence(attrs.get("diagnostics"),
+                                                                          attrs.get("inference"))]), "Gap scores")
     comparisons: pd.DataFrame = outcome.results["comparisons"]
     if not comparisons.empty:
-        table = table_from_frame(
-            comparisons, caption="Pairwise gap differences", label="tab:gap-pairs",
-            notes=["difference = gap(model) − gap(other); p_greater is the posterior probability "
-                   "P(gap(model) > gap(other)), from the draws of the one joint fit."],
-        )
+        table = gap_comparison_table(comparisons, interval=str(attrs.get("interval", "credible interval")))
         writer.table("gap_comparisons", table, "Pairwise comparisons of gaps")
     result = attrs["result"]
     writer.figure("forest", lambda: forest_plot(gaps), "Gap per model with its interval")
@@ -204,19 +196,12 @@ def _gap_part(writer: _Writer, outcome: Outcome) -> None:
 
 
 def _joint_part(writer: _Writer, outcome: Outcome) -> None:
-    from gapeval.tables import table_from_frame
+    from gapeval.report.gap_tables import joint_proportion_table
 
     if outcome.skipped:
         writer.skipped("Joint proportions", outcome)
         return
-    joint: pd.DataFrame = outcome.results["joint"]
-    threshold = outcome.results["threshold"]
-    note = "Pairs answered in both directions; consistency = P(both right | at least one right)."
-    if threshold is not None:
-        note += f" Scores >= {threshold} count as right."
-    keep = [c for c in joint.columns if not isinstance(joint[c].iloc[0], (tuple, list))]
-    table = table_from_frame(joint[keep], caption="Joint proportions of paired items", label="tab:joint",
-                             notes=[note])
+    table = joint_proportion_table(outcome.results["joint"], threshold=outcome.results["threshold"])
     writer.table("joint", table, "Joint proportions of paired items")
 
 
@@ -228,10 +213,14 @@ def _decay_part(writer: _Writer, outcome: Outcome) -> None:
         writer.skipped("Decay over turns", outcome)
         return
     result = outcome.results["decay"]
-    writer.table("decay_fixed", coef_table(result, caption="Decay: fixed effects", label="tab:decay"),
+    writer.table("decay_fixed", coef_table(result, caption="Decay: fixed effects", label="tab:decay",
+                                           test_column=None, term_labels=True),
                  "Decay over turns: fixed effects")
-    writer.table("decay_slopes", slope_table(result, correction="holm", label="tab:decay-slopes"),
-                 "Per-model decay slopes")
+    # Holm adjusts p-values; a Bayesian fit's posterior tail probabilities are reported as they are
+    bayesian = any(s.test.name in (POSTERIOR, POSTERIOR_NUTS) for s in result.slopes)
+    slopes = slope_table(result, correction=None if bayesian else "holm", test_column=None, label="tab:decay-slopes")
+    short = {direction: direction[0].upper() for direction in DIRECTIONS}
+    writer.table("decay_slopes", slopes.abbreviate("direction", short, label="Dir."), "Per-model decay slopes")
     rows = outcome.results["rows"]
     writer.figure("decay_curves", lambda: decay_curves(rows, result=result),
                   "Mean score by turn with intervals, and each model's fitted slope")
@@ -287,11 +276,10 @@ def build_report(
     writer = _Writer(out)
     writer.lines = ["# gapeval report", "", *_provenance(manifest)]
     _data_files(writer, responses, manifest)
-    from gapeval.tables import table_from_frame
+    from gapeval.report.gap_tables import summary_table
 
     analysed = by_respondent(responses)
-    summary = table_from_frame(summary_frame(analysed), caption="Answers and mean scores", label="tab:answers")
-    writer.table("summary", summary, "Answers")
+    writer.table("summary", summary_table(summary_frame(analysed)), "Answers")
     outcomes = {
         "gap": gap_outcome(analysed, inference=inference, seed=seed, level=level, **(gap_options or {})),
         "joint": joint_outcome(analysed, level=level),

@@ -8,7 +8,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gapeval.estimates import DecayResult, MixedModelResult, TestResult
+from gapeval.estimates import (
+    POSTERIOR,
+    POSTERIOR_NUTS,
+    SATTERTHWAITE_T,
+    WALD_Z,
+    DecayResult,
+    MixedModelResult,
+    TestResult,
+)
 from gapeval.errors import GapevalError
 from gapeval.tables.corrections import CORRECTIONS, adjust
 from gapeval.tables.table import Column, Marks, Table
@@ -22,20 +30,54 @@ def _quantile(test: TestResult, level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
-def _p_columns(p: list[float], correction: str | None, digits: int) -> tuple[list[Column], list[list]]:
-    """The p column, plus the adjusted one when a correction is asked for."""
-    cols = [Column("p", "p", "p_value", digits)]
+_STATISTIC_LABELS = {WALD_Z: "$z$", SATTERTHWAITE_T: "$t$", POSTERIOR: "Mean/SD", POSTERIOR_NUTS: "Mean/SD"}
+_POSTERIOR_NOTE = ("$P_{\\mathrm{tail}}$ = 2 min(P(b > 0), P(b < 0)) is a posterior probability, not a p-value; "
+                   "it is not adjusted for multiple comparisons.")
+
+
+def _posterior(names: Sequence[str]) -> bool:
+    """Whether every test is a posterior tail probability (Bayesian fits), not a p-value."""
+    return all(name in (POSTERIOR, POSTERIOR_NUTS) for name in names)
+
+
+def _statistic_label(names: Sequence[str]) -> str:
+    labels = {_STATISTIC_LABELS.get(name, "Statistic") for name in names}
+    return labels.pop() if len(labels) == 1 else "Statistic"
+
+
+def _p_columns(p: list[float], correction: str | None, digits: int, *,
+               names: Sequence[str] = ()) -> tuple[list[Column], list[list]]:
+    """The p column (or posterior tail probability), plus the adjusted one when a correction is asked for."""
+    if names and _posterior(names):
+        if correction is not None:
+            raise GapevalError(
+                f"correction={correction!r} adjusts p-values, but these are posterior tail probabilities "
+                f"({sorted(set(names))}), which multiplicity corrections do not apply to; pass correction=None"
+            )
+        return [Column("p", "$P_{\\mathrm{tail}}$", "probability", digits)], [list(p)]
+    cols = [Column("p", "$p$", "p_value", digits)]
     values = [list(p)]
     if correction is not None:
         if correction not in CORRECTIONS:
             raise GapevalError(f"correction={correction!r} is not one of {list(CORRECTIONS)} (or None)")
-        cols.append(Column("p_adj", f"p ({CORRECTIONS[correction]})", "p_value", digits))
+        cols.append(Column("p_adj", f"$p$ ({CORRECTIONS[correction]})", "p_value", digits))
         values.append(adjust(p, correction).tolist())
     return cols, values
 
 
 def _marks(marks: bool, correction: str | None) -> Marks | None:
     return Marks("p_adj" if correction else "p") if marks else None
+
+
+def _term_label(term: str) -> str:
+    """A coefficient name as a reader writes it: ``turn:direction[understanding]`` → ``turn × understanding``."""
+    parts = [piece.split("[", 1)[1].rstrip("]") if "[" in piece else piece for piece in term.split(":")]
+    return " × ".join(parts)
+
+
+def _test_columns(names: Sequence[str], test_column: bool | None) -> bool:
+    """Whether the table gets a per-row Test column (``None``: only when rows use different tests)."""
+    return test_column if test_column is not None else len(set(names)) > 1
 
 
 def _describe(result: MixedModelResult | DecayResult) -> str:
@@ -63,6 +105,8 @@ def coef_table(
     caption: str = "Fixed effects",
     label: str | None = None,
     digits: int = 3,
+    test_column: bool | None = True,
+    term_labels: bool = False,
 ) -> Table:
     """Fixed effects with SE, interval, the named test, df and p-value.
 
@@ -82,10 +126,22 @@ def coef_table(
         Caption and LaTeX label.
     digits : int
         Decimals for estimates and p-values.
+    test_column : bool or None
+        A per-row Test column; ``None`` adds it only when the rows use different tests (the note
+        names the test either way).
+    term_labels : bool
+        Print terms as a reader writes them (``turn × understanding``) instead of the coefficient
+        names (``turn:direction[understanding]``); the note gives the formula.
 
     Returns
     -------
     Table
+        Posterior tail probabilities (Bayesian fits) sit in a column headed P_tail, never adjusted.
+
+    Raises
+    ------
+    GapevalError
+        Unknown ``terms``, or a ``correction`` asked of posterior tail probabilities.
 
     Examples
     --------
@@ -106,18 +162,25 @@ def coef_table(
     level = result.level
     cis = [(fe.estimate - _quantile(t, level) * fe.sd, fe.estimate + _quantile(t, level) * fe.sd)
            for fe, t in zip(effects, chosen)]
-    p_cols, p_vals = _p_columns([t.p_value for t in chosen], correction, digits)
+    names = [t.name for t in chosen]
+    p_cols, p_vals = _p_columns([t.p_value for t in chosen], correction, digits, names=names)
+    with_df = not _posterior(names)  # posterior tail probabilities have no degrees of freedom
+    with_test = _test_columns(names, test_column)
     columns = (
         Column("term", "Term", "text"), Column("estimate", "Estimate", digits=digits),
-        Column("se", "SE", digits=digits), Column("ci", f"{level * 100:g}% CI", "interval", digits),
-        Column("statistic", "Statistic", digits=2), Column("df", "df", digits=1), *p_cols,
-        Column("test", "Test", "text"),
+        Column("se", "SD" if _posterior(names) else "SE", digits=digits),
+        Column("ci", f"{level * 100:g}% {'CrI' if _posterior(names) else 'CI'}", "interval", digits),
+        Column("statistic", _statistic_label(names), digits=2), *([Column("df", "df", digits=1)] if with_df else []),
+        *p_cols, *([Column("test", "Test", "text")] if with_test else []),
     )
     rows = tuple(
-        (fe.term, fe.estimate, fe.sd, ci, t.statistic, t.df, *(v[i] for v in p_vals), t.name)
+        (_term_label(fe.term) if term_labels else fe.term, fe.estimate, fe.sd, ci, t.statistic,
+         *([t.df] if with_df else []), *(v[i] for v in p_vals), *([t.name] if with_test else []))
         for i, (fe, t, ci) in enumerate(zip(effects, chosen, cis))
     )
-    notes = (_describe(result), f"Each interval inverts the test named in its row at the {level * 100:g}% level.")
+    which = "named in its row" if with_test else f"({names[0]})" if names else ""
+    notes = (_describe(result), f"Each interval inverts the test {which} at the {level * 100:g}% level.",
+             *([_POSTERIOR_NOTE] if names and _posterior(names) else []))
     return Table(columns=columns, rows=rows, caption=caption, label=label, notes=notes,
                  tests=tuple(dict.fromkeys(t.name for t in chosen)), correction=correction,
                  family_size=len(rows) if correction else None, marks=_marks(marks, correction))
@@ -131,10 +194,12 @@ def slope_table(
     caption: str = "Per-model decay slopes",
     label: str | None = None,
     digits: int = 3,
+    test_column: bool | None = True,
 ) -> Table:
     """Per-model, per-direction turn slopes (fixed effects + the model's random deviation).
 
-    The test is of slope = 0; the correction family is every slope in the table.
+    The test is of slope = 0; the correction family is every slope in the table. ``test_column`` as
+    in :func:`coef_table`; a correction of posterior tail probabilities raises ``GapevalError``.
 
     Examples
     --------
@@ -144,21 +209,26 @@ def slope_table(
     6
     """
     slopes = list(result.slopes)
-    p_cols, p_vals = _p_columns([s.test.p_value for s in slopes], correction, digits)
+    names = [s.test.name for s in slopes]
+    p_cols, p_vals = _p_columns([s.test.p_value for s in slopes], correction, digits, names=names)
+    with_test = _test_columns(names, test_column)
     columns = (
         Column("model", "Model", "text"), Column("direction", "Direction", "text"),
-        Column("slope", "Slope per turn", digits=digits), Column("se", "SE", digits=digits),
-        Column("ci", f"{result.level * 100:g}% CI", "interval", digits),
-        Column("statistic", "Statistic", digits=2), *p_cols, Column("test", "Test", "text"),
+        Column("slope", "Slope", digits=digits),
+        Column("se", "SD" if _posterior(names) else "SE", digits=digits),
+        Column("ci", f"{result.level * 100:g}% {'CrI' if _posterior(names) else 'CI'}", "interval", digits),
+        Column("statistic", _statistic_label(names), digits=2), *p_cols,
+        *([Column("test", "Test", "text")] if with_test else []),
     )
     rows = tuple(
         (s.model, s.direction, s.estimate, s.sd, (s.lower, s.upper), s.test.statistic,
-         *(v[i] for v in p_vals), s.test.name)
+         *(v[i] for v in p_vals), *([s.test.name] if with_test else []))
         for i, s in enumerate(slopes)
     )
     how = sorted({s.interval for s in slopes})
-    notes = (_describe(result), "Slope = fixed turn slope of the direction plus the model's random "
-             f"deviation; intervals: {'; '.join(how)}; test of slope = 0.")
+    notes = (_describe(result), "Slope: change per turn, the fixed turn slope of the direction plus the model's random "
+             f"deviation; intervals: {'; '.join(how)}; test of slope = 0.",
+             *([_POSTERIOR_NOTE] if names and _posterior(names) else []))
     return Table(columns=columns, rows=rows, caption=caption, label=label, notes=notes,
                  tests=tuple(dict.fromkeys(s.test.name for s in slopes)), correction=correction,
                  family_size=len(rows) if correction else None, marks=_marks(marks, correction))

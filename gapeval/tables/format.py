@@ -18,8 +18,10 @@ class Dialect:
     empty: str
     escape: object
     """Callable escaping free text for the format."""
-    power: str
-    """Template for ``mantissa × 10^exponent`` with fields ``{m}`` and ``{e}``."""
+    less: str
+    """The ``<`` sign before a bound (``< 0.001``)."""
+    greater: str
+    """The ``>`` sign before a bound (``> 0.999``)."""
 
 
 def _is_missing(value: object) -> bool:
@@ -39,6 +41,17 @@ def _number(value: float, digits: int, dialect: Dialect) -> str:
     return text
 
 
+def _probability(p: float, digits: int, dialect: Dialect, *, upper: bool) -> str:
+    """``< 0.001`` below the last printed decimal; ``> 0.999`` above it for a posterior probability
+    (a share of draws, never exactly 0 or 1 in the posterior); the value otherwise."""
+    bound = 10.0 ** -digits
+    if p < bound:
+        return f"{dialect.less}{bound:.{digits}f}"
+    if upper and p > 1 - bound:
+        return f"{dialect.greater}{1 - bound:.{digits}f}"
+    return f"{p:.{digits}f}"
+
+
 def format_cell(value: object, column: Column, dialect: Dialect) -> str:
     """Format one raw value for ``column`` (marks are added by the renderer)."""
     if _is_missing(value):
@@ -50,11 +63,7 @@ def format_cell(value: object, column: Column, dialect: Dialect) -> str:
         return _number(float(value), 0, dialect)
     if kind == "number":
         return _number(float(value), column.digits, dialect)
-    if kind == "p_value":
-        p = float(value)
-        if p == 0.0 or p >= 10.0 ** -column.digits:
-            return f"{p:.{column.digits}f}"
-        mantissa, exponent = f"{p:.1e}".split("e")
-        return dialect.power.format(m=mantissa, e=int(exponent))
+    if kind in ("p_value", "probability"):
+        return _probability(float(value), column.digits, dialect, upper=kind == "probability")
     lower, upper = value  # interval
     return f"[{_number(float(lower), column.digits, dialect)}, {_number(float(upper), column.digits, dialect)}]"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from gapeval.errors import GapevalError
 from gapeval.tables.format import Dialect, format_cell
+from gapeval.tables.math import math_to_text, split_math
 from gapeval.tables.table import Table
 
-__all__ = ["to_latex", "escape_latex"]
+__all__ = ["ARTICLE_TEXTWIDTH_PT", "escape_latex", "latex_text", "natural_width", "to_latex"]
 
 _SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -49,18 +51,67 @@ def escape_latex(text: str) -> str:
     return "".join(_SPECIALS.get(ch, ch) for ch in text)
 
 
-LATEX = Dialect(minus="$-$", empty="---", escape=escape_latex, power="${m}\\times 10^{{{e}}}$")
+def latex_text(text: str) -> str:
+    """A label, caption or note: ``$...$`` segments stay math, the rest is escaped.
+
+    Examples
+    --------
+    >>> print(latex_text(r"$\\theta_U$ of gpt_4o"))
+    $\\theta_U$ of gpt\\_4o
+    """
+    return "".join(f"${piece}$" if math else escape_latex(piece) for math, piece in split_math(text))
+
+
+LATEX = Dialect(minus="$-$", empty="---", escape=escape_latex, less="$<$", greater="$>$")
+
+
+ARTICLE_TEXTWIDTH_PT = 345.0
+"""``\\textwidth`` of LaTeX's ``article`` class at 10 pt (A4 and letter), in points."""
+
+_PLAIN = Dialect(minus="−", empty="—", escape=str, less="<", greater=">")
+
+
+def _text_pt(text: str) -> float:
+    """Width of ``text`` in Computer Modern at 9 pt (``\\small``), from a few classes of glyphs."""
+    narrow, wide = set(".,:;!|[]()'ilIjtf1 "), set("−<>=×mwMWABCDGHKNOQRU")
+    return 1.04 * sum(2.6 if ch in narrow else 7.0 if ch in wide else 4.6 for ch in text)
+
+
+def natural_width(table: Table, *, colsep_pt: float = 4.0) -> float:
+    """An estimate (in points) of the width the tabular of ``table`` takes at ``\\small`` size.
+
+    Each column is as wide as its widest cell or header (glyph widths of Computer Modern at 9 pt,
+    within a few percent of LaTeX's on the report's tables), plus ``\\tabcolsep`` on both sides. Used to choose landscape for tables
+    that cannot fit the text block; the real check is a LaTeX run (``benchmarks/report/check_latex.py``).
+    """
+    total = 0.0
+    for i, column in enumerate(table.columns):
+        header = "".join(math_to_text(piece, sub=str, sup=str) if math else piece
+                         for math, piece in split_math(column.label))
+        cells = [format_cell(row[i], column, _PLAIN) for row in table.rows]
+        marks = 9.0 if table.marks and table.marks.column == column.key else 0.0
+        total += max(_text_pt(text) for text in [header, *cells]) + marks + 2 * colsep_pt
+    return total
 
 
 def _align(kind: str) -> str:
     return "l" if kind == "text" else "r"
 
 
-def to_latex(table: Table, *, placement: str = "htbp") -> str:
+def to_latex(
+    table: Table,
+    *,
+    placement: str = "htbp",
+    size: str | None = "small",
+    colsep: str | None = "4pt",
+    layout: str = "auto",
+    textwidth_pt: float = ARTICLE_TEXTWIDTH_PT,
+) -> str:
     """Render ``table`` as a LaTeX ``table`` float with a booktabs ``tabular``.
 
-    Needs ``\\usepackage{booktabs}`` in the preamble. Text cells, labels, the caption and the notes are
-    escaped; the notes (free notes, test definitions, correction, marks) follow the tabular in a
+    Needs ``\\usepackage{booktabs}`` in the preamble (and ``pdflscape`` for a landscape table). Text
+    cells are escaped; labels, the caption and the notes are escaped except their ``$...$`` math
+    (:func:`latex_text`); the notes (free notes, test definitions, correction, marks) follow the tabular in a
     footnote-size paragraph.
 
     Parameters
@@ -68,6 +119,15 @@ def to_latex(table: Table, *, placement: str = "htbp") -> str:
     table : Table
     placement : str
         Float placement specifier.
+    size : str or None
+        Font size command of the table body (``small``, as journals set tables; ``None``: the text size).
+    colsep : str or None
+        ``\\tabcolsep`` inside the float (``4pt``: narrower than LaTeX's 6pt default; ``None`` keeps it).
+    layout : {'auto', 'portrait', 'landscape'}
+        ``landscape`` sets the float on a landscape page (``\\usepackage{pdflscape}``); ``auto`` does
+        so only when :func:`natural_width` exceeds ``textwidth_pt``.
+    textwidth_pt : float
+        The text width of the target document (default: ``article`` at 10 pt, 345 pt).
 
     Returns
     -------
@@ -82,6 +142,8 @@ def to_latex(table: Table, *, placement: str = "htbp") -> str:
     >>> print(to_latex(t))  # doctest: +NORMALIZE_WHITESPACE
     \\begin{table}[htbp]
       \\centering
+      \\small
+      \\setlength{\\tabcolsep}{4pt}
       \\caption{Scores}
       \\begin{tabular}{lr}
         \\toprule
@@ -93,12 +155,20 @@ def to_latex(table: Table, *, placement: str = "htbp") -> str:
     \\end{table}
     <BLANKLINE>
     """
+    if layout not in ("auto", "portrait", "landscape"):
+        raise GapevalError(f"layout={layout!r}; use 'auto', 'portrait' or 'landscape'")
+    landscape = layout == "landscape" or (layout == "auto" and natural_width(table) > textwidth_pt)
     spec = "".join(_align(c.kind) for c in table.columns)
-    lines = [f"\\begin{{table}}[{placement}]", "  \\centering", f"  \\caption{{{escape_latex(table.caption)}}}"]
+    lines = [f"\\begin{{table}}[{placement}]", "  \\centering"]
+    if size:
+        lines.append(f"  \\{size}")
+    if colsep:
+        lines.append(f"  \\setlength{{\\tabcolsep}}{{{colsep}}}")
+    lines.append(f"  \\caption{{{latex_text(table.caption)}}}")
     if table.label:
         lines.append(f"  \\label{{{table.label}}}")
     lines += [f"  \\begin{{tabular}}{{{spec}}}", "    \\toprule"]
-    lines.append("    " + " & ".join(escape_latex(c.label) for c in table.columns) + r" \\")
+    lines.append("    " + " & ".join(latex_text(c.label) for c in table.columns) + r" \\")
     lines.append("    \\midrule")
     mark_key = table.marks.column if table.marks else None
     for row in table.rows:
@@ -113,8 +183,10 @@ def to_latex(table: Table, *, placement: str = "htbp") -> str:
     lines += ["    \\bottomrule", "  \\end{tabular}"]
     notes = table.note_lines()
     if notes:
-        body = " ".join(escape_latex(n) for n in notes)
+        body = " ".join(latex_text(n) for n in notes)
         lines += ["  \\par\\smallskip", "  \\begin{minipage}{\\linewidth}",
                   f"    \\footnotesize\\emph{{Note.}} {body}", "  \\end{minipage}"]
     lines.append("\\end{table}")
+    if landscape:
+        lines = ["\\begin{landscape}", *lines, "\\end{landscape}"]
     return "\n".join(lines) + "\n"

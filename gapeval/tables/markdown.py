@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from gapeval.tables.format import Dialect, format_cell
+from gapeval.tables.math import math_to_text, split_math
 from gapeval.tables.table import Table
 
-__all__ = ["to_markdown", "escape_markdown"]
+__all__ = ["to_markdown", "escape_markdown", "markdown_text"]
 
 _SPECIALS = "\\`*_|[]<>"
 
@@ -21,7 +22,22 @@ def escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in _SPECIALS else ch for ch in text)
 
 
-MARKDOWN = Dialect(minus="-", empty="—", escape=escape_markdown, power="{m}e{e}")
+def markdown_text(text: str) -> str:
+    """A label, caption or note: ``$...$`` segments as Unicode with ``<sub>`` tags, the rest escaped.
+
+    Examples
+    --------
+    >>> print(markdown_text(r"$\\theta_U$ of gpt_4o"))
+    θ<sub>U</sub> of gpt\\_4o
+    """
+    return "".join(
+        math_to_text(piece, sub=lambda s: f"<sub>{s}</sub>", sup=lambda s: f"<sup>{s}</sup>") if math
+        else escape_markdown(piece)
+        for math, piece in split_math(text)
+    )
+
+
+MARKDOWN = Dialect(minus="-", empty="—", escape=escape_markdown, less="< ", greater="> ")
 
 
 def to_markdown(table: Table) -> str:
@@ -46,9 +62,9 @@ def to_markdown(table: Table) -> str:
     | gpt\\_4o | 0.50 |
     <BLANKLINE>
     """
-    header = "| " + " | ".join(escape_markdown(c.label) for c in table.columns) + " |"
+    header = "| " + " | ".join(markdown_text(c.label) for c in table.columns) + " |"
     rule = "| " + " | ".join(":---" if c.kind == "text" else "---:" for c in table.columns) + " |"
-    lines = [f"Table: {escape_markdown(table.caption)}", "", header, rule]
+    lines = [f"Table: {markdown_text(table.caption)}", "", header, rule]
     mark_key = table.marks.column if table.marks else None
     for row in table.rows:
         cells = []
@@ -60,5 +76,5 @@ def to_markdown(table: Table) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     notes = table.note_lines()
     if notes:
-        lines += ["", "*Note.* " + " ".join(escape_markdown(n) for n in notes)]
+        lines += ["", "*Note.* " + " ".join(markdown_text(n) for n in notes)]
     return "\n".join(lines) + "\n"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from gapeval.errors import GapevalError
 from gapeval.tables.corrections import CORRECTIONS, describe
 
 __all__ = ["Column", "Marks", "Table", "TEST_DEFINITIONS", "KINDS"]
 
-KINDS = ("text", "number", "integer", "p_value", "interval")
-"""Column kinds: how a renderer formats the raw values of a column."""
+KINDS = ("text", "number", "integer", "p_value", "probability", "interval")
+"""Column kinds: how a renderer formats the raw values of a column. ``p_value`` prints values below
+``10**-digits`` as ``< 0.001``; ``probability`` (a posterior probability, a share of draws) also
+prints values above ``1 - 10**-digits`` as ``> 0.999``."""
 
 TEST_DEFINITIONS = {
     "Wald z": "Wald z: estimate / SE referred to the standard normal (large-sample; what statsmodels "
@@ -38,8 +41,8 @@ class Column:
     kind: str = "number"
     """One of :data:`KINDS`."""
     digits: int = 3
-    """Decimals for numbers, intervals and p-values; p-values below ``10**-digits`` print in
-    scientific notation with two significant digits (``3.3e-6``)."""
+    """Decimals for numbers, intervals, p-values and probabilities; p-values below ``10**-digits``
+    print as ``< 0.001`` (for ``digits=3``)."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -134,6 +137,27 @@ class Table:
         """Raw values of one column, top to bottom."""
         i = [c.key for c in self.columns].index(self.column(key).key)
         return [row[i] for row in self.rows]
+
+    def abbreviate(self, key: str, abbreviations: Mapping[str, str], *, label: str | None = None) -> Table:
+        """A new table whose ``key`` column prints ``abbreviations[value]``, each defined in the note.
+
+        For text columns whose words make a table too wide for the page (``understanding`` → ``U``);
+        values without an abbreviation print as they are. ``label`` renames the column.
+
+        Examples
+        --------
+        >>> t = Table(columns=(Column("d", "Direction", "text"),), rows=(("understanding",),), caption="c")
+        >>> short = t.abbreviate("d", {"understanding": "U"}, label="Dir.")
+        >>> short.rows, short.notes
+        ((('U',),), ('Dir.: U, understanding.',))
+        """
+        i = [c.key for c in self.columns].index(self.column(key).key)
+        used = [value for value in dict.fromkeys(row[i] for row in self.rows) if value in abbreviations]
+        rows = tuple(row[:i] + (abbreviations.get(row[i], row[i]),) + row[i + 1:] for row in self.rows)
+        columns = tuple(replace(c, label=label) if c.key == key and label else c for c in self.columns)
+        legend = "; ".join(f"{abbreviations[value]}, {value}" for value in used)
+        notes = self.notes + ((f"{label or self.column(key).label}: {legend}.",) if used else ())
+        return replace(self, columns=columns, rows=rows, notes=notes)
 
     def note_lines(self) -> tuple[str, ...]:
         """All note sentences in order: free notes, test definitions, correction, marks."""

@@ -87,3 +87,23 @@ def test_sources_say_what_is_wrong(tmp_path, capsys):
     pd.DataFrame({"model": ["a"], "score": [1]}).to_csv(bad, index=False)
     with pytest.raises(ValueError, match=r"lacks the long-table columns \['item', 'direction'\]"):
         load_responses(bad)
+
+
+def test_report_tables_have_human_headers_and_no_raw_identifiers(report):
+    folder = report.folder
+    gap = (folder / "gap_scores.md").read_text()
+    assert "| Model | Gap | 95% CrI | P(gap > 0) | θ<sub>U</sub> | θ<sub>G</sub> | n<sub>U</sub> | n<sub>G</sub> |" in gap
+    latex = (folder / "gap_scores.tex").read_text()
+    assert r"Model & Gap & 95\% CrI & $P(\mathrm{gap} > 0)$ & $\theta_U$ & $\theta_G$ & $n_U$ & $n_G$ \\" in latex
+    assert "approximate credible interval" in latex  # SVI intervals say so
+    raw = ("gap_lower", "gap_upper", "p_gap_positive", "theta_understanding", "n_generation", "mean_score",
+           "difference_sd", "p_greater", "consistency_lower", "n_incomplete", r"$\theta$\_U", "e-0")
+    for path in folder.glob("*.tex"):
+        text = path.read_text() + (folder / f"{path.stem}.md").read_text()
+        assert not [word for word in raw if word in text], path.name
+    gaps = pd.read_csv(folder / "gap_scores.csv")
+    first = gaps.iloc[0]
+    assert f"[{first.gap_lower:.3f}, {first.gap_upper:.3f}]".replace("-", "$-$") in latex
+    slopes = (folder / "decay_slopes.md").read_text()
+    assert "| Model | Dir. | Slope | SE | 95% CI | z | p | p (Holm) |" in slopes  # continuous scores: REML, Wald z
+    assert "Dir.: U, understanding; G, generation." in slopes

@@ -55,7 +55,7 @@ def test_coef_table_correction_family_is_the_terms_shown(result):
     table = coef_table(result, terms=terms, correction="bh", marks=True)
     assert table.family_size == 2
     np.testing.assert_allclose(table.values("p_adj"), benjamini_hochberg(table.values("p")))
-    assert table.column("p_adj").label == "p (Benjamini–Hochberg)"
+    assert table.column("p_adj").label == "$p$ (Benjamini–Hochberg)"
     assert table.marks == Marks("p_adj")
     assert "p-values adjusted for 2 comparisons by Benjamini–Hochberg" in to_markdown(table)
 

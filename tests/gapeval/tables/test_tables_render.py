@@ -126,7 +126,7 @@ def test_marks_follow_thresholds_and_are_defined(nasty_table):
     md = to_markdown(nasty_table)
     assert "| 0.200 | Wald z |" in md
     assert "| 0.004\\*\\* | Wald z |" in md
-    assert "| 3.1e-8\\*\\*\\* | Wald z |" in md
+    assert "| < 0.001\\*\\*\\* | Wald z |" in md
     assert "Marks: \\* p (Holm) \\< 0.05; \\*\\* p (Holm) \\< 0.01; \\*\\*\\* p (Holm) \\< 0.001." in md
     assert r"0.004\textsuperscript{**}" in to_latex(nasty_table)
 

@@ -18,7 +18,9 @@ The report holds, when the data allow each part (otherwise the index says why it
   trend (:mod:`gapeval.report.verification_part`);
 - ``responses.parquet`` and ``responses.csv`` — the long responses table the report was made from;
 - ``manifest.json`` — the run's manifest (config, bank hash, fingerprints, versions), when known;
-- ``report.md`` — the index, with the run's provenance when the data came from a run folder.
+- ``report.md`` — the index, with the run's provenance when the data came from a run folder;
+- ``report.html`` — the same index as one self-contained page to share (figures inline as base64,
+  tables, provenance, warnings; :mod:`gapeval.report.html_page`).
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class _Writer:
         self.folder = folder
         self.files: list[Path] = []
         self.lines: list[str] = []
+        self.tables: dict[str, Any] = {}
+        """Each table's Markdown (a line of ``lines``) → the table, rendered again in ``report.html``."""
 
     def text(self, name: str, content: str) -> Path:
         path = self.folder / name
@@ -88,6 +92,7 @@ class _Writer:
         from gapeval.tables import to_latex, to_markdown
 
         markdown = to_markdown(table)
+        self.tables[markdown] = table
         self.text(f"{name}.md", markdown + "\n")
         self.text(f"{name}.tex", to_latex(table) + "\n")
         self.lines += [f"## {heading}", "", markdown, "", f"LaTeX: [{name}.tex]({name}.tex)", ""]
@@ -296,6 +301,9 @@ def build_report(
     for name, part in parts:
         part(writer, outcomes[name])
         writer.warned(outcomes[name])
+    from gapeval.report.html_page import render_html
+
+    writer.text("report.html", render_html(writer.lines, writer.tables, out, title="gapeval report"))
     index = writer.text("report.md", "\n".join(writer.lines) + "\n")
     files = tuple(path for path in writer.files if path != index) + (index,)
     return Report(folder=out, files=files, outcomes=outcomes)

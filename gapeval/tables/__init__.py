@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from gapeval.tables.build import coef_table, slope_table, table_from_frame, variance_table
 from gapeval.tables.corrections import CORRECTIONS, adjust, benjamini_hochberg, holm
+from gapeval.tables.html_table import to_html
 from gapeval.tables.latex import escape_latex, to_latex
 from gapeval.tables.markdown import escape_markdown, to_markdown
 from gapeval.tables.table import KINDS, TEST_DEFINITIONS, Column, Marks, Table
@@ -24,6 +25,7 @@ __all__ = [
     "table_from_frame",
     "to_latex",
     "to_markdown",
+    "to_html",
     "escape_latex",
     "escape_markdown",
     "holm",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gapeval.errors import GapevalError
 from gapeval.tables.format import Dialect, format_cell
-from gapeval.tables.math import math_to_text, split_math
+from gapeval.tables.texmath import math_to_text, split_math
 from gapeval.tables.table import Table
 
 __all__ = ["ARTICLE_TEXTWIDTH_PT", "escape_latex", "latex_text", "natural_width", "to_latex"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gapeval.tables.format import Dialect, format_cell
-from gapeval.tables.math import math_to_text, split_math
+from gapeval.tables.texmath import math_to_text, split_math
 from gapeval.tables.table import Table
 
 __all__ = ["to_markdown", "escape_markdown", "markdown_text"]

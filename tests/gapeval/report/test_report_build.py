@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import html
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -107,3 +111,31 @@ def test_report_tables_have_human_headers_and_no_raw_identifiers(report):
     slopes = (folder / "decay_slopes.md").read_text()
     assert "| Model | Dir. | Slope | SE | 95% CI | z | p | p (Holm) |" in slopes  # continuous scores: REML, Wald z
     assert "Dir.: U, understanding; G, generation." in slopes
+
+
+def test_report_html_is_self_contained_with_every_figure_and_table(report):
+    page = (report.folder / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    # nothing is fetched or linked: every src is inline data, no href, stylesheet or script at all
+    sources = re.findall(r'\bsrc="([^"]*)"', page)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r"\bhref=|<link\b|<script\b|@import|url\(", page)
+    figures = sorted(p for p in report.files if p.suffix == ".png")
+    embedded = [base64.b64decode(s.split(",", 1)[1]) for s in sources]
+    assert embedded == [p.read_bytes() for p in sorted(figures, key=lambda p: page.index(f'alt="{html.escape(_alt(report, p))}"'))]
+    captions = re.findall(r"<caption>(.*?)</caption>", page)
+    tables = sorted(p.stem for p in report.folder.glob("*.tex"))
+    assert len(captions) == len(tables) == 6
+    assert "Gap scores" in captions and "θ<sub>U</sub>" in page and "$" not in page.split("<body>")[1]
+    assert page.count("<h2>") == (report.folder / "report.md").read_text().count("\n## ")
+    for warning in (w for o in report.outcomes.values() for w in o.warnings):
+        assert _html_escape(warning) in page
+
+
+def _alt(report, figure):
+    index = (report.folder / "report.md").read_text()
+    return re.search(rf"!\[([^\]]*)\]\(figures/{figure.name}\)", index).group(1)
+
+
+def _html_escape(text):
+    return html.escape(text, quote=False)

@@ -11,7 +11,7 @@ from gapeval.tables import Column, Table, to_latex, to_markdown
 from gapeval.tables.build import _p_columns
 from gapeval.tables.latex import latex_text, natural_width
 from gapeval.tables.markdown import markdown_text
-from gapeval.tables.math import split_math
+from gapeval.tables.texmath import split_math
 
 
 def test_math_segments_are_typeset_in_latex_and_spelled_out_in_markdown():

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gapeval.tables.table import Column
+from collections.abc import Callable
 
-__all__ = ["Dialect", "format_cell"]
+from gapeval.tables.table import Column, Table
+
+__all__ = ["Dialect", "format_cell", "format_row"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +69,15 @@ def format_cell(value: object, column: Column, dialect: Dialect) -> str:
         return _probability(float(value), column.digits, dialect, upper=kind == "probability")
     lower, upper = value  # interval
     return f"[{_number(float(lower), column.digits, dialect)}, {_number(float(upper), column.digits, dialect)}]"
+
+
+def format_row(table: Table, row: tuple[object, ...], dialect: Dialect, mark: Callable[[str], str]) -> list[str]:
+    """The cells of one row, the significance mark (wrapped by ``mark``) after the marked column's value."""
+    cells = []
+    for column, value in zip(table.columns, row):
+        text = format_cell(value, column, dialect)
+        if table.marks is not None and column.key == table.marks.column:
+            symbol = table.marks.mark(value)
+            text += mark(symbol) if symbol else ""
+        cells.append(text)
+    return cells

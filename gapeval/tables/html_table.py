@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from gapeval.tables.format import Dialect, format_cell
+from gapeval.tables.format import Dialect, format_row
 from gapeval.tables.texmath import math_to_text, split_math
 from gapeval.tables.table import Table
 
@@ -54,16 +54,10 @@ def to_html(table: Table) -> str:
     lines.append("<thead><tr>" + "".join(f'<th class="{cls(c.kind)}">{html_text(c.label)}</th>' for c in table.columns)
                  + "</tr></thead>")
     lines.append("<tbody>")
-    mark_key = table.marks.column if table.marks else None
     for row in table.rows:
-        cells = []
-        for column, value in zip(table.columns, row):
-            text = format_cell(value, column, HTML)
-            if column.key == mark_key:
-                symbol = table.marks.mark(value)
-                text += f"<sup>{html.escape(symbol)}</sup>" if symbol else ""
-            cells.append(f'<td class="{cls(column.kind)}">{text}</td>')
-        lines.append("<tr>" + "".join(cells) + "</tr>")
+        cells = format_row(table, row, HTML, lambda symbol: f"<sup>{html.escape(symbol)}</sup>")
+        lines.append("<tr>" + "".join(f'<td class="{cls(c.kind)}">{text}</td>' for c, text in zip(table.columns, cells))
+                     + "</tr>")
     lines += ["</tbody>", "</table>"]
     notes = table.note_lines()
     if notes:

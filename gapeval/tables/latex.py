@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gapeval.errors import GapevalError
-from gapeval.tables.format import Dialect, format_cell
+from gapeval.tables.format import Dialect, format_cell, format_row
 from gapeval.tables.texmath import math_to_text, split_math
 from gapeval.tables.table import Table
 
@@ -170,15 +170,8 @@ def to_latex(
     lines += [f"  \\begin{{tabular}}{{{spec}}}", "    \\toprule"]
     lines.append("    " + " & ".join(latex_text(c.label) for c in table.columns) + r" \\")
     lines.append("    \\midrule")
-    mark_key = table.marks.column if table.marks else None
     for row in table.rows:
-        cells = []
-        for column, value in zip(table.columns, row):
-            text = format_cell(value, column, LATEX)
-            if column.key == mark_key:
-                symbol = table.marks.mark(value)
-                text += f"\\textsuperscript{{{escape_latex(symbol)}}}" if symbol else ""
-            cells.append(text)
+        cells = format_row(table, row, LATEX, lambda symbol: f"\\textsuperscript{{{escape_latex(symbol)}}}")
         lines.append("    " + " & ".join(cells) + r" \\")
     lines += ["    \\bottomrule", "  \\end{tabular}"]
     notes = table.note_lines()

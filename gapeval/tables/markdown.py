@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gapeval.tables.format import Dialect, format_cell
+from gapeval.tables.format import Dialect, format_row
 from gapeval.tables.texmath import math_to_text, split_math
 from gapeval.tables.table import Table
 
@@ -65,15 +65,8 @@ def to_markdown(table: Table) -> str:
     header = "| " + " | ".join(markdown_text(c.label) for c in table.columns) + " |"
     rule = "| " + " | ".join(":---" if c.kind == "text" else "---:" for c in table.columns) + " |"
     lines = [f"Table: {markdown_text(table.caption)}", "", header, rule]
-    mark_key = table.marks.column if table.marks else None
     for row in table.rows:
-        cells = []
-        for column, value in zip(table.columns, row):
-            text = format_cell(value, column, MARKDOWN)
-            if column.key == mark_key:
-                text += escape_markdown(table.marks.mark(value))
-            cells.append(text)
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join(format_row(table, row, MARKDOWN, escape_markdown)) + " |")
     notes = table.note_lines()
     if notes:
         lines += ["", "*Note.* " + " ".join(markdown_text(n) for n in notes)]

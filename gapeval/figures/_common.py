@@ -12,7 +12,12 @@ from matplotlib.figure import Figure
 from gapeval.errors import GapevalError
 
 __all__ = ["FigureError", "require_frame", "require_columns", "numeric_column", "check_level", "check_choice",
-           "new_axes", "model_column", "select"]
+           "new_axes", "model_column", "select", "place_labels"]
+
+# Offsets (points) tried for a point's label, in order: up-right, down-right, up-left, down-left, then
+# further up and down; a label takes the first where it overlaps no other text and stays in its axes.
+_OFFSETS = [(5, 4), (5, -12), (-5, 4), (-5, -12)] + [(dx, dy) for step in range(1, 7)
+                                                    for dy in (4 + 9 * step, -12 - 9 * step) for dx in (5, -5)]
 
 
 class FigureError(GapevalError):
@@ -92,3 +97,39 @@ def select(available: Sequence[Hashable], wanted: Sequence[Hashable] | None, *, 
     if not wanted:
         raise FigureError(f"{what}s is empty; give at least one {what} id or None for all")
     return list(wanted)
+
+
+def _renderer(fig: Figure) -> object:
+    """A renderer of ``fig`` (an Agg canvas is attached to a figure made with ``Figure()``)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
+def place_labels(fig: Figure, labels: Sequence[object], *, obstacles: Sequence[object] = ()) -> None:
+    """Move point labels (annotations in offset points) so that none overlaps another text or leaves its axes.
+
+    Each label tries the offsets of ``_OFFSETS`` in turn and keeps the first free one (its
+    text boxes measured by the renderer after a draw); ``obstacles`` are other texts to keep clear
+    of (legend, notes). A label that finds no free place keeps its first offset.
+    """
+    if not labels:
+        return
+    renderer = _renderer(fig)
+    fig.draw(renderer)  # lays the figure out (constrained layout) so that extents are final
+    taken = [t.get_window_extent(renderer) for t in obstacles if t.get_visible() and t.get_text()]
+    for label in sorted(labels, key=lambda t: t.xy[1]):
+        frame = label.axes.get_window_extent(renderer)
+        for dx, dy in _OFFSETS:
+            label.set_position((dx, dy))
+            label.set_horizontalalignment("left" if dx > 0 else "right")
+            box = label.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in taken):
+                break
+        else:
+            label.set_position(_OFFSETS[0])
+            label.set_horizontalalignment("left")
+        taken.append(label.get_window_extent(renderer))

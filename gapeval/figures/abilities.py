@@ -16,6 +16,7 @@ from gapeval.figures._common import (
     model_column,
     new_axes,
     numeric_column,
+    place_labels,
     require_columns,
     require_frame,
 )
@@ -24,6 +25,8 @@ __all__ = ["ability_scatter", "ERRORS"]
 
 #: What the error bars show: ± one posterior sd, or ± z·sd (a normal interval at the table's level).
 ERRORS: tuple[str, ...] = ("sd", "interval")
+# a faint white box under a model's name keeps it readable over error bars and the identity line
+_LABEL_BOX = {"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.7}
 _COLUMNS = ("theta_understanding", "theta_understanding_sd", "theta_generation", "theta_generation_sd")
 _HINT = "pass the table gapeval.gap_score returns (theta_understanding, theta_generation and their _sd)"
 
@@ -70,7 +73,7 @@ def ability_scatter(gaps: pd.DataFrame, *, model: Hashable | None = None, errors
     ...     "theta_generation_sd": [0.2, 0.1]})
     >>> fig = ability_scatter(gaps)
     >>> len(fig.axes[0].containers), fig.axes[0].get_xlabel()
-    (2, 'θ_U (understanding)')
+    (2, '$\\\\theta_U$ (understanding)')
     """
     frame = require_frame(gaps, what="gaps", hint=_HINT)
     name = model_column(frame, model)
@@ -86,28 +89,31 @@ def ability_scatter(gaps: pd.DataFrame, *, model: Hashable | None = None, errors
         raise FigureError("no model has both theta_understanding and theta_generation; the scatter needs "
                            "models that answered both directions")
     fig, ax = new_axes(ax, figsize=(5.5, 5.5))
+    labels = []
     for i in np.flatnonzero(placed):
         label = str(frame[name].iloc[i])
         ax.errorbar([tu[i]], [tg[i]], xerr=[np.nan_to_num(scale * su[i])], yerr=[np.nan_to_num(scale * sg[i])],
                     fmt="o", color="C0", capsize=2, gid=f"theta:{label}")
-        ax.annotate(label, (tu[i], tg[i]), xytext=(5, 5), textcoords="offset points", fontsize="small")
+        labels.append(ax.annotate(label, (tu[i], tg[i]), xytext=(5, 4), textcoords="offset points",
+                                  fontsize="small", gid=f"label:{label}", in_layout=False, bbox=_LABEL_BOX))
     low = np.nanmin(np.concatenate([tu - scale * su, tg - scale * sg])[np.tile(placed, 2)])
     high = np.nanmax(np.concatenate([tu + scale * su, tg + scale * sg])[np.tile(placed, 2)])
     pad = 0.08 * max(high - low, 1e-3)
     ax.plot([low - pad, high + pad], [low - pad, high + pad], color="0.5", linestyle="--", linewidth=1,
-            gid="identity", label="θ_U = θ_G (no gap)")
+            gid="identity", label=r"$\theta_U = \theta_G$ (no gap)")
     ax.set_xlim(low - pad, high + pad)
     ax.set_ylim(low - pad, high + pad)
     ax.set_aspect("equal", adjustable="box")
-    ax.text(0.98, 0.02, "below the line: understanding ahead (gap > 0)", transform=ax.transAxes, ha="right",
-            va="bottom", fontsize="x-small", color="0.4")
-    ax.set_xlabel("θ_U (understanding)")
-    ax.set_ylabel("θ_G (generation)")
+    note = ax.text(0.98, 0.02, "below the line: understanding ahead (gap > 0)", transform=ax.transAxes, ha="right",
+                   va="bottom", fontsize="x-small", color="0.4")
+    ax.set_xlabel(r"$\theta_U$ (understanding)")
+    ax.set_ylabel(r"$\theta_G$ (generation)")
     bars = "± 1 sd" if errors == "sd" else f"± {100 * level:g}% normal interval"
     scale_name = frame.attrs.get("scale")
     ax.set_title(f"Abilities per model ({bars}" + (f", {scale_name} scale)" if scale_name else ")"))
-    ax.legend(loc="upper left", fontsize="small")
+    legend = ax.legend(loc="upper left", fontsize="small")
     if not placed.all():
         missing = ", ".join(str(m) for m in frame[name][~placed].tolist()[:6])
         fig.text(0.01, 0.005, f"not shown (one direction only): {missing}", fontsize="x-small", color="0.4")
+    place_labels(fig, labels, obstacles=[note, *legend.get_texts()])
     return fig

@@ -21,7 +21,7 @@ def gap_axis_label(attrs: dict) -> str:
     if attrs.get("method") == "gapeval-2026":
         return str(attrs.get("label") or "legacy GapEval-2026 gap score (unsigned)")
     scale = attrs.get("scale")
-    return "gap θ_U − θ_G" + (f" ({scale} scale)" if scale else "")
+    return r"gap $\theta_U - \theta_G$" + (f" ({scale} scale)" if scale else "")
 
 
 def interval_label(attrs: dict) -> str | None:
@@ -107,6 +107,7 @@ def forest_plot(gaps: pd.DataFrame, *, model: Hashable | None = None, sort: bool
     ax.set_yticks(range(len(order)), labels)
     ax.set_ylim(-0.7, len(order) - 0.3)
     ax.set_xlabel(gap_axis_label(frame.attrs))
+    ax.set_ylabel("model")
     title = interval_label(frame.attrs)
     ax.set_title("Gap Score" + (f" with {title}" if title else ""))
     return fig

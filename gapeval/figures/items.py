@@ -16,6 +16,8 @@ __all__ = ["item_curves", "CURVE_KINDS"]
 #: Curves :func:`item_curves` draws.
 CURVE_KINDS: tuple[str, ...] = ("icc", "information")
 _LEGEND_MAX = 12
+#: With more items than ``_LEGEND_MAX``, this many of the most informative are coloured and named.
+TOP_ITEMS = 5
 
 
 def _grid(theta_range: Sequence[float], num_points: int) -> np.ndarray:
@@ -32,7 +34,7 @@ def _grid(theta_range: Sequence[float], num_points: int) -> np.ndarray:
 
 def _theta_label(params: list[ItemParams]) -> str:
     dims = {p.dimension for p in params}
-    return "θ" + (f" ({dims.pop()})" if len(dims) == 1 and None not in dims else "")
+    return r"$\theta$" + (f" ({dims.pop()})" if len(dims) == 1 and None not in dims else "")
 
 
 def _subtitle(attrs: dict) -> str:
@@ -45,7 +47,7 @@ def _binary_curves(fig: Figure, params: list[ItemParams], theta: np.ndarray) -> 
     for p in params:
         ax.plot(theta, category_probabilities(p, theta)[:, 1], label=str(p.item), gid=f"icc:{p.item}")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("P(y = 1 | θ)")
+    ax.set_ylabel(r"$P(y = 1 \mid \theta)$")
     ax.set_xlabel(_theta_label(params))
     if len(params) <= _LEGEND_MAX:
         ax.legend(title="item", fontsize="small")
@@ -64,7 +66,7 @@ def _category_curves(fig: Figure, params: list[ItemParams], theta: np.ndarray) -
         fig.delaxes(ax)
     axes[0].legend(fontsize="x-small")
     fig.supxlabel(_theta_label(params))
-    fig.supylabel("P(y = k | θ)")
+    fig.supylabel(r"$P(y = k \mid \theta)$")
 
 
 def _information_curves(fig: Figure, params: list[ItemParams], theta: np.ndarray) -> None:
@@ -72,19 +74,37 @@ def _information_curves(fig: Figure, params: list[ItemParams], theta: np.ndarray
     if len(dims) > 1:
         raise FigureError(f"the items load on different dimensions {sorted(map(str, dims))}; test information "
                           "adds items of one dimension: choose them with items=[...]")
-    ax = fig.add_subplot()
-    total = np.zeros_like(theta)
-    for p in params:
-        info = information(p, theta)
-        total += info
-        ax.plot(theta, info, linewidth=1, label=str(p.item), gid=f"information:{p.item}")
-    ax.plot(theta, total, color="black", linewidth=2.2, label="test (sum)", gid="test")
-    ax.set_xlabel(_theta_label(params))
-    ax.set_ylabel("information I(θ)")
-    handles, labels = ax.get_legend_handles_labels()
-    if len(params) > _LEGEND_MAX:  # keep the test line in the legend, drop the many items
-        handles, labels = handles[-1:], labels[-1:]
-    ax.legend(handles, labels, fontsize="small")
+    infos = [information(p, theta) for p in params]
+    total = np.sum(infos, axis=0)
+    if len(params) <= _LEGEND_MAX:  # few items: every curve, named, under the test curve
+        ax = fig.add_subplot()
+        for p, info in zip(params, infos):
+            ax.plot(theta, info, linewidth=1, label=str(p.item), gid=f"information:{p.item}")
+        ax.plot(theta, total, color="black", linewidth=2.2, label="test (sum)", gid="test")
+        ax.set_xlabel(_theta_label(params))
+        ax.set_ylabel(r"information $I(\theta)$")
+        ax.legend(fontsize="small")
+        return
+    # many items: the test curve on its own scale above; below, the most informative items coloured
+    # and named at their peaks, the rest faint (their sum is the test curve)
+    top, items_ax = fig.subplots(2, 1, sharex=True, height_ratios=[2, 3])
+    top.plot(theta, total, color="black", linewidth=2.2, gid="test")
+    top.set_ylabel(r"test $I(\theta)$")
+    top.set_title(f"test information (sum of {len(params)} items)", fontsize="medium")
+    peaks = np.array([info.max() for info in infos])
+    best = set(np.argsort(-peaks, kind="stable")[:TOP_ITEMS].tolist())
+    for i, (p, info) in enumerate(zip(params, infos)):
+        if i not in best:
+            items_ax.plot(theta, info, color="0.6", linewidth=0.6, alpha=0.35, gid=f"information:{p.item}")
+    for rank, i in enumerate(sorted(best, key=lambda i: -peaks[i])):
+        info = infos[i]
+        items_ax.plot(theta, info, color=f"C{rank}", linewidth=1.6, label=str(params[i].item),
+                      gid=f"information:{params[i].item}")
+    items_ax.legend(title=f"{TOP_ITEMS} most informative items", fontsize="small", title_fontsize="small",
+                    loc="upper left")
+    items_ax.set_ylim(0, peaks.max() * 1.08)
+    items_ax.set_xlabel(_theta_label(params))
+    items_ax.set_ylabel(r"item $I(\theta)$")
 
 
 def item_curves(source: object, *, items: list | None = None, kind: str = "icc",
@@ -106,7 +126,9 @@ def item_curves(source: object, *, items: list | None = None, kind: str = "icc",
     kind : {"icc", "information"}
         ``icc``: P(y = 1 | θ) of every binary item on one axes, or one panel of category curves
         P(y = k | θ) per item when any item is graded. ``information``: each item's information
-        and the test information (their sum, ``gid`` ``"test"``) on one axes.
+        and the test information (their sum, ``gid`` ``"test"``) on one axes; with more than 12
+        items, the test information in a panel of its own above the items, of which the five
+        most informative (highest peak) are coloured and named and the rest drawn faint.
     theta_range : (float, float)
         Range of θ drawn.
     num_points : int

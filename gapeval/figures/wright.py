@@ -61,7 +61,16 @@ def _persons_panel(ax: Axes, theta: np.ndarray, labels: list[str], *, points: bo
         ax.set_xlabel("persons (count)")
 
 
-def _items_panel(ax: Axes, params: list, mean_theta: float) -> None:
+def _items_panel(ax: Axes, params: list, mean_theta: float, bins: int) -> None:
+    if len(params) > _LABEL_MAX:  # many items: a histogram of their difficulties (thresholds), growing right
+        difficulties = np.concatenate([np.asarray(p.difficulties, dtype=float) for p in params])
+        ax.hist(difficulties, bins=bins, orientation="horizontal", color="C1", alpha=0.8, gid="items")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.axhline(mean_theta, color="C0", linestyle=":", linewidth=1, gid="person_mean", label="mean ability")
+        graded = any(p.graded for p in params)
+        ax.set_xlabel(f"{'thresholds' if graded else 'items'} (count of {len(params)} items)")
+        ax.legend(loc="upper right", fontsize="small")
+        return
     for x, p in enumerate(params):
         b = p.difficulties
         ax.plot(np.full(len(b), x), b, marker="s" if p.graded else "o", linestyle="-" if p.graded else "none",
@@ -101,13 +110,14 @@ def wright_map(source: object, *, item_table: pd.DataFrame | None = None, dimens
         ability (for a few respondents, such as the models of a gap fit). ``auto``: points for at
         most 30 respondents, else a histogram.
     bins : int
-        Histogram bins of the abilities.
+        Histogram bins of the abilities (and of the difficulties, for more than 40 items).
 
     Returns
     -------
     matplotlib.figure.Figure
         Two axes sharing the θ axis: the persons (``bins`` bars, or one line of points, ``gid``
-        ``"persons"``) and one marker set per item (``gid`` ``"item:<item>"``).
+        ``"persons"``) and one marker set per item (``gid`` ``"item:<item>"``), or for more than 40
+        items a histogram of their difficulties (``bins`` bars, ``gid`` ``"items"``).
 
     Raises
     ------
@@ -149,8 +159,8 @@ def wright_map(source: object, *, item_table: pd.DataFrame | None = None, dimens
     left, right = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [2, 3]})
     points = persons == "points" or (persons == "auto" and placed.sum() <= _POINTS_MAX)
     _persons_panel(left, theta[placed], [str(r) for r in rows["respondent"][placed]], points=points, bins=bins)
-    left.set_ylabel(f"θ ({dim}) and item difficulty b")
-    _items_panel(right, params, float(theta[placed].mean()))
+    left.set_ylabel(rf"$\theta$ ({dim}) and item difficulty $b$")
+    _items_panel(right, params, float(theta[placed].mean()), bins)
     fig.suptitle("Wright map")
     if not placed.all():
         fig.text(0.01, 0.005, f"{int((~placed).sum())} respondent(s) without an estimate on {dim!r} not shown",

@@ -187,7 +187,9 @@ def _gap_part(writer: _Writer, outcome: Outcome) -> None:
         writer.table("gap_comparisons", table, "Pairwise comparisons of gaps")
     result = attrs["result"]
     writer.figure("forest", lambda: forest_plot(gaps), "Gap per model with its interval")
-    writer.figure("abilities", lambda: ability_scatter(gaps), "θ_U against θ_G; the line is θ_U = θ_G")
+    writer.figure("abilities", lambda: ability_scatter(gaps),
+                  "Ability to understand (θU) against ability to generate (θG) per model; on the dashed line "
+                  "they are equal")
     items = gap_items_table(result)
     abilities = gap_abilities_table(result)
     reading = items.loc[items["param"] == "a[understanding]", "item"].tolist()

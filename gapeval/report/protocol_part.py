@@ -97,7 +97,7 @@ def write_protocol_part(writer: Any, outcome: Outcome) -> None:
         effects = results["effects"]
         writer.table("protocol_effects", protocol_effects_table(effects, label="tab:protocol-effects"), heading)
         writer.figure("protocol_effects", lambda: protocol_forest_plot(effects),
-                      "Effect of each protocol on θ_U, θ_G and the gap, per model and pooled")
+                      "Effect of each protocol on the abilities to understand and to generate and on the gap, per model and pooled")
     else:
         writer.lines += [f"## {heading}", "", f"Not estimated: {results['effects_skipped']}.", ""]
     if "decay" in results:

@@ -64,7 +64,7 @@ def test_forest_plot_zero_line_labels_and_sorting(gaps):
     zero = [line for line in ax.lines if line.get_gid() == "zero"]
     assert len(zero) == 1 and np.allclose(zero[0].get_xdata(), 0.0)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["delta", "beta", "alpha", "gamma"]  # largest on top
-    assert ax.get_xlabel() == "gap θ_U − θ_G (paired scale)"
+    assert ax.get_xlabel() == r"gap $\theta_U - \theta_G$ (paired scale)"  # mathtext: subscripts, not underscores
     assert "90% credible interval" in ax.get_title()
     assert any("no gap" in t.get_text() for t in ax.texts)
     unsorted = forest_plot(gaps, sort=False).axes[0]
@@ -118,7 +118,7 @@ def test_ability_scatter_bars_labels_and_identity_line(gaps):
     assert {t.get_text() for t in ax.texts} >= {"alpha", "beta", "gamma"}
     assert "delta" not in {t.get_text() for t in ax.texts}
     assert any("delta" in t.get_text() for t in fig.texts)  # said, not silently dropped
-    assert ax.get_xlabel().startswith("θ_U") and ax.get_ylabel().startswith("θ_G")
+    assert ax.get_xlabel().startswith(r"$\theta_U$") and ax.get_ylabel().startswith(r"$\theta_G$")
     gamma = next(c for c in bars if c.lines[0].get_gid() == "theta:gamma")
     assert _bar_extent(gamma, 0) == pytest.approx((0.7, 1.3))  # ± 1 sd
     assert _bar_extent(gamma, 1) == pytest.approx((-0.4, 0.2))

@@ -91,7 +91,7 @@ def test_icc_one_line_per_item_with_the_2pl_curve(fit):
         x = line.get_xdata()
         np.testing.assert_allclose(line.get_ydata(), expit(a * x + d))
     assert x[0] == -4 and x[-1] == 4 and len(x) == 201
-    assert ax.get_ylabel() == "P(y = 1 | θ)" and ax.get_legend() is not None
+    assert ax.get_ylabel() == r"$P(y = 1 \mid \theta)$" and ax.get_legend() is not None
     assert fig._suptitle.get_text() == "Item characteristic curves (2pl, mml)"
 
 

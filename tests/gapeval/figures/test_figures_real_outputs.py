@@ -22,7 +22,7 @@ def test_figures_of_a_real_gap_score_table():
     forest = forest_plot(table).axes[0]
     assert sum(isinstance(c, ErrorbarContainer) for c in forest.containers) == 4
     assert "95% approximate credible interval" in forest.get_title()
-    assert forest.get_xlabel() == "gap θ_U − θ_G (paired scale)"
+    assert forest.get_xlabel() == r"gap $\theta_U - \theta_G$ (paired scale)"
     scatter = ability_scatter(table).axes[0]
     assert sum(isinstance(c, ErrorbarContainer) for c in scatter.containers) == 4
 

@@ -48,9 +48,16 @@ def sampler_options(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in ("inference", *GAP_OPTIONS) if getattr(args, name) is not None}
 
 
+#: Roles of the long table whose column a table file may name otherwise (``--model-col NAME`` ...).
+COLUMN_ROLES = ("model", "item", "direction", "score", "pair", "session", "turn", "protocol")
+
+
 def _source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", type=Path, metavar="RUN_DIR_OR_TABLE",
                         help="a run folder (gapeval run) or a long table (.csv / .parquet)")
+    group = parser.add_argument_group("column names of a .csv/.parquet table (default: the role's name)")
+    for role in COLUMN_ROLES:
+        group.add_argument(f"--{role}-col", dest=f"{role}_col", metavar="NAME", help=f"the {role} column")
     parser.add_argument("--scorer", help="which scores of a run folder (default: the only one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--level", type=float, default=0.95, help="interval level")
@@ -72,12 +79,20 @@ def register(subparsers: Any) -> None:
     report.set_defaults(handler=_report)
 
 
+def _columns(args: argparse.Namespace) -> Any:
+    """The ``--ROLE-col`` flags given, as a :class:`gapeval.responses.Columns` (None when none is given)."""
+    from gapeval.responses import Columns
+
+    given = {role: getattr(args, f"{role}_col") for role in COLUMN_ROLES if getattr(args, f"{role}_col") is not None}
+    return Columns(**given) if given else None
+
+
 def _fit(args: argparse.Namespace) -> int:
     from gapeval.report.analyses import gap_outcome
     from gapeval.report.protocol_part import by_respondent
     from gapeval.report.sources import load_responses
 
-    responses, _ = load_responses(args.source, scorer=args.scorer)
+    responses, _ = load_responses(args.source, scorer=args.scorer, columns=_columns(args))
     options = sampler_options(args)  # what the user set; the rest are the library's defaults (gapeval.sampling)
     outcome = gap_outcome(by_respondent(responses), seed=args.seed, level=args.level, **options)
     if outcome.skipped:
@@ -98,7 +113,7 @@ def _report(args: argparse.Namespace) -> int:
     from gapeval.report.build import build_report
     from gapeval.report.sources import load_responses, load_steps, load_verdicts
 
-    responses, manifest = load_responses(args.source, scorer=args.scorer)
+    responses, manifest = load_responses(args.source, scorer=args.scorer, columns=_columns(args))
     options = sampler_options(args)
     chosen = {"inference": options.pop("inference")} if "inference" in options else {}
     if args.decay_binomial is not None:

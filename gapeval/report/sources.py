@@ -20,12 +20,36 @@ from typing import Any
 import pandas as pd
 
 from gapeval.errors import GapevalError
-from gapeval.responses import REQUIRED_COLUMNS
+from gapeval.responses import REQUIRED_COLUMNS, Columns
 
-__all__ = ["load_responses", "load_steps", "load_verdicts"]
+__all__ = ["canonical_columns", "load_responses", "load_steps", "load_verdicts"]
 
 
-def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+def canonical_columns(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
+    """``frame`` with the caller's columns (``columns``, a :class:`gapeval.responses.Columns`) renamed
+    to the long table's names (``model``, ``item``, ``direction``, ``score``, ``pair``, ...).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"system": ["m"], "q": ["i"], "direction": ["understanding"], "acc": [1.0]})
+    >>> list(canonical_columns(frame, Columns(model="system", item="q", score="acc")).columns)
+    ['model', 'item', 'direction', 'score']
+    """
+    renames = {name: role for role, name in columns.roles().items() if name != role}
+    missing = {role: name for name, role in renames.items() if name not in frame.columns}
+    if missing:
+        raise GapevalError(f"the table has no column {sorted(missing.values())} (given for "
+                           f"{sorted(missing)}); it has columns {list(frame.columns)}")
+    clash = sorted(role for role in renames.values() if role in frame.columns and role not in renames)
+    if clash:
+        raise GapevalError(f"the table already has column(s) {clash}, which the renamed columns would replace; "
+                           "drop or rename them first, or map those roles to them")
+    return frame.rename(columns=renames)
+
+
+def load_responses(
+    source: str | Path, *, scorer: str | None = None, columns: Columns | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Read the long responses table from a run folder or a ``.csv`` / ``.parquet`` file.
 
     Parameters
@@ -35,6 +59,10 @@ def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd
         :meth:`gapeval.store.Store.to_frame`) or a long-table file.
     scorer : str, optional
         For a run folder holding scores from several scoring configurations, which one.
+    columns : Columns, optional
+        For a table file whose columns have other names: which column plays which role (e.g.
+        ``Columns(model="system", score="accuracy")``); they are renamed to the long table's names.
+        A run folder's table always has those names.
 
     Returns
     -------
@@ -45,10 +73,14 @@ def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd
     Raises
     ------
     GapevalError
-        If the source does not exist, is neither a run folder nor a table file, or lacks columns.
+        If the source does not exist, is neither a run folder nor a table file, or lacks columns
+        (or a column ``columns`` names).
     """
     path = Path(source)
     manifest = None
+    if columns is not None and path.is_dir():
+        raise GapevalError(f"{str(path)!r} is a run folder, whose table has the standard column names; "
+                           "column names can only be mapped for a .csv/.parquet table")
     if path.is_dir():
         from gapeval.store import Store
 
@@ -66,10 +98,13 @@ def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd
         raise GapevalError(f"{str(path)!r} does not exist; give a run folder or a .csv/.parquet long table")
     else:
         raise GapevalError(f"cannot read {str(path)!r}: give a run folder or a .csv/.parquet long table")
+    if columns is not None:
+        frame = canonical_columns(frame, columns)
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
         raise GapevalError(
-            f"{str(path)!r} lacks the long-table columns {missing}; it has {list(frame.columns)}"
+            f"{str(path)!r} lacks the long-table columns {missing}; it has {list(frame.columns)} "
+            f"(map yours with --{missing[0]}-col NAME, or columns=Columns({missing[0]}=...) in Python)"
         )
     frame = frame[frame["score"].notna()].reset_index(drop=True)
     if frame.empty:

@@ -13,9 +13,11 @@ from PIL import Image
 
 from gapeval.cli import main
 from gapeval.decay import simulate_decay
+from gapeval.errors import GapevalError
 from gapeval.gap.simulate import simulate_gap_responses
 from gapeval.report import build_report, load_responses
 from gapeval.report.analyses import decay_outcome, gap_outcome, summary_frame
+from gapeval.responses import Columns
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +141,18 @@ def _alt(report, figure):
 
 def _html_escape(text):
     return html.escape(text, quote=False)
+
+
+def test_fit_and_report_map_the_columns_of_a_table_with_other_names(tmp_path, responses, capsys):
+    table = tmp_path / "theirs.csv"
+    items = responses[responses["session"].isna()]
+    items.rename(columns={"model": "system", "score": "accuracy", "pair": "question"}).to_csv(table, index=False)
+    flags = ["--model-col", "system", "--score-col", "accuracy", "--pair-col", "question"]
+    assert main(["fit", str(table), "-o", str(tmp_path / "gaps.csv"), "--inference", "svi", "--svi-steps", "300",
+                 *flags]) == 0
+    assert "paired" in capsys.readouterr().out  # the pair column was found under its own name
+    assert sorted(pd.read_csv(tmp_path / "gaps.csv")["model"]) == sorted(items["model"].unique())
+    with pytest.raises(GapevalError, match=r"no column \['acc'\] \(given for \['score'\]\).*accuracy"):
+        load_responses(table, columns=Columns(model="system", score="acc"))
+    with pytest.raises(GapevalError, match=r"lacks the long-table columns \['model', 'score'\].*--model-col NAME"):
+        load_responses(table)

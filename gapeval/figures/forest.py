@@ -109,5 +109,7 @@ def forest_plot(gaps: pd.DataFrame, *, model: Hashable | None = None, sort: bool
     ax.set_xlabel(gap_axis_label(frame.attrs))
     ax.set_ylabel("model")
     title = interval_label(frame.attrs)
-    ax.set_title("Gap Score" + (f" with {title}" if title else ""))
+    # the interval on a line of its own: "approximate credible interval" beside long model names
+    # would run past the figure's edge
+    ax.set_title("Gap Score" + (f"\nwith {title}" if title else ""), fontsize="medium")
     return fig

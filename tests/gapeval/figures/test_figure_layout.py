@@ -33,6 +33,12 @@ def _gaps() -> pd.DataFrame:
     return frame
 
 
+def _approximate(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The gaps as an SVI fit labels them (the longest interval name)."""
+    gaps.attrs["interval"] = "approximate credible interval"
+    return gaps
+
+
 def _items(num_items: int = 320) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     a = rng.lognormal(0.0, 0.4, num_items)
@@ -48,6 +54,7 @@ def _abilities() -> pd.DataFrame:
 
 FIGURES = {
     "forest": lambda: forest_plot(_gaps()),
+    "forest_approximate": lambda: forest_plot(_approximate(_gaps())),
     "abilities": lambda: ability_scatter(_gaps()),
     "item_curves": lambda: item_curves(_items(), items=[f"item{i:03d}" for i in range(6)]),
     "item_information": lambda: item_curves(_items(), kind="information"),

@@ -86,7 +86,8 @@ def _describe(result: MixedModelResult | DecayResult) -> str:
             f"Turn-wise decay, {result.family} family, {result.estimator}: {result.formula} "
             f"(turn enters as turn - 1; generation is the reference level, so Intercept and turn are "
             f"generation's and direction[understanding] contrasts understanding with generation); "
-            f"{result.nobs} responses, {result.n_models} models, {result.n_sessions} dialogues."
+            f"{result.nobs} responses in {result.n_sessions} dialogue runs (one per model and dialogue) of "
+            f"{result.n_models} models."
         )
     re = result.re_formula or "~1"
     return (

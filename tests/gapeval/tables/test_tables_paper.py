@@ -3,6 +3,7 @@ such and never adjusted, abbreviations defined in the note, and a width that fit
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from gapeval.errors import GapevalError
@@ -79,3 +80,19 @@ def test_tables_too_wide_for_the_text_block_are_set_in_landscape():
     assert "landscape" not in to_latex(wide, layout="portrait")
     with pytest.raises(GapevalError, match="layout='sideways'"):
         to_latex(narrow, layout="sideways")
+
+
+def test_decay_note_counts_dialogue_runs_not_dialogues():
+    import warnings
+
+    from gapeval.decay import decay, simulate_decay
+    from gapeval.tables import coef_table
+
+    responses = simulate_decay(num_models=3, num_sessions=4, num_turns=4, seed=2)[0]
+    # the same 4 dialogues answered by each of the 3 models: 12 runs of 4 dialogues
+    responses = responses.assign(session=responses.groupby("model")["session"].transform(lambda s: pd.factorize(s)[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = decay(responses)
+    note = coef_table(result).notes[0]
+    assert f"{len(responses)} responses in 12 dialogue runs (one per model and dialogue) of 3 models." in note

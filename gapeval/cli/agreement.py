@@ -37,14 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "agreement",
         help="agreement statistics between two rating columns (r, rho, kappa, alpha)",
-        description=__doc__.splitlines()[0],
+        description=__doc__.splitlines()[0].replace("``", ""),  # plain text: no reST marks in --help
     )
     parser.add_argument("file", help="CSV or Parquet file, one row per rated unit")
     parser.add_argument("--a", required=True, metavar="COL", help="first rating column")
     parser.add_argument("--b", required=True, metavar="COL", help="second rating column")
-    parser.add_argument("--kind", choices=("points", "categories"), default="points")
+    parser.add_argument("--kind", choices=("points", "categories"), default="points",
+                        help="points on a scale (Pearson r, Spearman rho, interval alpha) or categories "
+                             "(Cohen kappa, nominal alpha)")
     parser.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (0: none)")
     parser.add_argument("--level", type=float, default=0.95, help="interval coverage")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap generator")
-    parser.add_argument("--format", choices=("text", "csv"), default="text")
+    parser.add_argument("--format", choices=("text", "csv"), default="text", help="output as text or CSV")
     parser.set_defaults(handler=_handle)

@@ -59,7 +59,7 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     for role in COLUMN_ROLES:
         group.add_argument(f"--{role}-col", dest=f"{role}_col", metavar="NAME", help=f"the {role} column")
     parser.add_argument("--scorer", help="which scores of a run folder (default: the only one)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of every fit (default 0)")
     parser.add_argument("--level", type=float, default=0.95, help="interval level")
     add_sampler_arguments(parser)
 

@@ -42,13 +42,16 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--include", choices=("all", "items", "dialogues"), help="part of the bank")
     parser.add_argument("--limit", type=int, help="only the first N items and N dialogues")
     parser.add_argument("--shard", metavar="K/N", help="answer only shard K of N (merge later)")
-    parser.add_argument("--max-retries", type=int, dest="max_retries")
+    parser.add_argument("--max-retries", type=int, dest="max_retries",
+                        help="retries of a transient error (rate limit, time-out) before it is logged (default 3)")
     parser.add_argument("--backoff", type=float, dest="backoff_s", help="first back-off, seconds")
     parser.add_argument("--timeout", type=float, dest="timeout_s", help="per-call time-out (HTTP)")
     parser.add_argument("--concurrency", type=int, help="HTTP calls in flight at once")
-    parser.add_argument("--batch-size", type=int, dest="batch_size")
-    parser.add_argument("--temperature", type=float)
-    parser.add_argument("--max-new-tokens", type=int, dest="max_new_tokens")
+    parser.add_argument("--batch-size", type=int, dest="batch_size",
+                        help="requests per call of a local model (default: the adapter's largest batch)")
+    parser.add_argument("--temperature", type=float, help="sampling temperature of every model (default: its own)")
+    parser.add_argument("--max-new-tokens", type=int, dest="max_new_tokens",
+                        help="longest reply in tokens (default: each adapter's)")
     parser.add_argument("--no-score", action="store_true", help="answer only; score later")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; call nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
@@ -56,7 +59,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     ray.add_argument("--ray", action="store_true", help="run the shards as Ray tasks, then merge")
     ray.add_argument("--ray-address", dest="ray_address", help="cluster address (default: local)")
     ray.add_argument("--ray-shards", type=int, default=2, dest="ray_shards", help="number of shards")
-    ray.add_argument("--gpus-per-shard", type=float, default=0.0, dest="gpus_per_shard")
+    ray.add_argument("--gpus-per-shard", type=float, default=0.0, dest="gpus_per_shard",
+                     help="GPUs each Ray task reserves (default 0: CPU)")
 
 
 def register(subparsers: Any) -> None:
@@ -66,11 +70,13 @@ def register(subparsers: Any) -> None:
     run.set_defaults(handler=_run)
 
     export = subparsers.add_parser("export", help="write a run's long responses table")
-    export.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    export.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the run folder (its store)")
     export.add_argument("-o", "--output", type=Path, required=True, help="FILE.parquet or FILE.csv")
     export.add_argument("--scorer", help="which scores (default: the only scorer in the store)")
-    export.add_argument("--include-unscored", action="store_true", dest="include_unscored")
-    export.add_argument("--include-errors", action="store_true", dest="include_errors")
+    export.add_argument("--include-unscored", action="store_true", dest="include_unscored",
+                        help="also answers without a score (refusals, unsupported turns), score empty")
+    export.add_argument("--include-errors", action="store_true", dest="include_errors",
+                        help="also one row (status error, score empty) per request that only failed")
     export.add_argument(
         "--steps", choices=("final", "answers", "all"), default="final",
         help="protocol steps as rows: final answers (default), also candidates, or every step",
@@ -78,7 +84,7 @@ def register(subparsers: Any) -> None:
     export.set_defaults(handler=_export)
 
     merge = subparsers.add_parser("merge", help="merge the stores of a sharded run")
-    merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
+    merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR", help="the shards' run folders")
     merge.add_argument("-o", "--out", type=Path, required=True, help="the merged run folder")
     merge.set_defaults(handler=_merge)
 

@@ -86,15 +86,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "score",
         help="score a run's stored answers (rules, verifiers, judges) without calling its models",
-        description=__doc__.splitlines()[0],
+        description=__doc__.splitlines()[0].replace("``", ""),  # plain text: no reST marks in --help
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="the run folder (its store)")
     parser.add_argument("--mcq-mode", choices=("compat", "fixed"), default="fixed",
                         help="IMUG-Bench MCQ rule: reference behaviour or letters read together")
     parser.add_argument("--mcq-rule", choices=("imug", "realunify"), default="imug",
                         help="multiple-choice scorer (realunify: single-letter extraction)")
-    parser.add_argument("--text-mode", choices=("exact", "normalized", "contains"), default="normalized")
-    parser.add_argument("--number-mode", choices=("lenient", "strict"), default="lenient")
+    parser.add_argument("--text-mode", choices=("exact", "normalized", "contains"), default="normalized",
+                        help="text answers: the reply equals an alias (exact, or after normalising) or "
+                             "contains one as whole words (default: normalized)")
+    parser.add_argument("--number-mode", choices=("lenient", "strict"), default="lenient",
+                        help="numeric answers: the number after 'answer is' or the last one (lenient, "
+                             "the default), or the reply must be one number (strict)")
     parser.add_argument("--name", help="score name to write (default: one naming the configuration)")
     parser.add_argument("--judge", metavar="ADAPTER_SPEC",
                         help="judge adapter, ADAPTER[:key=value,...]; needed for evaluation points")

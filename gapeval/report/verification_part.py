@@ -45,10 +45,42 @@ def _verification(verdicts: pd.DataFrame | None, *, level: float) -> Outcome:
     return Outcome("verification", results=results)
 
 
+def _rates_table(rates: pd.DataFrame, unit: str, note: str) -> Any:
+    from gapeval.tables import Column, Table
+
+    columns = (Column("model", "Model", "text"), Column(unit, unit.capitalize(), "integer"),
+               Column("n_rejected", "Wrong", "integer"), Column("n_false_accept", "Accepted", "integer"),
+               Column("rate", "Rate"), Column("interval", "CI", "interval"), Column("n", "$n$", "integer"))
+    rows = tuple(
+        (r.model, getattr(r, unit), r.n_rejected, r.n_false_accept, None if pd.isna(r.rate) else r.rate,
+         None if pd.isna(r.lower) else (r.lower, r.upper), r.n)
+        for r in rates.itertuples(index=False)
+    )
+    return Table(columns=columns, rows=rows, caption=f"Self-verification: false acceptance by {unit}",
+                 label=f"tab:false-accept-{unit}", notes=(note,))
+
+
+def _trend_table(slopes: pd.DataFrame, unit: str, level: float) -> Any:
+    from gapeval.tables import Column, Table
+
+    columns = (Column("model", "Model", "text"), Column("estimate", "$\\delta$"), Column("sd", "SE"),
+               Column("interval", f"{level:.0%} CI", "interval"), Column("odds_ratio", "OR"),
+               Column("statistic", "$z$", digits=2), Column("p_value", "$p$", "p_value"), Column("n", "$n$", "integer"))
+    rows = tuple(
+        tuple(None if isinstance(v, float) and pd.isna(v) else v for v in (
+            r.model, r.estimate, r.sd, (r.lower, r.upper) if pd.notna(r.lower) else None, r.odds_ratio,
+            r.statistic, r.p_value, r.n))
+        for r in slopes.itertuples(index=False)
+    )
+    note = (f"logit P(accept | reference rejects) = $\\alpha + \\delta$ ({unit} $-$ 1), maximum likelihood; "
+            f"$\\delta > 0$: more permissive later. OR = exp($\\delta$), the odds ratio per {unit}; Wald $z$ test of "
+            f"$\\delta = 0$; $n$: verdicts on candidates the reference rejects.")
+    return Table(columns=columns, rows=rows, caption=f"Trend of false acceptance over {unit}s",
+                 label=f"tab:false-accept-trend-{unit}", notes=(note,), tests=("Wald z",))
+
+
 def write_verification_part(writer: Any, outcome: Outcome) -> None:
     """Add the false-acceptance tables to a report being written (see ``build.py``)."""
-    from gapeval.tables import table_from_frame
-
     if outcome.skipped:
         writer.skipped("Self-verification", outcome)
         return
@@ -57,15 +89,10 @@ def write_verification_part(writer: Any, outcome: Outcome) -> None:
             continue
         result = outcome.results[key]
         rates = result.rates.rename(columns={"turn": unit})
-        note = (f"False acceptance: among the candidates the reference scorer rejects (score below the "
-                f"threshold), the share the model's own verdict accepted, by {unit}; {result.level:.0%} "
-                f"{result.interval} intervals. n = all verdicts at that {unit}.")
-        table = table_from_frame(rates, caption=f"Self-verification: false acceptance by {unit}",
-                                 label=f"tab:false-accept-{unit}", notes=[note])
-        writer.table(f"self_verification_{unit}", table, f"Self-verification: false acceptance by {unit}")
-        slopes = result.slopes.drop(columns=["note"], errors="ignore")
-        table = table_from_frame(
-            slopes, caption=f"Trend of false acceptance over {unit}s", label=f"tab:false-accept-trend-{unit}",
-            notes=[f"logit P(accept | reference rejects) = α + δ·({unit} − 1), maximum likelihood; Wald z "
-                   "test of δ = 0; δ > 0: more permissive later."])
-        writer.table(f"self_verification_{unit}_trend", table, f"Trend of false acceptance over {unit}s")
+        note = (f"False acceptance by {unit}. Wrong: candidates the reference scorer rejects (score below the "
+                f"threshold); Accepted: those the model's own verdict accepted; Rate = Accepted / Wrong; CI: "
+                f"{result.level:.0%} {result.interval} interval. $n$: all verdicts at that {unit}.")
+        writer.table(f"self_verification_{unit}", _rates_table(rates, unit, note),
+                     f"Self-verification: false acceptance by {unit}")
+        writer.table(f"self_verification_{unit}_trend", _trend_table(result.slopes, unit, result.level),
+                     f"Trend of false acceptance over {unit}s")

@@ -35,3 +35,9 @@ def test_false_acceptance_tables_follow_the_verdicts(tmp_path):
     index = report.index.read_text()
     assert "## Self-verification: false acceptance by round" in index
     assert (tmp_path / "report" / "self_verification_turn.tex").exists()
+    table = (tmp_path / "report" / "self_verification_round.md").read_text()
+    assert "| Model | Round | Wrong | Accepted | Rate | CI | n |" in table
+    assert f"| lenient | 1 | {len(wrong)} | {len(wrong)} | 1.000 | [" in table  # one [l, u] interval column
+    trend = (tmp_path / "report" / "self_verification_turn_trend.tex").read_text()
+    assert r"Model & $\delta$ & SE & 95\% CI & OR & $z$ & $p$ & $n$ \\" in trend
+    assert "p_value" not in trend and "odds_ratio" not in trend

@@ -180,7 +180,9 @@ def coef_table(
         for i, (fe, t, ci) in enumerate(zip(effects, chosen, cis))
     )
     which = "named in its row" if with_test else f"({names[0]})" if names else ""
-    notes = (_describe(result), f"Each interval inverts the test {which} at the {level * 100:g}% level.",
+    interval = (f"Intervals are {level * 100:g}% posterior intervals." if names and _posterior(names)
+                else f"Each interval inverts the test {which} at the {level * 100:g}% level.")
+    notes = (_describe(result), interval,
              *([_POSTERIOR_NOTE] if names and _posterior(names) else []))
     return Table(columns=columns, rows=rows, caption=caption, label=label, notes=notes,
                  tests=tuple(dict.fromkeys(t.name for t in chosen)), correction=correction,

@@ -53,15 +53,17 @@ def test_demo_recovers_the_simulated_gaps_and_prints_the_table(demo):
     gaps = pd.read_csv(out / "report" / "gap_scores.csv").set_index("model")
     assert gaps.loc["sim-reader", "gap"] > gaps.loc["sim-even", "gap"] > gaps.loc["sim-drawer", "gap"]
     intervals = {}
-    for line in (out / "report" / "decay_slopes.md").read_text().splitlines():
+    slopes = (out / "report" / "decay_slopes.md").read_text()
+    assert "Dir.: U, understanding; G, generation." in slopes  # the table abbreviates the directions
+    for line in slopes.splitlines():
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         if len(cells) > 4 and cells[0].startswith("sim-"):
             lower, upper = (float(v) for v in cells[4].strip("[]").split(","))
             intervals[(cells[0], cells[1])] = (lower, upper)
     for direction in ("understanding", "generation"):
-        lower, upper = intervals[("sim-fading", direction)]
+        lower, upper = intervals[("sim-fading", direction[0].upper())]
         assert lower <= -0.15 <= upper  # simulated decay of the logit per turn
-        lower, upper = intervals[("sim-even", direction)]
+        lower, upper = intervals[("sim-even", direction[0].upper())]
         assert lower <= 0.0 <= upper
 
 

@@ -55,6 +55,11 @@ def gap_items_table(result: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _interval(lower: float, upper: float) -> tuple[float, float] | None:
+    """``(lower, upper)``, or None (an empty cell) when the bounds are missing (one direction only)."""
+    return None if pd.isna(lower) or pd.isna(upper) else (lower, upper)
+
+
 def _level_words(attrs: dict[str, Any], default: str) -> tuple[str, str]:
     """``("95%", "approximate credible interval")`` from a result frame's ``attrs``."""
     return f"{attrs.get('level', 0.95):.0%}", str(attrs.get("interval", default))
@@ -77,7 +82,7 @@ def gap_score_table(gaps: pd.DataFrame, *, notes: Sequence[str] = ()) -> Table:
         Column("n_understanding", "$n_U$", "integer"), Column("n_generation", "$n_G$", "integer"),
     )
     rows = tuple(
-        (r.model, r.gap, (r.gap_lower, r.gap_upper), r.p_gap_positive, r.theta_understanding,
+        (r.model, r.gap, _interval(r.gap_lower, r.gap_upper), r.p_gap_positive, r.theta_understanding,
          r.theta_generation, r.n_understanding, r.n_generation)
         for r in gaps.itertuples(index=False)
     )
@@ -102,7 +107,8 @@ def gap_comparison_table(comparisons: pd.DataFrame, *, interval: str = "credible
         Column("interval", f"{level} CrI", "interval"), Column("p_greater", "$P(\\Delta > 0)$", "probability"),
     )
     rows = tuple(
-        (r.model, r.other, r.difference, r.difference_sd, (r.difference_lower, r.difference_upper), r.p_greater)
+        (r.model, r.other, r.difference, r.difference_sd, _interval(r.difference_lower, r.difference_upper),
+         r.p_greater)
         for r in comparisons.itertuples(index=False)
     )
     note = (f"$\\Delta$ = gap($m$) $-$ gap($m'$), from the draws of the one joint fit; SD: its posterior standard "
@@ -130,7 +136,7 @@ def joint_proportion_table(joint: pd.DataFrame, *, threshold: float | None) -> T
     rows = tuple(
         tuple(None if isinstance(v, float) and np.isnan(v) else v for v in (
             *(getattr(r, c) for c in by), r.n_pairs, r.p11, r.p10, r.p01, r.p00, r.consistency,
-            (r.consistency_lower, r.consistency_upper) if not np.isnan(r.consistency_lower) else None))
+            _interval(r.consistency_lower, r.consistency_upper)))
         for r in joint.itertuples(index=False)
     )
     incomplete = int(joint["n_incomplete"].sum()) if "n_incomplete" in joint.columns else 0

@@ -156,3 +156,18 @@ def test_fit_and_report_map_the_columns_of_a_table_with_other_names(tmp_path, re
         load_responses(table, columns=Columns(model="system", score="acc"))
     with pytest.raises(GapevalError, match=r"lacks the long-table columns \['model', 'score'\].*--model-col NAME"):
         load_responses(table)
+
+
+def test_a_model_with_one_direction_has_empty_cells_not_empty_intervals():
+    from gapeval.report.gap_tables import gap_score_table
+    from gapeval.tables import to_markdown
+
+    gaps = pd.DataFrame({"model": ["a", "b"], "gap": [0.5, np.nan], "gap_lower": [0.1, np.nan],
+                         "gap_upper": [0.9, np.nan], "p_gap_positive": [0.9996, np.nan],
+                         "theta_understanding": [0.2, -1.0], "theta_generation": [-0.3, np.nan],
+                         "n_understanding": [10, 5], "n_generation": [10, 0]})
+    gaps.attrs.update(scale="standardized", level=0.9, interval="credible interval", inference="nuts")
+    markdown = to_markdown(gap_score_table(gaps))
+    assert "| a | 0.500 | [0.100, 0.900] | > 0.999 | 0.200 | -0.300 | 10 | 10 |" in markdown
+    assert "| b | — | — | — | -1.000 | — | 5 | 0 |" in markdown
+    assert "| Model | Gap | 90% CrI |" in markdown

@@ -74,7 +74,7 @@ from gapeval.scoring.judge import (
 )
 from gapeval.scoring.judge_adapter import JudgeError
 from gapeval.scoring.mcq import (
-    IMUG_MCQ_VERSION, dynamic_key, fixed_letters, read_determined_answer, score_imug_mcq,
+    IMUG_MCQ_VERSION, fixed_letters, imug_dynamic_key, read_determined_answer, score_imug_mcq,
 )
 from gapeval.scoring.numbers import score_number
 from gapeval.scoring.result import Score, scored, unscorable
@@ -222,7 +222,7 @@ class _Judging:
 
         ``compat`` asks for IMUG-Bench's JSON reply, reads its ``determined_answer`` and builds the
         key as the reference stores it (letters joined without separator, see
-        :func:`gapeval.scoring.mcq.dynamic_key`); ``fixed`` reads the letters of the reply.
+        :func:`gapeval.scoring.mcq.imug_dynamic_key`); ``fixed`` reads the letters of the reply.
         """
         meta = {"scorer": "judged_mcq", "mode": mcq_mode, "version": f"{JUDGE_VERSION}.{IMUG_MCQ_VERSION}"}
         allowed = {chr(ord("A") + i) for i in range(len(spec.options) or 7)}
@@ -241,7 +241,7 @@ class _Judging:
         if call.parsed is None:
             detail = f"the judge's key could not be read after {len(call.replies)} attempt(s)"
             return unscorable(detail, **meta).model_copy(update=evidence)
-        key = dynamic_key(call.parsed, fixed=spec.fixed, mode=mcq_mode, allowed=allowed)  # type: ignore[arg-type]
+        key = imug_dynamic_key(call.parsed, fixed=spec.fixed, mode=mcq_mode, allowed=allowed)  # type: ignore[arg-type]
         inner = score_imug_mcq(text, key=key, mode=mcq_mode)  # type: ignore[arg-type]
         detail = f"judge key {key!r} (template {template.hash[:12]}); {inner.detail}"
         if inner.value is None:

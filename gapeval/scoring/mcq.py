@@ -35,7 +35,7 @@ from gapeval.scoring.result import Score, scored, unscorable
 __all__ = [
     "IMUG_MCQ_VERSION",
     "compat_letters",
-    "dynamic_key",
+    "imug_dynamic_key",
     "read_determined_answer",
     "fixed_letters",
     "format_weight",
@@ -213,7 +213,7 @@ def read_determined_answer(reply: str | None) -> str | None:
     return str(payload.get("determined_answer", "")).upper()
 
 
-def dynamic_key(
+def imug_dynamic_key(
     determined: str, *, fixed: Sequence[str] = (), mode: McqMode = "compat",
     allowed: Collection[str] | None = None,
 ) -> str:
@@ -229,11 +229,11 @@ def dynamic_key(
 
     Examples
     --------
-    >>> dynamic_key("C", fixed=("A",)), dynamic_key("C", fixed=("A",), mode="fixed")
+    >>> imug_dynamic_key("C", fixed=("A",)), imug_dynamic_key("C", fixed=("A",), mode="fixed")
     ('AC', 'A,C')
-    >>> score_imug_mcq("A, C", key=dynamic_key("C", fixed=("A",))).value
+    >>> score_imug_mcq("A, C", key=imug_dynamic_key("C", fixed=("A",))).value
     0.0
-    >>> score_imug_mcq("A, C", key=dynamic_key("C", fixed=("A",), mode="fixed"), mode="fixed").value
+    >>> score_imug_mcq("A, C", key=imug_dynamic_key("C", fixed=("A",), mode="fixed"), mode="fixed").value
     0.75
     """
     if mode == "compat":

@@ -16,7 +16,7 @@ from gapeval.bank import JudgedMcqAnswer, PointsAnswer, VerifierAnswer
 from gapeval.records import ImagePart, TextPart
 from gapeval.scoring.dispatch import JUDGED_MCQ_KEY_JSON, score_answer
 from gapeval.scoring.judge_parse import polling_value
-from gapeval.scoring.mcq import dynamic_key, read_determined_answer, score_imug_mcq
+from gapeval.scoring.mcq import imug_dynamic_key, read_determined_answer, score_imug_mcq
 from gapeval.scoring.verifiers import score_image
 from gapeval.scoring.verifiers.imug_grid import grid_point_scores, read_cube_grid, verify_imug_grid
 
@@ -111,7 +111,7 @@ def test_compat_asks_for_and_reads_the_reference_reply_format():
 def test_compat_key_and_score_equal_the_reference_on_random_input(determined, fixed, reply):
     raw = "+".join([*fixed, "<DYNAMIC>"])
     judge_reply = json.dumps({"determined_answer": determined})
-    key = dynamic_key(read_determined_answer(judge_reply), fixed=tuple(fixed))
+    key = imug_dynamic_key(read_determined_answer(judge_reply), fixed=tuple(fixed))
     assert key == _reference_key(raw, judge_reply)
     assert score_imug_mcq(reply, key=key).value == _reference_score(key, reply)
 

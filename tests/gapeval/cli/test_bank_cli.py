@@ -52,11 +52,11 @@ def test_build_reproduces_the_shipped_hash(tmp_path: Path, capsys) -> None:
 
 
 def test_import_command(tmp_path: Path, capsys) -> None:
-    source = tmp_path / "ru"
-    source.mkdir()
-    (source / "GEU_mental_tracking.json").write_text(json.dumps(
-        [{"index": 3, "task_type": "mental_tracking", "question": "Where? A. left B. right", "answer": "A"}]))
+    source = Path(__file__).parents[2] / "fixtures" / "anchors" / "realunify"
     assert _run("bank", "import", "realunify", str(source), str(tmp_path / "out")) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"imported 1 items and 0 dialogues into {tmp_path / 'out'}")
-    assert "lost: the stepwise protocol's decomposed prompts are not imported" in out
+    assert out.startswith("read 8 items, 0 pairs, 0 dialogues, 0 turns, 4 understanding, 4 generation, "
+                          "0 dynamic turns, 0 verified turns, 2 images, 0 skipped")
+    assert "note " in out and "have a key after D" in out
+    assert f"imported 8 items and 0 dialogues into {tmp_path / 'out'}" in out
+    assert "lost: the step protocol's intermediate prompts (new_prompt, edit_prompt) are kept in params" in out

@@ -1,0 +1,101 @@
+"""No importer failure escapes as anything but BankError: mangled records of every source file."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gapeval.bank.importers import IMPORTERS, save_imported
+from gapeval.bank.io import BankError, load_bank
+
+ANCHORS = Path(__file__).parents[2] / "fixtures" / "anchors"
+
+#: format -> the source files to mangle (relative to the fixture root), each JSON or JSONL.
+FILES = {
+    "gapeval": ["data_1/prompt.json", "data_4/prompt.json", "data_2/prompt.json"],
+    "imug": ["data/benchmark.jsonl", "data/dynamic_references.jsonl", "data/image_references.jsonl",
+             "data/grid_gt/Geometric_Coloring__cubes_coloring__1.jsonl", "config/domain_classes.json"],
+    "realunify": ["UEG_direct.json", "UEG_step.json", "GEU_direct.json", "GEU_step.jsonl"],
+}
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 12) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", " ", "A", "AC", "<DYNAMIC>", "A+<DYNAMIC>", "image", "text", "1", "../x.png",
+                       "images/shuffled_0.png", "yes", "r", "g", "0"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["text", "image", "turn", "answer", "refs", "grid", "option"]), children, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(node, prefix=()):
+    """Every path to a value inside a JSON document."""
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+def _mangle(document, path, action, value):
+    if not path:
+        return value
+    parent = document
+    for key in path[:-1]:
+        parent = parent[key]
+    if action == "delete":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return document
+
+
+def _load(path: Path):
+    text = path.read_text()
+    if path.suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return json.loads(text)
+
+
+def _dump(path: Path, document) -> None:
+    if path.suffix == ".jsonl" and isinstance(document, list):
+        path.write_text("".join(json.dumps(row) + "\n" for row in document))
+    else:
+        path.write_text(json.dumps(document))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mangled_sources_fail_only_with_bank_error(data):
+    name = data.draw(st.sampled_from(sorted(FILES)), label="format")
+    relative = data.draw(st.sampled_from(FILES[name]), label="file")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(shutil.copytree(ANCHORS / name, Path(tmp) / name))
+        target = root / relative
+        if data.draw(st.booleans(), label="truncate the text"):
+            text = target.read_bytes()
+            cut = data.draw(st.integers(0, len(text)), label="cut")
+            target.write_bytes(text[:cut] + data.draw(st.binary(max_size=3), label="tail"))
+        else:
+            document = _load(target)
+            paths = list(_paths(document))
+            path = data.draw(st.sampled_from(paths), label="path")
+            action = data.draw(st.sampled_from(["delete", "replace"]) if path else st.just("replace"), label="action")
+            value = data.draw(json_values, label="value")
+            _dump(target, _mangle(copy.deepcopy(document), path, action, value))
+        try:
+            imported = IMPORTERS[name](root)
+        except BankError as error:
+            assert str(error), "a BankError must say what was wrong"
+            assert str(root) in str(error) or "images" in str(error), f"the error does not name the file: {error}"
+            return
+        # what imports must also save and load
+        load_bank(save_imported(imported, Path(tmp) / "out"))

@@ -36,7 +36,8 @@ from gapeval.bank.importers._read import (
 from gapeval.bank.io import BankError
 from gapeval.bank.schema import BankImage, BankText, Item, PointsAnswer
 
-__all__ = ["CATEGORY_MAP", "import_gapeval_folders", "judge_templates"]
+__all__ = ["CATEGORY_MAP", "folder_taxonomy", "import_gapeval_folders", "judge_templates", "prompt_folders",
+           "read_prompt"]
 
 #: GapEval's raw ``category`` -> the category of the bank (the four of the GapEval paper, as the
 #: built-in bank names them). Inferred from the judge's templates: counting questions measure
@@ -85,7 +86,7 @@ def judge_templates(category: str, subcategory: str | None) -> dict[str, str] | 
     return None if stem is None else {"text": f"{stem}_text_eval.yaml", "image": f"{stem}_image_eval.yaml"}
 
 
-def _read_prompt(path: Path) -> dict[str, Any]:
+def read_prompt(path: Path) -> dict[str, Any]:
     """``prompt.json`` as the authors' loaders read it: an object, or a list holding it first."""
     data = read_json(path)
     if isinstance(data, list):
@@ -135,16 +136,9 @@ def import_gapeval_folders(folder: str | Path) -> ImportedBank:
     root = Path(folder)
     if not root.is_dir():
         raise BankError(f"{root} is not a folder; point to the folder holding GapEval's data_<id> folders")
-    points = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("data_"))
-    if not points:
-        raise BankError(f"{root}: no data_<id> folders; point to the folder that holds them")
     records: list[Item] = []
     skipped: list[Note] = []
-    for point in points:
-        prompt_path = point / "prompt.json"
-        if not prompt_path.is_file():
-            skipped.append(Note(str(point), "no prompt.json; the authors' loaders cannot read this folder"))
-            continue
+    for point, prompt_path in prompt_folders(root, skipped):
         pair, reason = _pair(root, point, prompt_path)
         if reason is not None:
             skipped.append(Note(str(prompt_path), reason))
@@ -153,15 +147,53 @@ def import_gapeval_folders(folder: str | Path) -> ImportedBank:
     return ImportedBank(root=root, records=tuple(records), lost=LOST, skipped=tuple(skipped))
 
 
-def _pair(root: Path, point: Path, prompt_path: Path) -> tuple[list[Item], str | None]:
-    """The two items of one folder, or a reason to skip it."""
-    meta = _read_prompt(prompt_path)
-    where = Where(prompt_path)
+def prompt_folders(root: Path, skipped: list[Note]) -> list[tuple[Path, Path]]:
+    """``(data_<id> folder, its prompt.json)`` under ``root``, sorted; folders without one go to ``skipped``.
+
+    Raises
+    ------
+    BankError
+        When ``root`` holds no ``data_<id>`` folder.
+    """
+    points = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("data_"))
+    if not points:
+        raise BankError(f"{root}: no data_<id> folders; point to the folder that holds them")
+    found = []
+    for point in points:
+        if (point / "prompt.json").is_file():
+            found.append((point, point / "prompt.json"))
+        else:
+            skipped.append(Note(str(point), "no prompt.json; the authors' loaders cannot read this folder"))
+    return found
+
+
+def folder_taxonomy(point: Path, meta: Mapping[str, Any], where: Where) -> dict[str, Any] | str:
+    """The pair id, category, subtask and raw subcategory of a ``data_<id>`` folder, or why it is skipped.
+
+    Examples
+    --------
+    >>> folder_taxonomy(Path("data_7"), {"category": "counting"}, Where(Path("prompt.json")))["pair"]
+    'gapeval-7'
+    >>> folder_taxonomy(Path("data_7"), {"category": "geometry"}, Where(Path("prompt.json")))[:22]
+    "category 'geometry' is"
+    """
     category = get_str(meta, "category", where, required=False, allow_empty=True) or ""
     if category not in CATEGORY_MAP:
-        return [], (f"category {category!r} is none of GapEval's {sorted(CATEGORY_MAP)}; "
-                    "the authors' judge has no template for it")
+        return (f"category {category!r} is none of GapEval's {sorted(CATEGORY_MAP)}; "
+                "the authors' judge has no template for it")
     subcategory = get_str(meta, "subcategory", where, required=False)
+    return {"pair": f"gapeval-{point.name.removeprefix('data_')}", "category": CATEGORY_MAP[category],
+            "subtask": subcategory or category, "subcategory": subcategory}  # fmt: skip
+
+
+def _pair(root: Path, point: Path, prompt_path: Path) -> tuple[list[Item], str | None]:
+    """The two items of one folder, or a reason to skip it."""
+    meta = read_prompt(prompt_path)
+    where = Where(prompt_path)
+    taxonomy = folder_taxonomy(point, meta, where)
+    if isinstance(taxonomy, str):
+        return [], taxonomy
+    category, subcategory = meta["category"], taxonomy["subcategory"]
     und_text = get_str(meta, "und_prompt", where, required=False) or get_str(meta, "problem", where, required=False)
     if und_text is None:
         raise BankError(f"{where.field('und_prompt')} (or 'problem') is missing or empty; the understanding "
@@ -179,7 +211,7 @@ def _pair(root: Path, point: Path, prompt_path: Path) -> tuple[list[Item], str |
     edit = category != "Multi Hop"
     if edit and problem is None:
         return [], "an edit task (category is not 'Multi Hop') without an image in image/ or inage/"
-    pair = f"gapeval-{point.name.removeprefix('data_')}"
+    pair = taxonomy["pair"]
     here = str(prompt_path)
     inputs = (BankImage(path=relative_to(root, problem, here)),) if edit and problem else ()
     reference_path = relative_to(root, reference_image, here) if reference_image else None
@@ -188,7 +220,7 @@ def _pair(root: Path, point: Path, prompt_path: Path) -> tuple[list[Item], str |
         "task": "image_editing" if edit else "image_generation", "judge_templates": judge_templates(category, subcategory),
         "problem_image": relative_to(root, problem, here) if problem else None, "reference_image": reference_path,
     }  # fmt: skip
-    common = {"pair": pair, "category": CATEGORY_MAP[category], "subtask": subcategory or category,
+    common = {"pair": pair, "category": taxonomy["category"], "subtask": taxonomy["subtask"],
               "source": "GapEval", "licence": _LICENCE, "params": params}  # fmt: skip
     point_text = f"agrees with the reference answer: {reference}" if reference else "answers the question correctly"
     und = build(Item, where, id=f"{pair}-und", direction="understanding",

@@ -38,7 +38,7 @@ from gapeval.bank.schema import (
     BankImage, BankText, Dialogue, JudgedMcqAnswer, McqAnswer, PointsAnswer, Turn, VerifierAnswer,
 )
 
-__all__ = ["SampleKey", "import_imug_data", "sample_key"]
+__all__ = ["SampleKey", "dialogue_id", "import_imug_data", "sample_key"]
 
 SampleKey = tuple[str, str, str]
 _LETTERS = "ABCDEFG"
@@ -59,6 +59,18 @@ def sample_key(row: Mapping[str, Any], where: Where) -> SampleKey:
     """``(domain, subdomain, str(sample_id))``, the key of a sample in every IMUG-Bench script."""
     return (get_str(row, "domain", where) or "", get_str(row, "subdomain", where) or "",
             get_id(row, "sample_id", where))  # fmt: skip
+
+
+def dialogue_id(key: SampleKey) -> str:
+    """The id of a sample's dialogue: ``imug-<domain>-<subdomain>-<sample_id>``.
+
+    Examples
+    --------
+    >>> dialogue_id(("Botany", "natural_growth", "3"))
+    'imug-Botany-natural_growth-3'
+    """
+    domain, subdomain, sample_id = key
+    return f"imug-{domain}-{subdomain}-{sample_id}"
 
 
 def _data_folder(folder: Path) -> tuple[Path, Path]:
@@ -173,7 +185,7 @@ def import_imug_data(folder: str | Path) -> ImportedBank:
             "image_references": image_refs.get(key, {}),
             "system_prompt": get_str(row, "system_prompt", where, required=False),
         }  # fmt: skip
-        records.append(build(Dialogue, where, id=f"imug-{domain}-{subdomain}-{sample_id}", category=domain,
+        records.append(build(Dialogue, where, id=dialogue_id(key), category=domain,
                              turns=tuple(turns), params=params, source="IMUG-Bench", licence=_LICENCE))
     lost = LOST if classes is not None else (*LOST, "config/domain_classes.json not found: every class is 'Unassigned'")
     extra = (("distinct sample ids", len({sample_id for _, _, sample_id in seen})),)

@@ -35,7 +35,7 @@ from gapeval.bank.importers._read import (
 from gapeval.bank.io import BankError
 from gapeval.bank.schema import BankImage, BankText, Item, McqAnswer, PointsAnswer
 
-__all__ = ["import_realunify_files", "split_name"]
+__all__ = ["import_realunify_files", "item_id", "split_name"]
 
 _FILE = re.compile(r"^(UEG|GEU)_(\w+?)(?:_processed)?$")
 _LICENCE = "RealUnify licence: academic research only, no commercial use, no redistribution without approval"
@@ -94,13 +94,24 @@ def import_realunify_files(folder: str | Path) -> ImportedBank:
     return ImportedBank(root=root, records=tuple(records), lost=LOST, caveats=tuple(caveats))
 
 
+def item_id(axis: str, protocol: str, task: str, number: str) -> str:
+    """The id of a RealUnify item: ``realunify-<ueg|geu>-<direct|step>-<task_type>-<n>``.
+
+    Examples
+    --------
+    >>> item_id("GEU", "step", "mental_tracking", "4")
+    'realunify-geu-step-mental_tracking-4'
+    """
+    return f"realunify-{axis.lower()}-{protocol}-{task}-{number}"
+
+
 def _common(entry: Mapping[str, Any], where: Where, axis: str, protocol: str) -> dict[str, Any]:
     task = get_str(entry, "task_type", where)
     key = "index" if "index" in entry else "id" if "id" in entry else None
     number = get_id(entry, key, where) if key else str(where.entry if where.entry is not None else where.line)
     question = f"{axis.lower()}-{task}-{number}"
     return {
-        "id": f"realunify-{axis.lower()}-{protocol}-{task}-{number}", "category": task, "subtask": task,
+        "id": item_id(axis, protocol, task, number), "category": task, "subtask": task,
         "source": "RealUnify", "licence": _LICENCE,
         "params": {"file": where.file.name, "axis": axis, "protocol": protocol, "question": question},
     }  # fmt: skip

@@ -1,4 +1,5 @@
-"""No importer failure escapes as anything but BankError: mangled records of every source file."""
+"""No importer failure escapes as anything but BankError: mangled records of every source file, for the bank
+importers and the results importers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 
 from gapeval.bank.importers import IMPORTERS, save_imported
 from gapeval.bank.io import BankError, load_bank
+from gapeval.responses import standardize_responses
+from gapeval.results_import import IMPORTERS as RESULTS
 
 ANCHORS = Path(__file__).parents[2] / "fixtures" / "anchors"
 
@@ -72,6 +75,34 @@ def _dump(path: Path, document) -> None:
         path.write_text(json.dumps(document))
 
 
+#: results format -> (the folder or file imported, relative to the fixture root; options; files to mangle).
+RESULT_FILES = {
+    "gapeval": ("gapeval", {}, ["gapeval/data_1/janus/new_res.json", "gapeval/data_3/janus/new_res.json",
+                                "gapeval/data_5/janus/new_res.json", "gapeval/data_1/prompt.json"]),
+    "gapeval proportions": ("gapeval/proportions.json", {"pairs": 4}, ["gapeval/proportions.json"]),
+    "imug": ("imug/outputs", {}, ["imug/outputs/bagel/score_mcq/bagel_mcq_score.jsonl",
+                                  "imug/outputs/janus/score_img/janus_img_score.jsonl"]),
+    "realunify": ("realunify/results", {}, ["realunify/results/bagel_UEG_direct.json",
+                                            "realunify/results/janus_GEU_direct.json",
+                                            "realunify/results/janus/GEU_step.jsonl"]),
+}
+
+
+def _mangle_file(data, target: Path) -> None:
+    """Truncate ``target`` (plus a few random bytes), or delete or replace one value inside it."""
+    if data.draw(st.booleans(), label="truncate the text"):
+        text = target.read_bytes()
+        cut = data.draw(st.integers(0, len(text)), label="cut")
+        target.write_bytes(text[:cut] + data.draw(st.binary(max_size=3), label="tail"))
+        return
+    document = _load(target)
+    paths = list(_paths(document))
+    path = data.draw(st.sampled_from(paths), label="path")
+    action = data.draw(st.sampled_from(["delete", "replace"]) if path else st.just("replace"), label="action")
+    value = data.draw(json_values, label="value")
+    _dump(target, _mangle(copy.deepcopy(document), path, action, value))
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mangled_sources_fail_only_with_bank_error(data):
@@ -79,18 +110,7 @@ def test_mangled_sources_fail_only_with_bank_error(data):
     relative = data.draw(st.sampled_from(FILES[name]), label="file")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(shutil.copytree(ANCHORS / name, Path(tmp) / name))
-        target = root / relative
-        if data.draw(st.booleans(), label="truncate the text"):
-            text = target.read_bytes()
-            cut = data.draw(st.integers(0, len(text)), label="cut")
-            target.write_bytes(text[:cut] + data.draw(st.binary(max_size=3), label="tail"))
-        else:
-            document = _load(target)
-            paths = list(_paths(document))
-            path = data.draw(st.sampled_from(paths), label="path")
-            action = data.draw(st.sampled_from(["delete", "replace"]) if path else st.just("replace"), label="action")
-            value = data.draw(json_values, label="value")
-            _dump(target, _mangle(copy.deepcopy(document), path, action, value))
+        _mangle_file(data, root / relative)
         try:
             imported = IMPORTERS[name](root)
         except BankError as error:
@@ -99,3 +119,24 @@ def test_mangled_sources_fail_only_with_bank_error(data):
             return
         # what imports must also save and load
         load_bank(save_imported(imported, Path(tmp) / "out"))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mangled_results_fail_only_with_bank_error(data):
+    case = data.draw(st.sampled_from(sorted(RESULT_FILES)), label="format")
+    source, options, files = RESULT_FILES[case]
+    relative = data.draw(st.sampled_from(files), label="file")
+    top = source.split("/")[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(shutil.copytree(ANCHORS / top, Path(tmp) / top))
+        _mangle_file(data, Path(tmp) / relative)
+        try:
+            results = RESULTS[case.split()[0]](Path(tmp) / source, **options)
+        except BankError as error:
+            assert str(error), "a BankError must say what was wrong"
+            assert str(root) in str(error), f"the error does not name the file: {error}"
+            return
+        # what imports is a valid long table of scores in [0, 1]
+        checked = standardize_responses(results.table, pair="pair", session="session", turn="turn")
+        assert checked["score"].between(0, 1).all()

@@ -177,9 +177,9 @@ def test_realunify_scores_protocols_and_the_reference_extraction(realunify_resul
         ("bagel", "realunify-geu-direct-mental_reconstruction-0"): 0.0,
         ("bagel", "realunify-geu-direct-mental_tracking-1"): 1.0,
         ("janus", "realunify-geu-direct-mental_reconstruction-0"): 0.0,
-        ("janus", "realunify-geu-direct-mental_tracking-1"): 0.0,      # ["C", "B"]: the first element is used
+        ("janus", "realunify-geu-direct-mental_tracking-1"): 1.0,      # ["Answer: B", "C"]: prefix gone, first element
         ("janus", "realunify-geu-step-mental_reconstruction-0"): 0.0,  # janus/GEU_step.jsonl: model from the folder
-        ("janus", "realunify-geu-step-mental_tracking-1"): 1.0,
+        ("janus", "realunify-geu-step-mental_tracking-1"): 0.0,        # "After careful analysis ... B" reads the A
         ("bagel", "realunify-ueg-direct-commonsense_reasoning-1"): 0.0,
         ("bagel", "realunify-ueg-direct-mathematical_reasoning-0"): 1.0,
         ("bagel", "realunify-ueg-step-mathematical_reasoning-0"): 1.0,

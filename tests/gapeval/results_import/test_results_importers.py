@@ -13,6 +13,7 @@ from gapeval.bank.importers import import_gapeval, import_imug, import_realunify
 from gapeval.bank.io import BankError
 from gapeval.errors import GapevalError
 from gapeval.results_import import COLUMNS, IMPORTERS, write_table
+from gapeval.scoring.mcq import score_imug_mcq
 
 ANCHORS = Path(__file__).parents[2] / "fixtures" / "anchors"
 
@@ -119,6 +120,35 @@ def test_imug_scores_turns_and_sessions(imug_results):
     assert set(table.loc[table["session"] == botany, "subtask"]) == {"natural_growth"}
     # janus's cube turn 1 is in its image score file twice (an appended re-run): the last record is kept
     assert [note.where.endswith("janus_img_score.jsonl:6") for note in imug_results.caveats] == [True]
+
+
+def test_imug_mcq_scores_are_what_the_compat_scorer_gives_for_the_stored_replies(imug_results):
+    # the fixture's score files hold what score_mcq.py writes for the replies in result.json: the key from
+    # benchmark.jsonl, or the resolver's determined_answer for a <DYNAMIC> turn (unresolved turns are absent)
+    root = ANCHORS / "imug"
+    benchmark = [json.loads(line) for line in (root / "data" / "benchmark.jsonl").read_text().splitlines()]
+    expected = {}
+    for model in ("bagel", "janus"):
+        resolved = {(r["domain"], r["subdomain"], r["sample_id"], r["turn"]): r["determined_answer"] for r in map(
+            json.loads, (root / "outputs" / model / "dynamic_answer" / f"{model}_dynamic_answer.jsonl").open())}
+        for sample in benchmark:
+            key = (sample["domain"], sample["subdomain"], sample["sample_id"])
+            result = json.loads((root / "outputs" / "model_outputs" / model / key[0] / key[1] / f"question_{key[2]}"
+                                 / "result.json").read_text())
+            replies = {task["turn"]: task["model_response"] for task in result["tasks"]}
+            for task in sample["tasks"]:
+                answer = task["output"].get("answer")
+                if task["modality"] != "text" or not answer:
+                    continue
+                if "<DYNAMIC>" in answer and (answer := resolved.get((*key, task["turn"]))) is None:
+                    continue
+                value = score_imug_mcq(replies[task["turn"]], key=answer, mode="compat").value
+                expected[(model, f"imug-{'-'.join(key)}#{task['turn']}")] = value
+    table = imug_results.table
+    got = {key: value for key, value in scores(imug_results).items()
+           if key[1] in set(table.loc[table["direction"] == "understanding", "item"])}
+    assert got == expected
+    assert ("bagel", "imug-Botany-natural_growth-1#2") in got and got[("bagel", "imug-Botany-natural_growth-1#2")] == 0
 
 
 def test_imug_results_match_the_bank_importers_dialogues(imug_results):

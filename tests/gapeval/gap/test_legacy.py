@@ -31,7 +31,7 @@ REFERENCE = json.loads(
 
 # The legacy fit is float32 and chaotic (see the defects), so its last digits depend on torch's CPU
 # kernels: the AVX2 and AVX512 kernels give identical numbers, the plain DEFAULT kernels differ by
-# up to ~6e-4 in a gap. Exact reproduced values are asserted on the vectorised kernels only.
+# up to 0.018 in a gap on the 15 reference models. Exact values are asserted on the vectorised kernels only.
 pinned = pytest.mark.skipif(
     torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"),
     reason="reference values were recorded with torch's AVX2/AVX512 CPU kernels",

@@ -255,9 +255,12 @@ def test_an_empty_folder_is_a_bank_error(tmp_path, name):
         IMPORTERS[name](tmp_path)
 
 
-def test_write_table_round_trips_csv_and_refuses_other_suffixes(tmp_path, realunify_results):
-    path = write_table(realunify_results, tmp_path / "out" / "responses.csv")
-    back = pd.read_csv(path)
-    assert list(back.columns) == list(COLUMNS) and len(back) == len(realunify_results.table)
+def test_write_table_round_trips_csv_and_parquet_and_refuses_other_suffixes(tmp_path, imug_results):
+    back = pd.read_csv(write_table(imug_results, tmp_path / "out" / "responses.csv"))
+    assert list(back.columns) == list(COLUMNS) and len(back) == len(imug_results.table)
+    assert back["score"].tolist() == imug_results.table["score"].tolist()
+    pytest.importorskip("pyarrow")
+    back = pd.read_parquet(write_table(imug_results, tmp_path / "responses.parquet"))
+    pd.testing.assert_frame_equal(back, imug_results.table)
     with pytest.raises(GapevalError, match="give a .parquet or .csv file"):
-        write_table(realunify_results, tmp_path / "responses.xlsx")
+        write_table(imug_results, tmp_path / "responses.xlsx")

@@ -75,16 +75,22 @@ def _dump(path: Path, document) -> None:
         path.write_text(json.dumps(document))
 
 
-#: results format -> (the folder or file imported, relative to the fixture root; options; files to mangle).
+#: results case -> (the folder or file imported, relative to the fixture root; options; files to mangle;
+#: files removed first).
+JANUS_IMUG = "imug/outputs/model_outputs/janus"
 RESULT_FILES = {
     "gapeval": ("gapeval", {}, ["gapeval/data_1/janus/new_res.json", "gapeval/data_3/janus/new_res.json",
-                                "gapeval/data_5/janus/new_res.json", "gapeval/data_1/prompt.json"]),
-    "gapeval proportions": ("gapeval/proportions.json", {"pairs": 4}, ["gapeval/proportions.json"]),
+                                "gapeval/data_5/janus/new_res.json", "gapeval/data_1/prompt.json"], []),
+    "gapeval proportions": ("gapeval/proportions.json", {"pairs": 4}, ["gapeval/proportions.json"], []),
     "imug": ("imug/outputs", {}, ["imug/outputs/bagel/score_mcq/bagel_mcq_score.jsonl",
-                                  "imug/outputs/janus/score_img/janus_img_score.jsonl"]),
+                                  "imug/outputs/janus/score_img/janus_img_score.jsonl"], []),
+    "imug replies": ("imug", {}, [f"{JANUS_IMUG}/Apparel/background_replacement/question_1/result.json",
+                                  f"{JANUS_IMUG}/Botany/natural_growth/question_1/result.json",
+                                  "imug/outputs/janus/dynamic_answer/janus_dynamic_answer.jsonl",
+                                  "imug/data/benchmark.jsonl"], ["imug/outputs/janus/score_mcq/janus_mcq_score.jsonl"]),
     "realunify": ("realunify/results", {}, ["realunify/results/bagel_UEG_direct.json",
                                             "realunify/results/janus_GEU_direct.json",
-                                            "realunify/results/janus/GEU_step.jsonl"]),
+                                            "realunify/results/janus/GEU_step.jsonl"], []),
 }
 
 
@@ -125,11 +131,13 @@ def test_mangled_sources_fail_only_with_bank_error(data):
 @given(data=st.data())
 def test_mangled_results_fail_only_with_bank_error(data):
     case = data.draw(st.sampled_from(sorted(RESULT_FILES)), label="format")
-    source, options, files = RESULT_FILES[case]
+    source, options, files, removed = RESULT_FILES[case]
     relative = data.draw(st.sampled_from(files), label="file")
     top = source.split("/")[0]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(shutil.copytree(ANCHORS / top, Path(tmp) / top))
+        for path in removed:
+            (Path(tmp) / path).unlink()
         _mangle_file(data, Path(tmp) / relative)
         try:
             results = RESULTS[case.split()[0]](Path(tmp) / source, **options)

@@ -175,7 +175,23 @@ def test_imug_notes_a_model_without_score_files_and_reads_numeric_strings(tmp_pa
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     results = IMPORTERS["imug"](root)
     assert scores(results)[("bagel", "imug-Apparel-background_replacement-1#1")] == pytest.approx(0.6)
-    assert [note.reason[:40] for note in results.skipped] == ["model 'emu3' has outputs but no score fi"]
+    # no benchmark beside outputs/ to score emu3's replies with, and no image scores
+    first, second = (note.reason for note in results.skipped)
+    assert first.startswith("model 'emu3' has no *_mcq_score.jsonl, and there is no ")
+    assert second.startswith("model 'emu3' has no *_img_score.jsonl: its image turns need IMUG-Bench's judge")
+
+
+def test_imug_scores_multiple_choice_turns_from_result_json_without_a_score_file(tmp_path, imug_results):
+    root = Path(shutil.copytree(ANCHORS / "imug", tmp_path / "imug"))
+    (root / "outputs" / "janus" / "score_mcq" / "janus_mcq_score.jsonl").unlink()
+    results = IMPORTERS["imug"](root)
+    # the same scores as score_mcq.py wrote (the fixture's file), from the replies and the resolved keys
+    assert scores(results) == scores(imug_results)
+    assert [note.reason for note in results.caveats][-1] == (
+        "model 'janus' has no *_mcq_score.jsonl: its 6 multiple-choice turns are scored from result.json as "
+        "score_mcq.py scores them")
+    assert [(Path(note.where).parent.name, note.reason) for note in results.skipped] == [
+        ("question_2", "turn 3: its <DYNAMIC> key was never resolved")]
 
 
 @pytest.mark.parametrize(("change", "message"), [

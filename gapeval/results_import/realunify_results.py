@@ -81,7 +81,7 @@ def import_realunify_results(source: str | Path) -> ImportedResults:
             row = _row(entry, where, model, named, score_choice, skipped)
             if row is not None:
                 rows.append(row)
-                if row["direction"] == UNDERSTANDING and row["key"] not in "ABCD":
+                if row["direction"] == UNDERSTANDING and row["key"] not in ("A", "B", "C", "D"):
                     caveats.append(Note(str(where), f"key {row['key']!r}: RealUnify's extraction reads only A-D, "
                                                     "so this answer can never be right"))
     for row in rows:

@@ -252,6 +252,16 @@ def test_realunify_a_model_read_twice_names_both_files(tmp_path):
         IMPORTERS["realunify"](root)
 
 
+def test_realunify_notes_keys_the_reference_can_never_match(tmp_path):
+    root = tmp_path / "results"
+    root.mkdir()
+    entries = [{"index": n, "task_type": "t", "answer": key, "response": key} for n, key in enumerate(["B", "AB", "b"])]
+    (root / "m_GEU_direct.json").write_text(json.dumps(entries))
+    results = IMPORTERS["realunify"](root)
+    assert list(results.table["score"]) == [1.0, 0.0, 0.0]
+    assert [note.where.rsplit(" ", 1)[-1] for note in results.caveats] == ["1", "2"]
+
+
 def test_realunify_entries_need_an_index_and_a_kind(tmp_path):
     root = tmp_path / "results"
     root.mkdir()

@@ -17,6 +17,8 @@ The layers, bottom-up (each may use what is below it, as the table says):
 4. ``adapters`` (model clients) and ``store`` (persistence); ``calls`` (calling adapters: batching,
    retries, concurrency — the one retry policy of the runner and the judges);
 5. ``runner`` (asks adapters, writes the store) and ``scoring`` (reads the store, writes scores);
+   ``results_import`` (an anchor's own results as the long table; uses the bank importers' readers
+   and the scorers' compat rules);
 6. ``respondents`` (programs answering without a model; the simulated one uses the verifiers to
    make its wrong pictures really wrong, so it sits above scoring; the registry only names it);
 7. analysis: ``estimates`` (neutral statistical records) and ``sampling`` (the samplers' defaults),
@@ -67,6 +69,8 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.scoring": BASE | {
         "gapeval.scenes", "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store", "gapeval.calls",
     },
+    # 5b. the anchors' own results read into the long table (their files are read as the bank importers read them)
+    "gapeval.results_import": BASE | {"gapeval.bank", "gapeval.scoring"},
     # 6. respondents without a model
     "gapeval.respondents": BASE | {
         "gapeval.scenes", "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.scoring",

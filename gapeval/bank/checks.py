@@ -21,7 +21,7 @@ def check_verifiers(record: Item | Dialogue) -> None:
     >>> check_verifiers(item)
     Traceback (most recent call last):
     ...
-    ValueError: item 'x' uses unknown verifier 'ocr'; use one of scene, grid, path, clock, template, colour
+    ValueError: item 'x' uses unknown verifier 'ocr'; use one of scene, grid, path, clock, template, colour, imug_grid
     """
     steps: Any = record.turns if isinstance(record, Dialogue) else (record,)
     for step in steps:

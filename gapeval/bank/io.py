@@ -234,10 +234,11 @@ def _parse_lines(file: Path) -> Iterable[tuple[int, Item | Dialogue]]:
             try:
                 yield lineno, RECORD_ADAPTER.validate_python(data)
             except ValidationError as error:
-                raise BankError(f"{file}:{lineno}: {_describe(error)}") from None
+                raise BankError(f"{file}:{lineno}: {describe_validation_error(error)}") from None
 
 
-def _describe(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError) -> str:
+    """The first three problems of a validation error, each with its field path (one line)."""
     messages = []
     for problem in error.errors()[:3]:
         location = ".".join(str(part) for part in problem["loc"])

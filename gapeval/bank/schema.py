@@ -18,7 +18,7 @@ Direction = Literal[UNDERSTANDING, GENERATION]  # type: ignore[valid-type]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 #: Names a ``verifier`` answer may use; :data:`gapeval.scoring.verifiers.VERIFIERS` holds one check
 #: per name (a test keeps the two in step), so loading a bank needs no scorer.
-VERIFIER_NAMES: tuple[str, ...] = ("scene", "grid", "path", "clock", "template", "colour")
+VERIFIER_NAMES: tuple[str, ...] = ("scene", "grid", "path", "clock", "template", "colour", "imug_grid")
 
 
 class _Record(BaseModel):
@@ -137,11 +137,18 @@ class DynamicGridAnswer(_Record):
 
 class JudgedMcqAnswer(_Record):
     """Multiple choice whose key a judge resolves from the outputs of earlier turns ``source_turns``
-    (IMUG-Bench's dynamic MCQ, imported). ``options`` may be empty when the prompt lists them."""
+    (IMUG-Bench's dynamic MCQ, imported). ``options`` may be empty when the prompt lists them.
+
+    ``fixed`` holds letters that are right whatever the earlier outputs (IMUG-Bench writes them
+    before the placeholder, ``"A+<DYNAMIC>"``); the key is their union with the judge's letters.
+    ``multiple`` says whether more than one option may be right (the judge is told so).
+    """
 
     kind: Literal["judged_mcq"] = "judged_mcq"
     source_turns: tuple[int, ...] = Field(min_length=1)
     options: tuple[str, ...] = ()
+    fixed: tuple[Annotated[str, Field(pattern=r"^[A-Z]$")], ...] = ()
+    multiple: bool = False
 
 
 StaticAnswer = Annotated[

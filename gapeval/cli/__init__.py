@@ -2,7 +2,8 @@
 
 This package owns argument parsing and the command handlers. Each command group lives in its own
 module exposing ``register(subparsers)`` (:mod:`gapeval.cli.run`, :mod:`~gapeval.cli.score`,
-:mod:`~gapeval.cli.report`, :mod:`~gapeval.cli.bank`, :mod:`~gapeval.cli.agreement`, and the demos
+:mod:`~gapeval.cli.report`, :mod:`~gapeval.cli.bank`, :mod:`~gapeval.cli.import_results`,
+:mod:`~gapeval.cli.agreement`, and the demos
 :mod:`gapeval.demo` and :mod:`gapeval.demo_irt`); that function adds the group's sub-commands and
 sets ``handler`` (a callable taking the parsed arguments and returning an exit status). Building the
 parser imports only these light modules: every handler imports the runner, the bank, the scorers,
@@ -25,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gapeval.cli.score",
     "gapeval.cli.report",
     "gapeval.cli.bank",
+    "gapeval.cli.import_results",
     "gapeval.cli.agreement",
 )
 

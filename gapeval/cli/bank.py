@@ -112,7 +112,6 @@ def _import(args: argparse.Namespace) -> int:
     imported = IMPORTERS[args.format](args.source)
     save_imported(imported, args.out)
     bank = load_bank(args.out)
+    print(imported.report())
     print(f"imported {len(bank.items)} items and {len(bank.dialogues)} dialogues into {args.out} ({bank.hash})")
-    for note in imported.lost:
-        print(f"  lost: {note}")
     return 0

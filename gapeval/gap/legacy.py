@@ -1,9 +1,9 @@
-"""The legacy GapEval-2026 gap score, reproduced for comparison with published numbers.
+"""The legacy GapEval-2026 gap score, reproduced to the digit for comparison with published numbers.
 
 This is **not** the Gap Score of this package (that is :func:`gapeval.gap_score`, an item-level IRT
-posterior). It re-implements the reference code that accompanies the GapEval paper, step for step as
-written in ``docs/methods.md`` §2, so that numbers can be compared with published ones. Use it for that
-and nothing else.
+posterior). It re-implements the reference ``evaluate.py`` that accompanies the GapEval paper
+(``Lucky-Wang-Chenlong/GapEval``) so that numbers can be compared with published ones. Use it for
+that and nothing else.
 
 What it computes, per model, from rows ``[p11, p10, p01, p00]`` (joint proportions of
 understanding/generation success, one row per category): pU = p11 + p10 and pG = p11 + p01 become
@@ -17,23 +17,32 @@ g_r = clamp(|Δ_r| / (1 + |Δ_r|), 1e-6, 1 − 1e-6) and
 
 and the model's score is the unweighted mean of the rounded Gap_r.
 
+**The order of operations is the reference's.** The fit amplifies round-off, so two programs that
+are equal as mathematics give different digits. This module follows the reference's graph: each row
+is normalised in Python floats (float64) before the tensor is built; the successes and failures are
+column views of ``proportions * N``, with failures from p01 + p00 and p10 + p00 (never ``1 − p``);
+Σ⁻¹ is computed before the likelihood; the Cholesky factor is built by clone and index-put; the
+prior is an einsum. It equals the reference's outputs on all 15 models of
+``tests/reference_data/gapeval2026_reference.json`` to every printed digit. An earlier version of
+this module that computed the same formulas in another order differed from the reference by up to
+0.080 in a gap on 14 of those 15 models.
+
 Known defects (why the package does not use it as its estimand):
 
 * **Δ is identified only through the ridge.** The likelihood depends on θ_rd − β_d only, so shifting
   β_U and every θ_rU (and μ_U) together changes nothing but the 1e-3 ridge. Δ therefore depends on
   how far 2000 AdamW steps travel along that nearly flat direction; at lr 0.05 AdamW does not
   settle (the loss oscillates) and the kept θ is that of whichever step happened to reach the lowest
-  loss, so Δ moves with the step count while the loss stays flat. Measured with this
-  implementation on :data:`DRIFT_EXAMPLE` after 1000 / 2000 / 4000 steps: model "A", Δ of row 2
-  0.593921 / 0.584954 / 0.574294, gap_mean 0.516436 / 0.515291 / 0.512325, lowest loss
-  5153.004 / 5152.838 / 5152.733; model "B", lowest loss 4332.397 at both 2000 and 4000 steps
-  while every Δ_r moves by +0.005 (the ridge direction) — see ``docs/gap_legacy.md``.
-* **Round-off decides degenerate fits.** With identical rows the covariance collapses and AdamW
-  oscillates, so which step has the lowest loss is decided by float32 round-off: four rows
-  [0.3, 0.3, 0.1, 0.3] give 0.570586, the same rows scaled by 1.004 (normalised back to within
-  one float32 ulp, 3e-8) give 0.552097. For the same reason the result depends on torch's CPU
-  kernels: AVX2 and AVX512 agree to every digit, the plain ``DEFAULT`` kernels
-  (``ATEN_CPU_CAPABILITY=default``) move the gaps of ``DRIFT_EXAMPLE["A"]`` by up to 6e-4.
+  loss, so Δ moves with the step count while the loss stays flat. Measured on :data:`DRIFT_EXAMPLE`
+  after 1000 / 2000 / 4000 steps: model "A", Δ of row 2 0.593302 / 0.582748 / 0.580289, gap_mean
+  0.516309 / 0.514349 / 0.513853, lowest loss 5152.906 / 5152.818 / 5152.725; model "B", lowest loss
+  4332.397 at both 2000 and 4000 steps while every Δ_r moves by about −0.002 (the ridge direction)
+  — see ``docs/gap_legacy.md``.
+* **Round-off decides the digits.** Which step has the lowest loss is decided by float32 round-off,
+  so inputs one float32 ulp apart can give gaps 0.05 apart: moving 3e-8 from p00 to p11 in the first
+  row of the reference model ``rand_18`` moves the gap of its third row from 0.027463 to 0.078373.
+  For the same reason the result depends on the order of operations (above) and on torch's CPU
+  kernels (``docs/gap_legacy.md``).
 * **The sign is lost**: |Δ| enters, so a model whose generation is ahead scores like one whose
   understanding is ahead.
 * **No uncertainty**: a point value without an interval; 10 pairs and 10,000 pairs look the same.
@@ -88,6 +97,8 @@ _N = 1000.0  # pseudo-count
 _NUM_STEPS = 2000
 _SEED = 42
 _TOLERANCE = 5e-3  # allowed |row sum - 1|
+_LAMBDA_FAIL = 2.7  # weight of p00 in the adjusted gap
+_LAMBDA_SUCC = 1.05  # weight of p11
 
 
 def _as_list(values: Any) -> list | None:
@@ -136,52 +147,79 @@ def _validated_rows(model: Hashable, rows: Sequence[Sequence[float]]) -> list[li
     return checked
 
 
+def _reference_tensors(rows: list[list[float]]) -> tuple[Any, Any, Any]:
+    """The fit's inputs, built as the reference builds them (Python float64, then float32).
+
+    Each row is divided by its sum in Python floats; the marginal successes and failures are sums
+    of those cells (failures from p01 + p00 and p10 + p00, never ``1 - p``); only then is the
+    tensor made. Returns the float32 tensors (proportions with columns [understanding failures,
+    understanding successes, generation successes, generation failures], p11, p00).
+    """
+    import torch
+
+    columns, both_right, both_wrong = [], [], []
+    for row in rows:
+        total = sum(row)
+        p11, p10, p01, p00 = (value / total for value in row)
+        columns.append([p01 + p00, p11 + p10, p11 + p01, p10 + p00])
+        both_right.append(p11)
+        both_wrong.append(p00)
+    return tuple(torch.tensor(values, dtype=torch.float32) for values in (columns, both_right, both_wrong))
+
+
 def _fit_one(rows: list[list[float]], num_steps: int) -> dict[str, Any]:
-    """Fit one model's rows as docs/methods.md §2 specifies; return its gaps and Δ (not rounded)."""
+    """Fit one model's rows in the reference's order of operations; return gaps, Δ, lowest loss.
+
+    The fit amplifies round-off, so the graph of operations decides the digits: this follows the
+    reference step for step (counts as column views of ``proportions * N``, Σ⁻¹ before the
+    likelihood, the Cholesky factor by clone and index-put, the prior as an einsum).
+    """
     import torch
     import torch.nn.functional as F
 
     torch.manual_seed(_SEED)
-    joint = torch.tensor(rows, dtype=torch.float32)
-    joint = joint / joint.sum(dim=1, keepdim=True)
-    p11, p10, p01, p00 = joint.unbind(dim=1)
-    p_u, p_g = p11 + p10, p11 + p01
-    s_u, f_u = _N * p_u, _N * (1 - p_u)
-    s_g, f_g = _N * p_g, _N * (1 - p_g)
-    init_u = torch.logit((s_u / (s_u + f_u + 1e-8)).clamp(1e-5, 1 - 1e-5))
-    init_g = torch.logit((s_g / (s_g + f_g + 1e-8)).clamp(1e-5, 1 - 1e-5))
-    theta0 = torch.stack([init_u, init_g], dim=1)
+    eps = 1e-8
+    proportions, p11, p00 = _reference_tensors(rows)
+    counts = proportions * _N
+    fail_u, succ_u, succ_g, fail_g = counts[:, 0], counts[:, 1], counts[:, 2], counts[:, 3]
+    start_u = torch.clamp(succ_u / (fail_u + succ_u + eps), 1e-5, 1.0 - 1e-5)
+    start_g = torch.clamp(succ_g / (fail_g + succ_g + eps), 1e-5, 1.0 - 1e-5)
+    theta0 = torch.stack([torch.logit(start_u), torch.logit(start_g)], dim=1)
     theta = torch.nn.Parameter(theta0.clone())
     beta = torch.nn.Parameter(torch.zeros(2))
-    mu = torch.nn.Parameter(theta0.mean(dim=0).clone())
-    l_raw = torch.nn.Parameter(torch.tensor([[0.1, 0.0], [0.05, 0.1]]))
+    mu = torch.nn.Parameter(theta0.mean(dim=0))
+    l_raw = torch.nn.Parameter(torch.tensor([[0.1, 0.0], [0.05, 0.1]], dtype=torch.float32))
     optimizer = torch.optim.AdamW([theta, beta, mu, l_raw], lr=0.05, weight_decay=1e-4)
-    num_rows = theta.shape[0]
-    best_loss, best_theta = math.inf, theta.detach().clone()
+    on_diagonal = torch.arange(2)
+    best_loss, best_theta = math.inf, None
     for _ in range(num_steps):
         optimizer.zero_grad()
-        diagonal = F.softplus(torch.diagonal(l_raw)) + 1e-4
-        chol = torch.tril(l_raw, diagonal=-1) + torch.diag(diagonal)
-        sigma = chol @ chol.T
+        chol = torch.tril(l_raw).clone()
+        chol[on_diagonal, on_diagonal] = F.softplus(chol[on_diagonal, on_diagonal]) + 1e-4
+        sigma_inv = torch.linalg.inv(chol @ chol.T)
         prob_u = torch.sigmoid(theta[:, 0] - beta[0])
         prob_g = torch.sigmoid(theta[:, 1] - beta[1])
-        loglik = (
-            s_u * torch.log(prob_u + 1e-8) + f_u * torch.log(1 - prob_u + 1e-8)
-            + s_g * torch.log(prob_g + 1e-8) + f_g * torch.log(1 - prob_g + 1e-8)
+        neg_loglik = -(
+            succ_u * torch.log(prob_u + eps) + fail_u * torch.log(1.0 - prob_u + eps)
+            + succ_g * torch.log(prob_g + eps) + fail_g * torch.log(1.0 - prob_g + eps)
         ).sum()
         centred = theta - mu
-        prior = 0.5 * (centred @ torch.linalg.inv(sigma) * centred).sum()
-        log_det = num_rows * torch.log(diagonal).sum()
+        prior = 0.5 * torch.einsum("ni,ij,nj->n", centred, sigma_inv, centred).sum()
+        log_det = proportions.shape[0] * torch.log(torch.diagonal(chol)).sum()
         ridge = 1e-3 * (beta.pow(2).sum() + mu.pow(2).sum())
-        loss = -loglik + prior + log_det + ridge
+        loss = neg_loglik + prior + log_det + ridge
         loss.backward()
         optimizer.step()
-        value = loss.item()
+        value = float(loss.detach())
         if value < best_loss:
             best_loss, best_theta = value, theta.detach().clone()
+    if best_theta is None:  # no step, or no finite loss at any step (the reference raises too)
+        raise GapevalError(
+            f"the legacy fit reached no finite loss in {num_steps} steps; no gap can be reported"
+        )
     delta = best_theta[:, 0] - best_theta[:, 1]
-    g = (delta.abs() / (1 + delta.abs())).clamp(1e-6, 1 - 1e-6)
-    gap = torch.sigmoid(torch.logit(g) + 2.7 * p00 - 1.05 * p11)
+    g = torch.clamp(delta.abs() / (1.0 + delta.abs()), 1e-6, 1.0 - 1e-6)
+    gap = torch.sigmoid(torch.logit(g) + _LAMBDA_FAIL * p00 - _LAMBDA_SUCC * p11)
     return {"gap": gap.tolist(), "delta": delta.tolist(), "loss": best_loss}
 
 
@@ -190,10 +228,10 @@ def legacy_gap_score(
 ) -> dict[Hashable, dict[str, Any]]:
     """Legacy GapEval-2026 gap score of each model from its joint-proportion rows.
 
-    Reproduces the reference implementation that accompanies the GapEval paper as specified in
-    ``docs/methods.md`` §2 (torch, float32, one CPU thread, AdamW lr 0.05 / weight decay 1e-4 over
-    θ, β, μ, L_raw, 2000 steps, seed 42, pseudo-count N = 1000, θ of the lowest-loss step kept
-    as it is after that step's update, results rounded to 6 decimals). For comparison with
+    Reproduces the reference ``evaluate.py`` that accompanies the GapEval paper, in its order of
+    operations (torch, float32, one CPU thread, AdamW lr 0.05 / weight decay 1e-4 over θ, β, μ,
+    L_raw, 2000 steps, seed 42, pseudo-count N = 1000, θ of the lowest-loss step kept as it is
+    after that step's update, results rounded to 6 decimals; ``docs/methods.md`` §2). For comparison with
     published GapEval numbers only; read the known defects in this module's docstring and in
     ``docs/gap_legacy.md`` before quoting it.
 

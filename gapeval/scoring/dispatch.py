@@ -73,7 +73,9 @@ from gapeval.scoring.judge import (
     judge_polling,
 )
 from gapeval.scoring.judge_adapter import JudgeError
-from gapeval.scoring.mcq import IMUG_MCQ_VERSION, fixed_letters, score_imug_mcq
+from gapeval.scoring.mcq import (
+    IMUG_MCQ_VERSION, fixed_letters, imug_dynamic_key, read_determined_answer, score_imug_mcq,
+)
 from gapeval.scoring.numbers import score_number
 from gapeval.scoring.result import Score, scored, unscorable
 from gapeval.scoring.text import score_text
@@ -135,6 +137,20 @@ JUDGED_MCQ_KEY = PromptTemplate(
 )
 """Asks the judge for the key of a ``judged_mcq`` turn from the source turns' images."""
 
+JUDGED_MCQ_KEY_JSON = PromptTemplate(
+    name="gapeval-judged-mcq-key-json",
+    version="1",
+    text=(
+        "The image(s) above were produced earlier in this dialogue. Answer the multiple-choice "
+        "question below about them, judging only by what the images actually show.\n\n"
+        "{question}\n\nReply with a JSON object only: "
+        '{{"determined_answer": "<the correct option letters, e.g. A or BCD>", '
+        '"reasoning": "<one sentence>"}}'
+    ),
+    reminder='Reply with the JSON object {"determined_answer": ..., "reasoning": ...} only.',
+)
+"""The same question in ``compat`` mode: the reply format IMUG-Bench's key resolver reads."""
+
 
 def check_modes(**modes: str) -> None:
     """Raise :class:`GapevalError` for an unknown mode name or value.
@@ -187,7 +203,8 @@ class _Judging:
         common: dict[str, Any] = {"cache": self.cache, "fingerprint": self.fingerprint}
         matches = [_POLLING_POINT.match(point) for point in points]
         if answer_text is None and all(matches):
-            questions = [(m["question"], m["key"].lower()) for m in matches if m is not None]
+            # keys keep their case: compat compares them case-sensitively, as the reference does
+            questions = [(m["question"], m["key"]) for m in matches if m is not None]
             mode = "compat" if self.mode == "compat" else "robust"
             policy = None if self.mode == "compat" else self.policy
             return judge_polling(self.judge, images, questions=questions, mode=mode, policy=policy,
@@ -201,20 +218,32 @@ class _Judging:
 
     def judged_mcq(self, spec: Any, text: str, images: Sequence[ImageLike], *, instruction: str,
                    mcq_mode: str) -> Score:  # fmt: skip
-        """Ask the judge for the key, then score ``text`` against it with ``imug_mcq``."""
+        """Ask the judge for the key, then score ``text`` against it with ``imug_mcq``.
+
+        ``compat`` asks for IMUG-Bench's JSON reply, reads its ``determined_answer`` and builds the
+        key as the reference stores it (letters joined without separator, see
+        :func:`gapeval.scoring.mcq.imug_dynamic_key`); ``fixed`` reads the letters of the reply.
+        """
         meta = {"scorer": "judged_mcq", "mode": mcq_mode, "version": f"{JUDGE_VERSION}.{IMUG_MCQ_VERSION}"}
         allowed = {chr(ord("A") + i) for i in range(len(spec.options) or 7)}
+        compat = mcq_mode == "compat"
+        template = JUDGED_MCQ_KEY_JSON if compat else JUDGED_MCQ_KEY
+        if spec.multiple:
+            instruction = f"{instruction}\n(One or more options may be right; give all of them.)"
+        parse = read_determined_answer if compat else (
+            lambda reply: ",".join(sorted(fixed_letters(reply) & allowed)) or None)
         call = ask(
-            self.judge, images, JUDGED_MCQ_KEY.render(question=instruction), template=JUDGED_MCQ_KEY,
-            parse=lambda reply: ",".join(sorted(fixed_letters(reply) & allowed)) or None,
-            policy=self.policy, cache=self.cache, fingerprint=self.fingerprint,
+            self.judge, images, template.render(question=instruction),
+            template=template, parse=parse, policy=self.policy, cache=self.cache,
+            fingerprint=self.fingerprint,
         )  # fmt: skip
         evidence = {"judge_calls": (call.evidence(),)}
         if call.parsed is None:
             detail = f"the judge's key could not be read after {len(call.replies)} attempt(s)"
             return unscorable(detail, **meta).model_copy(update=evidence)
-        inner = score_imug_mcq(text, key=call.parsed, mode=mcq_mode)  # type: ignore[arg-type]
-        detail = f"judge key {call.parsed} (template {JUDGED_MCQ_KEY.hash[:12]}); {inner.detail}"
+        key = imug_dynamic_key(call.parsed, fixed=spec.fixed, mode=mcq_mode, allowed=allowed)  # type: ignore[arg-type]
+        inner = score_imug_mcq(text, key=key, mode=mcq_mode)  # type: ignore[arg-type]
+        detail = f"judge key {key!r} (template {template.hash[:12]}); {inner.detail}"
         if inner.value is None:
             return unscorable(detail, extracted=inner.extracted, **meta).model_copy(update=evidence)
         return scored(inner.value, detail=detail, extracted=inner.extracted, **meta).model_copy(update=evidence)

@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 #: Version of the judge protocols; bumped whenever a score can change for the same replies.
-JUDGE_VERSION = "1"
+JUDGE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -371,7 +371,7 @@ def judge_polling(
             return Judgement(scored(0.0, detail=detail, **meta), tuple(calls))
         if call.parsed is None:
             return Judgement(unscorable(_unreadable(call, template), **meta), tuple(calls))
-        if polling_value([call.parsed], [key]) == 0.0:
+        if polling_value([call.parsed], [key], mode=mode) == 0.0:
             detail = f"question {len(calls)} of {len(questions)}: read {call.parsed!r}, key {key!r}"
             return Judgement(scored(0.0, detail=detail, **meta), tuple(calls))
     detail = f"all {len(questions)} answers match; template {template.hash[:12]}"

@@ -12,7 +12,8 @@ Each parser returns the parsed value or ``None`` when the reply cannot be read; 
 * Yes/no polling (RealUnify): ``compat`` lower-cases the reply and reads "yes" if it contains
   the substring "yes" anywhere, else "no" if it contains "no" anywhere; any other non-empty text
   is kept as is (and never equals a key). Substrings inside words count: "No, its eyes are
-  closed" reads "yes" (from "eyes"), "I cannot tell" reads "no". ``robust`` reads a leading
+  closed" reads "yes" (from "eyes"), "I cannot tell" reads "no". ``compat`` compares the reading
+  with the key case-sensitively, as the reference does (a key "Yes" never matches). ``robust`` reads a leading
   yes/no word, else the only one of the two words present as a whole word, else nothing.
   An image passes when every answer matches its key.
 * Verdict (GapEval): ``VERDICT: 1`` / ``VERDICT: 0`` (last occurrence), or a reply that is only
@@ -121,15 +122,26 @@ def parse_yes_no(reply: str | None, *, mode: str = "robust") -> str | None:
     return words.pop() if len(words) == 1 else None
 
 
-def polling_value(answers: Sequence[str | None], keys: Sequence[str]) -> float:
-    """1.0 when every parsed answer equals its key (compared lower-case), else 0.0.
+def polling_value(
+    answers: Sequence[str | None], keys: Sequence[str], *, mode: str = "robust"
+) -> float:
+    """1.0 when every parsed answer equals its key, else 0.0.
+
+    ``compat`` compares as the reference does, case-sensitively: the parsed answer is lower-case,
+    so a key written ``"Yes"`` never matches. ``robust`` compares with the key stripped and
+    lower-cased.
 
     Examples
     --------
     >>> polling_value(["yes", "no"], ["yes", "no"]), polling_value(["yes", "yes"], ["yes", "no"])
     (1.0, 0.0)
+    >>> polling_value(["yes"], ["Yes"], mode="compat"), polling_value(["yes"], ["Yes"])
+    (0.0, 1.0)
     """
-    matches = (a is not None and a == k.strip().lower() for a, k in zip(answers, keys, strict=True))
+    if mode == "compat":
+        matches = (a is not None and a == k for a, k in zip(answers, keys, strict=True))
+    else:
+        matches = (a is not None and a == k.strip().lower() for a, k in zip(answers, keys, strict=True))
     return 1.0 if all(matches) else 0.0
 
 

@@ -24,7 +24,9 @@ value is not rounded.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 from gapeval.errors import GapevalError
@@ -33,6 +35,8 @@ from gapeval.scoring.result import Score, scored, unscorable
 __all__ = [
     "IMUG_MCQ_VERSION",
     "compat_letters",
+    "imug_dynamic_key",
+    "read_determined_answer",
     "fixed_letters",
     "format_weight",
     "score_imug_mcq",
@@ -47,6 +51,8 @@ _STANDALONE_LETTER = re.compile(r"\b([A-G])\b")
 _LETTER_WORD = re.compile(r"\b([A-G]{1,7})\b")
 _ONLY_LETTERS = re.compile(r"[A-G]+")
 _LETTERS_AND_SEPARATORS = re.compile(r"[A-G\s,.;\-]+")
+_ANY_LETTER = re.compile(r"[A-G]")
+_JSON_OBJECT = re.compile(r"(\{.*\})", re.DOTALL)
 
 
 def compat_letters(text: str | None) -> frozenset[str]:
@@ -177,3 +183,63 @@ def score_imug_mcq(response: str | None, *, key: str, mode: McqMode = "compat") 
         extracted=_joined(predicted),
         **meta,
     )
+
+
+def read_determined_answer(reply: str | None) -> str | None:
+    """The ``determined_answer`` of a dynamic-key judge reply, read as IMUG-Bench reads it.
+
+    The reference takes the text from the first ``{`` to the last ``}``, parses it as JSON and
+    returns ``str(payload.get("determined_answer", "")).upper()``. A reply without such an object
+    (or with invalid JSON) gives ``None``: the reference fails on it and leaves the turn unscored.
+
+    Examples
+    --------
+    >>> read_determined_answer('Sure: {"determined_answer": "bc", "reasoning": "..."}')
+    'BC'
+    >>> read_determined_answer('{"reasoning": "none fit"}'), read_determined_answer("B") is None
+    ('', True)
+    """
+    if not isinstance(reply, str):
+        return None
+    match = _JSON_OBJECT.search(reply)
+    if match is None:
+        return None
+    try:
+        payload = json.loads(match.group(1))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    return str(payload.get("determined_answer", "")).upper()
+
+
+def imug_dynamic_key(
+    determined: str, *, fixed: Sequence[str] = (), mode: McqMode = "compat",
+    allowed: Collection[str] | None = None,
+) -> str:
+    """The answer key of a dynamic multiple-choice turn: fixed letters plus the judge's letters.
+
+    ``compat`` builds it as IMUG-Bench stores it: every capital A–G in ``determined`` (anywhere,
+    so ``"NONE"`` gives ``E``), united with ``fixed`` and **joined without a separator**
+    (``"AC"``). The reference's own letter regex reads no letter from a joined key, so every
+    dynamic turn whose key has two or more letters scores 0 there, whatever the reply; scoring
+    the key with :func:`score_imug_mcq` in ``compat`` mode reproduces that. ``fixed`` reads
+    ``determined`` with :func:`fixed_letters` (restricted to ``allowed`` when given) and joins
+    the key with commas, so it is scored as meant.
+
+    Examples
+    --------
+    >>> imug_dynamic_key("C", fixed=("A",)), imug_dynamic_key("C", fixed=("A",), mode="fixed")
+    ('AC', 'A,C')
+    >>> score_imug_mcq("A, C", key=imug_dynamic_key("C", fixed=("A",))).value
+    0.0
+    >>> score_imug_mcq("A, C", key=imug_dynamic_key("C", fixed=("A",), mode="fixed"), mode="fixed").value
+    0.75
+    """
+    if mode == "compat":
+        letters = set(_ANY_LETTER.findall("".join(fixed))) | set(_ANY_LETTER.findall(determined.upper()))
+        return "".join(sorted(letters))
+    read = fixed_letters(determined)
+    if allowed is not None:
+        read = read & frozenset(allowed)
+    return ",".join(sorted(read | set(fixed)))

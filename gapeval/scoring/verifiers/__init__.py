@@ -29,6 +29,7 @@ from gapeval.scoring.result import Score, scored
 from gapeval.scoring.result import unscorable as unscorable_score
 
 from gapeval.scoring.verifiers.grid import verify_grid, verify_path
+from gapeval.scoring.verifiers.imug_grid import verify_imug_grid
 from gapeval.scoring.verifiers.misc import verify_clock, verify_colour, verify_template
 from gapeval.scoring.verifiers.result import VerifierResult
 from gapeval.scoring.verifiers.scene import verify_scene
@@ -41,6 +42,7 @@ VERIFIERS: dict[str, Callable[..., VerifierResult]] = {
     "clock": verify_clock,
     "template": verify_template,
     "colour": verify_colour,
+    "imug_grid": verify_imug_grid,
 }
 
 

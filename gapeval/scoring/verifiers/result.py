@@ -21,16 +21,24 @@ class VerifierResult:
         One line saying what was read and what was expected.
     readout
         What the verifier read from the image (counts, grid, angles ...), JSON-serialisable.
+    value
+        A partial score in [0, 1] for verifiers that score several points (IMUG-Bench's cube
+        grids); None for pass/fail verifiers.
     """
 
     status: Status
     detail: str
     readout: dict[str, Any] = field(default_factory=dict)
+    value: float | None = None
 
     @property
     def score(self) -> float | None:
-        """1.0 for pass, 0.0 for fail, None for unscorable (never silently a zero)."""
-        return {"pass": 1.0, "fail": 0.0}.get(self.status)
+        """``value`` when set, else 1.0 for pass and 0.0 for fail; None for unscorable (never a zero)."""
+        if self.status == "unscorable":
+            return None
+        if self.value is not None:
+            return self.value
+        return {"pass": 1.0, "fail": 0.0}[self.status]
 
 
 def unscorable(detail: str) -> VerifierResult:

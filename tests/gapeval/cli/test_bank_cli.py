@@ -51,12 +51,27 @@ def test_build_reproduces_the_shipped_hash(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().out.strip().endswith(f"({bank_hash('builtin')})")
 
 
-def test_import_command(tmp_path: Path, capsys) -> None:
-    source = tmp_path / "ru"
-    source.mkdir()
-    (source / "GEU_mental_tracking.json").write_text(json.dumps(
-        [{"index": 3, "task_type": "mental_tracking", "question": "Where? A. left B. right", "answer": "A"}]))
-    assert _run("bank", "import", "realunify", str(source), str(tmp_path / "out")) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(f"imported 1 items and 0 dialogues into {tmp_path / 'out'}")
-    assert "lost: the stepwise protocol's decomposed prompts are not imported" in out
+ANCHORS = Path(__file__).parents[2] / "fixtures" / "anchors"
+
+
+@pytest.mark.parametrize(("name", "counts", "lines"), [
+    ("realunify", "read 8 items, 0 pairs, 0 dialogues, 0 turns, 4 understanding, 4 generation, 0 dynamic turns, "
+                  "0 verified turns, 2 images, 0 skipped",
+     ["have a key after D", "imported 8 items and 0 dialogues into {out}",
+      "lost: the step protocol's intermediate prompts (new_prompt, edit_prompt) are kept in params"]),
+    ("gapeval", "read 10 items, 5 pairs, 0 dialogues, 0 turns, 5 understanding, 5 generation, 0 dynamic turns, "
+                "0 verified turns, 9 images, 3 skipped",
+     ["  skipped {source}/data_7: no prompt.json; the authors' loaders cannot read this folder",
+      "  skipped {source}/data_8/prompt.json: category 'geometry' is none of GapEval's",
+      "imported 10 items and 0 dialogues into {out}"]),
+    ("imug", "read 0 items, 0 pairs, 5 dialogues, 14 turns, 7 understanding, 7 generation, 4 dynamic turns, "
+             "2 verified turns, 2 images, 0 skipped, 2 distinct sample ids",
+     ["imported 0 items and 5 dialogues into {out}"]),
+])  # fmt: skip
+def test_import_command_reports_counts_and_skips(tmp_path: Path, capsys, name, counts, lines) -> None:
+    source, out = ANCHORS / name, tmp_path / "out"
+    assert _run("bank", "import", name, str(source), str(out)) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(counts + "\n")
+    for line in lines:
+        assert line.format(source=source, out=out) in printed

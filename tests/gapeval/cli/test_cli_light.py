@@ -12,9 +12,10 @@ HEAVY = ("numpy", "pandas", "scipy", "PIL", "matplotlib", "jax", "numpyro", "arv
 #: gapeval packages whose import means a handler's work leaked into the parser.
 HEAVY_GAPEVAL = ("gapeval.runner", "gapeval.bank", "gapeval.scoring", "gapeval.store", "gapeval.report",
                  "gapeval.adapters", "gapeval.respondents", "gapeval.scenes", "gapeval.gap", "gapeval.decay",
-                 "gapeval.protocols", "gapeval.protocol_analysis", "gapeval.tables", "gapeval.figures")
-COMMANDS = ("run", "export", "merge", "score", "fit", "report", "bank", "bank build", "bank import", "agreement",
-            "demo", "demo-irt")
+                 "gapeval.protocols", "gapeval.protocol_analysis", "gapeval.tables", "gapeval.figures",
+                 "gapeval.results_import")
+COMMANDS = ("run", "export", "merge", "score", "fit", "report", "bank", "bank build", "bank import", "import-results",
+            "agreement", "demo", "demo-irt")
 
 _PROBE = """
 import json, sys

@@ -49,6 +49,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, dest="batch_size")
     parser.add_argument("--temperature", type=float)
     parser.add_argument("--max-new-tokens", type=int, dest="max_new_tokens")
+    parser.add_argument(
+        "--allow-changed-config", action="store_true", dest="allow_changed_config",
+        help="resume a model name whose configuration changed (recorded; exports then ask which to use)",
+    )
     parser.add_argument("--no-score", action="store_true", help="answer only; score later")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; call nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
@@ -57,6 +61,31 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     ray.add_argument("--ray-address", dest="ray_address", help="cluster address (default: local)")
     ray.add_argument("--ray-shards", type=int, default=2, dest="ray_shards", help="number of shards")
     ray.add_argument("--gpus-per-shard", type=float, default=0.0, dest="gpus_per_shard")
+
+
+def add_fingerprint_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--fingerprint MODEL=DIGEST`` (repeatable): which configuration of a model to read."""
+    parser.add_argument(
+        "--fingerprint", action="append", default=[], metavar="MODEL=DIGEST", dest="fingerprints",
+        help="for a model answered under several configurations, the one to use (digest or prefix)",
+    )
+
+
+def fingerprint_choices(texts: list[str]) -> dict[str, str]:
+    """``{model: digest}`` of ``--fingerprint MODEL=DIGEST`` flags.
+
+    Examples
+    --------
+    >>> fingerprint_choices(["sim=1a2b3c"])
+    {'sim': '1a2b3c'}
+    """
+    chosen: dict[str, str] = {}
+    for text in texts:
+        model, equals, digest = text.partition("=")
+        if not (equals and model and digest):
+            raise GapevalError(f"--fingerprint {text!r}: write MODEL=DIGEST, e.g. --fingerprint sim-a=1a2b3c4d")
+        chosen[model] = digest
+    return chosen
 
 
 def register(subparsers: Any) -> None:
@@ -75,6 +104,7 @@ def register(subparsers: Any) -> None:
         "--steps", choices=("final", "answers", "all"), default="final",
         help="protocol steps as rows: final answers (default), also candidates, or every step",
     )
+    add_fingerprint_argument(export)
     export.set_defaults(handler=_export)
 
     merge = subparsers.add_parser("merge", help="merge the stores of a sharded run")
@@ -107,6 +137,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         flags["shard"] = parse_shard(args.shard)
     if args.no_score:
         flags["score"] = False
+    if args.allow_changed_config:
+        flags["allow_changed_config"] = True
     decoding = {
         name: getattr(args, name)
         for name in ("temperature", "max_new_tokens")
@@ -244,6 +276,7 @@ def _export(args: argparse.Namespace) -> int:
             include_unscored=args.include_unscored,
             include_errors=args.include_errors,
             steps=args.steps,
+            fingerprints=fingerprint_choices(args.fingerprints),
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":

@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,9 @@ from gapeval.responses import REQUIRED_COLUMNS
 __all__ = ["load_responses", "load_steps", "load_verdicts"]
 
 
-def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+def load_responses(
+    source: str | Path, *, scorer: str | None = None, fingerprints: Mapping[str, str] | None = None
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Read the long responses table from a run folder or a ``.csv`` / ``.parquet`` file.
 
     Parameters
@@ -35,6 +37,9 @@ def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd
         :meth:`gapeval.store.Store.to_frame`) or a long-table file.
     scorer : str, optional
         For a run folder holding scores from several scoring configurations, which one.
+    fingerprints : mapping, optional
+        For a run folder where a model was answered under several configurations, which one
+        (model -> digest or prefix; see :meth:`gapeval.store.Store.to_frame`).
 
     Returns
     -------
@@ -55,7 +60,7 @@ def load_responses(source: str | Path, *, scorer: str | None = None) -> tuple[pd
         if not (path / "answers.sqlite").exists():
             raise GapevalError(f"{str(path)!r} is a folder but not a run folder (no answers.sqlite)")
         with Store(path, create=False) as store:
-            frame = store.to_frame(scorer=scorer)
+            frame = store.to_frame(scorer=scorer, fingerprints=fingerprints)
             manifests = store.manifests()
         manifest = manifests[-1] if manifests else None
     elif path.suffix.lower() == ".csv" and path.is_file():
@@ -88,15 +93,16 @@ def _read_run(source: str | Path, read: Callable[[Any], pd.DataFrame]) -> pd.Dat
         return read(store)
 
 
-def load_steps(source: str | Path) -> pd.DataFrame | None:
-    """The steps table of a run folder (:meth:`gapeval.store.Store.steps_frame`); ``None`` for a file.
+def load_steps(source: str | Path, *, fingerprints: Mapping[str, str] | None = None) -> pd.DataFrame | None:
+    """The steps table of a run folder (:meth:`gapeval.store.Store.steps_frame`, with the
+    configurations chosen by ``fingerprints``); ``None`` for a file.
 
     Examples
     --------
     >>> load_steps("responses.csv") is None
     True
     """
-    return _read_run(source, lambda store: store.steps_frame())
+    return _read_run(source, lambda store: store.steps_frame(fingerprints=fingerprints))
 
 
 def load_verdicts(source: str | Path, *, scorer: str | None = None) -> pd.DataFrame | None:

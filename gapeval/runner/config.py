@@ -121,6 +121,10 @@ class RunConfig(Record):
     """Score the answers with the rule-based scorers when answering is done."""
     protocols: tuple[ProtocolSpec, ...] = (ProtocolSpec(name="direct", kind="direct"),)
     """Evaluation protocols (:mod:`gapeval.protocols`): every model answers every unit under each."""
+    allow_changed_config: bool = False
+    """Let a resumed run answer under a model name whose configuration (fingerprint) changed; the
+    change is recorded and exports then ask which configuration to use
+    (:mod:`gapeval.store.respondents`). Without it such a resume is refused."""
 
     @field_validator("protocols")
     @classmethod

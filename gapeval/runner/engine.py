@@ -34,6 +34,8 @@ from gapeval.runner.plan import Plan, build_plan
 from gapeval.runner.progress import Progress, silent
 from gapeval.runner.requests import RequestBuilder
 from gapeval.store import Store, build_manifest
+from gapeval.store.redact import secrets_in
+from gapeval.store.respondents import differences, respondent_fingerprint
 
 __all__ = ["ModelReport", "RunReport", "run"]
 
@@ -218,7 +220,7 @@ class _ModelRun:
         unit.done[request.step] = (stored.request, stored.result)
 
 
-def _policy(config: RunConfig, adapter: Any) -> CallPolicy:
+def _policy(config: RunConfig, adapter: Any, progress: Progress) -> CallPolicy:
     batch = config.batch_size or adapter.capabilities().max_batch
     return CallPolicy(
         batch_size=batch,
@@ -227,6 +229,11 @@ def _policy(config: RunConfig, adapter: Any) -> CallPolicy:
         timeout_s=config.timeout_s,
         concurrency=config.concurrency,
     )
+
+
+def run_secrets(config: RunConfig) -> frozenset[str]:
+    """The credential values the run's model specs give (:func:`gapeval.store.redact.secrets_in`)."""
+    return frozenset().union(*(secrets_in(spec.options) for spec in config.models))
 
 
 def run(
@@ -262,8 +269,13 @@ def run(
     builder = RequestBuilder(bank, run_seed=config.seed, decoding=config.decoding, history=config.history)
     reports: list[ModelReport] = []
     fingerprints: dict[str, dict[str, Any]] = {}
-    with Store(out) as store:
+    respondents: dict[str, dict[str, Any]] = {}
+    changes: list[dict[str, Any]] = []
+    with Store(out, secrets=run_secrets(config)) as store:
         check_resume(config, store.manifests())
+        if not config.allow_changed_config:  # before any model is loaded
+            for spec in config.models:
+                store.check_respondent(spec.name, respondent_fingerprint(spec.adapter, spec.options))
         recorded = {**config.model_dump(mode="json"), "identity": config.identity()}
         for spec in config.models:
             started = time.perf_counter()
@@ -272,14 +284,22 @@ def run(
             given = (adapters or {}).get(spec.name)
             adapter = given if given is not None else create_adapter(spec.adapter, spec.options)
             adapter.load()
-            caller = Caller(adapter, _policy(config, adapter))
+            caller = Caller(adapter, _policy(config, adapter, progress))
             try:
                 fingerprints[spec.name] = dict(adapter.fingerprint())
+                respondents[spec.name] = respondent_fingerprint(spec.adapter, spec.options, fingerprints[spec.name])
+                earlier = store.register_respondent(
+                    spec.name, respondents[spec.name], allow_change=config.allow_changed_config
+                )
+                if earlier is not None:
+                    changes.append({"model": spec.name, "before": earlier, "after": respondents[spec.name],
+                                    "differences": differences(earlier, respondents[spec.name])})  # fmt: skip
                 store.write_manifest(
                     build_manifest(
                         config=recorded, bank_hash=bank.hash, fingerprints=fingerprints,
                         run_seed=config.seed,
                         shard=None if config.shard is None else (config.shard.index, config.shard.count),
+                        respondents=respondents, changed_config=changes,
                     )
                 )
                 progress.start(spec.name, total=plan.calls_per_model)

@@ -16,8 +16,14 @@ Tables
     One row per ``(answer_id, scorer)``; re-scoring writes here and never touches ``answers``.
 ``manifests``
     Every manifest written to the store, in order (the latest is also ``manifest.json``).
+``respondents``
+    Every configuration a model name was answered under: its fingerprint, digest and the digest it
+    replaced (an allowed change); ``answers.respondent`` holds each answer's digest
+    (:mod:`gapeval.store.respondents`).
 ``meta``
-    ``schema_version`` (2 since protocols: version 1 had no ``protocol``/``step`` columns).
+    ``schema_version``: 3 since respondent fingerprints (version 2 had no ``respondents`` table nor
+    ``answers.respondent`` column, and is upgraded in place when opened for writing: the change
+    only adds; version 1 had no ``protocol``/``step`` columns).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from gapeval.errors import GapevalError
 
 __all__ = ["SCHEMA_VERSION", "StoreSchemaError", "connect"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _KEY_AND_LABELS = """
     model TEXT NOT NULL,
@@ -67,6 +73,7 @@ CREATE TABLE IF NOT EXISTS answers (
     output_tokens INTEGER,
     latency_s REAL,
     copied_from TEXT,
+    respondent TEXT,
     digest TEXT NOT NULL,
     request_json TEXT NOT NULL,
     result_json TEXT NOT NULL,
@@ -90,6 +97,14 @@ CREATE TABLE IF NOT EXISTS scores (
     details_json TEXT NOT NULL,
     created_at TEXT NOT NULL,
     PRIMARY KEY (answer_id, scorer)
+);
+CREATE TABLE IF NOT EXISTS respondents (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    fingerprint_json TEXT NOT NULL,
+    changed_from TEXT,
+    created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS manifests (
     id INTEGER PRIMARY KEY,
@@ -132,10 +147,14 @@ def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") ->
             f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
         )
         row = connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if int(row[0]) == 2:
+            _upgrade_from_2(connection)
+            row = (SCHEMA_VERSION,)
         if int(row[0]) != SCHEMA_VERSION:
             raise StoreSchemaError(
                 f"store {str(path)!r} has schema version {row[0]}, this gapeval reads "
-                f"version {SCHEMA_VERSION} (version 2 added the protocol and step of each answer); "
+                f"version {SCHEMA_VERSION} (version 2 added the protocol and step of each answer, "
+                "version 3 the respondents' fingerprints); "
                 "read it with the gapeval version that wrote it, or run again into a new folder"
             )
     except sqlite3.DatabaseError as error:
@@ -145,3 +164,13 @@ def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") ->
         connection.close()
         raise
     return connection
+
+
+def _upgrade_from_2(connection: sqlite3.Connection) -> None:
+    """Add what version 3 added (the respondents table, made by the DDL, and ``answers.respondent``)."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(answers)")}
+    connection.execute("BEGIN IMMEDIATE")
+    if "respondent" not in columns:
+        connection.execute("ALTER TABLE answers ADD COLUMN respondent TEXT")
+    connection.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+    connection.execute("COMMIT")

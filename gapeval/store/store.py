@@ -48,6 +48,7 @@ from pydantic import JsonValue
 from gapeval.errors import GapevalError
 from gapeval.records import ImagePart, TurnRequest, TurnResult
 from gapeval.store.images import ImageFolder
+from gapeval.store import respondents
 from gapeval.store.keys import (
     KEY_COLUMNS,
     KEY_WHERE,
@@ -57,7 +58,8 @@ from gapeval.store.keys import (
     answer_digest,
 )
 from gapeval.store.manifest import write_json_atomic
-from gapeval.store.redact import redact, scrub
+from gapeval.store.redact import Redactor
+from gapeval.store.rows import prepare_row
 from gapeval.store.schema import connect
 from gapeval.store.scores import describe_key, insert_score
 
@@ -91,6 +93,10 @@ class Store:
     synchronous : {'normal', 'full'}
         Durability: ``normal`` survives killed processes; ``full`` also survives power cuts (SQLite
         ``synchronous=FULL`` and an fsync of every image file).
+    secrets : iterable of str
+        Exact credential values given to the run (:func:`~gapeval.store.redact.secrets_in`): they are
+        replaced by ``<redacted>`` in everything written, with the environment's credentials and
+        credential-looking values (:class:`~gapeval.store.redact.Redactor`).
     """
 
     def __init__(
@@ -99,8 +105,12 @@ class Store:
         *,
         create: bool = True,
         synchronous: Literal["normal", "full"] = "normal",
+        secrets: Iterable[str] = (),
     ) -> None:
         self.path = Path(path)
+        self.redactor = Redactor(secrets=frozenset(secrets))
+        """The redaction pass applied to everything this store writes."""
+        self._respondents: dict[str, str] = {}
         if self.path.is_file():
             raise GapevalError(
                 f"{str(self.path)!r} is a file; a store is a folder (the run folder)"
@@ -172,54 +182,10 @@ class Store:
         return written
 
     def _prepare(self, request: TurnRequest, result: TurnResult) -> tuple[str, dict[str, Any]]:
-        if result.request_id != request.request_id:
-            raise GapevalError(
-                f"result for request {result.request_id!r} put with request {request.request_id!r}"
-            )
-        output, image_file = result.output, None
-        if isinstance(output, ImagePart):
-            image_file = self.images.put(output.read_bytes(), sha256=output.sha256)
-            output = output.model_copy(update={"path": None, "data": None})
-        raw: dict[str, JsonValue] = redact(result.raw)
-        cleaned = result.model_copy(
-            update={
-                "output": output,
-                "raw": raw,
-                "error": None if result.error is None else scrub(result.error),
-            }
+        return prepare_row(
+            request, result, images=self.images, redactor=self.redactor,
+            respondent=self._respondents.get(request.model),
         )
-        key = AnswerKey.of(request)
-        row: dict[str, Any] = dict(
-            zip(KEY_COLUMNS, key.columns(), strict=True),
-            item=request.item,
-            session=request.session,
-            turn=request.turn,
-            pair=request.info.pair,
-            category=request.info.category,
-            subtask=request.info.subtask,
-            direction=request.direction,
-            request_id=request.request_id,
-            seed=request.seed,
-            request_json=request.model_dump_json(),
-            result_json=cleaned.model_dump_json(),
-            created_at=_now(),
-        )
-        if result.status == "error":
-            row.update(message=cleaned.error, transient=int(result.transient))
-            return "errors", row
-        row.update(
-            status=result.status,
-            output_kind=None if output is None else ("image" if image_file else "text"),
-            output_text=getattr(output, "text", None),
-            image_sha256=getattr(output, "sha256", None),
-            image_file=image_file,
-            input_tokens=result.usage.input_tokens,
-            output_tokens=result.usage.output_tokens,
-            latency_s=result.latency_s,
-            copied_from=request.copied_from,
-            digest=answer_digest(cleaned),
-        )
-        return "answers", row
 
     @staticmethod
     def _insert(connection: sqlite3.Connection, table: str, row: Mapping[str, Any]) -> bool:
@@ -306,7 +272,7 @@ class Store:
                 "(leave an unscorable answer unscored instead)"
             )
         columns = _key_of(key).columns()
-        details_json = json.dumps(redact(dict(details or {})), sort_keys=True)
+        details_json = json.dumps(self.redactor.value(dict(details or {})), sort_keys=True)
         with self._lock:
             connection = self._connection
             connection.execute("BEGIN IMMEDIATE")
@@ -349,7 +315,7 @@ class Store:
     # -- manifest, export, checks -----------------------------------------------------------
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         """Append ``manifest`` (credentials stripped) to the store and write ``manifest.json``."""
-        cleaned = redact(manifest)
+        cleaned = self.redactor.value(manifest)
         text = json.dumps(cleaned, sort_keys=True)
         with self._lock:
             self._connection.execute(
@@ -362,6 +328,50 @@ class Store:
         rows = self._query("SELECT manifest_json FROM manifests ORDER BY id")
         return [json.loads(row[0]) for row in rows]
 
+    # -- respondents ------------------------------------------------------------------------
+    def register_respondent(
+        self, model: str, fingerprint: Mapping[str, Any], *, allow_change: bool = False
+    ) -> dict[str, Any] | None:
+        """Record ``model``'s fingerprint; the answers this store object puts for ``model`` from now
+        on carry its digest (:mod:`gapeval.store.respondents`).
+
+        Returns the earlier fingerprint when ``allow_change`` let a different one through (the change
+        is recorded), else ``None``.
+
+        Raises
+        ------
+        RespondentChangedError
+            If ``model``'s latest fingerprint differs and ``allow_change`` is false.
+        """
+        with self._lock:
+            connection = self._connection
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                digest, earlier = respondents.register(connection, model, fingerprint, allow_change=allow_change)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        self._respondents[model] = digest
+        return earlier
+
+    def check_respondent(self, model: str, partial: Mapping[str, Any]) -> None:
+        """Raise :class:`~gapeval.store.respondents.RespondentChangedError` when the given parts of a
+        fingerprint (e.g. ``adapter`` and ``options``) differ from ``model``'s latest ones."""
+        with self._lock:
+            respondents.check(self._connection, model, partial)
+
+    def respondents(self) -> list[dict[str, Any]]:
+        """Every recorded configuration, oldest first: ``model``, ``digest``, ``fingerprint``,
+        ``changed_from`` (the digest an allowed change replaced) and ``created_at``."""
+        rows = self._query(
+            "SELECT model, digest, fingerprint_json, changed_from, created_at FROM respondents ORDER BY id"
+        )
+        return [
+            {"model": m, "digest": d, "fingerprint": json.loads(f), "changed_from": c, "created_at": t}
+            for m, d, f, c, t in rows
+        ]
+
     def to_frame(
         self,
         *,
@@ -369,20 +379,21 @@ class Store:
         include_unscored: bool = False,
         include_errors: bool = False,
         steps: str = "final",
+        fingerprints: Mapping[str, str] | None = None,
     ) -> Any:
         """The long responses table; see :func:`gapeval.store.frame.to_frame`."""
         from gapeval.store.frame import to_frame
 
         return to_frame(
             self, scorer=scorer, include_unscored=include_unscored, include_errors=include_errors,
-            steps=steps,
+            steps=steps, fingerprints=fingerprints,
         )
 
-    def steps_frame(self) -> Any:
+    def steps_frame(self, *, fingerprints: Mapping[str, str] | None = None) -> Any:
         """Every stored protocol step with its cost; see :func:`gapeval.store.frame.steps_frame`."""
         from gapeval.store.frame import steps_frame
 
-        return steps_frame(self)
+        return steps_frame(self, fingerprints=fingerprints)
 
     def verify(self) -> list[str]:
         """Problems found: SQLite ``integrity_check`` and every image file's hash (empty: fine)."""

@@ -27,7 +27,7 @@ import io
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from gapeval.adapters.base import (
     Capabilities,
@@ -306,8 +306,10 @@ class OpenAIHTTPAdapter:
         httpx = require("httpx", needed_by=_NEEDED_BY)
         loop = asyncio.get_running_loop()
         if self._bound is None or self._bound[0] is not loop:
+            parts = urlsplit(self.base_url)  # a query (e.g. ?key=...) is sent with every request
             client = httpx.AsyncClient(
-                base_url=self.base_url + "/", headers=self._headers,
+                base_url=urlunsplit((*parts[:2], parts.path.rstrip("/") + "/", "", "")),
+                params=parse_qsl(parts.query, keep_blank_values=True), headers=self._headers,
                 timeout=self.timeout_s, transport=self.transport,
             )
             self._bound = (loop, client, asyncio.Semaphore(self.concurrency))

@@ -50,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (ValueError, FileNotFoundError) as error:
-        print(f"gapeval {args.command}: error: {error}", file=sys.stderr)
+        from gapeval.store.redact import scrub
+
+        print(f"gapeval {args.command}: error: {scrub(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"gapeval {args.command}: interrupted", file=sys.stderr)

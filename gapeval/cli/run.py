@@ -218,7 +218,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{model.calls} calls; {model.seconds:.1f} s"
         )
     if config.score:
-        _score(args.out, quiet=args.quiet)
+        _score(args.out, quiet=args.quiet, config=config)
     if not report.complete:
         failed = sum(model.errors for model in report.models)
         print(
@@ -247,19 +247,18 @@ def _run_ray(config: Any, args: argparse.Namespace) -> int:
             statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts["statuses"].items()))
             print(f"{summary['folder']}: {name}: {statuses or 'nothing new'}; {counts['skipped']} already stored")
     if config.score:
-        _score(args.out, quiet=args.quiet)
+        _score(args.out, quiet=args.quiet, config=config)
     if not all(summary["complete"] for summary in summaries):
         print("gapeval run: some calls ended in errors; re-run the same command to retry them", file=sys.stderr)
         return INCOMPLETE
     return 0
 
 
-def _score(run_dir: Path, *, quiet: bool) -> None:
-    try:
-        from gapeval.scoring.run_scoring import score_run
-    except ImportError:  # pragma: no cover - scoring module missing from a partial install
-        return
-    summary = score_run(run_dir)
+def _score(run_dir: Path, *, quiet: bool, config: Any) -> None:
+    from gapeval.runner.engine import run_secrets
+    from gapeval.scoring.run_scoring import score_run
+
+    summary = score_run(run_dir, secrets=run_secrets(config))
     if not quiet:
         print(summary)
 

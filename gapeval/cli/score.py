@@ -60,12 +60,14 @@ def run_score(args: argparse.Namespace) -> int:
         from gapeval.model_spec import parse_model_spec
         from gapeval.scoring.judge_adapter import adapter_judge
 
+        from gapeval.store.redact import secrets_in
+
         spec = parse_model_spec(args.judge)
         adapter = create_adapter(spec.adapter, spec.options)
         adapter.load()
         judge = adapter_judge(adapter, model_name=spec.name, seed=args.judge_seed)
         try:
-            summary = score_run(args.run_dir, judge=judge, **options)
+            summary = score_run(args.run_dir, judge=judge, secrets=secrets_in(spec.options), **options)
         finally:
             _close(adapter, judge)
     print(summary)

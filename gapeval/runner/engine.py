@@ -137,7 +137,7 @@ class _ModelRun:
             errors += result.status == "error"
             finals += request.step == "final" and result.status != "error"
             if result.status == "error" and self.report.first_error is None:
-                self.report.first_error = result.error
+                self.report.first_error = self.store.redactor.text(result.error or "")
         self.progress.advance(ok=finals, errors=errors)
 
     def _stored(self) -> _Stored:

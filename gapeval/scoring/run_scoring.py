@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +267,7 @@ def score_run(
     rescore: bool = False,
     bank: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    secrets: Iterable[str] = (),
 ) -> ScoringSummary:
     """Score every ``ok`` answer stored in ``run_dir`` and write the scores under one name.
 
@@ -289,6 +290,9 @@ def score_run(
         in the manifest; its hash must still match the run's.
     progress
         Called as ``progress(done, total)`` after each answer.
+    secrets
+        Credential values given to the judge (:func:`gapeval.store.redact.secrets_in` of its
+        options): replaced by ``<redacted>`` in everything written (scores, the judge cache).
 
     Returns
     -------
@@ -317,9 +321,9 @@ def score_run(
     check_modes(**modes, judge_mode=judge_mode)
     if judge_attempts < 1:
         raise GapevalError(f"judge_attempts must be >= 1, got {judge_attempts}")
-    with Store(run_dir, create=False) as store:
+    with Store(run_dir, create=False, secrets=secrets) as store:
         context = _RunContext(*_load_bank(store, bank), answers := list(store.answers()))
-        cache = JudgeCache.in_run(store.path) if judge is not None else None
+        cache = JudgeCache.in_run(store.path, redactor=store.redactor) if judge is not None else None
         options = {**modes, "judge": judge, "judge_mode": judge_mode,
                    "judge_attempts": judge_attempts, "judge_cache": cache}  # fmt: skip
         calls_before, tally = int(getattr(judge, "calls", 0)), ScoringTally()

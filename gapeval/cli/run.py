@@ -45,6 +45,11 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-retries", type=int, dest="max_retries")
     parser.add_argument("--backoff", type=float, dest="backoff_s", help="first back-off, seconds")
     parser.add_argument("--timeout", type=float, dest="timeout_s", help="per-call time-out (HTTP)")
+    parser.add_argument("--max-wait", type=float, dest="max_wait_s",
+                        help="longest wait before one retry, seconds (default 120); a longer Retry-After "
+                        "ends the call as a logged error, retried by the next run")  # fmt: skip
+    parser.add_argument("--max-call-time", type=float, dest="max_call_s",
+                        help="longest time one call may spend retrying, seconds (default 600)")
     parser.add_argument("--concurrency", type=int, help="HTTP calls in flight at once")
     parser.add_argument("--batch-size", type=int, dest="batch_size")
     parser.add_argument("--temperature", type=float)
@@ -123,7 +128,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         name: getattr(args, name)
         for name in (
             "bank", "seed", "samples", "history", "include", "limit", "max_retries", "backoff_s",
-            "timeout_s", "concurrency", "batch_size",
+            "timeout_s", "max_wait_s", "max_call_s", "concurrency", "batch_size",
         )
         if getattr(args, name) is not None
     }

@@ -112,6 +112,11 @@ class RunConfig(Record):
     """First back-off wait; doubled at each retry (a server's Retry-After wins when longer)."""
     timeout_s: float | None = Field(default=None, gt=0.0)
     """Per-call time-out for asynchronous (HTTP) adapters; a timed-out call is a transient error."""
+    max_wait_s: float = Field(default=120.0, gt=0.0)
+    """Longest single wait before a retry; a server's Retry-After beyond it is not waited for: the
+    call is logged as a transient error saying so, and a resumed run asks it again."""
+    max_call_s: float | None = Field(default=600.0, gt=0.0)
+    """Longest time a call may spend on retries (first attempt to the start of the last retry)."""
     concurrency: int = Field(default=8, ge=1)
     """Calls in flight at once for asynchronous (HTTP) adapters."""
     batch_size: int | None = Field(default=None, ge=1)

@@ -228,6 +228,9 @@ def _policy(config: RunConfig, adapter: Any, progress: Progress) -> CallPolicy:
         backoff_s=config.backoff_s,
         timeout_s=config.timeout_s,
         concurrency=config.concurrency,
+        max_wait_s=config.max_wait_s,
+        max_call_s=config.max_call_s,
+        on_wait=progress.wait,
     )
 
 

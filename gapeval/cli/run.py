@@ -1,4 +1,4 @@
-"""``gapeval run``, ``gapeval export`` and ``gapeval merge``.
+"""``gapeval run``, ``gapeval export``, ``gapeval verify`` and ``gapeval merge``.
 
 ``gapeval run --bank builtin --model procedural --model simulated --out RUN_DIR --seed 0`` answers
 the bank with each model into RUN_DIR; running the same command again resumes it (only missing
@@ -6,7 +6,9 @@ answers are asked). ``--protocol`` (repeatable) asks every unit under each evalu
 (:mod:`gapeval.protocols`; default ``direct``). ``--dry-run`` prints the plan and the number of
 answers without calling a model.
 Exit status: 0 when every call has an answer, 3 when some calls ended in errors (logged in the
-store; re-run the same command to retry them), 2 for bad input.
+store; re-run the same command to retry them), 2 for bad input, 4 when the store cannot be used
+(damaged, disk full, read-only; :mod:`gapeval.store.failures`). ``gapeval verify RUN_DIR`` lists
+a store's problems (exit 4 when there are some).
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def fingerprint_choices(texts: list[str]) -> dict[str, str]:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``run``, ``export`` and ``merge`` to the ``gapeval`` command line."""
+    """Add ``run``, ``export``, ``verify`` and ``merge`` to the ``gapeval`` command line."""
     run = subparsers.add_parser("run", help="answer a bank with models into a resumable store")
     _run_arguments(run)
     run.set_defaults(handler=_run)
@@ -111,6 +113,10 @@ def register(subparsers: Any) -> None:
     )
     add_fingerprint_argument(export)
     export.set_defaults(handler=_export)
+
+    verify = subparsers.add_parser("verify", help="check a run folder's store (database, rows, images)")
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    verify.set_defaults(handler=_verify)
 
     merge = subparsers.add_parser("merge", help="merge the stores of a sharded run")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR")
@@ -179,7 +185,7 @@ def _dry_run(config: Any, out: Path) -> int:
     if (out / "answers.sqlite").exists():
         from gapeval.store import Store
 
-        with Store(out, create=False) as store:
+        with Store(out, readonly=True) as store:
             planned = {
                 (spec.name, protocol.name, unit, turn, sample)
                 for spec in config.models
@@ -274,7 +280,7 @@ def _export(args: argparse.Namespace) -> int:
     suffix = args.output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise GapevalError(f"cannot write {str(args.output)!r}: use a .csv or .parquet file name")
-    with Store(args.run_dir, create=False) as store:
+    with Store(args.run_dir, readonly=True) as store:
         frame = store.to_frame(
             scorer=args.scorer,
             include_unscored=args.include_unscored,
@@ -291,6 +297,22 @@ def _export(args: argparse.Namespace) -> int:
         require("pyarrow", needed_by="gapeval export to parquet")
         frame.to_parquet(args.output, index=False)
     print(f"wrote {len(frame)} rows to {args.output}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from gapeval.store import Store
+    from gapeval.store.failures import STORE_EXIT
+
+    with Store(args.run_dir, readonly=True) as store:
+        problems = store.verify()
+        answers = len(store) if not problems else None
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        print(f"gapeval verify: {len(problems)} problem(s) in {args.run_dir}", file=sys.stderr)
+        return STORE_EXIT
+    print(f"ok: {answers} answers, database and images intact")
     return 0
 
 

@@ -59,7 +59,7 @@ def load_responses(
 
         if not (path / "answers.sqlite").exists():
             raise GapevalError(f"{str(path)!r} is a folder but not a run folder (no answers.sqlite)")
-        with Store(path, create=False) as store:
+        with Store(path, readonly=True) as store:
             frame = store.to_frame(scorer=scorer, fingerprints=fingerprints)
             manifests = store.manifests()
         manifest = manifests[-1] if manifests else None
@@ -89,7 +89,7 @@ def _read_run(source: str | Path, read: Callable[[Any], pd.DataFrame]) -> pd.Dat
         return None
     from gapeval.store import Store
 
-    with Store(path, create=False) as store:
+    with Store(path, readonly=True) as store:
         return read(store)
 
 

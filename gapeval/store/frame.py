@@ -80,7 +80,8 @@ def _respondent_filter(store: Store, fingerprints: Mapping[str, str] | None) -> 
     """SQL condition (on alias ``a``) keeping, for each model answered under several fingerprints,
     the answers of the chosen one (:func:`gapeval.store.respondents.choose`)."""
     counts: dict[str, dict[str | None, int]] = {}
-    for model, digest, count in store._query("SELECT model, respondent, COUNT(*) FROM answers GROUP BY 1, 2"):
+    respondent = "respondent" if store.schema_version >= 3 else "NULL"  # version 2 records none
+    for model, digest, count in store._query(f"SELECT model, {respondent}, COUNT(*) FROM answers GROUP BY 1, 2"):
         counts.setdefault(model, {})[digest] = count
     keep = choose(counts, fingerprints, where=repr(store))
     if not keep:

@@ -118,6 +118,8 @@ def _copy_log(source: Store, connection: sqlite3.Connection, table: str) -> None
 
 def _copy_respondents(source: Store, connection: sqlite3.Connection) -> None:
     """Every configuration the shard recorded, once per (model, digest, digest it replaced)."""
+    if source.schema_version < 3:  # a version-2 shard recorded none
+        return
     names, rows = _rows(source, "respondents")
     for row in rows:
         record = dict(zip(names, row, strict=True))
@@ -165,7 +167,7 @@ def merge(stores: Sequence[Store | str | os.PathLike[str]], out: str | os.PathLi
     """
     if not stores:
         raise GapevalError("merge needs at least one store")
-    opened = [s if isinstance(s, Store) else Store(s, create=False) for s in stores]
+    opened = [s if isinstance(s, Store) else Store(s, readonly=True) for s in stores]
     try:
         return _merge_into(opened, Path(out))
     finally:

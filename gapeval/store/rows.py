@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from gapeval.errors import GapevalError
 from gapeval.records import ImagePart, TextPart, TurnRequest, TurnResult
 from gapeval.store.images import ImageFolder
-from gapeval.store.keys import KEY_COLUMNS, AnswerKey, answer_digest
+from gapeval.store.keys import KEY_COLUMNS, KEY_WHERE, AnswerConflictError, AnswerKey, answer_digest
 from gapeval.store.redact import Redactor
+from gapeval.store.scores import describe_key
 
-__all__ = ["prepare_row"]
+__all__ = ["insert_row", "prepare_row"]
 
 
 def _now() -> str:
@@ -94,3 +97,30 @@ def prepare_row(
         digest=answer_digest(cleaned),
     )
     return "answers", row
+
+
+def insert_row(connection: sqlite3.Connection, table: str, row: Mapping[str, Any]) -> bool:
+    """Insert a prepared row inside the caller's transaction; ``True`` if a row was written.
+
+    An answer whose key is stored already is a no-op when identical (same digest) and raises
+    :class:`~gapeval.store.keys.AnswerConflictError` otherwise; error-log rows are always added.
+    """
+    names = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    if table == "errors":
+        connection.execute(f"INSERT INTO errors ({names}) VALUES ({marks})", tuple(row.values()))
+        return True
+    keys = ", ".join(KEY_COLUMNS)
+    cursor = connection.execute(
+        f"INSERT INTO answers ({names}) VALUES ({marks}) ON CONFLICT ({keys}) DO NOTHING", tuple(row.values())
+    )
+    if cursor.rowcount == 1:
+        return True
+    key = tuple(row[column] for column in KEY_COLUMNS)
+    (stored,) = connection.execute(f"SELECT digest FROM answers WHERE {KEY_WHERE}", key).fetchone()
+    if stored != row["digest"]:
+        raise AnswerConflictError(
+            f"a different answer is already stored for {describe_key(key)}; answers are "  # type: ignore[arg-type]
+            "never overwritten: write to a new run folder to answer again"
+        )
+    return False

@@ -32,9 +32,9 @@ import sqlite3
 from pathlib import Path
 from typing import Literal
 
-from gapeval.errors import GapevalError
+from gapeval.store.failures import StoreError, StoreReadOnlyError, classify
 
-__all__ = ["SCHEMA_VERSION", "StoreSchemaError", "connect"]
+__all__ = ["SCHEMA_VERSION", "StoreSchemaError", "connect", "connect_readonly"]
 
 SCHEMA_VERSION = 3
 
@@ -122,8 +122,72 @@ BEGIN SELECT RAISE(ABORT, 'errors are append-only'); END;
 """
 
 
-class StoreSchemaError(GapevalError):
+class StoreSchemaError(StoreError):
     """The database is not a gapeval store, or has another schema version."""
+
+
+def _check_version(path: Path, version: object, *, readable: tuple[int, ...] = (SCHEMA_VERSION,)) -> None:
+    if int(str(version)) not in readable:
+        raise StoreSchemaError(
+            f"store {str(path)!r} has schema version {version}, this gapeval reads "
+            f"version {SCHEMA_VERSION} (version 2 added the protocol and step of each answer, "
+            "version 3 the respondents' fingerprints); "
+            "read it with the gapeval version that wrote it, or run again into a new folder"
+            + (" (a version-2 store is upgraded when opened for writing)" if str(version) == "2" else "")
+        )
+
+
+def _failed(path: Path, error: sqlite3.DatabaseError, doing: str) -> StoreError:
+    if getattr(error, "sqlite_errorname", "") == "SQLITE_NOTADB":
+        return StoreSchemaError(
+            f"{str(path)!r} is not a gapeval store database: {error}. If it held a run, the file is "
+            "damaged: restore it from a backup, or run again into a new folder; nothing was changed"
+        )
+    named = classify(error, path.parent, doing)
+    return named or StoreSchemaError(f"{str(path)!r} is not a gapeval store database: {error}")
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open the store database at ``path`` for reading only; nothing in its folder is written.
+
+    A WAL database normally needs its ``-shm`` file; in a read-only folder where that file cannot be
+    made, the database is opened as immutable — safe when no write-ahead log is left over (a clean
+    close folds it in), refused with :class:`StoreReadOnlyError` when one is. A version-2 store is
+    read as it is (it records no respondents).
+    """
+
+    def opened(flags: str) -> sqlite3.Connection:
+        uri = f"{path.resolve().as_uri()}?{flags}"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+
+    def version(connection: sqlite3.Connection) -> object:
+        return connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+
+    connection = opened("mode=ro")
+    try:
+        try:
+            found = version(connection)
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+                raise
+            connection.close()
+            wal = path.with_name(path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreReadOnlyError(
+                    f"the store {str(path.parent)!r} is in a read-only folder and holds answers in its "
+                    f"write-ahead log ({wal.name}) that only a writer can fold in (was a writer killed?); "
+                    "copy the folder somewhere writable and read the copy"
+                ) from error
+            connection = opened("mode=ro&immutable=1")
+            found = version(connection)
+        _check_version(path, found, readable=(2, SCHEMA_VERSION))  # version 2 lacks only the respondents
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise _failed(path, error, "opening its database to read") from error
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") -> sqlite3.Connection:
@@ -132,10 +196,12 @@ def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") ->
     The connection is in autocommit mode (``isolation_level=None``); writers open explicit
     ``BEGIN IMMEDIATE`` transactions. ``synchronous='normal'`` survives a killed process (every
     committed answer is in the WAL); ``'full'`` also survives a power cut, at one fsync per commit.
+    Storage failures raise the named errors of :mod:`gapeval.store.failures`.
     """
-    connection = sqlite3.connect(
-        str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-    )
+    try:
+        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+    except sqlite3.DatabaseError as error:
+        raise _failed(path, error, "opening its database") from error
     try:
         mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
@@ -150,16 +216,10 @@ def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") ->
         if int(row[0]) == 2:
             _upgrade_from_2(connection)
             row = (SCHEMA_VERSION,)
-        if int(row[0]) != SCHEMA_VERSION:
-            raise StoreSchemaError(
-                f"store {str(path)!r} has schema version {row[0]}, this gapeval reads "
-                f"version {SCHEMA_VERSION} (version 2 added the protocol and step of each answer, "
-                "version 3 the respondents' fingerprints); "
-                "read it with the gapeval version that wrote it, or run again into a new folder"
-            )
+        _check_version(path, row[0])
     except sqlite3.DatabaseError as error:
         connection.close()
-        raise StoreSchemaError(f"{str(path)!r} is not a gapeval store database: {error}") from error
+        raise _failed(path, error, "opening its database") from error
     except BaseException:
         connection.close()
         raise

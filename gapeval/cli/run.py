@@ -53,6 +53,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-call-time", type=float, dest="max_call_s",
                         help="longest time one call may spend retrying, seconds (default 600)")
     parser.add_argument("--concurrency", type=int, help="HTTP calls in flight at once")
+    parser.add_argument("--max-text-bytes", type=int, dest="max_text_bytes",
+                        help="largest text answer stored (default 1 MiB); a longer one is a logged error")
+    parser.add_argument("--max-image-bytes", type=int, dest="max_image_bytes",
+                        help="largest image answer stored (default 32 MiB); a larger one is a logged error")
     parser.add_argument("--batch-size", type=int, dest="batch_size")
     parser.add_argument("--temperature", type=float)
     parser.add_argument("--max-new-tokens", type=int, dest="max_new_tokens")
@@ -134,7 +138,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         name: getattr(args, name)
         for name in (
             "bank", "seed", "samples", "history", "include", "limit", "max_retries", "backoff_s",
-            "timeout_s", "max_wait_s", "max_call_s", "concurrency", "batch_size",
+            "timeout_s", "max_wait_s", "max_call_s", "concurrency", "batch_size", "max_text_bytes",
+            "max_image_bytes",
         )
         if getattr(args, name) is not None
     }

@@ -117,6 +117,11 @@ class RunConfig(Record):
     call is logged as a transient error saying so, and a resumed run asks it again."""
     max_call_s: float | None = Field(default=600.0, gt=0.0)
     """Longest time a call may spend on retries (first attempt to the start of the last retry)."""
+    max_text_bytes: int = Field(default=2**20, ge=1)
+    """Largest text answer stored (UTF-8 bytes, default 1 MiB); a longer one is logged as an error
+    (not stored, asked again by the next run)."""
+    max_image_bytes: int = Field(default=32 * 2**20, ge=1)
+    """Largest image answer stored (encoded bytes, default 32 MiB); a larger one is logged as an error."""
     concurrency: int = Field(default=8, ge=1)
     """Calls in flight at once for asynchronous (HTTP) adapters."""
     batch_size: int | None = Field(default=None, ge=1)

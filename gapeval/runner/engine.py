@@ -27,7 +27,7 @@ from gapeval.bank import Bank, Dialogue, Item, load_bank
 from gapeval.model_spec import ModelSpec
 from gapeval.protocols.spec import ProtocolSpec
 from gapeval.protocols.steps import Ask, Choose, final_copy, next_action
-from gapeval.records import Part, TurnRequest, TurnResult
+from gapeval.records import ImagePart, Part, TextPart, TurnRequest, TurnResult
 from gapeval.calls import Caller, CallPolicy
 from gapeval.runner.config import RunConfig, check_resume
 from gapeval.runner.plan import Plan, build_plan
@@ -121,13 +121,15 @@ class _ModelRun:
 
     def __init__(
         self, spec: ModelSpec, caller: Caller, store: Store, builder: RequestBuilder,
-        progress: Progress, report: ModelReport,
+        progress: Progress, report: ModelReport, *, max_text_bytes: int, max_image_bytes: int,
     ) -> None:
         self.spec, self.caller, self.store, self.builder = spec, caller, store, builder
         self.progress, self.report = progress, report
         self.final: dict[str, TurnResult] = {}
+        self.limits = (max_text_bytes, max_image_bytes)
 
     def commit(self, pairs: list[tuple[TurnRequest, TurnResult]]) -> None:
+        pairs = [(request, self.capped(request, result)) for request, result in pairs]
         self.store.put_many(pairs)
         finals = errors = 0
         for request, result in pairs:
@@ -139,6 +141,24 @@ class _ModelRun:
             if result.status == "error" and self.report.first_error is None:
                 self.report.first_error = self.store.redactor.text(result.error or "")
         self.progress.advance(ok=finals, errors=errors)
+
+    def capped(self, request: TurnRequest, result: TurnResult) -> TurnResult:
+        """``result``, or an error saying so when its output is over the run's size cap."""
+        output = result.output
+        if isinstance(output, TextPart):
+            size, cap, what, flag = len(output.text.encode("utf-8")), self.limits[0], "text", "--max-text-bytes"
+        elif isinstance(output, ImagePart):
+            size = len(output.data) if output.data is not None else _file_size(output.path)
+            cap, what, flag = self.limits[1], "an image", "--max-image-bytes"
+        else:
+            return result
+        if size <= cap:
+            return result
+        message = (f"the answer is {what} of {size:,} bytes, over the cap of {cap:,} bytes; not stored "
+                   f"(raise the cap with {flag}, then re-run to ask again)")  # fmt: skip
+        return TurnResult.failure(request, message).model_copy(
+            update={"usage": result.usage, "latency_s": result.latency_s, "raw": {"answer_bytes": size}}
+        )
 
     def _stored(self) -> _Stored:
         stored: _Stored = {}
@@ -218,6 +238,13 @@ class _ModelRun:
         stored = self.store.get(request)
         assert stored is not None
         unit.done[request.step] = (stored.request, stored.result)
+
+
+def _file_size(path: str | None) -> int:
+    try:
+        return Path(path).stat().st_size if path else 0
+    except OSError:
+        return 0
 
 
 def _policy(config: RunConfig, adapter: Any, progress: Progress) -> CallPolicy:
@@ -306,7 +333,8 @@ def run(
                     )
                 )
                 progress.start(spec.name, total=plan.calls_per_model)
-                model_run = _ModelRun(spec, caller, store, builder, progress, report)
+                model_run = _ModelRun(spec, caller, store, builder, progress, report,
+                                      max_text_bytes=config.max_text_bytes, max_image_bytes=config.max_image_bytes)
                 model_run.run(plan, config.protocols)
                 progress.done += report.skipped
                 progress.finish()

@@ -59,11 +59,22 @@ def say_error(command: str, error: BaseException) -> int:
     """Print ``error`` on one line (credentials redacted) for ``gapeval COMMAND``; return its exit status."""
     from gapeval.store.redact import scrub
 
-    message = " ".join(str(error).split()) or type(error).__name__
+    message = " ".join(_plain(error).split()) or type(error).__name__
     print(f"gapeval {command}: error: {scrub(message)}", file=sys.stderr)
     if isinstance(error, OSError) and not isinstance(error, FileNotFoundError | FileExistsError):
         return 4
     return int(getattr(error, "exit_code", 2))
+
+
+def _plain(error: BaseException) -> str:
+    """The message of ``error``; pydantic's multi-line report becomes its first problem, without the web link."""
+    if type(error).__name__ == "ValidationError" and hasattr(error, "errors"):
+        first = error.errors()[0]
+        field = ".".join(map(str, first.get("loc", ()))) or "value"
+        return f"{getattr(error, 'title', 'record')}: {field}: {str(first.get('msg', '')).removeprefix('Value error, ')}"
+    if isinstance(error, UnicodeDecodeError):
+        return f"{error.reason} (byte 0x{error.object[error.start]:02x} at offset {error.start}): a file is not UTF-8 text"
+    return str(error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

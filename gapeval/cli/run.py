@@ -4,7 +4,8 @@
 the bank with each model into RUN_DIR; running the same command again resumes it (only missing
 answers are asked). ``--protocol`` (repeatable) asks every unit under each evaluation protocol
 (:mod:`gapeval.protocols`; default ``direct``). ``--dry-run`` prints the plan and the number of
-answers without calling a model.
+answers without calling a model, after the checks the real run makes first (the resume, each
+model's configuration, each adapter's name and options: :func:`gapeval.runner.engine.preflight`).
 Exit status: 0 when every call has an answer, 3 when some calls ended in errors (logged in the
 store; re-run the same command to retry them), 2 for bad input, 4 when the store cannot be used
 (damaged, disk full, read-only; :mod:`gapeval.store.failures`). ``gapeval verify RUN_DIR`` lists
@@ -181,16 +182,20 @@ def _plan_units(plan: Any) -> list[tuple[str, int | None]]:
 
 def _dry_run(config: Any, out: Path) -> int:
     from gapeval.bank import load_bank
+    from gapeval.runner.engine import preflight
     from gapeval.runner.plan import build_plan
 
     bank = load_bank(config.bank)
     plans = {spec.name: build_plan(bank, config, spec) for spec in config.models}
     plan = build_plan(bank, config)
     stored = 0
-    if (out / "answers.sqlite").exists():
+    if not (out / "answers.sqlite").exists():
+        preflight(config, None)
+    else:
         from gapeval.store import Store
 
         with Store(out, readonly=True) as store:
+            preflight(config, store)
             planned = {
                 (spec.name, protocol.name, unit, turn, sample)
                 for spec in config.models

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from gapeval.errors import GapevalError
 from gapeval.report.analyses import (
     Outcome,
     decay_outcome,
@@ -281,8 +282,16 @@ def build_report(
     Returns
     -------
     Report
+
+    Raises
+    ------
+    GapevalError
+        ``folder`` is an existing file (checked before any fit).
     """
     out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise GapevalError(f"the report folder {str(out)!r} is an existing file; give a folder (new or existing) "
+                           "for the report's files, e.g. --out report/")
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(out)
     writer.lines = ["# gapeval report", "", *_provenance(manifest)]

@@ -63,10 +63,10 @@ def load_responses(
             frame = store.to_frame(scorer=scorer, fingerprints=fingerprints)
             manifests = store.manifests()
         manifest = manifests[-1] if manifests else None
-    elif path.suffix.lower() == ".csv" and path.is_file():
-        frame = pd.read_csv(path)
-    elif path.suffix.lower() == ".parquet" and path.is_file():
-        frame = pd.read_parquet(path)
+    elif path.suffix.lower() in (".csv", ".parquet") and path.is_file():
+        from gapeval.files import read_table
+
+        frame = read_table(path, what="long table")
     elif not path.exists():
         raise GapevalError(f"{str(path)!r} does not exist; give a run folder or a .csv/.parquet long table")
     else:

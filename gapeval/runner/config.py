@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gapeval.errors import GapevalError
+from gapeval.files import read_text
 from gapeval.model_spec import ModelSpec, spec_from_mapping
 from gapeval.protocols.spec import ProtocolSpec, protocol_from_mapping
 from gapeval.records import Decoding
@@ -193,10 +194,12 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None)
         If the file cannot be read or parsed, or a field is invalid (the message names it).
     """
     file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"config file {str(file)!r} does not exist")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ConfigError(f"config file {str(file)!r} does not exist") from error
+        data = tomllib.loads(read_text(file, what="config file"))
+    except GapevalError as error:
+        raise ConfigError(str(error)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {str(file)!r} is not valid TOML: {error}") from error
     tables = data.pop("models", [])

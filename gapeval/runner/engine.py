@@ -37,7 +37,7 @@ from gapeval.store import Store, build_manifest
 from gapeval.store.redact import secrets_in
 from gapeval.store.respondents import differences, respondent_fingerprint
 
-__all__ = ["ModelReport", "RunReport", "run"]
+__all__ = ["ModelReport", "RunReport", "preflight", "run"]
 
 
 @dataclass
@@ -266,6 +266,28 @@ def run_secrets(config: RunConfig) -> frozenset[str]:
     return frozenset().union(*(secrets_in(spec.options) for spec in config.models))
 
 
+def preflight(config: RunConfig, store: Store | None, *, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a run checks before it loads a model or calls one; ``run --dry-run`` checks the same.
+
+    With the store of an existing run folder: the run's settings against the folder's
+    (:func:`~gapeval.runner.config.check_resume`) and, unless ``config.allow_changed_config``, each
+    model's adapter and options against the configuration it answered with
+    (:class:`~gapeval.store.respondents.RespondentChangedError`). Then every model's adapter is
+    built, not loaded, so an unknown adapter, an unknown or invalid option or a missing extra is
+    named before anything runs. Returns model name -> adapter (``given`` ones as they are).
+    """
+    if store is not None:
+        check_resume(config, store.manifests())
+        if not config.allow_changed_config:
+            for spec in config.models:
+                store.check_respondent(spec.name, respondent_fingerprint(spec.adapter, spec.options))
+    built = dict(given or {})
+    for spec in config.models:
+        if built.get(spec.name) is None:
+            built[spec.name] = create_adapter(spec.adapter, spec.options)
+    return built
+
+
 def run(
     config: RunConfig,
     out: str | Path,
@@ -302,17 +324,13 @@ def run(
     respondents: dict[str, dict[str, Any]] = {}
     changes: list[dict[str, Any]] = []
     with Store(out, secrets=run_secrets(config)) as store:
-        check_resume(config, store.manifests())
-        if not config.allow_changed_config:  # before any model is loaded
-            for spec in config.models:
-                store.check_respondent(spec.name, respondent_fingerprint(spec.adapter, spec.options))
+        built = preflight(config, store, given=adapters)  # before any model is loaded
         recorded = {**config.model_dump(mode="json"), "identity": config.identity()}
         for spec in config.models:
             started = time.perf_counter()
             plan = build_plan(bank, config, spec)
             report = ModelReport(name=spec.name, planned=plan.calls_per_model)
-            given = (adapters or {}).get(spec.name)
-            adapter = given if given is not None else create_adapter(spec.adapter, spec.options)
+            adapter = built[spec.name]
             adapter.load()
             caller = Caller(adapter, _policy(config, adapter, progress))
             try:

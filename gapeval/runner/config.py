@@ -85,8 +85,21 @@ def _repeated(names: list[str]) -> list[str]:
     return sorted({name for name in names if names.count(name) > 1})
 
 
+_RUN_CONFIG = "RunConfig: "
+
+
 class RunConfig(Record):
-    """Everything that defines a run (except where its store lives)."""
+    """Everything that defines a run (except where its store lives).
+
+    Built with a field of the wrong type or range (``samples=0``, ``seed="abc"``, no models) it
+    raises :class:`ConfigError` naming the field and the problem.
+    """
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise ConfigError(f"{_RUN_CONFIG}{_first_problem(error)}") from None
 
     bank: str = "builtin"
     """``builtin`` or a bank folder (see :func:`gapeval.bank.load_bank`)."""
@@ -218,12 +231,16 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None)
 def build_config(data: Mapping[str, Any], *, where: str = "run config") -> RunConfig:
     """Validate ``data`` into a :class:`RunConfig`; errors name the field and the problem."""
     try:
-        return RunConfig.model_validate(dict(data))
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(map(str, first["loc"])) or "config"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{where}: {field}: {message}") from error
+        return RunConfig(**dict(data))
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {str(error).removeprefix(_RUN_CONFIG)}") from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    """``field: problem`` of pydantic's first complaint (its multi-line report and web link dropped)."""
+    first = error.errors()[0]
+    field = ".".join(map(str, first["loc"])) or "config"
+    return f"{field}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def check_resume(config: RunConfig, manifests: list[dict[str, Any]]) -> None:

@@ -27,7 +27,7 @@ from gapeval.errors import GapevalError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["not_utf8", "read_text", "read_table", "TABLE_SUFFIXES"]
+__all__ = ["not_utf8", "output_file", "output_folder", "read_text", "read_table", "TABLE_SUFFIXES"]
 
 #: File name endings :func:`read_table` reads.
 TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".parquet", ".pq")
@@ -96,6 +96,30 @@ def read_table(path: str | Path, *, what: str = "table") -> pd.DataFrame:
         at = f"at line {where.group(1)}" if where else "somewhere"
         raise GapevalError(f"{what} {str(file)!r} is not a well-formed CSV {at}: {_first_line(error)}; "
                            "quote fields that hold commas or fix the row") from None
+
+
+def output_folder(path: str | Path, *, what: str = "output folder") -> Path:
+    """``path`` as a folder to write into (it may exist); an existing file there is named, before any work."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise GapevalError(f"the {what} {str(folder)!r} is an existing file; give a folder (new or existing), "
+                           "or move the file away")
+    return folder
+
+
+def output_file(path: str | Path, *, what: str = "output file") -> Path:
+    """``path`` as a file to write (replaced if it exists); a folder there, or a file where its folder
+    should be, is named before any work."""
+    file = Path(path)
+    if file.is_dir():
+        raise GapevalError(f"the {what} {str(file)!r} is a folder; give a file name such as "
+                           f"{str(file / ('out' + (file.suffix or '.csv')))!r}")
+    for parent in file.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise GapevalError(f"cannot write the {what} {str(file)!r}: {str(parent)!r} is a file, not a folder")
+            break
+    return file
 
 
 def _first_line(error: BaseException) -> str:

@@ -48,7 +48,9 @@ def _build(args: argparse.Namespace) -> int:
     from gapeval.bank.builder import DEFAULT_SEED, build_bank
     from gapeval.bank.io import bank_hash, builtin_path
 
-    out = args.out or builtin_path()
+    from gapeval.files import output_folder
+
+    out = output_folder(args.out, what="bank folder") if args.out else builtin_path()
     file = build_bank(out, seed=DEFAULT_SEED if args.seed is None else args.seed)
     print(f"wrote {file} ({bank_hash(out)})")
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.cli.run import add_fingerprint_argument, fingerprint_choices
+from gapeval.files import output_file, output_folder
 
 __all__ = ["add_sampler_arguments", "register", "sampler_options"]
 
@@ -80,6 +81,8 @@ def _fit(args: argparse.Namespace) -> int:
     from gapeval.report.protocol_part import by_respondent
     from gapeval.report.sources import load_responses
 
+    if args.output is not None:
+        output_file(args.output, what="gap table file")
     responses, _ = load_responses(args.source, scorer=args.scorer, fingerprints=fingerprint_choices(args.fingerprints))
     options = sampler_options(args)  # what the user set; the rest are the library's defaults (gapeval.sampling)
     outcome = gap_outcome(by_respondent(responses), seed=args.seed, level=args.level, **options)
@@ -101,6 +104,7 @@ def _report(args: argparse.Namespace) -> int:
     from gapeval.report.build import build_report
     from gapeval.report.sources import load_responses, load_steps, load_verdicts
 
+    output_folder(args.out, what="report folder")
     fingerprints = fingerprint_choices(args.fingerprints)
     responses, manifest = load_responses(args.source, scorer=args.scorer, fingerprints=fingerprints)
     options = sampler_options(args)

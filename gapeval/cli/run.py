@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.errors import GapevalError
+from gapeval.files import output_file, output_folder
 
 __all__ = ["register"]
 
@@ -185,6 +186,7 @@ def _dry_run(config: Any, out: Path) -> int:
     from gapeval.runner.engine import preflight
     from gapeval.runner.plan import build_plan
 
+    output_folder(out, what="run folder")
     bank = load_bank(config.bank)
     plans = {spec.name: build_plan(bank, config, spec) for spec in config.models}
     plan = build_plan(bank, config)
@@ -290,6 +292,7 @@ def _export(args: argparse.Namespace) -> int:
     suffix = args.output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise GapevalError(f"cannot write {str(args.output)!r}: use a .csv or .parquet file name")
+    output_file(args.output, what="export file")
     with Store(args.run_dir, readonly=True) as store:
         frame = store.to_frame(
             scorer=args.scorer,

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from gapeval.errors import GapevalError
+from gapeval.files import output_folder
 from gapeval.report.analyses import (
     Outcome,
     decay_outcome,
@@ -288,10 +288,7 @@ def build_report(
     GapevalError
         ``folder`` is an existing file (checked before any fit).
     """
-    out = Path(folder)
-    if out.exists() and not out.is_dir():
-        raise GapevalError(f"the report folder {str(out)!r} is an existing file; give a folder (new or existing) "
-                           "for the report's files, e.g. --out report/")
+    out = output_folder(folder, what="report folder")
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(out)
     writer.lines = ["# gapeval report", "", *_provenance(manifest)]

@@ -106,10 +106,13 @@ def differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str
     def shown(values: dict[str, Any], path: str) -> str:
         return repr(values[path]) if path in values else "absent"
 
+    def filled(path: str) -> bool:  # an empty table on one side, settings under it on the other
+        return any(p.startswith(f"{path}.") for p in (*old, *new)) and {} in (old.get(path), new.get(path))
+
     return [
         f"{path}: was {shown(old, path)}, now {shown(new, path)}"
         for path in sorted(set(old) | set(new))
-        if (path in old, old.get(path)) != (path in new, new.get(path))
+        if (path in old, old.get(path)) != (path in new, new.get(path)) and not filled(path)
     ]
 
 

@@ -31,6 +31,9 @@ def test_the_digest_ignores_operational_settings_and_the_differences_name_the_re
     ]
     added = respondent_fingerprint("hf-janus", {**A["options"], "max_new_tokens": 64}, A["identity"])
     assert differences(A, added) == ["options.max_new_tokens: was absent, now 64"]
+    bare = respondent_fingerprint("simulated", {}, {})
+    assert differences(bare, respondent_fingerprint("simulated", {"theta_understanding": 2}, {})) == [
+        "options.theta_understanding: was absent, now 2"]  # not also "options: was {}, now absent"
 
 
 def test_credentials_never_enter_a_fingerprint():

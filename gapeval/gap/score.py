@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
+from gapeval.records.seeds import check_seed
 from gapeval.gap.model import GapData, build_gap_data, model_arguments, reparameterised_gap_model
 from gapeval.gap.result import CHECKED_SITES, GapResult
 from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap, standardize_responses
 from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_SVI, check_inference
 from irt.diagnostics import ConvergenceWarning, Diagnostics
-from irt.errors import IRTError, as_seed
 from irt.inference.options import NUTSOptions, SVIOptions
 from irt.inference.runners import run_nuts, run_svi
 from irt.results import summarise_draws
@@ -49,10 +49,7 @@ def _check_options(*, scale, level, method, inference, points, seed):
     check_inference(inference)
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise GapevalError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
-    try:
-        as_seed(seed)
-    except IRTError as error:
-        raise GapevalError(str(error)) from None
+    check_seed(seed)
     if isinstance(points, bool) or not isinstance(points, int | float) or int(points) != points or points < 1:
         raise GapevalError(f"points={points!r} must be a positive integer")
 

@@ -29,6 +29,8 @@ from gapeval.model_spec import ModelSpecError, parse_model_spec
 from gapeval.protocols.spec import ProtocolSpecError, parse_protocol_spec
 from gapeval.responses import standardize_responses
 from gapeval.runner.config import ConfigError, RunConfig, load_config, parse_shard
+from gapeval.scoring.agreement import cohen_kappa, pearson, spearman
+from gapeval.scoring.alpha import krippendorff_alpha
 
 
 def table(n_items: int = 3) -> pd.DataFrame:
@@ -66,8 +68,9 @@ GAP_CASES = [
     (table(1), {}, "needs at least two items of one direction .* one pair is not enough"),
     (table(1)[table(1)["model"] == "m1"], {}, "one pair is not enough"),
     (table().drop(columns="pair"), {}, "scale='paired' needs the pair column"),
-    (table(), {"seed": "abc"}, "seed='abc' must be a non-negative integer"),
-    (table(), {"seed": -3}, "seed=-3 must be a non-negative integer"),
+    (table(), {"seed": "abc"}, "seed='abc' must be an integer from 0 to 2\\*\\*63 - 1"),
+    (table(), {"seed": -3}, "seed=-3 must be an integer from 0"),
+    (table(), {"seed": 1.0}, "seed=1.0 must be an integer from 0"),
     (table(), {"level": 2}, "level=2 must lie strictly between 0 and 1"),
     (table(), {"level": "0.9"}, "level='0.9' must lie strictly between 0 and 1"),
     (table(), {"points": 0}, "points=0 must be a positive integer"),
@@ -89,7 +92,7 @@ def test_gap_score_names_the_problem_before_fitting(frame, kwargs, message):
         gap_score(frame, **{"inference": "svi", **kwargs})
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.floats(allow_nan=False).filter(lambda v: not 0 <= v <= 1), st.text(min_size=1),
                  st.complex_numbers(allow_nan=False).filter(lambda z: z.imag != 0),
                  st.dictionaries(st.text(max_size=3), st.integers(), min_size=1)))
@@ -207,3 +210,23 @@ def test_a_missing_bank_is_named(tmp_path):
     (tmp_path / "bank.jsonl").write_text(json.dumps({"record": "item"}) + "\n")
     with pytest.raises(BankError, match="bank.jsonl:1: "):
         load_bank(tmp_path)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: pearson([1], [2]), "need at least 2 units rated by both raters, got 1"),
+    (lambda: pearson([1, 2, 3], [2, 3]), "different lengths \\(3 and 2\\)"),
+    (lambda: pearson(["a", "b", "c"], [1, 2, 3]), "rater a has non-numeric values \\['a', 'b', 'c'\\]"),
+    (lambda: spearman([1, 2, 3], [1j, 2, 3]), "rater b has non-numeric values \\['1j'\\] at positions \\[0\\]"),
+    (lambda: pearson([{"a": 1}, 2, 3], [1, 2, 3]), "rater a has non-numeric values"),
+    (lambda: pearson([1, 2, 3, 4], [1, 3, 2, 4], seed="abc"), "seed='abc' must be an integer from 0"),
+    (lambda: pearson([1, 2, 3, 4], [1, 3, 2, 4], n_boot=-1), "n_boot must be a non-negative integer, got -1"),
+    (lambda: pearson([1, 2, 3, 4], [1, 3, 2, 4], level="0.9"), "level must lie strictly between 0 and 1"),
+    (lambda: cohen_kappa([1, 1, 1], [1, 1, 1]), "Cohen's kappa is undefined"),
+    (lambda: krippendorff_alpha([[1, 2, 3]], metric="interval"), "at least 2 coders, got shape \\(1, 3\\)"),
+    (lambda: krippendorff_alpha([[1, 2], [1, 2]], metric="magic"), "unknown metric 'magic'"),
+    (lambda: krippendorff_alpha([["a", 2], [1, 2]], metric="interval"), "interval alpha needs numbers, got \\['a'\\]"),
+    (lambda: krippendorff_alpha([[1, 2], [2, 1]], seed=-1), "seed=-1 must be an integer from 0"),
+])
+def test_agreement_statistics_name_bad_ratings_and_settings(call, message):
+    with pytest.raises(GapevalError, match=message):
+        call()

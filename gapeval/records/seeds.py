@@ -13,11 +13,12 @@ __all__ = ["MAX_SEED", "check_seed", "derive_seed"]
 MAX_SEED = 2**63 - 1
 
 
-def check_seed(seed: Any, *, name: str = "seed") -> int:
+def check_seed(seed: Any, *, name: str = "seed", error: type[GapevalError] = GapevalError) -> int:
     """``seed`` as an int in ``[0, MAX_SEED]``, or :class:`GapevalError` saying what a seed must be.
 
     gapeval's counterpart of :func:`irt.errors.as_seed` (which raises :mod:`irt`'s error class);
-    numpy integers are accepted, booleans, floats and text are not.
+    numpy integers are accepted, booleans, floats and text are not. ``error`` is the
+    :class:`GapevalError` subclass raised (e.g. ``DecayError``).
 
     Examples
     --------
@@ -29,7 +30,7 @@ def check_seed(seed: Any, *, name: str = "seed") -> int:
     gapeval.errors.GapevalError: seed='abc' must be an integer from 0 to 2**63 - 1, e.g. 0 (got str)
     """
     if isinstance(seed, bool) or not hasattr(seed, "__index__") or not 0 <= int(seed) <= MAX_SEED:
-        raise GapevalError(f"{name}={seed!r} must be an integer from 0 to 2**63 - 1, e.g. 0 "
+        raise error(f"{name}={seed!r} must be an integer from 0 to 2**63 - 1, e.g. 0 "
                            f"(got {type(seed).__name__})")
     return int(seed)
 

@@ -22,6 +22,7 @@ from gapeval.adapters.registry import UnknownAdapterError, create_adapter
 from gapeval.bank import load_bank
 from gapeval.bank.io import BankError
 from gapeval.calls import CallPolicy
+from gapeval.decay import DecayError, decay, simulate_decay
 from gapeval.errors import GapevalError
 from gapeval.files import read_table, read_text
 from gapeval.gap.score import gap_score
@@ -31,6 +32,9 @@ from gapeval.responses import standardize_responses
 from gapeval.runner.config import ConfigError, RunConfig, load_config, parse_shard
 from gapeval.scoring.agreement import cohen_kappa, pearson, spearman
 from gapeval.scoring.alpha import krippendorff_alpha
+
+
+DECAY = simulate_decay(num_models=2, num_sessions=2, num_turns=3, seed=0)[0]
 
 
 def table(n_items: int = 3) -> pd.DataFrame:
@@ -229,4 +233,18 @@ def test_a_missing_bank_is_named(tmp_path):
 ])
 def test_agreement_statistics_name_bad_ratings_and_settings(call, message):
     with pytest.raises(GapevalError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: decay([1, 2]), "responses must be a pandas DataFrame, got list"),
+    (lambda: decay(DECAY.assign(score=[{"a": 1}] + list(DECAY.score[1:]))), "column 'score' holds dict values"),
+    (lambda: decay(DECAY.assign(score=DECAY.score.astype(complex))), "column 'score' holds complex values"),
+    (lambda: decay(DECAY.assign(turn=["x"] + list(DECAY.turn[1:]))), "column 'turn' \\(turn\\) has missing or "
+     "non-numeric values \\['x'\\] in rows \\[0\\]"),
+    (lambda: decay(DECAY, seed="abc"), "seed='abc' must be an integer from 0"),
+    (lambda: simulate_decay(seed="abc"), "seed='abc' must be an integer from 0"),
+])
+def test_decay_names_bad_tables_and_seeds_before_fitting(call, message):
+    with pytest.raises(DecayError, match=message):
         call()

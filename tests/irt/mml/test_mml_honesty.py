@@ -59,6 +59,8 @@ def test_a_runaway_slope_warns_and_its_standard_errors_are_nan_not_1e9():
     assert items.loc[(0, "a"), "estimate"] > 15 and np.isnan(items.loc[(0, "a"), "sd"])
     assert len(caught) == 1 and "runs off to infinity" in str(caught[0].message)
     assert np.isnan(fit.covariance().loc[(0, "a"), (0, "a")])
+    with pytest.raises(irt.EstimationError, match=r"M2 has 6 margins for 6 parameters \(df = 0\)"):
+        fit.m2()
 
 
 @pytest.mark.parametrize("model", ["3pl", "graded"])

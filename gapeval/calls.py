@@ -6,7 +6,12 @@ This module owns how any adapter is called — by the runner for the models unde
 in batches (or to an asynchronous one with at most ``concurrency`` calls in flight), retries
 transient errors (rate limits, time-outs, busy servers) with exponential back-off — a server's
 ``Retry-After`` wins when longer — and calls ``commit`` with each batch of final results as soon as
-it is ready, so a crash loses at most the batch in flight. An adapter that raises, or breaks the protocol, turns into ``error`` results for
+it is ready, so a crash loses at most the batch in flight.
+
+Waiting is bounded: no single wait is longer than ``max_wait_s`` (our own back-off is cut to it; a
+server asking for longer gets no retry: the call ends as a transient error saying so, which the
+store logs and a resumed run asks again), and no retry starts once a call has taken ``max_call_s``
+since its first attempt. ``on_wait`` hears of every wait (the runner's progress display shows them). An adapter that raises, or breaks the protocol, turns into ``error`` results for
 the requests concerned; the run goes on.
 """
 
@@ -19,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gapeval.adapters.base import check_results
+from gapeval.errors import GapevalError
 from gapeval.records import TurnRequest, TurnResult
 
 __all__ = ["CallPolicy", "Caller", "is_async_adapter"]
@@ -40,12 +46,48 @@ class CallPolicy:
     """Per-call time-out (asynchronous adapters)."""
     concurrency: int = 8
     """Calls in flight at once (asynchronous adapters)."""
+    max_wait_s: float = 120.0
+    """Longest single wait before a retry; a server's ``Retry-After`` beyond it ends the call."""
+    max_call_s: float | None = 600.0
+    """Longest time from a call's first attempt to the start of its last retry (``None``: no limit)."""
     sleep: Callable[[float], None] = time.sleep
     """How to wait (tests pass a recorder)."""
+    on_wait: Callable[[float, str], None] | None = None
+    """Told ``(seconds, why)`` before each wait (a progress display)."""
+    clock: Callable[[], float] = time.monotonic
+    """Time source of ``max_call_s`` (tests pass a fake clock)."""
+
+    def __post_init__(self) -> None:
+        if not self.max_wait_s > 0 or (self.max_call_s is not None and not self.max_call_s > 0):
+            raise GapevalError(
+                f"max_wait_s and max_call_s must be positive seconds, got {self.max_wait_s!r} and "
+                f"{self.max_call_s!r}; e.g. --max-wait 120 --max-call-time 600"
+            )
 
     def wait_s(self, attempt: int, result: TurnResult) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based) of ``result``."""
-        return max(self.backoff_s * 2 ** (attempt - 1), result.retry_after_s or 0.0)
+        """Seconds to wait before retry number ``attempt`` (1-based) of ``result``: the back-off (at
+        most ``max_wait_s``) or the server's ``Retry-After`` if longer."""
+        return max(min(self.backoff_s * 2 ** (attempt - 1), self.max_wait_s), result.retry_after_s or 0.0)
+
+    def next_wait(self, attempt: int, result: TurnResult, started: float) -> float | TurnResult:
+        """The wait before retrying ``result`` (attempt ``attempt``, first one at ``started``), or
+        the final result when the wait is over a cap: a transient error that says which."""
+        wait = self.wait_s(attempt, result)
+        elapsed = self.clock() - started
+        if wait > self.max_wait_s:
+            why = (f"the server asked to wait {wait:g} s before retrying (Retry-After), more than the "
+                   f"{self.max_wait_s:g} s cap on one wait (--max-wait)")  # fmt: skip
+        elif self.max_call_s is not None and elapsed + wait > self.max_call_s:
+            why = (f"{attempt} attempts took {elapsed:.0f} s and the next wait ({wait:g} s) would pass the "
+                   f"{self.max_call_s:g} s limit per call (--max-call-time)")  # fmt: skip
+        else:
+            if self.on_wait is not None:
+                reason = "the server's Retry-After" if wait == (result.retry_after_s or 0.0) else "back-off"
+                self.on_wait(wait, f"before retry {attempt} ({reason}; {result.error})")
+            return wait
+        return result.model_copy(
+            update={"error": f"{result.error}; not retried: {why}; re-run the same command later to ask again"}
+        )
 
 
 def is_async_adapter(adapter: object) -> bool:
@@ -80,23 +122,29 @@ def _answer_sync(
     size = max(policy.batch_size, 1)
     for start in range(0, len(requests), size):
         pending = list(requests[start : start + size])
-        attempt = 0
+        attempt, started = 0, policy.clock()
         while pending:
             results = _call_sync(run_turns, pending)
             attempt += 1
-            final = [(q, r) for q, r in zip(pending, results, strict=True) if not _retryable(r, attempt, policy)]
-            again = [(q, r) for q, r in zip(pending, results, strict=True) if _retryable(r, attempt, policy)]
+            final: list[tuple[TurnRequest, TurnResult]] = []
+            again: list[tuple[TurnRequest, float]] = []
+            for request, result in zip(pending, results, strict=True):
+                decided = policy.next_wait(attempt, result, started) if _retryable(result, attempt, policy) else result
+                if isinstance(decided, TurnResult):
+                    final.append((request, decided))
+                else:
+                    again.append((request, decided))
             if final:
                 commit(final)
             if again:
-                policy.sleep(max(policy.wait_s(attempt, r) for _, r in again))
+                policy.sleep(max(wait for _, wait in again))
             pending = [q for q, _ in again]
 
 
 async def _answer_one(
     run_turns: RunTurns, request: TurnRequest, policy: CallPolicy, gate: asyncio.Semaphore
 ) -> TurnResult:
-    attempt = 0
+    attempt, started = 0, policy.clock()
     while True:
         attempt += 1
         async with gate:
@@ -112,7 +160,10 @@ async def _answer_one(
                 result = _crashed([request], error)[0]
         if not _retryable(result, attempt, policy):
             return result
-        await asyncio.sleep(policy.wait_s(attempt, result))
+        wait = policy.next_wait(attempt, result, started)
+        if isinstance(wait, TurnResult):
+            return wait
+        await asyncio.sleep(wait)
 
 
 async def _answer_async(

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.cli.report import add_sampler_arguments, sampler_options
+from gapeval.files import output_folder
 
 __all__ = ["DEMO_MODELS", "register", "run_demo"]
 
@@ -116,7 +117,7 @@ def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: s
     from gapeval.scoring.run_scoring import score_run
 
     started = time.perf_counter()
-    out = Path(out)
+    out = output_folder(out, what="demo folder")
     t = _step(f"building a tiny random-weight Janus model -> {out / 'tiny-janus'}")
     tiny = _tiny_janus(out)
     models = DEMO_MODELS + ((tiny,) if tiny else ())

@@ -234,6 +234,7 @@ def require_ids(frame: pd.DataFrame, roles: Mapping[str, Hashable], *,
                 error: type[GapevalError] = GapevalError) -> None:
     """Raise if an id column of ``roles`` (role -> column of ``frame``) has a missing value, naming the rows."""
     for role, column in roles.items():
+        refuse_containers(frame[column], column, error=error)
         missing = frame[column].isna()
         if missing.any():
             raise error(
@@ -242,7 +243,35 @@ def require_ids(frame: pd.DataFrame, roles: Mapping[str, Hashable], *,
             )
 
 
+def refuse_containers(values: pd.Series, column: Hashable, *, error: type[GapevalError] = GapevalError) -> None:
+    """Raise if a column holds dicts, lists, sets or complex numbers (ids and scores are labels and reals).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> refuse_containers(pd.Series(["m1", {"a": 1}]), "model")
+    Traceback (most recent call last):
+    ...
+    gapeval.errors.GapevalError: column 'model' holds dict values in rows [1]; ids are strings or numbers and scores real numbers: convert or drop those rows
+    """
+    import pandas as pd
+
+    if pd.api.types.is_complex_dtype(values.dtype):
+        odd = pd.Series(True, index=values.index)
+    elif values.dtype == object:
+        odd = values.map(lambda v: isinstance(v, dict | list | set | tuple | bytearray | complex))
+    else:
+        return
+    if odd.any():
+        kinds = sorted({type(v).__name__ for v in values[odd]})
+        raise error(
+            f"column {column!r} holds {'/'.join(kinds)} values in rows {_rows(values.index[odd])}; ids are "
+            "strings or numbers and scores real numbers: convert or drop those rows"
+        )
+
+
 def _check_directions(frame: pd.DataFrame, column: Hashable, error: type[GapevalError]) -> None:
+    refuse_containers(frame[DIRECTION], column, error=error)
     values = frame[DIRECTION]
     bad = ~values.isin(DIRECTIONS)
     if bad.any():
@@ -258,6 +287,7 @@ def _numeric_scores(frame: pd.DataFrame, column: Hashable, error: type[GapevalEr
     import pandas as pd
 
     raw = frame[SCORE]
+    refuse_containers(raw, column, error=error)
     values = pd.to_numeric(raw, errors="coerce")
     non_numeric = values.isna() & raw.notna()
     if non_numeric.any():
@@ -445,7 +475,8 @@ def standardize_responses(
         raise error(f"responses must be a pandas DataFrame (the long table), got {type(responses).__name__}")
     if scores not in _SCORE_KINDS:
         raise error(f"scores={scores!r} is not one of {list(_SCORE_KINDS)}")
-    if threshold is not None and not 0 < threshold <= 1:
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)
+                                  or not 0 < threshold <= 1):
         raise error(f"threshold={threshold!r} must lie in (0, 1]")
     names = Columns(model=model, item=item, direction=direction, score=score, pair=pair, session=session,
                     turn=turn).roles()
@@ -464,6 +495,9 @@ def standardize_responses(
     frame = responses[list(names.values()) + kept].copy()
     frame.columns = list(names) + kept
     require_ids(responses, {role: names[role] for role in (MODEL, ITEM) if role in names}, error=error)
+    for role in (PAIR, SESSION):
+        if role in names:
+            refuse_containers(frame[role], names[role], error=error)
     _check_directions(frame, direction, error)
     frame[SCORE] = _check_range(_numeric_scores(frame, score, error), score, scores, threshold, error)
     if turn is not None:

@@ -36,7 +36,7 @@ def split_spec(text: str, *, example: str) -> tuple[str, dict[str, Any]]:
     Raises
     ------
     ValueError
-        If an option has no ``=`` or no key; the message shows ``example``. Callers re-raise it
+        If an option has no ``=`` or no key, or is given twice; the message shows ``example``. Callers re-raise it
         with the spec named.
     """
     head, _, rest = text.strip().partition(":")
@@ -47,5 +47,7 @@ def split_spec(text: str, *, example: str) -> tuple[str, dict[str, Any]]:
             raise ValueError(
                 f"option {piece!r} has no value; write key=value pairs separated by commas, e.g. {example}"
             )
+        if key.strip() in options:
+            raise ValueError(f"option {key.strip()!r} is given twice; give each option once, e.g. {example}")
         options[key.strip()] = spec_value(value.strip())
     return head.strip(), options

@@ -15,6 +15,7 @@ from irt import models
 from irt.compare import compare
 from irt.data import ResponseData
 from irt.diagnostics import ConvergenceWarning, Diagnostics
+from irt.errors import EstimationError, IRTError
 from irt.fit import fit
 from irt.inference.options import NUTSOptions, SVIOptions
 from irt.problem import MODEL_NAMES
@@ -25,5 +26,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ResponseData", "fit", "FitResult", "simulate", "SimulationTruth", "compare", "ConvergenceWarning",
-    "Diagnostics", "NUTSOptions", "SVIOptions", "models", "MODEL_NAMES", "__version__",
+    "Diagnostics", "NUTSOptions", "SVIOptions", "models", "MODEL_NAMES", "IRTError", "EstimationError",
+    "__version__",
 ]

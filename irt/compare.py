@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from irt import arviz_bridge
+from irt.errors import IRTError
 from irt.results import FitResult
 
 __all__ = ["compare"]
@@ -34,15 +35,15 @@ def compare(fits: Mapping[str, FitResult] | Sequence[FitResult]) -> pd.DataFrame
     """
     named = dict(fits) if isinstance(fits, Mapping) else {f"fit{k}": f for k, f in enumerate(fits)}
     if len(named) < 2:
-        raise ValueError("compare needs at least two fits")
+        raise IRTError("compare needs at least two fits")
     first = next(iter(named.values()))
     for name, result in named.items():
         if not isinstance(result, FitResult):
-            raise ValueError(f"{name!r} is not a fit result (got {type(result).__name__})")
+            raise IRTError(f"{name!r} is not a fit result (got {type(result).__name__})")
         same = (result.data.num_responses == first.data.num_responses
                 and (result.data.response == first.data.response).all())
         if not same:
-            raise ValueError(f"fit {name!r} was made on different responses; compare fits of the same data only")
+            raise IRTError(f"fit {name!r} was made on different responses; compare fits of the same data only")
     methods = {r.method for r in named.values()}
     if methods <= {"nuts", "svi", "map"}:
         return arviz_bridge.loo_compare({k: r.idata for k, r in named.items()})
@@ -50,4 +51,4 @@ def compare(fits: Mapping[str, FitResult] | Sequence[FitResult]) -> pd.DataFrame
         from irt.mml.compare import compare_mml
 
         return compare_mml(named)
-    raise ValueError(f"cannot compare a mix of methods {sorted(methods)}: use posterior fits (LOO) or ML fits (AIC/BIC)")
+    raise IRTError(f"cannot compare a mix of methods {sorted(methods)}: use posterior fits (LOO) or ML fits (AIC/BIC)")

@@ -10,8 +10,12 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numbers
+
 import numpy as np
 import pandas as pd
+
+from irt.errors import IRTError
 
 __all__ = ["ResponseData"]
 
@@ -117,12 +121,12 @@ class ResponseData:
         (2, 2, 4)
         """
         if not isinstance(df, pd.DataFrame):
-            raise ValueError(f"from_long expects a pandas DataFrame, got {type(df).__name__}; "
+            raise IRTError(f"from_long expects a pandas DataFrame, got {type(df).__name__}; "
                              "use ResponseData.from_wide for a matrix")
         wanted = [respondent, item, response] + ([dimension] if dimension is not None else [])
         missing = [c for c in wanted if c not in df.columns]
         if missing:
-            raise ValueError(f"column(s) {missing} not in the table; it has columns {list(df.columns)}: "
+            raise IRTError(f"column(s) {missing} not in the table; it has columns {list(df.columns)}: "
                              "pass respondent=, item=, response= (and dimension=) to name yours")
         return cls._from_columns(
             df[respondent], df[item], df[response],
@@ -156,18 +160,18 @@ class ResponseData:
         """
         frame = matrix if isinstance(matrix, pd.DataFrame) else pd.DataFrame(_as_2d(matrix))
         if frame.size == 0:
-            raise ValueError("no responses: the matrix is empty")
+            raise IRTError("no responses: the matrix is empty")
         if frame.columns.has_duplicates:
             dups = frame.columns[frame.columns.duplicated()].unique()
-            raise ValueError(f"duplicated item columns {_listed(dups)}; give every item a unique name")
+            raise IRTError(f"duplicated item columns {_listed(dups)}; give every item a unique name")
         if frame.index.has_duplicates:
             dups = frame.index[frame.index.duplicated()].unique()
-            raise ValueError(f"duplicated respondent rows {_listed(dups)}; give every respondent a unique id")
+            raise IRTError(f"duplicated respondent rows {_listed(dups)}; give every respondent a unique id")
         all_missing = frame.index[frame.isna().all(axis=1)]
         if len(all_missing):
-            raise ValueError(f"respondent(s) {_listed(all_missing)} have no responses (all NaN); drop those rows")
+            raise IRTError(f"respondent(s) {_listed(all_missing)} have no responses (all NaN); drop those rows")
         if dimension is not None and len(dimension) != frame.shape[1]:
-            raise ValueError(f"dimension has {len(dimension)} labels for {frame.shape[1]} items; give one per column")
+            raise IRTError(f"dimension has {len(dimension)} labels for {frame.shape[1]} items; give one per column")
         fast = _from_numeric_wide(cls, frame, dimension)
         if fast is not None:
             return fast
@@ -211,17 +215,17 @@ class ResponseData:
         frame = patterns if isinstance(patterns, pd.DataFrame) else pd.DataFrame(_as_2d(patterns))
         counts_arr = np.asarray(counts)
         if counts_arr.ndim != 1 or len(counts_arr) != len(frame):
-            raise ValueError(f"counts has shape {counts_arr.shape} but there are {len(frame)} patterns; "
+            raise IRTError(f"counts has shape {counts_arr.shape} but there are {len(frame)} patterns; "
                              "give one count per pattern row")
         if not np.issubdtype(counts_arr.dtype, np.number):
-            raise ValueError(f"counts must be numbers, got dtype {counts_arr.dtype}")
+            raise IRTError(f"counts must be numbers, got dtype {counts_arr.dtype}")
         bad = np.flatnonzero(~np.isfinite(counts_arr) | (counts_arr < 0) | (counts_arr != np.round(counts_arr)))
         if len(bad):
-            raise ValueError(f"counts must be non-negative integers; rows {_listed(bad)} have "
+            raise IRTError(f"counts must be non-negative integers; rows {_listed(bad)} have "
                              f"{_listed(counts_arr[bad])}")
         counts_int = counts_arr.astype(np.int64)
         if counts_int.sum() == 0:
-            raise ValueError("no responses: every pattern count is zero")
+            raise IRTError("no responses: every pattern count is zero")
         pattern_of_respondent = np.repeat(np.arange(len(frame)), counts_int)
         expanded = frame.iloc[pattern_of_respondent].reset_index(drop=True)
         data = cls.from_wide(expanded)
@@ -245,16 +249,18 @@ class ResponseData:
     ) -> ResponseData:
         r_name, i_name, y_name, d_name = names
         if len(response) == 0:
-            raise ValueError("no responses: the table is empty")
+            raise IRTError("no responses: the table is empty")
+        for series, name in ((respondent, r_name), (item, i_name)) + (((dimension, d_name),) if dimension is not None else ()):
+            _refuse_unhashable(series, name)
         for series, name in ((respondent, r_name), (item, i_name)):
             rows = np.flatnonzero(series.isna().to_numpy())
             if len(rows):
-                raise ValueError(f"column {name!r} has missing ids in rows {_listed(rows)}; "
+                raise IRTError(f"column {name!r} has missing ids in rows {_listed(rows)}; "
                                  "every response needs a respondent and an item")
         values = _numeric_responses(response, y_name)
         keep = ~np.isnan(values)
         if not keep.any():
-            raise ValueError(f"no responses: every value of column {y_name!r} is missing")
+            raise IRTError(f"no responses: every value of column {y_name!r} is missing")
         respondent, item, values = respondent[keep], item[keep], values[keep]
         if dimension is not None:
             dimension = dimension[keep]
@@ -264,7 +270,7 @@ class ResponseData:
         if len(np.unique(key)) != len(key):
             uniq, counts = np.unique(key, return_counts=True)
             dup_pairs = [(r_ids[k // len(i_ids)], i_ids[k % len(i_ids)]) for k in uniq[counts > 1]]
-            raise ValueError(f"duplicated ({r_name}, {i_name}) rows {_listed(dup_pairs)}; keep one response "
+            raise IRTError(f"duplicated ({r_name}, {i_name}) rows {_listed(dup_pairs)}; keep one response "
                              "per respondent and item (aggregate repeats or add a sample id to the item)")
         y = values.astype(np.int32)
         low = np.full(len(i_ids), np.iinfo(np.int32).max, dtype=np.int32)
@@ -273,7 +279,7 @@ class ResponseData:
         np.maximum.at(high, i_codes, y)
         constant = [i_ids[i] for i in np.flatnonzero(low == high)]
         if constant:
-            raise ValueError(f"item(s) {_listed(constant)} have a single observed response category; an item "
+            raise IRTError(f"item(s) {_listed(constant)} have a single observed response category; an item "
                              "that everybody answers alike carries no information: drop it")
         item_dimension, dimension_ids = None, ()
         if dimension is not None:
@@ -352,7 +358,7 @@ def _from_numeric_wide(cls, frame: pd.DataFrame, dimension: Sequence[Hashable] |
     numeric, a value is infinite, negative or non-integer, an item is constant or has no response,
     or a dimension label is missing. The result equals the general path's.
     """
-    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+    if not all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_complex_dtype(t) for t in frame.dtypes):
         return None
     values = frame.to_numpy(dtype=float, na_value=np.nan)
     observed = ~np.isnan(values)
@@ -382,22 +388,53 @@ def _from_numeric_wide(cls, frame: pd.DataFrame, dimension: Sequence[Hashable] |
 
 
 def _as_2d(matrix: Any) -> np.ndarray:
+    if np.iscomplexobj(matrix):
+        raise IRTError("the response matrix holds complex numbers; responses are real 0/1 or 0..K-1 "
+                       "(NaN for missing): take the real part or recode them")
     try:
         arr = np.asarray(matrix, dtype=float)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"the response matrix must be numeric (NaN for missing): {error}") from None
+        raise IRTError(f"the response matrix must be numeric (NaN for missing): {error}") from None
     if arr.ndim != 2:
-        raise ValueError(f"the response matrix must be 2-D (respondents x items), got shape {arr.shape}")
+        raise IRTError(f"the response matrix must be 2-D (respondents x items), got shape {arr.shape}")
     return arr
+
+
+def _refuse_unhashable(ids: pd.Series, name: str | None) -> None:
+    """Ids must be labels (strings, numbers): a dict, list or set in an id column is named by row."""
+    if ids.dtype != object:
+        return
+    rows = np.flatnonzero([isinstance(v, dict | list | set | bytearray) for v in ids])
+    if len(rows):
+        kinds = sorted({type(ids.iloc[r]).__name__ for r in rows})
+        raise IRTError(f"column {name!r} holds {'/'.join(kinds)} values in rows {_listed(rows)}; ids must be "
+                       "strings or numbers: convert or drop those rows")
+
+
+def _refuse_non_real(response: pd.Series, name: str) -> None:
+    """Responses must be real numbers (or strings of them): complex numbers, dicts and lists are named."""
+    if pd.api.types.is_complex_dtype(response.dtype):
+        rows = np.flatnonzero(np.imag(response.to_numpy()) != 0)
+        rows = rows if len(rows) else np.arange(len(response))
+    elif response.dtype == object:
+        rows = np.flatnonzero([not (v is None or v is pd.NA or isinstance(v, str | bool | numbers.Real))
+                               for v in response])
+    else:
+        return
+    if len(rows):
+        shown = _listed([response.iloc[r] for r in rows])
+        raise IRTError(f"column {name!r} has values that are not real numbers {shown} in rows {_listed(rows)}; "
+                       "responses are 0/1 or 0..K-1 (NaN for missing): convert or drop them")
 
 
 def _numeric_responses(response: pd.Series, name: str) -> np.ndarray:
     """Validate responses: numeric, finite, non-negative integers; NaN stays NaN (missing)."""
+    _refuse_non_real(response, name)
     numeric = pd.to_numeric(response, errors="coerce")
     bad = numeric.isna() & response.notna()
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
-        raise ValueError(f"column {name!r} has non-numeric values {_listed(pd.unique(response[bad]))} in rows "
+        raise IRTError(f"column {name!r} has non-numeric values {_listed(pd.unique(response[bad]))} in rows "
                          f"{_listed(rows)}; map them to 0/1 (or 0..K-1) or drop them")
     values = numeric.to_numpy(dtype=float)
     checks = (
@@ -409,20 +446,20 @@ def _numeric_responses(response: pd.Series, name: str) -> np.ndarray:
     for mask, what, fix in checks:
         if mask.any():
             rows = np.flatnonzero(mask)
-            raise ValueError(f"column {name!r} has {what} {_listed(values[rows])} in rows {_listed(rows)}; {fix}")
+            raise IRTError(f"column {name!r} has {what} {_listed(values[rows])} in rows {_listed(rows)}; {fix}")
     return values
 
 
 def _item_dimensions(dimension: pd.Series, i_codes: np.ndarray, i_ids: tuple, name: str | None):
     rows = np.flatnonzero(dimension.isna().to_numpy())
     if len(rows):
-        raise ValueError(f"column {name!r} has missing dimensions in rows {_listed(rows)}")
+        raise IRTError(f"column {name!r} has missing dimensions in rows {_listed(rows)}")
     d_codes, d_ids = _encode(dimension)
     item_dimension = np.full(len(i_ids), -1, dtype=np.int32)
     for i in range(len(i_ids)):
         dims = np.unique(d_codes[i_codes == i])
         if dims.size > 1:
-            raise ValueError(f"item {i_ids[i]!r} is assigned to several dimensions "
+            raise IRTError(f"item {i_ids[i]!r} is assigned to several dimensions "
                              f"{_listed([d_ids[d] for d in dims])} in column {name!r}; an item measures one "
                              "dimension here (use a Q-matrix in irt.fit for within-item loadings)")
         item_dimension[i] = dims[0]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from irt.errors import IRTError
+
 __all__ = ["ConvergenceWarning", "Diagnostics", "RHAT_MAX", "ESS_MIN", "RHAT_CHANCE", "CORRELATION_SITES",
            "TABLE_COLUMNS"]
 
@@ -101,7 +103,7 @@ class Diagnostics:
                 draws = draws[..., upper[0], upper[1]]
             checked[name] = np.nan_to_num(draws, nan=0.0) if np.isnan(draws).any() else draws
         if not checked:
-            raise ValueError(f"none of the sites {list(sites)} is among the draws ({sorted(samples)})")
+            raise IRTError(f"none of the sites {list(sites)} is among the draws ({sorted(samples)})")
         num_chains = next(iter(checked.values())).shape[0]
         if approximate:
             table = pd.DataFrame(columns=list(TABLE_COLUMNS), dtype=float)

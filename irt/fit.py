@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from irt.data import ResponseData
+from irt.errors import as_seed
 from irt.inference import build_options, load_estimator
 from irt.problem import resolve_problem
 from irt.results import FitResult
@@ -59,8 +60,9 @@ def fit(
 
     Raises
     ------
-    ValueError
-        Unknown model, method or option; data that do not suit the model; a bad Q-matrix.
+    irt.IRTError
+        Unknown model, method or option; an option or seed of the wrong type or range; data that do not
+        suit the model; a bad Q-matrix (a ``ValueError``).
 
     Examples
     --------
@@ -73,7 +75,7 @@ def fit(
     problem = resolve_problem(data, model, q_matrix)
     estimator = load_estimator(method)
     settings = build_options(estimator, method, options)
-    result = estimator.run(problem, seed=int(seed), options=settings)
+    result = estimator.run(problem, seed=as_seed(seed), options=settings)
     if method == "nuts" and check_convergence:
         result.check_convergence(stacklevel=3)
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+from irt.errors import IRTError
 from irt.response_functions import category_log_probabilities
 
 __all__ = ["grid_scores", "grid_theta_draws", "MAX_GRID_DIMENSIONS"]
@@ -23,7 +24,7 @@ _HALF_WIDTH = 6.0
 def _grid(num_dims: int, prior_cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grid points (G, D) covering +-6 prior sd, and the axis of one dimension."""
     if num_dims > MAX_GRID_DIMENSIONS:
-        raise ValueError(f"grid quadrature of θ is done for at most {MAX_GRID_DIMENSIONS} dimensions; this fit has "
+        raise IRTError(f"grid quadrature of θ is done for at most {MAX_GRID_DIMENSIONS} dimensions; this fit has "
                          f"{num_dims}: refit with the new respondents included instead")
     scale = float(np.sqrt(prior_cov[:, np.arange(num_dims), np.arange(num_dims)].max()))
     axis = np.linspace(-_HALF_WIDTH * scale, _HALF_WIDTH * scale, _POINTS[num_dims])

@@ -14,6 +14,7 @@ from numpyro.infer import log_likelihood as numpyro_log_likelihood
 
 from irt import arviz_bridge
 from irt.diagnostics import ConvergenceWarning, Diagnostics
+from irt.errors import IRTError
 from irt.grid_scoring import grid_scores
 from irt.results import ABILITY_COLUMNS, ITEM_COLUMNS, LATENT_COLUMNS, LATENT_SD, FitResult, correlation_name, summarise_draws
 
@@ -267,26 +268,26 @@ class PosteriorFit(FitResult):
 
 def _align_new_responses(responses: Any, item_ids: tuple, num_categories: np.ndarray) -> pd.DataFrame:
     if not isinstance(responses, pd.DataFrame):
-        raise ValueError("score_new expects a DataFrame: rows are new respondents, columns item ids of the fit")
+        raise IRTError("score_new expects a DataFrame: rows are new respondents, columns item ids of the fit")
     unknown = [c for c in responses.columns if c not in item_ids]
     if unknown:
-        raise ValueError(f"score_new: columns {unknown[:8]} are not items of this fit; known items are e.g. "
+        raise IRTError(f"score_new: columns {unknown[:8]} are not items of this fit; known items are e.g. "
                          f"{list(item_ids[:5])}")
     original = responses.reindex(columns=list(item_ids))
     matrix = original.apply(pd.to_numeric, errors="coerce").astype(float)
     bad = matrix.isna() & original.notna()
     if bad.to_numpy().any():
-        raise ValueError(f"score_new: non-numeric responses {pd.unique(original[bad].stack()).tolist()[:8]}; "
+        raise IRTError(f"score_new: non-numeric responses {pd.unique(original[bad].stack()).tolist()[:8]}; "
                          "code them 0/1 or 0..K-1")
     values = matrix.to_numpy()
     observed = ~np.isnan(values)
     empty = [responses.index[r] for r in np.flatnonzero(~observed.any(axis=1))]
     if empty:
-        raise ValueError(f"score_new: respondents {empty[:8]} answered none of the fitted items")
+        raise IRTError(f"score_new: respondents {empty[:8]} answered none of the fitted items")
     cats = np.broadcast_to(num_categories, values.shape)
     invalid = observed & ((values < 0) | (values >= cats) | (values != np.round(values)))
     if invalid.any():
         r, c = np.argwhere(invalid)[0]
-        raise ValueError(f"score_new: response {float(values[r, c]):g} of respondent {responses.index[r]!r} to item "
+        raise IRTError(f"score_new: response {float(values[r, c]):g} of respondent {responses.index[r]!r} to item "
                          f"{item_ids[c]!r} is not a category of that item (0..{cats[r, c] - 1})")
     return matrix

@@ -15,6 +15,7 @@ import numpy as np
 
 from irt import models
 from irt.data import ResponseData
+from irt.errors import IRTError
 from irt.qmatrix import validate_q_matrix
 
 __all__ = ["FitProblem", "MODEL_NAMES", "resolve_problem"]
@@ -87,20 +88,20 @@ def resolve_problem(data: ResponseData, model: str, q_matrix: Any = None) -> Fit
         multidimensional request for a model that has no multidimensional form.
     """
     if not isinstance(data, ResponseData):
-        raise ValueError(f"data must be an irt.ResponseData (got {type(data).__name__}); build it with "
+        raise IRTError(f"data must be an irt.ResponseData (got {type(data).__name__}); build it with "
                          "ResponseData.from_long, from_wide or from_patterns")
     if model not in _UNIDIMENSIONAL:
-        raise ValueError(f"unknown model {model!r}; choose one of {list(MODEL_NAMES)}")
+        raise IRTError(f"unknown model {model!r}; choose one of {list(MODEL_NAMES)}")
     if model in _BINARY_ONLY and not data.is_binary:
         cats = sorted(set(np.unique(data.response).tolist()))
-        raise ValueError(f"model {model!r} needs 0/1 responses but the data have categories {cats}; "
+        raise IRTError(f"model {model!r} needs 0/1 responses but the data have categories {cats}; "
                          "use model='graded' for ordered categories")
     if q_matrix is None:
         q, dims = data.default_q_matrix(), data.dimension_ids or ("theta",)
     else:
         q, dims = validate_q_matrix(q_matrix, item_ids=data.item_ids, dimension_ids=data.dimension_ids)
     if q.shape[1] > 1 and model not in _MULTIDIMENSIONAL:
-        raise ValueError(f"model {model!r} has no multidimensional form; with a Q-matrix of {q.shape[1]} "
+        raise IRTError(f"model {model!r} has no multidimensional form; with a Q-matrix of {q.shape[1]} "
                          f"dimensions use one of {sorted(_MULTIDIMENSIONAL)}")
     fn = _MULTIDIMENSIONAL[model] if q.shape[1] > 1 else _UNIDIMENSIONAL[model]
     return FitProblem(data=data, model=model, model_fn=fn, q_matrix=q, dimension_ids=tuple(dims),

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from irt.errors import IRTError
+
 __all__ = ["validate_q_matrix"]
 
 
@@ -43,7 +45,7 @@ def validate_q_matrix(q_matrix: Any, *, item_ids: tuple, dimension_ids: tuple = 
     if isinstance(q_matrix, pd.DataFrame):
         missing = [i for i in item_ids if i not in q_matrix.index]
         if missing:
-            raise ValueError(f"the Q-matrix has no rows for items {missing[:8]}; its index must hold every item id")
+            raise IRTError(f"the Q-matrix has no rows for items {missing[:8]}; its index must hold every item id")
         dims = tuple(q_matrix.columns)
         values = q_matrix.loc[list(item_ids)].to_numpy()
     else:
@@ -52,22 +54,22 @@ def validate_q_matrix(q_matrix: Any, *, item_ids: tuple, dimension_ids: tuple = 
             values = values[:, None]
         dims = ()
     if values.ndim != 2 or values.shape[0] != len(item_ids):
-        raise ValueError(f"the Q-matrix has shape {values.shape} but the data have {len(item_ids)} items; "
+        raise IRTError(f"the Q-matrix has shape {values.shape} but the data have {len(item_ids)} items; "
                          "give one row per item and one column per dimension")
     try:
         numeric = values.astype(float)
     except (TypeError, ValueError):
-        raise ValueError("the Q-matrix must hold 0/1 numbers") from None
+        raise IRTError("the Q-matrix must hold 0/1 numbers") from None
     if not np.isin(numeric, (0.0, 1.0)).all():
         bad = np.unique(numeric[~np.isin(numeric, (0.0, 1.0))])
-        raise ValueError(f"the Q-matrix must hold only 0 and 1, found {bad[:8].tolist()}")
+        raise IRTError(f"the Q-matrix must hold only 0 and 1, found {bad[:8].tolist()}")
     q = numeric.astype(np.int32)
     if not dims:
         dims = tuple(dimension_ids) if len(dimension_ids) == q.shape[1] else tuple(f"F{k + 1}" for k in range(q.shape[1]))
     empty_rows = [item_ids[i] for i in np.flatnonzero(q.sum(axis=1) == 0)]
     if empty_rows:
-        raise ValueError(f"items {empty_rows[:8]} load on no dimension in the Q-matrix; every row needs a 1")
+        raise IRTError(f"items {empty_rows[:8]} load on no dimension in the Q-matrix; every row needs a 1")
     empty_cols = [dims[k] for k in np.flatnonzero(q.sum(axis=0) == 0)]
     if empty_cols:
-        raise ValueError(f"dimension(s) {empty_cols} have no items in the Q-matrix (empty column); drop the column")
+        raise IRTError(f"dimension(s) {empty_cols} have no items in the Q-matrix (empty column); drop the column")
     return q, dims

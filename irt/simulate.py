@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from irt.data import ResponseData
+from irt.errors import IRTError, as_seed, check_count
 from irt.problem import MODEL_NAMES
 from irt.qmatrix import validate_q_matrix
 
@@ -103,16 +104,22 @@ def simulate(
     (2000, (200, 1), ())
     """
     if model not in MODEL_NAMES:
-        raise ValueError(f"unknown model {model!r}; choose one of {list(MODEL_NAMES)}")
-    if num_respondents < 1 or num_items < 1:
-        raise ValueError("num_respondents and num_items must be positive")
-    rng = np.random.default_rng(seed)
+        raise IRTError(f"unknown model {model!r}; choose one of {list(MODEL_NAMES)}")
+    check_count("num_respondents", num_respondents)
+    check_count("num_items", num_items)
+    if isinstance(correlation, bool) or not isinstance(correlation, int | float) or not -1 < correlation < 1:
+        raise IRTError(f"correlation={correlation!r} must be a number strictly between -1 and 1")
+    rng = np.random.default_rng(as_seed(seed))
+    num_respondents, num_items = int(num_respondents), int(num_items)
     item_ids = tuple(f"i{k:0{len(str(num_items))}d}" for k in range(num_items))
     q = np.ones((num_items, 1), dtype=np.int32) if q_matrix is None else validate_q_matrix(q_matrix, item_ids=item_ids)[0]
     num_dims = q.shape[1]
     if num_dims > 1 and model not in ("2pl", "graded"):
-        raise ValueError(f"model {model!r} has no multidimensional form; use '2pl' or 'graded' with a Q-matrix")
+        raise IRTError(f"model {model!r} has no multidimensional form; use '2pl' or 'graded' with a Q-matrix")
     omega = np.full((num_dims, num_dims), correlation) + (1 - correlation) * np.eye(num_dims)
+    if np.linalg.eigvalsh(omega)[0] <= 0:
+        raise IRTError(f"correlation={correlation!r} gives no valid correlation matrix for {num_dims} dimensions "
+                       f"(it must exceed {-1 / (num_dims - 1):.3g}); choose a larger correlation")
     if theta is None:
         theta = rng.multivariate_normal(np.zeros(num_dims), omega, size=num_respondents)
     theta = np.asarray(theta, dtype=float).reshape(num_respondents, num_dims)

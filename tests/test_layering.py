@@ -11,7 +11,7 @@ CLI) are data, not imports: they are resolved at run time, on request.
 The layers, bottom-up (each may use what is below it, as the table says):
 
 1. base: errors, records, the long table's vocabulary (``responses``), spec parsing (``spec_text``,
-   ``model_spec``), optional dependencies (``extras``);
+   ``model_spec``), optional dependencies (``extras``), reading the user's files (``files``);
 2. ``scenes`` (draw and read the bank's pictures) and ``protocols`` (run-time: specs, steps, prompts);
 3. ``bank`` (items and dialogues);
 4. ``adapters`` (model clients) and ``store`` (persistence); ``calls`` (calling adapters: batching,
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 BASE = {
     "gapeval", "gapeval.errors", "gapeval.records", "gapeval.responses", "gapeval.spec_text", "gapeval.model_spec",
-    "gapeval.extras",
+    "gapeval.extras", "gapeval.files",
 }  # fmt: skip
 #: What every analysis component may use: the base, the neutral statistical records and the samplers' defaults.
 ANALYSIS_BASE = BASE | {"gapeval.estimates", "gapeval.sampling"}
@@ -52,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.records": {"gapeval.errors", "gapeval.responses"},
     "gapeval.spec_text": set(),
     "gapeval.extras": {"gapeval.errors"},
+    "gapeval.files": {"gapeval.errors"},
     "gapeval.responses": {"gapeval.errors"},
     "gapeval.model_spec": {"gapeval.errors", "gapeval.records", "gapeval.spec_text"},
     # 2. pictures; protocols at run time

@@ -27,7 +27,7 @@ import io
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from gapeval.adapters.base import (
     Capabilities,
@@ -58,6 +58,10 @@ class _Transient(Exception):
     def __init__(self, message: str, retry_after_s: float | None = None) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class _DownloadFailed(Exception):
+    """The image URL a server returned could not be downloaded (the message names that URL)."""
 
 
 class OpenAIHTTPAdapter:
@@ -211,6 +215,8 @@ class OpenAIHTTPAdapter:
             return TurnResult.failure(
                 request, self._clean(message), transient=True, retry_after_s=error.retry_after_s
             )
+        if isinstance(error, _DownloadFailed):
+            return TurnResult.failure(request, self._clean(str(error)))
         if isinstance(error, httpx.ConnectError):
             message = f"cannot reach {url} ({self._clean(str(error)) or 'connection failed'}); "
             return TurnResult.failure(request, message + "is the server running at that URL?")
@@ -306,8 +312,10 @@ class OpenAIHTTPAdapter:
         httpx = require("httpx", needed_by=_NEEDED_BY)
         loop = asyncio.get_running_loop()
         if self._bound is None or self._bound[0] is not loop:
+            parts = urlsplit(self.base_url)  # a query (e.g. ?key=...) is sent with every request
             client = httpx.AsyncClient(
-                base_url=self.base_url + "/", headers=self._headers,
+                base_url=urlunsplit((*parts[:2], parts.path.rstrip("/") + "/", "", "")),
+                params=parse_qsl(parts.query, keep_blank_values=True), headers=self._headers,
                 timeout=self.timeout_s, transport=self.transport,
             )
             self._bound = (loop, client, asyncio.Semaphore(self.concurrency))
@@ -316,9 +324,16 @@ class OpenAIHTTPAdapter:
     async def _download(self, url: str) -> bytes:
         """GET an image URL returned by the server, without sending the API key there."""
         httpx = require("httpx", needed_by=_NEEDED_BY)
-        async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
-            response = await client.get(url)
-        response.raise_for_status()
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
+                response = await client.get(url)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            detail = f"HTTP {error.response.status_code}" if isinstance(error, httpx.HTTPStatusError) else (
+                f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'}")
+            raise _DownloadFailed(
+                f"the image the server returned could not be downloaded from {public_url(url)} ({detail})"
+            ) from error
         return response.content
 
     async def _post(
@@ -333,8 +348,11 @@ class OpenAIHTTPAdapter:
                 response = await client.post(path, **kwargs)
         except httpx.ConnectError:
             raise  # an unreachable server: reported at once, not transient
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
-            raise _Transient(f"{type(error).__name__} (time-out {self.timeout_s:g} s)") from error
+        except httpx.TimeoutException as error:
+            raise _Transient(f"no answer within {self.timeout_s:g} s (time-out: {type(error).__name__})") from error
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as error:
+            detail = str(error).splitlines()[0] if str(error) else "no detail"
+            raise _Transient(f"the connection dropped before the answer ({type(error).__name__}: {detail})") from error
         return self._read(request, response, path)
 
     def _read(self, request: TurnRequest, response: Any, path: str) -> dict[str, Any] | TurnResult:
@@ -345,6 +363,12 @@ class OpenAIHTTPAdapter:
         try:
             body = response.json()
         except ValueError:
+            if response.status_code == 200:
+                text = " ".join(response.text[:120].split()) or "an empty body"
+                return TurnResult.failure(
+                    request, self._clean(f"the server's 200 answer from {public_url(self.base_url)}/{path} "
+                                         f"is not JSON: {text!r}")  # fmt: skip
+                )
             body = {"error": {"message": response.text[:200]}}
         if response.status_code == 200 and isinstance(body, dict):
             return body

@@ -108,6 +108,13 @@ ScriptKey = str | tuple[str, int]
 Script = Mapping[ScriptKey, Reply] | Callable[[TurnRequest], Reply | None]
 
 
+def _answering(reply: Reply) -> Reply | None:
+    """The reply that ends up stored for ``reply`` (``None``: an injected failure or the default)."""
+    if isinstance(reply, Transient):
+        return None if reply.then is None else _answering(reply.then)
+    return None if isinstance(reply, Fail | Crash) else reply
+
+
 def _answer_key(request: TurnRequest) -> tuple[str | int, ...]:
     key: tuple[str | int, ...] = (request.model, request.unit, request.turn or 0, request.sample)
     if (request.protocol, request.step) != ("direct", "final"):
@@ -203,11 +210,17 @@ class ScriptedAdapter(TurnAdapter):
         return self._capabilities
 
     def fingerprint(self) -> dict[str, Any]:
-        """Adapter name, a hash of the script (or the callable's name) and library versions."""
+        """Adapter name, a hash of the script's answers (or the callable's name) and library versions.
+
+        Injected failures (:class:`Fail`, :class:`Crash`, the failures of :class:`Transient`) stand
+        for outages, not for another model: they store no answer and leave the hash unchanged, so a
+        run resumed after them is the same respondent.
+        """
         if callable(self.script):
             script_id = f"{self.script.__module__}.{getattr(self.script, '__qualname__', '?')}"
         else:
-            items = sorted((repr(key), repr(value)) for key, value in self.script.items())
+            answers = {key: _answering(value) for key, value in self.script.items()}
+            items = sorted((repr(key), repr(value)) for key, value in answers.items() if value is not None)
             script_id = hashlib.sha256(json.dumps(items).encode()).hexdigest()
         return {
             "adapter": "scripted",

@@ -1,7 +1,8 @@
-"""Consistency checks of a dialogue that the schema alone cannot express."""
+"""Consistency checks of a record that the schema alone cannot express."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from gapeval.bank.schema import (
@@ -30,6 +31,38 @@ def check_verifiers(record: Item | Dialogue) -> None:
                 f"{record.record} {record.id!r} uses unknown verifier {step.answer.verifier!r}; "
                 f"use one of {', '.join(VERIFIER_NAMES)}"
             )
+
+
+def _numbers(value: Any, path: str) -> list[tuple[str, float]]:
+    if isinstance(value, float):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _numbers(item, f"{path}.{key}" if path else key)]
+    if isinstance(value, list | tuple):
+        return [found for index, item in enumerate(value) for found in _numbers(item, f"{path}[{index}]")]
+    return []
+
+
+def check_numbers(record: Item | Dialogue) -> None:
+    """Raise ValueError naming every number of ``record`` that is not finite (``NaN``, ``1e400``).
+
+    Examples
+    --------
+    >>> from gapeval.bank.schema import BankText, NumberAnswer
+    >>> item = Item(id="n", category="c", subtask="s", direction="understanding",
+    ...             prompt=(BankText(text="2+2?"),), answer=NumberAnswer(value="NaN"))
+    >>> check_numbers(item)
+    Traceback (most recent call last):
+    ...
+    ValueError: item 'n' has answer.value = nan, which is not a finite number; write a number such as 4 or 0.5
+    """
+    bad = [(path, value) for path, value in _numbers(record.model_dump(), "") if not math.isfinite(value)]
+    if bad:
+        listing = ", ".join(f"{path} = {value}" for path, value in bad)
+        raise ValueError(
+            f"{record.record} {record.id!r} has {listing}, which {'is' if len(bad) == 1 else 'are'} not "
+            f"{'a finite number' if len(bad) == 1 else 'finite numbers'}; write a number such as 4 or 0.5"
+        )
 
 
 def check_dialogue(dialogue: Dialogue) -> None:

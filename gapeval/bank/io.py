@@ -17,7 +17,7 @@ from typing import Any
 from PIL import Image
 from pydantic import ValidationError
 
-from gapeval.bank.checks import check_dialogue, check_verifiers
+from gapeval.bank.checks import check_dialogue, check_numbers, check_verifiers
 from gapeval.bank.schema import RECORD_ADAPTER, Dialogue, BankImage, Item
 from gapeval.errors import GapevalError
 
@@ -105,8 +105,12 @@ def resolve_image_path(root: Path, path: str) -> Path:
     return full
 
 
-def check_image(path: Path, *, max_pixels: int) -> tuple[int, int]:
-    """Return ``(width, height)`` of the image at ``path`` read from its header, refusing big ones."""
+def check_image(path: Path, *, max_pixels: int, decode: bool = False) -> tuple[int, int]:
+    """Return ``(width, height)`` of the image at ``path`` read from its header, refusing big ones.
+
+    With ``decode=True`` the whole image is decoded too, so a truncated or damaged file (whose
+    header reads fine) is refused here rather than failing every run that shows it.
+    """
     if not path.is_file():
         raise BankError(f"image {path} does not exist; add it or fix the path")
     try:
@@ -114,12 +118,15 @@ def check_image(path: Path, *, max_pixels: int) -> tuple[int, int]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 width, height = image.size
+                if decode and width * height <= max_pixels:
+                    image.load()
     except Image.DecompressionBombError as error:
         raise BankError(
             f"image {path} is a possible decompression bomb, refused unread ({error}); downscale it"
         ) from None
-    except (OSError, SyntaxError) as error:
-        raise BankError(f"image {path} cannot be read ({error}); save it as PNG or JPEG") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        what = "is damaged or truncated" if decode else "cannot be read"
+        raise BankError(f"image {path} {what} ({error}); save it as PNG or JPEG") from None
     if width * height > max_pixels:
         raise BankError(
             f"image {path} has {width}x{height} = {width * height} pixels, over the limit of {max_pixels} "
@@ -128,27 +135,31 @@ def check_image(path: Path, *, max_pixels: int) -> tuple[int, int]:
     return width, height
 
 
-def load_bank(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, check_images: bool = True) -> Bank:
-    """Load and validate a bank folder (or its ``bank.jsonl``); ``"builtin"`` loads the built-in bank.
-
-    Raises
-    ------
-    BankError
-        Naming ``file:line`` for malformed JSON, schema errors (unknown fields, wrong types),
-        unknown verifier names, duplicate ids, missing images or paths escaping the folder, images over ``max_pixels``,
-        and dialogue turns that reference a later turn.
-
-    Examples
-    --------
-    >>> bank = load_bank("builtin")
-    >>> len(bank.items) >= 1200, bank.hash.startswith("sha256:")
-    (True, True)
-    """
+def _bank_file(path: str | Path) -> Path:
     file = builtin_path() / BANK_FILE if str(path) == "builtin" else Path(path)
     if file.is_dir():
         file = file / BANK_FILE
     if not file.is_file():
         raise BankError(f"bank file {file} does not exist; pass a bank folder holding {BANK_FILE}")
+    return file
+
+
+def _scan(
+    file: Path, *, max_pixels: int, check_images: bool, strict: bool, problems: list[str] | None
+) -> tuple[list[Item], list[Dialogue], set[str]]:
+    """Read and check every record of ``file``.
+
+    Each problem is raised as a :class:`BankError` when ``problems`` is ``None``, else appended to it
+    (and the record left out). ``strict`` also decodes every image fully and checks that every number
+    is finite (:func:`validate_bank`); without it those two defects are left to the run, which records
+    the items they affect as unanswerable or unscorable.
+    """
+
+    def report(message: str) -> None:
+        if problems is None:
+            raise BankError(message)
+        problems.append(message)
+
     root = file.parent
     items: list[Item] = []
     dialogues: list[Dialogue] = []
@@ -156,24 +167,83 @@ def load_bank(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, check_i
     images: set[str] = set()
     for lineno, record in _parse_lines(file):
         where = f"{file}:{lineno}"
+        if isinstance(record, BankError):
+            report(str(record))
+            continue
         if record.id in seen:
-            raise BankError(f"{where}: duplicate id {record.id!r} (first on line {seen[record.id]}); ids must be unique")
+            report(f"{where}: duplicate id {record.id!r} (first on line {seen[record.id]}); ids must be unique")
+            continue
         seen[record.id] = lineno
+        found = len(problems) if problems is not None else 0
         try:
             if isinstance(record, Dialogue):
                 check_dialogue(record)
             check_verifiers(record)
-            paths = record_image_paths(record)
-            for image in paths:
+            if strict:
+                check_numbers(record)
+        except ValueError as error:
+            report(f"{where}: {error}")
+        paths = record_image_paths(record)
+        for image in paths:
+            try:
                 full = resolve_image_path(root, image)
                 if check_images:
-                    check_image(full, max_pixels=max_pixels)
-        except (BankError, ValueError) as error:
-            raise BankError(f"{where}: {error}") from None
+                    check_image(full, max_pixels=max_pixels, decode=strict)
+            except BankError as error:
+                report(f"{where}: {error}")
+        if problems is not None and len(problems) > found:
+            continue
         images.update(paths)
         (dialogues if isinstance(record, Dialogue) else items).append(record)
-    digest = _digest(file, root, images)
-    return Bank(root=root, items=tuple(items), dialogues=tuple(dialogues), hash=digest)
+    return items, dialogues, images
+
+
+def load_bank(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, check_images: bool = True) -> Bank:
+    """Load and validate a bank folder (or its ``bank.jsonl``); ``"builtin"`` loads the built-in bank.
+
+    Images are checked from their headers (size, format); :func:`validate_bank` (``gapeval bank
+    validate``) also decodes them fully and checks that every number is finite.
+
+    Raises
+    ------
+    BankError
+        Naming ``file:line`` for malformed JSON, text that is not UTF-8, nesting too deep to read,
+        schema errors (unknown fields, wrong types), unknown verifier names, duplicate ids, missing
+        images or paths escaping the folder, images over ``max_pixels``, and dialogue turns that
+        reference a later turn.
+
+    Examples
+    --------
+    >>> bank = load_bank("builtin")
+    >>> len(bank.items) >= 1200, bank.hash.startswith("sha256:")
+    (True, True)
+    """
+    file = _bank_file(path)
+    items, dialogues, images = _scan(file, max_pixels=max_pixels, check_images=check_images, strict=False,
+                                     problems=None)  # fmt: skip
+    digest = _digest(file, file.parent, images)
+    return Bank(root=file.parent, items=tuple(items), dialogues=tuple(dialogues), hash=digest)
+
+
+def validate_bank(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[str]:
+    """Every problem of a bank, one ``file:line: ...`` sentence each (an empty list: none).
+
+    Checks all that :func:`load_bank` checks, on every line rather than up to the first problem,
+    and what a run would otherwise meet item by item: every image is decoded fully (a truncated PNG
+    is found here) and every number of every record must be finite (``NaN``, ``1e400``).
+
+    Examples
+    --------
+    >>> validate_bank("builtin")
+    []
+    """
+    problems: list[str] = []
+    try:
+        file = _bank_file(path)
+    except BankError as error:
+        return [str(error)]
+    _scan(file, max_pixels=max_pixels, check_images=True, strict=True, problems=problems)
+    return problems
 
 
 def bank_hash(path: str | Path) -> str:
@@ -221,20 +291,37 @@ def write_bank(
     return file
 
 
-def _parse_lines(file: Path) -> Iterable[tuple[int, Item | Dialogue]]:
-    with file.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
+def _parse_lines(file: Path) -> Iterable[tuple[int, Item | Dialogue | BankError]]:
+    """Each non-blank line's record, or the :class:`BankError` that says why it is not one."""
+    with file.open("rb") as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            where = f"{file}:{lineno}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                yield lineno, BankError(
+                    f"{where}: not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1}); "
+                    "save the file as UTF-8"
+                )
+                continue
             if not line.strip():
                 continue
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as error:
-                raise BankError(f"{file}:{lineno}: malformed JSON ({error.msg} at column {error.colno}); "
-                                "each line must be one JSON object") from None
+                yield lineno, BankError(
+                    f"{where}: malformed JSON ({error.msg} at column {error.colno}); each line must be one JSON object"
+                )
+                continue
+            except RecursionError:
+                yield lineno, BankError(f"{where}: the JSON is nested too deeply to read; flatten the record")
+                continue
             try:
                 yield lineno, RECORD_ADAPTER.validate_python(data)
             except ValidationError as error:
-                raise BankError(f"{file}:{lineno}: {describe_validation_error(error)}") from None
+                yield lineno, BankError(f"{where}: {describe_validation_error(error)}")
+            except RecursionError:
+                yield lineno, BankError(f"{where}: the record is nested too deeply to check; flatten it")
 
 
 def describe_validation_error(error: ValidationError) -> str:

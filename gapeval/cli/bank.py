@@ -19,7 +19,9 @@ def register(subparsers: Any) -> None:
     build.add_argument("--seed", type=int, default=None, help="builder seed (default: the shipped seed)")
     build.set_defaults(handler=_build)
 
-    validate = commands.add_parser("validate", help="load and check a bank; print its hash")
+    validate = commands.add_parser(
+        "validate", help="check every record and every image (decoded fully) of a bank; print its hash"
+    )
     validate.add_argument("path", help="bank folder, its bank.jsonl, or 'builtin'")
     validate.add_argument("--max-pixels", type=int, default=None, help="largest image allowed, in pixels")
     validate.set_defaults(handler=_validate)
@@ -46,16 +48,27 @@ def _build(args: argparse.Namespace) -> int:
     from gapeval.bank.builder import DEFAULT_SEED, build_bank
     from gapeval.bank.io import bank_hash, builtin_path
 
-    out = args.out or builtin_path()
+    from gapeval.files import output_folder
+
+    out = output_folder(args.out, what="bank folder") if args.out else builtin_path()
     file = build_bank(out, seed=DEFAULT_SEED if args.seed is None else args.seed)
     print(f"wrote {file} ({bank_hash(out)})")
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from gapeval.bank.io import DEFAULT_MAX_PIXELS, load_bank
+    import sys
 
-    bank = load_bank(args.path, max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS)
+    from gapeval.bank.io import DEFAULT_MAX_PIXELS, BankError, load_bank, validate_bank
+
+    max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
+    problems = validate_bank(args.path, max_pixels=max_pixels)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        first = problems[0] if len(problems) == 1 else f"{len(problems)} problems, all listed above; the first: {problems[0]}"
+        raise BankError(f"{first}; fix {'it' if len(problems) == 1 else 'them'} and validate again")
+    bank = load_bank(args.path, max_pixels=max_pixels)
     print(f"ok: {len(bank.items)} items, {len(bank.dialogues)} dialogues, {bank.hash}")
     return 0
 

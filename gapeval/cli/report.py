@@ -11,6 +11,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from gapeval.cli.run import add_fingerprint_argument, fingerprint_choices
+from gapeval.files import output_file, output_folder
+
 __all__ = ["add_sampler_arguments", "register", "sampler_options"]
 
 _LIBRARY_DEFAULT = "default: the library's, see docs/inference.md"
@@ -61,6 +64,7 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scorer", help="which scores of a run folder (default: the only one)")
     parser.add_argument("--seed", type=int, default=0, help="seed of every fit (default 0)")
     parser.add_argument("--level", type=float, default=0.95, help="interval level")
+    add_fingerprint_argument(parser)
     add_sampler_arguments(parser)
 
 
@@ -92,7 +96,10 @@ def _fit(args: argparse.Namespace) -> int:
     from gapeval.report.protocol_part import by_respondent
     from gapeval.report.sources import load_responses
 
-    responses, _ = load_responses(args.source, scorer=args.scorer, columns=_columns(args))
+    if args.output is not None:
+        output_file(args.output, what="gap table file")
+    responses, _ = load_responses(args.source, scorer=args.scorer, columns=_columns(args),
+                                  fingerprints=fingerprint_choices(args.fingerprints))
     options = sampler_options(args)  # what the user set; the rest are the library's defaults (gapeval.sampling)
     outcome = gap_outcome(by_respondent(responses), seed=args.seed, level=args.level, **options)
     if outcome.skipped:
@@ -113,13 +120,16 @@ def _report(args: argparse.Namespace) -> int:
     from gapeval.report.build import build_report
     from gapeval.report.sources import load_responses, load_steps, load_verdicts
 
-    responses, manifest = load_responses(args.source, scorer=args.scorer, columns=_columns(args))
+    output_folder(args.out, what="report folder")
+    fingerprints = fingerprint_choices(args.fingerprints)
+    responses, manifest = load_responses(args.source, scorer=args.scorer, columns=_columns(args),
+                                         fingerprints=fingerprints)
     options = sampler_options(args)
     chosen = {"inference": options.pop("inference")} if "inference" in options else {}
     if args.decay_binomial is not None:
         chosen["decay_binomial"] = args.decay_binomial
     report = build_report(responses, args.out, manifest=manifest, seed=args.seed, level=args.level,
-                          gap_options=options, steps=load_steps(args.source),
+                          gap_options=options, steps=load_steps(args.source, fingerprints=fingerprints),
                           verdicts=load_verdicts(args.source, scorer=args.scorer), **chosen)
     for name, outcome in report.outcomes.items():
         if outcome.skipped:

@@ -1,12 +1,15 @@
-"""``gapeval run``, ``gapeval export`` and ``gapeval merge``.
+"""``gapeval run``, ``gapeval export``, ``gapeval verify`` and ``gapeval merge``.
 
 ``gapeval run --bank builtin --model procedural --model simulated --out RUN_DIR --seed 0`` answers
 the bank with each model into RUN_DIR; running the same command again resumes it (only missing
 answers are asked). ``--protocol`` (repeatable) asks every unit under each evaluation protocol
 (:mod:`gapeval.protocols`; default ``direct``). ``--dry-run`` prints the plan and the number of
-answers without calling a model.
+answers without calling a model, after the checks the real run makes first (the resume, each
+model's configuration, each adapter's name and options: :func:`gapeval.runner.engine.preflight`).
 Exit status: 0 when every call has an answer, 3 when some calls ended in errors (logged in the
-store; re-run the same command to retry them), 2 for bad input.
+store; re-run the same command to retry them), 2 for bad input, 4 when the store cannot be used
+(damaged, disk full, read-only; :mod:`gapeval.store.failures`). ``gapeval verify RUN_DIR`` lists
+a store's problems (exit 4 when there are some).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.errors import GapevalError
+from gapeval.files import output_file, output_folder
 
 __all__ = ["register"]
 
@@ -46,12 +50,25 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retries of a transient error (rate limit, time-out) before it is logged (default 3)")
     parser.add_argument("--backoff", type=float, dest="backoff_s", help="first back-off, seconds")
     parser.add_argument("--timeout", type=float, dest="timeout_s", help="per-call time-out (HTTP)")
+    parser.add_argument("--max-wait", type=float, dest="max_wait_s",
+                        help="longest wait before one retry, seconds (default 120); a longer Retry-After "
+                        "ends the call as a logged error, retried by the next run")  # fmt: skip
+    parser.add_argument("--max-call-time", type=float, dest="max_call_s",
+                        help="longest time one call may spend retrying, seconds (default 600)")
     parser.add_argument("--concurrency", type=int, help="HTTP calls in flight at once")
+    parser.add_argument("--max-text-bytes", type=int, dest="max_text_bytes",
+                        help="largest text answer stored (default 1 MiB); a longer one is a logged error")
+    parser.add_argument("--max-image-bytes", type=int, dest="max_image_bytes",
+                        help="largest image answer stored (default 32 MiB); a larger one is a logged error")
     parser.add_argument("--batch-size", type=int, dest="batch_size",
                         help="requests per call of a local model (default: the adapter's largest batch)")
     parser.add_argument("--temperature", type=float, help="sampling temperature of every model (default: its own)")
     parser.add_argument("--max-new-tokens", type=int, dest="max_new_tokens",
                         help="longest reply in tokens (default: each adapter's)")
+    parser.add_argument(
+        "--allow-changed-config", action="store_true", dest="allow_changed_config",
+        help="resume a model name whose configuration changed (recorded; exports then ask which to use)",
+    )
     parser.add_argument("--no-score", action="store_true", help="answer only; score later")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; call nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
@@ -63,8 +80,33 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                      help="GPUs each Ray task reserves (default 0: CPU)")
 
 
+def add_fingerprint_argument(parser: argparse.ArgumentParser) -> None:
+    """Add ``--fingerprint MODEL=DIGEST`` (repeatable): which configuration of a model to read."""
+    parser.add_argument(
+        "--fingerprint", action="append", default=[], metavar="MODEL=DIGEST", dest="fingerprints",
+        help="for a model answered under several configurations, the one to use (digest or prefix)",
+    )
+
+
+def fingerprint_choices(texts: list[str]) -> dict[str, str]:
+    """``{model: digest}`` of ``--fingerprint MODEL=DIGEST`` flags.
+
+    Examples
+    --------
+    >>> fingerprint_choices(["sim=1a2b3c"])
+    {'sim': '1a2b3c'}
+    """
+    chosen: dict[str, str] = {}
+    for text in texts:
+        model, equals, digest = text.partition("=")
+        if not (equals and model and digest):
+            raise GapevalError(f"--fingerprint {text!r}: write MODEL=DIGEST, e.g. --fingerprint sim-a=1a2b3c4d")
+        chosen[model] = digest
+    return chosen
+
+
 def register(subparsers: Any) -> None:
-    """Add ``run``, ``export`` and ``merge`` to the ``gapeval`` command line."""
+    """Add ``run``, ``export``, ``verify`` and ``merge`` to the ``gapeval`` command line."""
     run = subparsers.add_parser("run", help="answer a bank with models into a resumable store")
     _run_arguments(run)
     run.set_defaults(handler=_run)
@@ -81,7 +123,12 @@ def register(subparsers: Any) -> None:
         "--steps", choices=("final", "answers", "all"), default="final",
         help="protocol steps as rows: final answers (default), also candidates, or every step",
     )
+    add_fingerprint_argument(export)
     export.set_defaults(handler=_export)
+
+    verify = subparsers.add_parser("verify", help="check a run folder's store (database, rows, images)")
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    verify.set_defaults(handler=_verify)
 
     merge = subparsers.add_parser("merge", help="merge the stores of a sharded run")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD_DIR", help="the shards' run folders")
@@ -99,7 +146,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         name: getattr(args, name)
         for name in (
             "bank", "seed", "samples", "history", "include", "limit", "max_retries", "backoff_s",
-            "timeout_s", "concurrency", "batch_size",
+            "timeout_s", "max_wait_s", "max_call_s", "concurrency", "batch_size", "max_text_bytes",
+            "max_image_bytes",
         )
         if getattr(args, name) is not None
     }
@@ -113,6 +161,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         flags["shard"] = parse_shard(args.shard)
     if args.no_score:
         flags["score"] = False
+    if args.allow_changed_config:
+        flags["allow_changed_config"] = True
     decoding = {
         name: getattr(args, name)
         for name in ("temperature", "max_new_tokens")
@@ -139,16 +189,21 @@ def _plan_units(plan: Any) -> list[tuple[str, int | None]]:
 
 def _dry_run(config: Any, out: Path) -> int:
     from gapeval.bank import load_bank
+    from gapeval.runner.engine import preflight
     from gapeval.runner.plan import build_plan
 
+    output_folder(out, what="run folder")
     bank = load_bank(config.bank)
     plans = {spec.name: build_plan(bank, config, spec) for spec in config.models}
     plan = build_plan(bank, config)
     stored = 0
-    if (out / "answers.sqlite").exists():
+    if not (out / "answers.sqlite").exists():
+        preflight(config, None)
+    else:
         from gapeval.store import Store
 
-        with Store(out, create=False) as store:
+        with Store(out, readonly=True) as store:
+            preflight(config, store)
             planned = {
                 (spec.name, protocol.name, unit, turn, sample)
                 for spec in config.models
@@ -192,7 +247,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{model.calls} calls; {model.seconds:.1f} s"
         )
     if config.score:
-        _score(args.out, quiet=args.quiet)
+        _score(args.out, quiet=args.quiet, config=config)
     if not report.complete:
         failed = sum(model.errors for model in report.models)
         print(
@@ -221,19 +276,18 @@ def _run_ray(config: Any, args: argparse.Namespace) -> int:
             statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts["statuses"].items()))
             print(f"{summary['folder']}: {name}: {statuses or 'nothing new'}; {counts['skipped']} already stored")
     if config.score:
-        _score(args.out, quiet=args.quiet)
+        _score(args.out, quiet=args.quiet, config=config)
     if not all(summary["complete"] for summary in summaries):
         print("gapeval run: some calls ended in errors; re-run the same command to retry them", file=sys.stderr)
         return INCOMPLETE
     return 0
 
 
-def _score(run_dir: Path, *, quiet: bool) -> None:
-    try:
-        from gapeval.scoring.run_scoring import score_run
-    except ImportError:  # pragma: no cover - scoring module missing from a partial install
-        return
-    summary = score_run(run_dir)
+def _score(run_dir: Path, *, quiet: bool, config: Any) -> None:
+    from gapeval.runner.engine import run_secrets
+    from gapeval.scoring.run_scoring import score_run
+
+    summary = score_run(run_dir, secrets=run_secrets(config))
     if not quiet:
         print(summary)
 
@@ -244,12 +298,14 @@ def _export(args: argparse.Namespace) -> int:
     suffix = args.output.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise GapevalError(f"cannot write {str(args.output)!r}: use a .csv or .parquet file name")
-    with Store(args.run_dir, create=False) as store:
+    output_file(args.output, what="export file")
+    with Store(args.run_dir, readonly=True) as store:
         frame = store.to_frame(
             scorer=args.scorer,
             include_unscored=args.include_unscored,
             include_errors=args.include_errors,
             steps=args.steps,
+            fingerprints=fingerprint_choices(args.fingerprints),
         )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
@@ -260,6 +316,22 @@ def _export(args: argparse.Namespace) -> int:
         require("pyarrow", needed_by="gapeval export to parquet")
         frame.to_parquet(args.output, index=False)
     print(f"wrote {len(frame)} rows to {args.output}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from gapeval.store import Store
+    from gapeval.store.failures import STORE_EXIT
+
+    with Store(args.run_dir, readonly=True) as store:
+        problems = store.verify()
+        answers = len(store) if not problems else None
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        print(f"gapeval verify: {len(problems)} problem(s) in {args.run_dir}", file=sys.stderr)
+        return STORE_EXIT
+    print(f"ok: {answers} answers, database and images intact")
     return 0
 
 

@@ -9,10 +9,8 @@ syntax as ``gapeval run --model``); its replies are cached in ``RUN_DIR/judge_ca
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from gapeval.errors import GapevalError
 
 __all__ = ["register", "run_score"]
 
@@ -52,6 +50,7 @@ def run_score(args: argparse.Namespace) -> int:
         "judge_attempts": args.judge_attempts,
         "rescore": args.rescore,
         "bank": args.bank,
+        "dry_run": args.dry_run,
     }
     if args.judge is None:
         summary = score_run(args.run_dir, **options)
@@ -60,12 +59,14 @@ def run_score(args: argparse.Namespace) -> int:
         from gapeval.model_spec import parse_model_spec
         from gapeval.scoring.judge_adapter import adapter_judge
 
+        from gapeval.store.redact import secrets_in
+
         spec = parse_model_spec(args.judge)
         adapter = create_adapter(spec.adapter, spec.options)
         adapter.load()
         judge = adapter_judge(adapter, model_name=spec.name, seed=args.judge_seed)
         try:
-            summary = score_run(args.run_dir, judge=judge, **options)
+            summary = score_run(args.run_dir, judge=judge, secrets=secrets_in(spec.options), **options)
         finally:
             _close(adapter, judge)
     print(summary)
@@ -73,12 +74,13 @@ def run_score(args: argparse.Namespace) -> int:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    from gapeval.cli import say_error
+    from gapeval.errors import GapevalError
+
     try:
         return run_score(args)
     except (GapevalError, FileNotFoundError) as error:
-        message = " ".join(str(error).split())
-        print(f"gapeval score: error: {message}", file=sys.stderr)
-        return 2
+        return say_error("score", error)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -107,6 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--judge-attempts", type=_attempts, default=3, help="calls per judge question at most")
     parser.add_argument("--judge-seed", type=int, default=0, help="base seed of the judge's turns")
     parser.add_argument("--bank", help="bank folder or 'builtin' (default: the one in the manifest)")
+    parser.add_argument("--dry-run", action="store_true", dest="dry_run",
+                        help="score and print the summary without writing anything (the store is opened read-only)")
     parser.add_argument("--rescore", action="store_true",
                         help="recompute answers already scored under the name and replace changed scores")
     parser.set_defaults(handler=_handle)  # fmt: skip

@@ -10,6 +10,7 @@ from gapeval.decay.gaussian import fit_gaussian
 from gapeval.decay.glmm import fit_binomial
 from gapeval.decay.glmm_nuts import fit_binomial_nuts
 from gapeval.decay.errors import DecayError
+from gapeval.records.seeds import check_seed
 from gapeval.decay.mixed import check_level
 from gapeval.decay.prepare import prepare
 from gapeval.estimates import DecayResult
@@ -115,6 +116,7 @@ def decay(
     8
     """
     check_level(level)
+    check_seed(seed, error=DecayError)
     if binomial_method not in ("vb", "nuts"):
         raise DecayError(f"binomial_method={binomial_method!r} is not one of ['vb', 'nuts']")
     if not isinstance(nuts_options, NUTSOptions):

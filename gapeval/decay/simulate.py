@@ -9,6 +9,7 @@ import pandas as pd
 
 from gapeval.responses import GENERATION, UNDERSTANDING, direction_contrast
 from gapeval.decay.errors import DecayError
+from gapeval.records.seeds import check_seed
 from gapeval.decay.prepare import BASE_TERMS
 
 __all__ = ["DecayTruth", "simulate_decay"]
@@ -76,7 +77,7 @@ def simulate_decay(
             f"need num_models >= 2, num_sessions >= 1, num_turns >= 2; got {num_models}, "
             f"{num_sessions}, {num_turns}"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, error=DecayError))
     models = [f"model_{k}" for k in range(num_models)]
     u = rng.normal(0, sd_model, num_models)
     v = rng.normal(0, sd_model_turn, num_models)

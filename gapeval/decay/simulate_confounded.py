@@ -18,6 +18,7 @@ import pandas as pd
 
 from gapeval.responses import GENERATION, UNDERSTANDING
 from gapeval.decay.errors import DecayError
+from gapeval.records.seeds import check_seed
 
 __all__ = ["ConfoundedTruth", "simulate_confounded"]
 
@@ -112,7 +113,7 @@ def simulate_confounded(
         raise DecayError(f"need num_models >= 2, num_sessions >= 1, num_turns >= 2; got {num_models}, "
                          f"{num_sessions}, {num_turns}")
     lam = _decay_matrix(decay, num_models)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed, error=DecayError))
     models = [f"model_{k}" for k in range(num_models)]
     theta = np.asarray(mean, dtype=float)[None] + sd_theta * rng.standard_normal((num_models, 2))
     s_idx, t_idx, g_idx = (v.ravel() for v in np.meshgrid(np.arange(num_sessions), np.arange(1, num_turns + 1),

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
+from gapeval.records.seeds import check_seed
 from gapeval.gap.model import GapData, build_gap_data, model_arguments, reparameterised_gap_model
 from gapeval.gap.result import CHECKED_SITES, GapResult
 from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap, standardize_responses
@@ -40,15 +41,16 @@ class OneDirectionWarning(UserWarning):
     """A model answered items in one direction only: its gap is NaN."""
 
 
-def _check_options(*, scale, level, method, inference, points):
+def _check_options(*, scale, level, method, inference, points, seed):
     if method not in _METHODS:
         raise GapevalError(f"method={method!r} is not one of {list(_METHODS)}")
     if scale not in _SCALES:
         raise GapevalError(f"scale={scale!r} is not one of {list(_SCALES)}; say which scale the gap is on")
     check_inference(inference)
-    if not 0 < level < 1:
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise GapevalError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
-    if int(points) != points or points < 1:
+    check_seed(seed)
+    if isinstance(points, bool) or not isinstance(points, int | float) or int(points) != points or points < 1:
         raise GapevalError(f"points={points!r} must be a positive integer")
 
 
@@ -88,7 +90,7 @@ def point_counts(scores: pd.Series, *, points: int, column: Hashable) -> np.ndar
 
 def _prepare(responses, *, model, item, direction, score, pair, scale, points, threshold) -> GapData:
     has_pair = pair is not None and isinstance(responses, pd.DataFrame) and pair in responses.columns
-    if scale == "paired" and not has_pair:
+    if scale == "paired" and not has_pair and isinstance(responses, pd.DataFrame):
         raise GapevalError(
             f"scale='paired' needs the pair column (pair={pair!r}) that links an item's understanding and "
             "generation forms, and the table has none; pass pair='<column>' or use scale='standardized'")
@@ -104,6 +106,13 @@ def _prepare(responses, *, model, item, direction, score, pair, scale, points, t
                 raise GapevalError(
                     f"scale='paired' needs at least one pair (column {pair!r}) with both an understanding and "
                     "a generation item; none has both: check the pair ids or use scale='standardized'")
+    per_direction = frame.drop_duplicates("item")["direction"].value_counts()
+    if len(per_direction) and (per_direction <= 1).all():
+        counts = ", ".join(f"{n} {d}" for d, n in per_direction.items())
+        raise GapevalError(
+            f"gap_score needs at least two items of one direction (difficulties sum to zero within each "
+            f"direction, so a lone item per direction leaves nothing to estimate); this table has {counts} "
+            f"item(s) ({sorted(frame['item'].unique().tolist())[:4]}): add items — one pair is not enough")
     return build_gap_data(frame, points=points, use_pairs=has_pair)
 
 
@@ -305,7 +314,7 @@ def gap_score(
     >>> list(table.columns[:4]), table.attrs["scale"], table.attrs["approximate"]
     (['model', 'gap', 'gap_lower', 'gap_upper'], 'paired', True)
     """
-    _check_options(scale=scale, level=level, method=method, inference=inference, points=points)
+    _check_options(scale=scale, level=level, method=method, inference=inference, points=points, seed=seed)
     options = gap_options(inference, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                           chain_method=chain_method, target_accept_prob=target_accept_prob, num_steps=num_steps,
                           learning_rate=learning_rate, warm_start_steps=warm_start_steps,

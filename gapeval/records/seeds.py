@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-__all__ = ["MAX_SEED", "derive_seed"]
+from gapeval.errors import GapevalError
+
+__all__ = ["MAX_SEED", "check_seed", "derive_seed"]
 
 #: Largest seed :func:`derive_seed` returns (63 bits: fits SQLite integers and ``torch.Generator``).
 MAX_SEED = 2**63 - 1
+
+
+def check_seed(seed: Any, *, name: str = "seed", error: type[GapevalError] = GapevalError) -> int:
+    """``seed`` as an int in ``[0, MAX_SEED]``, or :class:`GapevalError` saying what a seed must be.
+
+    gapeval's counterpart of :func:`irt.errors.as_seed` (which raises :mod:`irt`'s error class);
+    numpy integers are accepted, booleans, floats and text are not. ``error`` is the
+    :class:`GapevalError` subclass raised (e.g. ``DecayError``).
+
+    Examples
+    --------
+    >>> check_seed(7)
+    7
+    >>> check_seed("abc")
+    Traceback (most recent call last):
+    ...
+    gapeval.errors.GapevalError: seed='abc' must be an integer from 0 to 2**63 - 1, e.g. 0 (got str)
+    """
+    if isinstance(seed, bool) or not hasattr(seed, "__index__") or not 0 <= int(seed) <= MAX_SEED:
+        raise error(f"{name}={seed!r} must be an integer from 0 to 2**63 - 1, e.g. 0 "
+                           f"(got {type(seed).__name__})")
+    return int(seed)
 
 
 def derive_seed(run_seed: int, unit: str, turn: int | None, sample: int) -> int:

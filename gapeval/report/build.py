@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from gapeval.files import output_folder
 from gapeval.report.analyses import (
     Outcome,
     decay_outcome,
@@ -277,8 +278,13 @@ def build_report(
     Returns
     -------
     Report
+
+    Raises
+    ------
+    GapevalError
+        ``folder`` is an existing file (checked before any fit).
     """
-    out = Path(folder)
+    out = output_folder(folder, what="report folder")
     out.mkdir(parents=True, exist_ok=True)
     writer = _Writer(out)
     writer.lines = ["# gapeval report", "", *_provenance(manifest)]

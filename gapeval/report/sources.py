@@ -13,7 +13,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,11 @@ def canonical_columns(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
 
 
 def load_responses(
-    source: str | Path, *, scorer: str | None = None, columns: Columns | None = None,
+    source: str | Path,
+    *,
+    scorer: str | None = None,
+    columns: Columns | None = None,
+    fingerprints: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Read the long responses table from a run folder or a ``.csv`` / ``.parquet`` file.
 
@@ -63,6 +67,9 @@ def load_responses(
         For a table file whose columns have other names: which column plays which role (e.g.
         ``Columns(model="system", score="accuracy")``); they are renamed to the long table's names.
         A run folder's table always has those names.
+    fingerprints : mapping, optional
+        For a run folder where a model was answered under several configurations, which one
+        (model -> digest or prefix; see :meth:`gapeval.store.Store.to_frame`).
 
     Returns
     -------
@@ -86,14 +93,14 @@ def load_responses(
 
         if not (path / "answers.sqlite").exists():
             raise GapevalError(f"{str(path)!r} is a folder but not a run folder (no answers.sqlite)")
-        with Store(path, create=False) as store:
-            frame = store.to_frame(scorer=scorer)
+        with Store(path, readonly=True) as store:
+            frame = store.to_frame(scorer=scorer, fingerprints=fingerprints)
             manifests = store.manifests()
         manifest = manifests[-1] if manifests else None
-    elif path.suffix.lower() == ".csv" and path.is_file():
-        frame = pd.read_csv(path)
-    elif path.suffix.lower() == ".parquet" and path.is_file():
-        frame = pd.read_parquet(path)
+    elif path.suffix.lower() in (".csv", ".parquet") and path.is_file():
+        from gapeval.files import read_table
+
+        frame = read_table(path, what="long table")
     elif not path.exists():
         raise GapevalError(f"{str(path)!r} does not exist; give a run folder or a .csv/.parquet long table")
     else:
@@ -119,19 +126,20 @@ def _read_run(source: str | Path, read: Callable[[Any], pd.DataFrame]) -> pd.Dat
         return None
     from gapeval.store import Store
 
-    with Store(path, create=False) as store:
+    with Store(path, readonly=True) as store:
         return read(store)
 
 
-def load_steps(source: str | Path) -> pd.DataFrame | None:
-    """The steps table of a run folder (:meth:`gapeval.store.Store.steps_frame`); ``None`` for a file.
+def load_steps(source: str | Path, *, fingerprints: Mapping[str, str] | None = None) -> pd.DataFrame | None:
+    """The steps table of a run folder (:meth:`gapeval.store.Store.steps_frame`, with the
+    configurations chosen by ``fingerprints``); ``None`` for a file.
 
     Examples
     --------
     >>> load_steps("responses.csv") is None
     True
     """
-    return _read_run(source, lambda store: store.steps_frame())
+    return _read_run(source, lambda store: store.steps_frame(fingerprints=fingerprints))
 
 
 def load_verdicts(source: str | Path, *, scorer: str | None = None) -> pd.DataFrame | None:

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from gapeval.errors import GapevalError
+from gapeval.files import read_text
 from gapeval.model_spec import ModelSpec, spec_from_mapping
 from gapeval.protocols.spec import ProtocolSpec, protocol_from_mapping
 from gapeval.records import Decoding
@@ -84,8 +85,21 @@ def _repeated(names: list[str]) -> list[str]:
     return sorted({name for name in names if names.count(name) > 1})
 
 
+_RUN_CONFIG = "RunConfig: "
+
+
 class RunConfig(Record):
-    """Everything that defines a run (except where its store lives)."""
+    """Everything that defines a run (except where its store lives).
+
+    Built with a field of the wrong type or range (``samples=0``, ``seed="abc"``, no models) it
+    raises :class:`ConfigError` naming the field and the problem.
+    """
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise ConfigError(f"{_RUN_CONFIG}{_first_problem(error)}") from None
 
     bank: str = "builtin"
     """``builtin`` or a bank folder (see :func:`gapeval.bank.load_bank`)."""
@@ -112,6 +126,16 @@ class RunConfig(Record):
     """First back-off wait; doubled at each retry (a server's Retry-After wins when longer)."""
     timeout_s: float | None = Field(default=None, gt=0.0)
     """Per-call time-out for asynchronous (HTTP) adapters; a timed-out call is a transient error."""
+    max_wait_s: float = Field(default=120.0, gt=0.0)
+    """Longest single wait before a retry; a server's Retry-After beyond it is not waited for: the
+    call is logged as a transient error saying so, and a resumed run asks it again."""
+    max_call_s: float | None = Field(default=600.0, gt=0.0)
+    """Longest time a call may spend on retries (first attempt to the start of the last retry)."""
+    max_text_bytes: int = Field(default=2**20, ge=1)
+    """Largest text answer stored (UTF-8 bytes, default 1 MiB); a longer one is logged as an error
+    (not stored, asked again by the next run)."""
+    max_image_bytes: int = Field(default=32 * 2**20, ge=1)
+    """Largest image answer stored (encoded bytes, default 32 MiB); a larger one is logged as an error."""
     concurrency: int = Field(default=8, ge=1)
     """Calls in flight at once for asynchronous (HTTP) adapters."""
     batch_size: int | None = Field(default=None, ge=1)
@@ -121,6 +145,10 @@ class RunConfig(Record):
     """Score the answers with the rule-based scorers when answering is done."""
     protocols: tuple[ProtocolSpec, ...] = (ProtocolSpec(name="direct", kind="direct"),)
     """Evaluation protocols (:mod:`gapeval.protocols`): every model answers every unit under each."""
+    allow_changed_config: bool = False
+    """Let a resumed run answer under a model name whose configuration (fingerprint) changed; the
+    change is recorded and exports then ask which configuration to use
+    (:mod:`gapeval.store.respondents`). Without it such a resume is refused."""
 
     @field_validator("protocols")
     @classmethod
@@ -179,10 +207,12 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None)
         If the file cannot be read or parsed, or a field is invalid (the message names it).
     """
     file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"config file {str(file)!r} does not exist")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ConfigError(f"config file {str(file)!r} does not exist") from error
+        data = tomllib.loads(read_text(file, what="config file"))
+    except GapevalError as error:
+        raise ConfigError(str(error)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {str(file)!r} is not valid TOML: {error}") from error
     tables = data.pop("models", [])
@@ -201,12 +231,16 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None)
 def build_config(data: Mapping[str, Any], *, where: str = "run config") -> RunConfig:
     """Validate ``data`` into a :class:`RunConfig`; errors name the field and the problem."""
     try:
-        return RunConfig.model_validate(dict(data))
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(map(str, first["loc"])) or "config"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{where}: {field}: {message}") from error
+        return RunConfig(**dict(data))
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {str(error).removeprefix(_RUN_CONFIG)}") from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    """``field: problem`` of pydantic's first complaint (its multi-line report and web link dropped)."""
+    first = error.errors()[0]
+    field = ".".join(map(str, first["loc"])) or "config"
+    return f"{field}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def check_resume(config: RunConfig, manifests: list[dict[str, Any]]) -> None:

@@ -27,15 +27,17 @@ from gapeval.bank import Bank, Dialogue, Item, load_bank
 from gapeval.model_spec import ModelSpec
 from gapeval.protocols.spec import ProtocolSpec
 from gapeval.protocols.steps import Ask, Choose, final_copy, next_action
-from gapeval.records import Part, TurnRequest, TurnResult
+from gapeval.records import ImagePart, Part, TextPart, TurnRequest, TurnResult
 from gapeval.calls import Caller, CallPolicy
 from gapeval.runner.config import RunConfig, check_resume
 from gapeval.runner.plan import Plan, build_plan
 from gapeval.runner.progress import Progress, silent
 from gapeval.runner.requests import RequestBuilder
 from gapeval.store import Store, build_manifest
+from gapeval.store.redact import secrets_in
+from gapeval.store.respondents import differences, respondent_fingerprint
 
-__all__ = ["ModelReport", "RunReport", "run"]
+__all__ = ["ModelReport", "RunReport", "preflight", "run"]
 
 
 @dataclass
@@ -119,13 +121,15 @@ class _ModelRun:
 
     def __init__(
         self, spec: ModelSpec, caller: Caller, store: Store, builder: RequestBuilder,
-        progress: Progress, report: ModelReport,
+        progress: Progress, report: ModelReport, *, max_text_bytes: int, max_image_bytes: int,
     ) -> None:
         self.spec, self.caller, self.store, self.builder = spec, caller, store, builder
         self.progress, self.report = progress, report
         self.final: dict[str, TurnResult] = {}
+        self.limits = (max_text_bytes, max_image_bytes)
 
     def commit(self, pairs: list[tuple[TurnRequest, TurnResult]]) -> None:
+        pairs = [(request, self.capped(request, result)) for request, result in pairs]
         self.store.put_many(pairs)
         finals = errors = 0
         for request, result in pairs:
@@ -135,8 +139,26 @@ class _ModelRun:
             errors += result.status == "error"
             finals += request.step == "final" and result.status != "error"
             if result.status == "error" and self.report.first_error is None:
-                self.report.first_error = result.error
+                self.report.first_error = self.store.redactor.text(result.error or "")
         self.progress.advance(ok=finals, errors=errors)
+
+    def capped(self, request: TurnRequest, result: TurnResult) -> TurnResult:
+        """``result``, or an error saying so when its output is over the run's size cap."""
+        output = result.output
+        if isinstance(output, TextPart):
+            size, cap, what, flag = len(output.text.encode("utf-8")), self.limits[0], "text", "--max-text-bytes"
+        elif isinstance(output, ImagePart):
+            size = len(output.data) if output.data is not None else _file_size(output.path)
+            cap, what, flag = self.limits[1], "an image", "--max-image-bytes"
+        else:
+            return result
+        if size <= cap:
+            return result
+        message = (f"the answer is {what} of {size:,} bytes, over the cap of {cap:,} bytes; not stored "
+                   f"(raise the cap with {flag}, then re-run to ask again)")  # fmt: skip
+        return TurnResult.failure(request, message).model_copy(
+            update={"usage": result.usage, "latency_s": result.latency_s, "raw": {"answer_bytes": size}}
+        )
 
     def _stored(self) -> _Stored:
         stored: _Stored = {}
@@ -218,7 +240,14 @@ class _ModelRun:
         unit.done[request.step] = (stored.request, stored.result)
 
 
-def _policy(config: RunConfig, adapter: Any) -> CallPolicy:
+def _file_size(path: str | None) -> int:
+    try:
+        return Path(path).stat().st_size if path else 0
+    except OSError:
+        return 0
+
+
+def _policy(config: RunConfig, adapter: Any, progress: Progress) -> CallPolicy:
     batch = config.batch_size or adapter.capabilities().max_batch
     return CallPolicy(
         batch_size=batch,
@@ -226,7 +255,37 @@ def _policy(config: RunConfig, adapter: Any) -> CallPolicy:
         backoff_s=config.backoff_s,
         timeout_s=config.timeout_s,
         concurrency=config.concurrency,
+        max_wait_s=config.max_wait_s,
+        max_call_s=config.max_call_s,
+        on_wait=progress.wait,
     )
+
+
+def run_secrets(config: RunConfig) -> frozenset[str]:
+    """The credential values the run's model specs give (:func:`gapeval.store.redact.secrets_in`)."""
+    return frozenset().union(*(secrets_in(spec.options) for spec in config.models))
+
+
+def preflight(config: RunConfig, store: Store | None, *, given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a run checks before it loads a model or calls one; ``run --dry-run`` checks the same.
+
+    With the store of an existing run folder: the run's settings against the folder's
+    (:func:`~gapeval.runner.config.check_resume`) and, unless ``config.allow_changed_config``, each
+    model's adapter and options against the configuration it answered with
+    (:class:`~gapeval.store.respondents.RespondentChangedError`). Then every model's adapter is
+    built, not loaded, so an unknown adapter, an unknown or invalid option or a missing extra is
+    named before anything runs. Returns model name -> adapter (``given`` ones as they are).
+    """
+    if store is not None:
+        check_resume(config, store.manifests())
+        if not config.allow_changed_config:
+            for spec in config.models:
+                store.check_respondent(spec.name, respondent_fingerprint(spec.adapter, spec.options))
+    built = dict(given or {})
+    for spec in config.models:
+        if built.get(spec.name) is None:
+            built[spec.name] = create_adapter(spec.adapter, spec.options)
+    return built
 
 
 def run(
@@ -262,28 +321,38 @@ def run(
     builder = RequestBuilder(bank, run_seed=config.seed, decoding=config.decoding, history=config.history)
     reports: list[ModelReport] = []
     fingerprints: dict[str, dict[str, Any]] = {}
-    with Store(out) as store:
-        check_resume(config, store.manifests())
+    respondents: dict[str, dict[str, Any]] = {}
+    changes: list[dict[str, Any]] = []
+    with Store(out, secrets=run_secrets(config)) as store:
+        built = preflight(config, store, given=adapters)  # before any model is loaded
         recorded = {**config.model_dump(mode="json"), "identity": config.identity()}
         for spec in config.models:
             started = time.perf_counter()
             plan = build_plan(bank, config, spec)
             report = ModelReport(name=spec.name, planned=plan.calls_per_model)
-            given = (adapters or {}).get(spec.name)
-            adapter = given if given is not None else create_adapter(spec.adapter, spec.options)
+            adapter = built[spec.name]
             adapter.load()
-            caller = Caller(adapter, _policy(config, adapter))
+            caller = Caller(adapter, _policy(config, adapter, progress))
             try:
                 fingerprints[spec.name] = dict(adapter.fingerprint())
+                respondents[spec.name] = respondent_fingerprint(spec.adapter, spec.options, fingerprints[spec.name])
+                earlier = store.register_respondent(
+                    spec.name, respondents[spec.name], allow_change=config.allow_changed_config
+                )
+                if earlier is not None:
+                    changes.append({"model": spec.name, "before": earlier, "after": respondents[spec.name],
+                                    "differences": differences(earlier, respondents[spec.name])})  # fmt: skip
                 store.write_manifest(
                     build_manifest(
                         config=recorded, bank_hash=bank.hash, fingerprints=fingerprints,
                         run_seed=config.seed,
                         shard=None if config.shard is None else (config.shard.index, config.shard.count),
+                        respondents=respondents, changed_config=changes,
                     )
                 )
                 progress.start(spec.name, total=plan.calls_per_model)
-                model_run = _ModelRun(spec, caller, store, builder, progress, report)
+                model_run = _ModelRun(spec, caller, store, builder, progress, report,
+                                      max_text_bytes=config.max_text_bytes, max_image_bytes=config.max_image_bytes)
                 model_run.run(plan, config.protocols)
                 progress.done += report.skipped
                 progress.finish()

@@ -63,6 +63,12 @@ class Progress:
             self._shown = now
             self._show(now, final=False)
 
+    def wait(self, seconds: float, why: str) -> None:
+        """Say that a call waits ``seconds`` before a retry, and ``why`` (always shown: waits matter)."""
+        if self.enabled:
+            self.stream.write(("\n" if self.stream.isatty() else "") + f"{self.label}: waiting {seconds:g} s {why}\n")
+            self.stream.flush()
+
     def finish(self) -> None:
         """Print the final line of the current model."""
         self._show(self.clock(), final=True)

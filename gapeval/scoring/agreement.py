@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
+from gapeval.records.seeds import check_seed
 from gapeval.scoring._bootstrap import (
     bootstrap,
     group_sums,
@@ -65,11 +66,12 @@ class Agreement:
     """Variant of the statistic, e.g. ``weights=quadratic`` or ``level=nominal``."""
 
 
-def check_bootstrap_options(n_boot: int, level: float) -> None:
-    """Raise :class:`GapevalError` unless ``n_boot >= 0`` and ``0 < level < 1``."""
+def check_bootstrap_options(n_boot: int, level: float, seed: Any = 0) -> None:
+    """Raise :class:`GapevalError` unless ``n_boot >= 0``, ``0 < level < 1`` and ``seed`` is a seed."""
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 0:
         raise GapevalError(f"n_boot must be a non-negative integer, got {n_boot!r}")
-    if not 0.0 < level < 1.0:
+    check_seed(seed)
+    if isinstance(level, bool) or not isinstance(level, int | float) or not 0.0 < level < 1.0:
         raise GapevalError(f"level must lie strictly between 0 and 1, got {level!r}; e.g. 0.95")
 
 
@@ -91,7 +93,7 @@ def _paired(a: Sequence[Any], b: Sequence[Any], *, numeric: bool) -> tuple[np.nd
         converted = []
         for name, series in (("a", left), ("b", right)):
             values = pd.to_numeric(series, errors="coerce")
-            bad = series[values.isna()]
+            bad = series[values.isna() | series.map(lambda v: isinstance(v, complex))]
             if len(bad):
                 raise GapevalError(
                     f"rater {name} has non-numeric values {sorted(set(map(str, bad)))[:5]} at "
@@ -111,7 +113,7 @@ def _paired(a: Sequence[Any], b: Sequence[Any], *, numeric: bool) -> tuple[np.nd
 def _correlation(
     name: str, a: Sequence[Any], b: Sequence[Any], n_boot: int, level: float, seed: int
 ) -> Agreement:
-    check_bootstrap_options(n_boot, level)
+    check_bootstrap_options(n_boot, level, seed)
     x, y = _paired(a, b, numeric=True)
     for label, values in (("a", x), ("b", y)):
         if np.all(values == values[0]):
@@ -253,7 +255,7 @@ def cohen_kappa(
     """
     if weights not in (None, "linear", "quadratic"):
         raise GapevalError(f"unknown kappa weights {weights!r}; use None, 'linear' or 'quadratic'")
-    check_bootstrap_options(n_boot, level)
+    check_bootstrap_options(n_boot, level, seed)
     x, y = _paired(a, b, numeric=False)
     order = _categories(np.concatenate([x, y]), categories, weights is not None)
     index = {value: position for position, value in enumerate(order)}

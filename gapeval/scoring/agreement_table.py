@@ -101,14 +101,12 @@ def read_ratings(path: str | Path) -> pd.DataFrame:
     FileNotFoundError
         If ``path`` does not exist.
     GapevalError
-        If the suffix is neither.
+        If the suffix is neither, or the file cannot be read (not UTF-8, a malformed row, empty,
+        damaged Parquet): the message names the file and the line (:func:`gapeval.files.read_table`).
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"ratings file {str(path)!r} does not exist")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise GapevalError(f"cannot read {str(path)!r}: use a .csv or .parquet file")
+    from gapeval.files import read_table
+
+    return read_table(path, what="ratings file")

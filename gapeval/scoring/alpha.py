@@ -193,7 +193,7 @@ def krippendorff_alpha(
     """
     if metric not in ("nominal", "ordinal", "interval"):
         raise GapevalError(f"unknown metric {metric!r}; use 'nominal', 'ordinal' or 'interval'")
-    check_bootstrap_options(n_boot, level)
+    check_bootstrap_options(n_boot, level, seed)
     frame = _units(reliability_data, metric)
     num_units = int((frame.notna().sum(axis=0) >= 2).sum())
     if num_units < 2:

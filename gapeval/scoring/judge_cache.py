@@ -28,6 +28,8 @@ import threading
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 
+from gapeval.store.redact import Redactor, default_redactor
+
 __all__ = ["CACHE_NAME", "JudgeCache"]
 
 #: File name of the cache inside a run folder.
@@ -49,8 +51,10 @@ class JudgeCache(MutableMapping[str, str]):
     per question) and ``hits`` those that found a reply.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, redactor: Redactor | None = None) -> None:
         self.path = Path(path)
+        self.redactor = redactor or default_redactor()
+        """The redaction pass applied to every reply written (credentials never land on disk)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=30.0
@@ -64,9 +68,9 @@ class JudgeCache(MutableMapping[str, str]):
         """Membership tests that found a reply."""
 
     @classmethod
-    def in_run(cls, run_dir: str | os.PathLike[str]) -> JudgeCache:
+    def in_run(cls, run_dir: str | os.PathLike[str], *, redactor: Redactor | None = None) -> JudgeCache:
         """The cache of the run folder ``run_dir`` (``RUN_DIR/judge_cache.sqlite``)."""
-        return cls(Path(run_dir) / CACHE_NAME)
+        return cls(Path(run_dir) / CACHE_NAME, redactor=redactor)
 
     def _one(self, key: str) -> str | None:
         with self._lock:
@@ -92,7 +96,7 @@ class JudgeCache(MutableMapping[str, str]):
         with self._lock:
             self._connection.execute(
                 "INSERT OR REPLACE INTO judge_replies (key, reply, created_at) VALUES (?, ?, ?)",
-                (key, reply, now),
+                (key, self.redactor.text(reply), now),
             )
 
     def __delitem__(self, key: str) -> None:

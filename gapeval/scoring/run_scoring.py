@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +253,28 @@ def _score_one(stored: Any, context: _RunContext, options: Mapping[str, Any]) ->
     )
 
 
+class _MemoryCache(dict):  # type: ignore[type-arg]
+    """Judge replies kept in memory (a dry run writes nothing); the :class:`JudgeCache` interface."""
+
+    hits = 0
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _score_safely(stored: Any, context: _RunContext, options: Mapping[str, Any]) -> Score:
+    """:func:`_score_one`, with a failure on this one answer (a malformed key in the bank, a scorer
+    bug) turned into an unscorable score saying why: one bad item never stops the others."""
+    try:
+        return _score_one(stored, context, options)
+    except Exception as error:  # noqa: BLE001 - recorded in the unscorable listing, with its cause
+        detail = " ".join(str(error).split())[:300] or "no message"
+        return unscorable(
+            f"scoring this answer failed ({type(error).__name__}: {detail}); check the item's answer key "
+            "(gapeval bank validate)", scorer="error", mode="-", version=DISPATCH_VERSION,
+        )  # fmt: skip
+
+
 def score_run(
     run_dir: str | os.PathLike[str],
     *,
@@ -267,6 +289,8 @@ def score_run(
     rescore: bool = False,
     bank: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    secrets: Iterable[str] = (),
+    dry_run: bool = False,
 ) -> ScoringSummary:
     """Score every ``ok`` answer stored in ``run_dir`` and write the scores under one name.
 
@@ -289,6 +313,12 @@ def score_run(
         in the manifest; its hash must still match the run's.
     progress
         Called as ``progress(done, total)`` after each answer.
+    secrets
+        Credential values given to the judge (:func:`gapeval.store.redact.secrets_in` of its
+        options): replaced by ``<redacted>`` in everything written (scores, the judge cache).
+    dry_run
+        Score and summarise without writing anything: the store is opened read-only (so a read-only
+        run folder works), judge replies are kept in memory, no unscorable listing is written.
 
     Returns
     -------
@@ -317,9 +347,11 @@ def score_run(
     check_modes(**modes, judge_mode=judge_mode)
     if judge_attempts < 1:
         raise GapevalError(f"judge_attempts must be >= 1, got {judge_attempts}")
-    with Store(run_dir, create=False) as store:
+    with Store(run_dir, create=False, secrets=secrets, readonly=dry_run) as store:
         context = _RunContext(*_load_bank(store, bank), answers := list(store.answers()))
-        cache = JudgeCache.in_run(store.path) if judge is not None else None
+        cache: Any = None
+        if judge is not None:
+            cache = _MemoryCache() if dry_run else JudgeCache.in_run(store.path, redactor=store.redactor)
         options = {**modes, "judge": judge, "judge_mode": judge_mode,
                    "judge_attempts": judge_attempts, "judge_cache": cache}  # fmt: skip
         calls_before, tally = int(getattr(judge, "calls", 0)), ScoringTally()
@@ -333,8 +365,8 @@ def score_run(
                 elif not rescore and store.score(stored.key, name) is not None:
                     tally.add(direction, "(already scored)", "kept")
                 else:
-                    score = _score_one(stored, context, options)
-                    stale = _put(store, stored, name, score, rescore=rescore, judge=fingerprint)
+                    score = _score_safely(stored, context, options)
+                    stale = False if dry_run else _put(store, stored, name, score, rescore=rescore, judge=fingerprint)
                     tally.record(stored, score, stale=stale)
                 if progress is not None:
                     progress(done, len(answers))
@@ -342,7 +374,8 @@ def score_run(
             hits = cache.hits if cache is not None else 0
             if cache is not None:
                 cache.close()
-        write_json_atomic(store.path / f"unscorable-{name}.json", tally.listing())
+        if not dry_run:
+            write_json_atomic(store.path / f"unscorable-{name}.json", tally.listing())
     if tally.stale:
         warnings.warn(
             f"{tally.stale} answer(s) became unscorable on re-scoring; their earlier '{name}' scores "

@@ -10,10 +10,12 @@ step with its cost.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gapeval.errors import GapevalError
 from gapeval.responses import TABLE_COLUMNS
+from gapeval.store.respondents import choose
 
 if TYPE_CHECKING:
     from gapeval.store.store import Store
@@ -74,6 +76,20 @@ def _choose_scorer(store: Store, scorer: str | None, *, include_unscored: bool) 
     )
 
 
+def _respondent_filter(store: Store, fingerprints: Mapping[str, str] | None) -> tuple[str, tuple[str, ...]]:
+    """SQL condition (on alias ``a``) keeping, for each model answered under several fingerprints,
+    the answers of the chosen one (:func:`gapeval.store.respondents.choose`)."""
+    counts: dict[str, dict[str | None, int]] = {}
+    respondent = "respondent" if store.schema_version >= 3 else "NULL"  # version 2 records none
+    for model, digest, count in store._query(f"SELECT model, {respondent}, COUNT(*) FROM answers GROUP BY 1, 2"):
+        counts.setdefault(model, {})[digest] = count
+    keep = choose(counts, fingerprints, where=repr(store))
+    if not keep:
+        return "1", ()
+    condition = " AND ".join("(a.model != ? OR a.respondent = ?)" for _ in keep)
+    return condition, tuple(value for pair in keep.items() for value in pair)
+
+
 def to_frame(
     store: Store,
     *,
@@ -81,6 +97,7 @@ def to_frame(
     include_unscored: bool = False,
     include_errors: bool = False,
     steps: str = "final",
+    fingerprints: Mapping[str, str] | None = None,
 ) -> Any:
     """The long responses table of ``store`` as a pandas DataFrame.
 
@@ -99,6 +116,10 @@ def to_frame(
         Which protocol steps are rows: the ``final`` answers (default), also the ``candidate-k``
         answers of best-of-N and self-verification (``answers``), or every stored step (``all``;
         thoughts, rewrites and verdicts are rarely scored).
+    fingerprints : mapping, optional
+        Model -> the digest (or a unique prefix) of the configuration whose answers to keep, for a
+        model answered under several configurations (an allowed change, see
+        :mod:`gapeval.store.respondents`); such a model without a choice raises.
 
     Returns
     -------
@@ -110,16 +131,19 @@ def to_frame(
     GapevalError
         If ``scorer`` is unknown, or is needed to choose between several scorers, or the store has
         no scores and ``include_unscored`` is false.
+    RespondentMixError
+        If a model was answered under several configurations and ``fingerprints`` does not choose.
     """
     import pandas as pd
 
     if steps not in _STEPS:
         raise GapevalError(f"steps={steps!r} is not one of {sorted(_STEPS)}")
     chosen = _choose_scorer(store, scorer, include_unscored=include_unscored)
+    kept, kept_parameters = _respondent_filter(store, fingerprints)
     parts = [
         f"SELECT {_LABELS.format(score='s.score')}, input_tokens AS context_tokens, status, "
         "protocol, step, unit, turn_key FROM answers a LEFT JOIN scores s ON s.answer_id = a.id "
-        f"AND s.scorer = ? WHERE {_STEPS[steps]}"
+        f"AND s.scorer = ? WHERE {_STEPS[steps]} AND {kept}"
         + ("" if include_unscored else " AND s.score IS NOT NULL")
     ]
     if include_errors:
@@ -133,7 +157,7 @@ def to_frame(
             + ")"
         )
     sql = " UNION ALL ".join(parts) + " ORDER BY model, protocol, unit, turn_key, step, sample"
-    rows = store._query(sql, (chosen,))
+    rows = store._query(sql, (chosen, *kept_parameters))
     frame = pd.DataFrame(rows, columns=[*COLUMNS, "unit", "turn_key"])
     frame = frame.drop(columns=["unit", "turn_key"])
     return frame.astype(
@@ -146,7 +170,7 @@ def to_frame(
     )
 
 
-def steps_frame(store: Store) -> Any:
+def steps_frame(store: Store, *, fingerprints: Mapping[str, str] | None = None) -> Any:
     """Every stored step of every protocol, with what it cost: one row per stored answer.
 
     Columns :data:`STEP_COLUMNS`: the key (``model, protocol, item, session, turn, sample, step``),
@@ -154,6 +178,7 @@ def steps_frame(store: Store) -> Any:
     adapter reported them, ``latency_s``, ``called`` (``False`` for a ``final`` row that repeats a
     chosen candidate without a model call) and ``copied_from`` (that candidate). Rows are sorted like
     :func:`to_frame`; calls that ended in an error are not rows (they are in the error log).
+    ``fingerprints`` chooses configurations as in :func:`to_frame`.
 
     Examples
     --------
@@ -165,10 +190,12 @@ def steps_frame(store: Store) -> Any:
     """
     import pandas as pd
 
+    kept, parameters = _respondent_filter(store, fingerprints)
     rows = store._query(
         "SELECT model, protocol, item, session, turn, sample, step, direction, status, "
         "input_tokens, output_tokens, latency_s, copied_from IS NULL, copied_from, unit, turn_key "
-        "FROM answers ORDER BY model, protocol, unit, turn_key, step, sample"
+        f"FROM answers a WHERE {kept} ORDER BY model, protocol, unit, turn_key, step, sample",
+        parameters,
     )
     frame = pd.DataFrame(rows, columns=[*STEP_COLUMNS, "unit", "turn_key"])
     frame = frame.drop(columns=["unit", "turn_key"])

@@ -54,12 +54,14 @@ class ImageFolder:
 
     With ``fsync=True`` each file is flushed to the disk before the rename (survives power cuts, at
     several milliseconds per image); without, a killed process still never leaves a partial file.
+    ``create=False`` leaves a missing folder missing (readers of a read-only store).
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = False) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = False, create: bool = True) -> None:
         self.root = Path(root)
         self.fsync = fsync
-        self.root.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
 
     def relative_path(self, sha256: str, suffix: str) -> str:
         """The path of an image relative to the folder's parent, e.g. ``images/ab/ab....png``."""

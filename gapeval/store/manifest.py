@@ -19,13 +19,14 @@ import json
 import os
 import platform
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from gapeval.store.atomic import write_bytes_atomic
 from gapeval.store.redact import redact
+from gapeval.store.respondents import fingerprint_digest
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -98,6 +99,8 @@ def build_manifest(
     run_seed: int,
     shard: tuple[int, int] | None = None,
     git: bool = True,
+    respondents: Mapping[str, Mapping[str, Any]] | None = None,
+    changed_config: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Assemble a run manifest, with credentials stripped.
 
@@ -115,12 +118,17 @@ def build_manifest(
         This store's shard (1-based ``k`` of ``n``).
     git : bool
         Record the git commit of gapeval's source checkout (``False`` skips the ``git`` call).
+    respondents : mapping, optional
+        Model spec name -> its full fingerprint (:func:`gapeval.store.respondents.respondent_fingerprint`).
+    changed_config : sequence of mappings
+        The configuration changes this session was allowed to make (``model``, ``before``,
+        ``after``, ``differences``).
 
     Returns
     -------
     dict
         Keys ``manifest_version``, ``created_at``, ``config``, ``bank_hash``, ``fingerprints``,
-        ``seeds``, ``shard``, ``versions``, ``git``.
+        ``respondents``, ``changed_config``, ``seeds``, ``shard``, ``versions``, ``git``.
     """
     manifest = {
         "manifest_version": MANIFEST_VERSION,
@@ -128,6 +136,11 @@ def build_manifest(
         "config": dict(config),
         "bank_hash": bank_hash,
         "fingerprints": {name: dict(value) for name, value in fingerprints.items()},
+        "respondents": {
+            name: {"digest": fingerprint_digest(value), "fingerprint": dict(value)}
+            for name, value in (respondents or {}).items()
+        },
+        "changed_config": [dict(change) for change in changed_config],
         "seeds": {"run_seed": int(run_seed), "derivation": "gapeval-seed-v1 (sha256, 63 bits)"},
         "shard": None if shard is None else {"index": shard[0], "count": shard[1]},
         "versions": package_versions(),

@@ -116,6 +116,25 @@ def _copy_log(source: Store, connection: sqlite3.Connection, table: str) -> None
             connection.execute(insert, values)
 
 
+def _copy_respondents(source: Store, connection: sqlite3.Connection) -> None:
+    """Every configuration the shard recorded, once per (model, digest, digest it replaced)."""
+    if source.schema_version < 3:  # a version-2 shard recorded none
+        return
+    names, rows = _rows(source, "respondents")
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        same = (record["model"], record["digest"], record["changed_from"])
+        found = connection.execute(
+            "SELECT 1 FROM respondents WHERE model = ? AND digest = ? AND changed_from IS ?", same
+        ).fetchone()
+        if found is None:
+            connection.execute(
+                "INSERT INTO respondents (model, digest, fingerprint_json, changed_from, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (*same[:2], record["fingerprint_json"], same[2], record["created_at"]),
+            )
+
+
 def _check_banks(stores: Sequence[Store]) -> None:
     hashes = {}
     for store in stores:
@@ -148,7 +167,7 @@ def merge(stores: Sequence[Store | str | os.PathLike[str]], out: str | os.PathLi
     """
     if not stores:
         raise GapevalError("merge needs at least one store")
-    opened = [s if isinstance(s, Store) else Store(s, create=False) for s in stores]
+    opened = [s if isinstance(s, Store) else Store(s, readonly=True) for s in stores]
     try:
         return _merge_into(opened, Path(out))
     finally:
@@ -173,6 +192,7 @@ def _merge_into(opened: Sequence[Store], out: Path) -> Store:
                 _copy_scores(source, connection, id_map)
                 _copy_log(source, connection, "errors")
                 _copy_log(source, connection, "manifests")
+                _copy_respondents(source, connection)
             except BaseException:
                 connection.execute("ROLLBACK")
                 target.close()

@@ -16,8 +16,14 @@ Tables
     One row per ``(answer_id, scorer)``; re-scoring writes here and never touches ``answers``.
 ``manifests``
     Every manifest written to the store, in order (the latest is also ``manifest.json``).
+``respondents``
+    Every configuration a model name was answered under: its fingerprint, digest and the digest it
+    replaced (an allowed change); ``answers.respondent`` holds each answer's digest
+    (:mod:`gapeval.store.respondents`).
 ``meta``
-    ``schema_version`` (2 since protocols: version 1 had no ``protocol``/``step`` columns).
+    ``schema_version``: 3 since respondent fingerprints (version 2 had no ``respondents`` table nor
+    ``answers.respondent`` column, and is upgraded in place when opened for writing: the change
+    only adds; version 1 had no ``protocol``/``step`` columns).
 """
 
 from __future__ import annotations
@@ -26,11 +32,11 @@ import sqlite3
 from pathlib import Path
 from typing import Literal
 
-from gapeval.errors import GapevalError
+from gapeval.store.failures import StoreError, StoreReadOnlyError, classify
 
-__all__ = ["SCHEMA_VERSION", "StoreSchemaError", "connect"]
+__all__ = ["SCHEMA_VERSION", "StoreSchemaError", "connect", "connect_readonly"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _KEY_AND_LABELS = """
     model TEXT NOT NULL,
@@ -67,6 +73,7 @@ CREATE TABLE IF NOT EXISTS answers (
     output_tokens INTEGER,
     latency_s REAL,
     copied_from TEXT,
+    respondent TEXT,
     digest TEXT NOT NULL,
     request_json TEXT NOT NULL,
     result_json TEXT NOT NULL,
@@ -91,6 +98,14 @@ CREATE TABLE IF NOT EXISTS scores (
     created_at TEXT NOT NULL,
     PRIMARY KEY (answer_id, scorer)
 );
+CREATE TABLE IF NOT EXISTS respondents (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    fingerprint_json TEXT NOT NULL,
+    changed_from TEXT,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS manifests (
     id INTEGER PRIMARY KEY,
     manifest_json TEXT NOT NULL,
@@ -107,8 +122,72 @@ BEGIN SELECT RAISE(ABORT, 'errors are append-only'); END;
 """
 
 
-class StoreSchemaError(GapevalError):
+class StoreSchemaError(StoreError):
     """The database is not a gapeval store, or has another schema version."""
+
+
+def _check_version(path: Path, version: object, *, readable: tuple[int, ...] = (SCHEMA_VERSION,)) -> None:
+    if int(str(version)) not in readable:
+        raise StoreSchemaError(
+            f"store {str(path)!r} has schema version {version}, this gapeval reads "
+            f"version {SCHEMA_VERSION} (version 2 added the protocol and step of each answer, "
+            "version 3 the respondents' fingerprints); "
+            "read it with the gapeval version that wrote it, or run again into a new folder"
+            + (" (a version-2 store is upgraded when opened for writing)" if str(version) == "2" else "")
+        )
+
+
+def _failed(path: Path, error: sqlite3.DatabaseError, doing: str) -> StoreError:
+    if getattr(error, "sqlite_errorname", "") == "SQLITE_NOTADB":
+        return StoreSchemaError(
+            f"{str(path)!r} is not a gapeval store database: {error}. If it held a run, the file is "
+            "damaged: restore it from a backup, or run again into a new folder; nothing was changed"
+        )
+    named = classify(error, path.parent, doing)
+    return named or StoreSchemaError(f"{str(path)!r} is not a gapeval store database: {error}")
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open the store database at ``path`` for reading only; nothing in its folder is written.
+
+    A WAL database normally needs its ``-shm`` file; in a read-only folder where that file cannot be
+    made, the database is opened as immutable — safe when no write-ahead log is left over (a clean
+    close folds it in), refused with :class:`StoreReadOnlyError` when one is. A version-2 store is
+    read as it is (it records no respondents).
+    """
+
+    def opened(flags: str) -> sqlite3.Connection:
+        uri = f"{path.resolve().as_uri()}?{flags}"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30.0)
+
+    def version(connection: sqlite3.Connection) -> object:
+        return connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()[0]
+
+    connection = opened("mode=ro")
+    try:
+        try:
+            found = version(connection)
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorname", "") != "SQLITE_CANTOPEN":
+                raise
+            connection.close()
+            wal = path.with_name(path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreReadOnlyError(
+                    f"the store {str(path.parent)!r} is in a read-only folder and holds answers in its "
+                    f"write-ahead log ({wal.name}) that only a writer can fold in (was a writer killed?); "
+                    "copy the folder somewhere writable and read the copy"
+                ) from error
+            connection = opened("mode=ro&immutable=1")
+            found = version(connection)
+        _check_version(path, found, readable=(2, SCHEMA_VERSION))  # version 2 lacks only the respondents
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise _failed(path, error, "opening its database to read") from error
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") -> sqlite3.Connection:
@@ -117,10 +196,12 @@ def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") ->
     The connection is in autocommit mode (``isolation_level=None``); writers open explicit
     ``BEGIN IMMEDIATE`` transactions. ``synchronous='normal'`` survives a killed process (every
     committed answer is in the WAL); ``'full'`` also survives a power cut, at one fsync per commit.
+    Storage failures raise the named errors of :mod:`gapeval.store.failures`.
     """
-    connection = sqlite3.connect(
-        str(path), isolation_level=None, check_same_thread=False, timeout=30.0
-    )
+    try:
+        connection = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+    except sqlite3.DatabaseError as error:
+        raise _failed(path, error, "opening its database") from error
     try:
         mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
@@ -132,16 +213,24 @@ def connect(path: Path, *, synchronous: Literal["normal", "full"] = "normal") ->
             f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
         )
         row = connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
-        if int(row[0]) != SCHEMA_VERSION:
-            raise StoreSchemaError(
-                f"store {str(path)!r} has schema version {row[0]}, this gapeval reads "
-                f"version {SCHEMA_VERSION} (version 2 added the protocol and step of each answer); "
-                "read it with the gapeval version that wrote it, or run again into a new folder"
-            )
+        if int(row[0]) == 2:
+            _upgrade_from_2(connection)
+            row = (SCHEMA_VERSION,)
+        _check_version(path, row[0])
     except sqlite3.DatabaseError as error:
         connection.close()
-        raise StoreSchemaError(f"{str(path)!r} is not a gapeval store database: {error}") from error
+        raise _failed(path, error, "opening its database") from error
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _upgrade_from_2(connection: sqlite3.Connection) -> None:
+    """Add what version 3 added (the respondents table, made by the DDL, and ``answers.respondent``)."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(answers)")}
+    connection.execute("BEGIN IMMEDIATE")
+    if "respondent" not in columns:
+        connection.execute("ALTER TABLE answers ADD COLUMN respondent TEXT")
+    connection.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(SCHEMA_VERSION),))
+    connection.execute("COMMIT")

@@ -14,6 +14,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from irt.errors import IRTError
 from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
 
 __all__ = ["ESTIMATORS", "load_estimator", "build_options", "NUTSOptions", "SVIOptions", "resolve_chain_method"]
@@ -29,13 +30,13 @@ ESTIMATORS: dict[str, tuple[str, str]] = {
 def load_estimator(method: str) -> ModuleType:
     """Import the module implementing ``method``."""
     if method not in ESTIMATORS:
-        raise ValueError(f"unknown method {method!r}; choose one of {list(ESTIMATORS)}")
+        raise IRTError(f"unknown method {method!r}; choose one of {list(ESTIMATORS)}")
     path = ESTIMATORS[method][0]
     try:
         return importlib.import_module(path)
     except ModuleNotFoundError as error:
         if error.name == path:
-            raise ValueError(f"method {method!r} is not available in this version of irt") from None
+            raise IRTError(f"method {method!r} is not available in this version of irt") from None
         raise
 
 
@@ -45,5 +46,5 @@ def build_options(module: ModuleType, method: str, options: dict[str, Any]):
     fields = [f.name for f in dataclasses.fields(record)]
     unknown = sorted(set(options) - set(fields))
     if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for method {method!r}; valid options are {fields}")
+        raise IRTError(f"unknown option(s) {unknown} for method {method!r}; valid options are {fields}")
     return record(**options)

@@ -30,6 +30,7 @@ from numpyro.infer.reparam import LocScaleReparam
 from numpyro.optim import Adam
 
 from irt import models
+from irt.errors import IRTError
 from irt.grid_scoring import MAX_GRID_DIMENSIONS, grid_theta_draws
 from irt.inference.common import HIERARCHICAL_SITES, draw_from_guide, to_numpy
 from irt.mml.likelihood import compress, pattern_loglik, wide_codes
@@ -62,7 +63,7 @@ class Options:
 
     def __post_init__(self):
         if int(self.num_draws) < 2:
-            raise ValueError("num_draws must be >= 2")
+            raise IRTError("num_draws must be >= 2")
 
 
 def _marginal_model(problem: FitProblem, onehot, counts, z, log_w):
@@ -111,7 +112,7 @@ def run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
 def _run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
     num_dims = problem.num_dimensions
     if num_dims > MAX_GRID_DIMENSIONS:
-        raise ValueError(f"method 'map' integrates θ on a grid for at most {MAX_GRID_DIMENSIONS} dimensions; this "
+        raise IRTError(f"method 'map' integrates θ on a grid for at most {MAX_GRID_DIMENSIONS} dimensions; this "
                          f"model has {num_dims}: use method='nuts' or 'svi'")
     start = time.perf_counter()
     codes = wide_codes(problem.data)
@@ -134,7 +135,7 @@ def _run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
     result = svi.run(key_fit, options.num_steps, progress_bar=False, stable_update=True)
     loss = float(np.asarray(result.losses)[-1])
     if not np.isfinite(loss):
-        raise ValueError("method 'map': the optimiser did not reach a finite posterior mode; use method='nuts'")
+        raise IRTError("method 'map': the optimiser did not reach a finite posterior mode; use method='nuts'")
     samples = draw_from_guide(model, guide, result.params, key=key_draw, num_draws=options.num_draws, args=args)
     mode = {k: np.asarray(v)[None] for k, v in guide.median(result.params).items()}
     point = {k: v[None] for k, v in to_numpy(Predictive(model, posterior_samples=mode)(key_draw)).items()}

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from irt.errors import IRTError, check_count as _count, check_positive as _positive
+
 __all__ = ["NUTSOptions", "SVIOptions", "CHAIN_METHODS", "GUIDES", "resolve_chain_method"]
 
 ChainMethod = Literal["parallel", "sequential", "vectorized"]
@@ -29,18 +31,6 @@ ChainMethod = Literal["parallel", "sequential", "vectorized"]
 CHAIN_METHODS: tuple[str, ...] = ("parallel", "sequential", "vectorized")
 #: Variational families of :class:`SVIOptions`: a mean-field normal, or a low-rank multivariate normal.
 GUIDES: tuple[str, ...] = ("normal", "lowrank")
-
-
-def _count(name: str, value, least: int = 1) -> None:
-    """Refuse ``value`` unless it is an integer >= ``least`` (``num_*`` counts: positive)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value or value < least:
-        need = "a positive integer" if least == 1 and name.startswith("num_") else f"an integer >= {least}"
-        raise ValueError(f"{name}={value!r} must be {need}")
-
-
-def _positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{name}={value!r} must be a positive number")
 
 
 def resolve_chain_method(chain_method: str | None, num_chains: int) -> str:
@@ -59,7 +49,7 @@ def resolve_chain_method(chain_method: str | None, num_chains: int) -> str:
     """
     if chain_method is not None:
         if chain_method not in CHAIN_METHODS:
-            raise ValueError(f"chain_method={chain_method!r} is not one of {list(CHAIN_METHODS)} (or None to choose "
+            raise IRTError(f"chain_method={chain_method!r} is not one of {list(CHAIN_METHODS)} (or None to choose "
                              "by the devices JAX sees)")
         return chain_method
     import jax
@@ -115,7 +105,7 @@ class NUTSOptions:
     >>> NUTSOptions(num_chains=0)
     Traceback (most recent call last):
     ...
-    ValueError: num_chains=0 must be a positive integer
+    irt.errors.IRTError: num_chains=0 must be a positive integer
     """
 
     num_warmup: int = 500
@@ -137,15 +127,15 @@ class NUTSOptions:
         _count("max_tree_depth", self.max_tree_depth, 1)
         _count("warm_start_steps", self.warm_start_steps, 0)
         if self.chain_method is not None and self.chain_method not in CHAIN_METHODS:
-            raise ValueError(f"chain_method={self.chain_method!r} is not one of {list(CHAIN_METHODS)} (or None to "
+            raise IRTError(f"chain_method={self.chain_method!r} is not one of {list(CHAIN_METHODS)} (or None to "
                              "choose by the devices JAX sees)")
         if not 0 < self.target_accept_prob < 1:
-            raise ValueError(f"target_accept_prob={self.target_accept_prob!r} must lie strictly between 0 and 1, "
+            raise IRTError(f"target_accept_prob={self.target_accept_prob!r} must lie strictly between 0 and 1, "
                              "e.g. 0.8 (raise it towards 0.95 against divergent transitions)")
         _positive("learning_rate", self.learning_rate)
         _positive("mass_inflation", self.mass_inflation)
         if not 0 <= self.centered <= 1:
-            raise ValueError(f"centered={self.centered!r} must lie in [0, 1] (0 non-centred, 1 centred)")
+            raise IRTError(f"centered={self.centered!r} must lie in [0, 1] (0 non-centred, 1 centred)")
 
     @property
     def num_draws(self) -> int:
@@ -198,14 +188,14 @@ class SVIOptions:
         _count("num_steps", self.num_steps)
         _count("num_draws", self.num_draws)
         if self.num_draws < 2:
-            raise ValueError(f"num_draws={self.num_draws!r} must be at least 2 (intervals need several draws)")
+            raise IRTError(f"num_draws={self.num_draws!r} must be at least 2 (intervals need several draws)")
         _positive("learning_rate", self.learning_rate)
         _positive("init_scale", self.init_scale)
         if not 0 < self.learning_rate_decay <= 1:
-            raise ValueError(f"learning_rate_decay={self.learning_rate_decay!r} must lie in (0, 1] "
+            raise IRTError(f"learning_rate_decay={self.learning_rate_decay!r} must lie in (0, 1] "
                              "(1 keeps the step size constant, 0.1 ends at a tenth)")
         if self.guide not in GUIDES:
-            raise ValueError(f"guide={self.guide!r} is not one of {list(GUIDES)}")
+            raise IRTError(f"guide={self.guide!r} is not one of {list(GUIDES)}")
         if self.batch_size is not None:
             _count("batch_size", self.batch_size)
 

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from irt.errors import IRTError
 from irt.inference.flat import constrained, fit_mean_field, flat_potential, uniform_start
 from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
 
@@ -79,7 +80,7 @@ def refuse_options(options: Any, names: tuple[str, ...], *, why: str) -> None:
     given = [name for name in names if getattr(options, name) != _default(type(options), name)]
     if given:
         shown = ", ".join(f"{name}={getattr(options, name)!r}" for name in given)
-        raise ValueError(f"{shown}: {why}")
+        raise IRTError(f"{shown}: {why}")
 
 
 def _default(cls, name: str):

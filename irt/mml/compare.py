@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irt.errors import IRTError
+
 __all__ = ["compare_mml"]
 
 
@@ -53,19 +55,19 @@ def compare_mml(fits: Mapping[str, object] | Sequence[object]) -> pd.DataFrame:
 
     named = dict(fits) if isinstance(fits, Mapping) else {f"fit{k}": f for k, f in enumerate(fits)}
     if len(named) < 2:
-        raise ValueError(f"compare_mml needs at least two fits, got {len(named)}")
+        raise IRTError(f"compare_mml needs at least two fits, got {len(named)}")
     first = next(iter(named.values()))
     for name, fit in named.items():
         if not isinstance(fit, MMLFit):
-            raise ValueError(f"fit {name!r} is a {type(fit).__name__}, not a marginal ML fit (method='mml')")
+            raise IRTError(f"fit {name!r} is a {type(fit).__name__}, not a marginal ML fit (method='mml')")
         same = (fit.data.num_responses == first.data.num_responses and np.array_equal(fit.data.response, first.data.response)
                 and np.array_equal(fit.data.respondent, first.data.respondent))
         if not same:
-            raise ValueError(f"fit {name!r} was made on different responses; compare fits of the same data only")
+            raise IRTError(f"fit {name!r} was made on different responses; compare fits of the same data only")
     order = sorted(named, key=lambda k: named[k].num_parameters)
     sizes = [named[k].num_parameters for k in order]
     if len(set(sizes)) < len(sizes):
-        raise ValueError(f"fits {order} have parameter counts {sizes}; likelihood-ratio tests need nested fits with "
+        raise IRTError(f"fits {order} have parameter counts {sizes}; likelihood-ratio tests need nested fits with "
                          "different numbers of parameters")
     rows = []
     previous = None

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irt.errors import EstimationError, IRTError
 from irt.mml.likelihood import item_log_probs, nodes_theta
 from irt.mml.optimise import float64
 from irt.mml.scoring import eap_scores, lord_wingersky
@@ -42,7 +43,7 @@ __all__ = ["m2", "item_fit", "sx2", "infit_outfit", "q3"]
 
 def _require_complete(fit, what: str) -> None:
     if (fit.patterns.codes < 0).any():
-        raise ValueError(f"{what} needs complete data, but some responses are missing; fit the complete cases "
+        raise IRTError(f"{what} needs complete data, but some responses are missing; fit the complete cases "
                          "(drop respondents with missing answers) to compute it")
 
 
@@ -77,9 +78,9 @@ def m2(fit) -> pd.Series:
     num_margins, size = margins.shape[0], fit.layout.size
     df = num_margins - size
     if df <= 0:
-        raise ValueError(f"M2 has {num_margins} margins for {size} parameters (df = {df}); it needs more items")
+        raise EstimationError(f"M2 has {num_margins} margins for {size} parameters (df = {df}); it needs more items")
     if num_margins > 3000:
-        raise ValueError(f"M2 with {num_margins} univariate+bivariate margins is too large to compute here; "
+        raise IRTError(f"M2 with {num_margins} univariate+bivariate margins is too large to compute here; "
                          "use item_fit() for item-level fit instead")
     width = margins.shape[1] // fit.data.num_items
     item_of = np.arange(margins.shape[1]) // width
@@ -105,8 +106,15 @@ def m2(fit) -> pd.Series:
         joint = np.asarray(margin_probs(vec, union.reshape(-1, union.shape[2]))).reshape(num_margins, num_margins)
     joint = np.where(conflict, 0.0, joint)
     xi = joint - np.outer(pi, pi)
-    xi_inv = np.linalg.inv(xi)
-    middle = np.linalg.inv(jac.T @ xi_inv @ jac)
+    try:
+        xi_inv = np.linalg.inv(xi)
+        middle = np.linalg.inv(jac.T @ xi_inv @ jac)
+    except np.linalg.LinAlgError:
+        raise EstimationError(
+            "M2 cannot be computed: the covariance of the fitted margins is singular, which happens when "
+            "estimates sit at a boundary (see the fit's ConvergenceWarning and fit.info['questionable']); "
+            "use more respondents or a simpler model, or judge the fit with item_fit() instead"
+        ) from None
     c2 = xi_inv - xi_inv @ jac @ middle @ jac.T @ xi_inv
     resid = observed - pi
     n = float(counts.sum())
@@ -136,7 +144,7 @@ def sx2(fit, *, min_expected: float = 1.0) -> pd.DataFrame:
     """Orlando–Thissen S-X² per item: columns ``item``, ``S_X2``, ``df``, ``p``."""
     _require_complete(fit, "S-X2")
     if fit.problem.num_dimensions > 1:
-        raise ValueError("S-X2 is implemented for unidimensional fits only")
+        raise IRTError("S-X2 is implemented for unidimensional fits only")
     cats = np.asarray(fit.problem.num_categories)
     with float64():
         arrays = fit.arrays()

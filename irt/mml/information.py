@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from irt.errors import IRTError
 from irt.mml.likelihood import item_log_probs, nodes_theta
 from irt.mml.optimise import float64
 
@@ -29,7 +30,7 @@ RELIABILITY_KINDS: tuple[str, ...] = ("marginal", "empirical")
 
 def _unidimensional(fit, what: str) -> None:
     if fit.problem.num_dimensions > 1:
-        raise ValueError(f"{what} is implemented for unidimensional fits; this fit has "
+        raise IRTError(f"{what} is implemented for unidimensional fits; this fit has "
                          f"{fit.problem.num_dimensions} dimensions")
 
 
@@ -38,7 +39,7 @@ def item_information(fit, theta: Any) -> np.ndarray:
     _unidimensional(fit, "information")
     grid = np.atleast_1d(np.asarray(theta, dtype=np.float64))
     if grid.ndim != 1 or not np.all(np.isfinite(grid)):
-        raise ValueError(f"theta must be a finite number or 1-D array of numbers, got {theta!r}")
+        raise IRTError(f"theta must be a finite number or 1-D array of numbers, got {theta!r}")
     cats = np.asarray(fit.problem.num_categories)
     with float64():
         arrays = fit.arrays()
@@ -67,7 +68,7 @@ def information_table(fit, theta: Any) -> pd.DataFrame:
 def reliability(fit, *, kind: str = "marginal") -> float:
     """Marginal (``"marginal"``) or empirical (``"empirical"``) reliability of the theta estimates."""
     if kind not in RELIABILITY_KINDS:
-        raise ValueError(f"unknown reliability kind {kind!r}; choose one of {list(RELIABILITY_KINDS)}")
+        raise IRTError(f"unknown reliability kind {kind!r}; choose one of {list(RELIABILITY_KINDS)}")
     _unidimensional(fit, "reliability")
     if kind == "empirical":
         table = fit.abilities(method="eap")

@@ -20,6 +20,8 @@ from scipy import optimize
 from scipy.special import logit
 
 from irt.diagnostics import ConvergenceWarning
+from irt.errors import IRTError, check_count, check_positive
+from irt.mml.honesty import questionable, warn_questionable
 from irt.mml.likelihood import compress, marginal_loglik, wide_codes
 from irt.mml.params import ParamLayout, build_layout
 from irt.mml.quadrature import default_points, normal_grid
@@ -61,6 +63,21 @@ class Options:
     newton_steps: int = 2
     standard_errors: bool = True
     guess_prior: tuple[float, float] | None = None
+
+    def __post_init__(self):
+        if self.num_quadrature is not None:
+            check_count("num_quadrature", self.num_quadrature)
+        check_count("max_iterations", self.max_iterations)
+        check_positive("tolerance", self.tolerance)
+        check_count("newton_steps", self.newton_steps, 0)
+        if not isinstance(self.standard_errors, bool | np.bool_):
+            raise IRTError(f"standard_errors={self.standard_errors!r} must be True or False")
+        if self.guess_prior is not None:
+            prior = self.guess_prior
+            if isinstance(prior, str) or not hasattr(prior, "__len__") or len(prior) != 2:
+                raise IRTError(f"guess_prior={prior!r} must be a pair (alpha, beta), e.g. (5, 17)")
+            for value in prior:
+                check_positive("guess_prior", value)
 
 
 #: Newton polishing moves the estimate by at most this much before the Hessian is recomputed there.
@@ -175,11 +192,13 @@ def run(problem: FitProblem, *, seed: int, options: Options):
         warnings.warn(f"marginal ML did not converge ({solution.message}; largest gradient {max_grad:.3g}); "
                       "raise max_iterations or check for items that nearly everybody answers alike",
                       ConvergenceWarning, stacklevel=3)
+    found = questionable(layout, estimate, hess, problem.data.item_ids)
+    warn_questionable(found, stacklevel=3)
     info = {"seconds": time.perf_counter() - started, "compile_s": compile_s, "optimise_s": optimise_s,
             "hessian_s": hessian_s, "iterations": int(solution.nit), "function_evaluations": int(solution.nfev),
             "newton_steps": newton_taken, "converged": converged, "max_abs_gradient": max_grad,
             "num_patterns": int(len(patterns.counts)), "num_quadrature": num_points, "num_nodes": int(len(log_w)),
-            "approximate": False, "guess_prior": options.guess_prior}
+            "approximate": False, "guess_prior": options.guess_prior, "questionable": found}
     return MMLFit(problem=problem, method="mml", seed=int(seed), options=options, info=info, layout=layout,
                   estimate=estimate, hessian=hess, patterns=patterns, nodes=z, log_weights=log_w,
                   max_loglik=loglik)
@@ -191,9 +210,9 @@ def _guess_penalty(layout: ParamLayout, prior: tuple[float, float] | None, model
         return lambda vec: 0.0
     alpha, beta = (float(v) for v in prior)
     if model != "3pl":
-        raise ValueError(f"guess_prior applies to the 3pl model only, not {model!r}; leave it at None")
+        raise IRTError(f"guess_prior applies to the 3pl model only, not {model!r}; leave it at None")
     if not (alpha >= 1 and beta >= 1):
-        raise ValueError(f"guess_prior must be (alpha, beta) with both >= 1, got {prior!r}")
+        raise IRTError(f"guess_prior must be (alpha, beta) with both >= 1, got {prior!r}")
 
     def penalty(vec):
         g = vec[layout.guess_index]

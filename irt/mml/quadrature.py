@@ -11,6 +11,8 @@ import itertools
 
 import numpy as np
 
+from irt.errors import IRTError
+
 __all__ = ["DEFAULT_POINTS", "MAX_DEFAULT_DIMENSIONS", "QuadratureError", "normal_grid", "default_points"]
 
 #: Default nodes per dimension of the product grid, by number of dimensions.
@@ -23,7 +25,7 @@ PRUNE_WEIGHT = 1e-14
 MAX_DEFAULT_DIMENSIONS = 3
 
 
-class QuadratureError(ValueError):
+class QuadratureError(IRTError):
     """A quadrature grid that cannot (or should not silently) be built."""
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from irt.errors import IRTError
 from irt.mml import scoring
+from irt.mml.honesty import information_inverse
 from irt.mml.likelihood import Patterns, onehot_codes
 from irt.mml.optimise import float64
 from irt.mml.params import ParamLayout, Unpacked
@@ -92,24 +94,29 @@ class MMLFit(FitResult):
 
     def _require_hessian(self, what: str) -> np.ndarray:
         if self.hessian is None:
-            raise ValueError(f"{what} needs the observed information; refit with standard_errors=True")
+            raise IRTError(f"{what} needs the observed information; refit with standard_errors=True")
         return self.hessian
 
     def covariance(self) -> pd.DataFrame:
-        """Covariance of the estimates: the inverse observed information, labelled (item, param)."""
-        cov = np.linalg.inv(self._require_hessian("covariance()"))
+        """Covariance of the estimates: the inverse observed information, labelled (item, param).
+
+        Parameters the information cannot pin down (a singular information matrix, see
+        :func:`irt.mml.honesty.information_inverse`) have ``NaN`` rows and columns.
+        """
+        cov, _ = information_inverse(self._require_hessian("covariance()"))
         index = pd.MultiIndex.from_tuples(self.layout.names, names=["item", "param"])
         return pd.DataFrame(cov, index=index, columns=index)
 
     def _standard_errors(self) -> np.ndarray:
         if self.hessian is None:
             return np.full(self.layout.size, np.nan)
-        return np.sqrt(np.maximum(np.diag(np.linalg.inv(self.hessian)), 0.0))
+        return np.sqrt(np.maximum(np.diag(information_inverse(self.hessian)[0]), 0.0))
 
     # ------------------------------------------------------------------ tables
     def items(self, *, level: float = 0.95) -> pd.DataFrame:
-        """Item parameters with standard errors and Wald intervals (``b`` by the delta method)."""
-        cov = np.linalg.inv(self.hessian) if self.hessian is not None else None
+        """Item parameters with standard errors and Wald intervals (``b`` by the delta method);
+        ``sd`` is ``NaN`` where the information matrix is singular."""
+        cov = information_inverse(self.hessian)[0] if self.hessian is not None else None
         z = stats.norm.ppf(0.5 + level / 2)
         rows = []
         lay, est, problem = self.layout, self.estimate, self.problem
@@ -179,7 +186,7 @@ class MMLFit(FitResult):
         bad = np.isfinite(values) & ((values < 0) | (values >= cats[None, :]) | (values != np.round(values)))
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            raise ValueError(f"response {float(values[r, c])!r} of respondent {frame.index[r]!r} to item "
+            raise IRTError(f"response {float(values[r, c])!r} of respondent {frame.index[r]!r} to item "
                              f"{frame.columns[c]!r} is not a category 0..{cats[c] - 1} of the fitted item")
         codes = np.where(np.isfinite(values), values, -1).astype(np.int32)
         est, sd = self._score_patterns(codes, method=method, labels=list(frame.index))
@@ -187,7 +194,7 @@ class MMLFit(FitResult):
 
     def _score_patterns(self, codes: np.ndarray, *, method: str, labels: list) -> tuple[np.ndarray, np.ndarray]:
         if method not in SCORING_METHODS:
-            raise ValueError(f"unknown scoring method {method!r}; choose one of {list(SCORING_METHODS)}")
+            raise IRTError(f"unknown scoring method {method!r}; choose one of {list(SCORING_METHODS)}")
         arrays = self.arrays()
         with float64():
             est, sd = scoring.eap_scores(self.model, arrays, codes, self.nodes, self.log_weights)
@@ -218,7 +225,7 @@ class MMLFit(FitResult):
         Unidimensional fits only. ``observed`` counts respondents who answered every item.
         """
         if self.problem.num_dimensions > 1:
-            raise ValueError("sum_score_table() is for unidimensional fits; this fit has "
+            raise IRTError("sum_score_table() is for unidimensional fits; this fit has "
                              f"{self.problem.num_dimensions} dimensions")
         with float64():
             codes = self.patterns.codes[self.patterns.index]
@@ -267,10 +274,12 @@ def _item_value(lay: ParamLayout, est: np.ndarray, cov, i: int, name: str, slope
     def se_of(grad_index: list[int], grad: list[float]) -> float:
         if cov is None:
             return float("nan")
-        g = np.zeros(len(est))
+        used = sorted(set(int(k) for k in grad_index))
+        g = np.zeros(len(used))
         for k, v in zip(grad_index, grad):
-            g[k] += v
-        return float(np.sqrt(max(g @ cov @ g, 0.0)))
+            g[used.index(int(k))] += v
+        variance = float(g @ cov[np.ix_(used, used)] @ g)
+        return float(np.sqrt(max(variance, 0.0))) if np.isfinite(variance) else float("nan")
 
     row = lay.threshold_index[i]
     if name == "a" or name.startswith("a["):
@@ -292,20 +301,20 @@ def _item_value(lay: ParamLayout, est: np.ndarray, cov, i: int, name: str, slope
     if name == "g":
         k = lay.guess_index[i]
         return float(est[k]), se_of([k], [1.0])
-    raise ValueError(f"unknown item parameter {name!r}")
+    raise IRTError(f"unknown item parameter {name!r}")
 
 
 def _align_responses(responses: Any, item_ids: tuple) -> pd.DataFrame:
     if isinstance(responses, pd.DataFrame):
         extra = [c for c in responses.columns if c not in item_ids]
         if extra:
-            raise ValueError(f"response columns {extra[:8]} are not items of this fit; its items are "
+            raise IRTError(f"response columns {extra[:8]} are not items of this fit; its items are "
                              f"{list(item_ids)[:8]}{' ...' if len(item_ids) > 8 else ''}")
         return responses.reindex(columns=list(item_ids)).astype(float)
     values = np.asarray(responses, dtype=float)
     if values.ndim == 1:
         values = values[None, :]
     if values.ndim != 2 or values.shape[1] != len(item_ids):
-        raise ValueError(f"responses have shape {values.shape} but the fit has {len(item_ids)} items; "
+        raise IRTError(f"responses have shape {values.shape} but the fit has {len(item_ids)} items; "
                          "give one column per fitted item, NaN where not answered")
     return pd.DataFrame(values, columns=list(item_ids))

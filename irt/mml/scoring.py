@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from jax.scipy.special import logsumexp
 
+from irt.errors import IRTError
 from irt.mml.likelihood import item_log_probs, nodes_theta, onehot_codes
 from irt.mml.params import Unpacked
 
@@ -39,7 +40,7 @@ _NEWTON_ITERATIONS = 60
 _ML_BOUND = 15.0
 
 
-class ExtremePatternError(ValueError):
+class ExtremePatternError(IRTError):
     """ML scores were requested for patterns whose likelihood has no maximum."""
 
 

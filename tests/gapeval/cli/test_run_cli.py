@@ -119,3 +119,33 @@ def test_missing_weights_and_unreachable_servers_are_named(tmp_path, capsys):
                        "--out", str(tmp_path / "h"), "--no-score", "--quiet")
     assert code == 3
     assert "openai-http: first error:" in err and "http://127.0.0.1:9/v1" in err
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("nosuch:x=1", "unknown adapter 'nosuch'; known: "),
+    ("simulated:bogus=1", "adapter 'simulated' has no option 'bogus'; valid options: "),
+    ("simulated:theta_understanding=abc", "theta_understanding='abc' must be a finite number"),
+])
+def test_dry_run_refuses_what_the_real_run_refuses(tmp_path, capsys, spec, message):
+    for extra in (("--dry-run",), ()):
+        code, out, err = cli(capsys, "run", "--model", spec, "--limit", "1", "--out", str(tmp_path / "r"), "--quiet",
+                             *extra)
+        assert (code, out) == (2, "") and message in err
+    with Store(tmp_path / "r", readonly=True) as store:  # the real run made the store and stored nothing
+        assert not store.keys()
+
+
+def test_dry_run_on_a_run_folder_checks_the_resume_and_the_model_configuration(tmp_path, capsys):
+    folder = str(tmp_path / "r")
+    assert main(["run", "--model", "simulated:name=s", "--include", "items", "--limit", "2", "--out", folder,
+                 "--no-score", "--quiet"]) == 0
+    capsys.readouterr()
+    code, _, err = cli(capsys, "run", "--model", "simulated:name=s,theta_understanding=2", "--include", "items",
+                       "--limit", "2", "--out", folder, "--dry-run")
+    assert code == 2 and "model 's' was answered with another configuration" in err and "--allow-changed-config" in err
+    code, _, err = cli(capsys, "run", "--model", "simulated:name=s", "--include", "items", "--limit", "2",
+                       "--out", folder, "--dry-run", "--seed", "5")
+    assert code == 2 and "seed: was 0, now 5" in err
+    code, out, _ = cli(capsys, "run", "--model", "simulated:name=s,theta_understanding=2", "--include", "items",
+                       "--limit", "2", "--out", folder, "--dry-run", "--allow-changed-config")
+    assert code == 0 and "answers: 2 planned, 2 already stored, 0 to give" in out

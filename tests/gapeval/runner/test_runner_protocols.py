@@ -100,21 +100,22 @@ def test_step_requests_carry_the_question_and_what_came_before(tmp_path):
 
 
 def test_resume_never_repeats_a_stored_step(tmp_path):
-    def failing(request):
-        if request.step == "rate-2" or (request.step == "verify-1" and request.turn in (None, 2)):
-            return Fail("server down")
-        return verdict_script(request)
-
-    first = run(config(), tmp_path, adapters={"mock": ScriptedAdapter(failing)}, bank=BANK)
-    assert not first.complete and first.models[0].first_error == "server down"
-    with Store(tmp_path, create=False) as store:
-        before = {a.result.request_id for a in store.answers()}
+    # one script (one respondent: a callable script is identified by its name) whose server is down at first
+    down = [True]
     seen: list[str] = []
 
     def recording(request):
-        seen.append(request.request_id)
+        if down[0] and (request.step == "rate-2" or (request.step == "verify-1" and request.turn in (None, 2))):
+            return Fail("server down")
+        if not down[0]:
+            seen.append(request.request_id)
         return verdict_script(request)
 
+    first = run(config(), tmp_path, adapters={"mock": ScriptedAdapter(recording)}, bank=BANK)
+    assert not first.complete and first.models[0].first_error == "server down"
+    with Store(tmp_path, create=False) as store:
+        before = {a.result.request_id for a in store.answers()}
+    down[0] = False
     second = run(config(), tmp_path, adapters={"mock": ScriptedAdapter(recording)}, bank=BANK)
     assert second.complete and seen and not set(seen) & before
     assert len(seen) == len(set(seen))

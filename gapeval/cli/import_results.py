@@ -29,7 +29,8 @@ def register(subparsers: Any) -> None:
     """Add ``import-results`` to the ``gapeval`` command line."""
     command = subparsers.add_parser(
         "import-results", help="turn GapEval, IMUG-Bench or RealUnify results into the long responses table")
-    command.add_argument("format", choices=["gapeval", "imug", "realunify"])
+    command.add_argument("format", choices=["gapeval", "imug", "realunify"],
+                         help="which benchmark's results layout SRC has")
     command.add_argument("source", type=Path, help="the folder the anchor's pipeline wrote (GapEval: or a "
                                                    "proportions .json file)")
     command.add_argument("-o", "--output", type=Path, required=True, help="the table to write (.parquet or .csv)")

@@ -127,7 +127,7 @@ def register(subparsers: Any) -> None:
     export.set_defaults(handler=_export)
 
     verify = subparsers.add_parser("verify", help="check a run folder's store (database, rows, images)")
-    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    verify.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the run folder to check")
     verify.set_defaults(handler=_verify)
 
     merge = subparsers.add_parser("merge", help="merge the stores of a sharded run")

@@ -17,10 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import pandas as pd
+
 from gapeval.gap.model import GapData
 from gapeval.responses import DIRECTIONS
 
-__all__ = ["CeilingWarning", "GuessingWarning", "Boundary", "boundary_models", "ceiling_message", "guessing_message"]
+__all__ = ["CeilingWarning", "GuessingWarning", "Boundary", "boundary_models", "ceiling_message", "guessing_message",
+           "MCQ_MARKERS", "multiple_choice_looking", "unmarked_guessing_message"]
+
+#: Words that mark an item as multiple choice in its id, ``category`` or ``subtask`` (case-insensitive).
+MCQ_MARKERS: tuple[str, ...] = ("mcq", "multiple choice", "multiple-choice", "multiple_choice", "multichoice")
 
 
 class CeilingWarning(UserWarning):
@@ -81,3 +87,34 @@ def guessing_message(items: list, *, chance: list) -> str:
             "ability upwards, most for the weakest models (a 1-in-4 guess on understanding items moved the gap by "
             "+0.6 logits and gave 9% of models a confidently wrong sign in simulations). Use guessing='fixed' "
             "(the default) or 'estimate'.")
+
+
+def multiple_choice_looking(responses: pd.DataFrame, *, item, columns=("category", "subtask")) -> list:
+    """Items whose id, ``category`` or ``subtask`` names multiple choice (:data:`MCQ_MARKERS`).
+
+    A table without a ``chance`` column cannot say which items can be guessed; this reads the labels
+    a table usually has (the bank's categories and subtasks, e.g. IMUG-Bench's ``static_mcq``).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"item": ["a", "b", "c"], "subtask": ["static_MCQ", "draw", "draw"]})
+    >>> multiple_choice_looking(df, item="item")
+    ['a']
+    """
+    labels = responses[item].astype(str)
+    for column in columns:
+        if column in responses.columns:
+            labels = labels + " " + responses[column].astype(str)
+    lowered = labels.str.lower()
+    hit = pd.Series(False, index=responses.index)
+    for marker in MCQ_MARKERS:
+        hit |= lowered.str.contains(marker, regex=False)
+    return list(pd.unique(responses.loc[hit, item]))
+
+
+def unmarked_guessing_message(items: list, *, chance: object) -> str:
+    """The :class:`GuessingWarning` message: items that look multiple-choice, and no chance column."""
+    return (f"{len(items)} items look multiple-choice (their id, category or subtask says so), e.g. {list(items[:10])}, "
+            f"but the table has no chance column ({chance!r}): a right guess then counts as knowledge, which biases "
+            "their direction's ability upwards, most for the weakest models. Add the column (1 / number of options, "
+            "e.g. from gapeval.bank.chance_levels(bank), merged on item) or pass chance='<column>'.")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
-from gapeval.gap.checks import GuessingWarning, guessing_message
+from gapeval.gap.checks import GuessingWarning, guessing_message, multiple_choice_looking, unmarked_guessing_message
 from gapeval.gap.model import GapData, build_gap_data
 from gapeval.gap.observation import GUESSING
 from gapeval.responses import standardize_responses
@@ -132,6 +132,10 @@ def prepare_gap_data(responses, *, model, item, direction, score, pair, chance, 
                                   judge=judge if has_judge else None, scores="binary" if points == 1 else "unit",
                                   threshold=threshold)
     point_counts(frame["score"], points=points, column=score)
+    if not has_chance and points == 1:
+        looking = multiple_choice_looking(responses, item=item)
+        if looking:
+            warnings.warn(unmarked_guessing_message(looking, chance=chance), GuessingWarning, stacklevel=3)
     if has_chance and guessing == "none":
         mcq = frame.loc[frame["chance"] > 0].drop_duplicates("item")
         if len(mcq):

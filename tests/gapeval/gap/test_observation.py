@@ -161,3 +161,19 @@ def test_judge_error_widens_the_interval_and_is_estimated():
     samples = aware.attrs["result"].samples
     assert abs(samples["sensitivity"].mean() - 0.85) < 0.08 and abs(samples["specificity"].mean() - 0.90) < 0.08
     assert aware.attrs["observation"]["judges"] == ["judge"] and "sensitivity" in aware.attrs["result"].idata.posterior
+
+
+def test_items_that_look_multiple_choice_without_a_chance_column_are_named():
+    from gapeval.gap.prepare import prepare_gap_data
+
+    df, _ = simulate_gap_responses(3, 4, seed=0)
+    df["subtask"] = np.where(df["direction"] == "understanding", "static_MCQ", "draw")
+    keywords = dict(model="model", item="item", direction="direction", score="score", pair="pair", judge="judge",
+                    scale="paired", points=1, threshold=None)
+    with pytest.warns(GuessingWarning, match=r"4 items look multiple-choice .*\['q0000-u', 'q0001-u'.*no chance "
+                                             r"column \('chance'\)"):
+        prepare_gap_data(df, chance="chance", **keywords)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prepare_gap_data(df.assign(chance=np.where(df["direction"] == "understanding", 0.25, 0.0)), chance="chance",
+                         **keywords)

@@ -458,8 +458,8 @@ def standardize_responses(
     -------
     pandas.DataFrame
         A new frame with columns ``model, item, direction, score`` (then ``pair``, ``session``,
-        ``turn``, ``chance``, ``judge`` when asked for, then ``extra``), the caller's row index, ``score`` as ``int`` for
-        binary or graded scores and ``float`` otherwise, and ``turn`` as float (NaN outside
+        ``turn``, ``chance``, ``judge`` when asked for, then ``extra``), the caller's row index,
+        ``score`` as ``int`` for binary or graded scores and ``float`` otherwise, and ``turn`` as float (NaN outside
         dialogues).
 
     Raises

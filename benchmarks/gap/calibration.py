@@ -82,7 +82,8 @@ def main() -> None:
 
     def progress(seed: int, frame: pd.DataFrame) -> str:
         return (f"rep {seed + 1}: coverage95={frame['covered_95'].mean():.3f} "
-                f"coverage50={frame['covered_50'].mean():.3f} n={len(frame)} elapsed={time.perf_counter() - start:.0f}s")
+                f"coverage50={frame['covered_50'].mean():.3f} n={len(frame)} "
+                f"elapsed={time.perf_counter() - start:.0f}s")
 
     run_replications(partial(replicate, num_models=args.models, num_pairs=args.pairs, inference=args.inference),
                      replications=args.replications, out=args.out, progress=progress)

@@ -114,7 +114,8 @@ def multiple_choice_looking(responses: pd.DataFrame, *, item, columns=("category
 
 def unmarked_guessing_message(items: list, *, chance: object) -> str:
     """The :class:`GuessingWarning` message: items that look multiple-choice, and no chance column."""
-    return (f"{len(items)} items look multiple-choice (their id, category or subtask says so), e.g. {list(items[:10])}, "
+    return (f"{len(items)} items look multiple-choice (their id, category or subtask says so), "
+            f"e.g. {list(items[:10])}, "
             f"but the table has no chance column ({chance!r}): a right guess then counts as knowledge, which biases "
             "their direction's ability upwards, most for the weakest models. Add the column (1 / number of options, "
             "e.g. from gapeval.bank.chance_levels(bank), merged on item) or pass chance='<column>'.")

@@ -139,7 +139,8 @@ def calibration_counts(calibration: pd.DataFrame | None, judge_ids, *, judge: Ha
     if calibration is None:
         return counts
     if not isinstance(calibration, pd.DataFrame):
-        raise GapevalError(f"judges must be a pandas DataFrame (the calibration table), got {type(calibration).__name__}")
+        raise GapevalError("judges must be a pandas DataFrame (the calibration table), got "
+                           f"{type(calibration).__name__}")
     for role, column in (("judge", judge), ("judge_label", judge_label), ("human_label", human_label)):
         if column not in calibration.columns:
             raise GapevalError(f"column {column!r} (the {role} column) is not in the judge calibration table; it has "

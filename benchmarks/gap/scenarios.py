@@ -36,6 +36,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from functools import partial  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -94,9 +95,10 @@ def replicate(scenario: str, variant: str, seed: int, *, num_models: int, num_pa
 
 
 def summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per (scenario, variant, inference): coverage, bias, confident wrong signs, warnings."""
+    """One row per CSV file (``source``): coverage, bias, confident wrong signs, warnings."""
     rows = []
-    for (scenario, variant, inference), part in frame.groupby(["scenario", "variant", "inference"], sort=False):
+    for source, part in frame.groupby("source", sort=False):
+        scenario, variant, inference = part[["scenario", "variant", "inference"]].iloc[0]
         k, n = int(part["covered_95"].sum()), len(part)
         lo, hi = clopper_pearson(k, n)
         error = part["gap"] - part["true_gap"]
@@ -105,6 +107,7 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
         extreme = part[(part[["true_theta_u", "true_theta_g"]].abs() > 2).any(axis=1)]
         row = {
             "scenario": scenario, "variant": variant, "inference": inference,
+            "source": source,
             "replications": part["replication"].nunique(), "intervals": n,
             "coverage_95": k / n, "coverage_ci": f"{lo:.3f}-{hi:.3f}",
             "relative_coverage_95": part["covered_relative_95"].mean(),
@@ -136,7 +139,8 @@ def main() -> None:
     parser.add_argument("--summarise", nargs="*", default=None, help="print the summary of CSV files and stop")
     args = parser.parse_args()
     if args.summarise is not None:
-        frame = pd.concat([pd.read_csv(path) for path in args.summarise], ignore_index=True)
+        frame = pd.concat([pd.read_csv(path).assign(source=Path(path).stem) for path in args.summarise],
+                          ignore_index=True)
         with pd.option_context("display.width", 250, "display.max_columns", 30):
             print(summarise(frame).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         return

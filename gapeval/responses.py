@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODEL", "ITEM", "PAIR", "DIRECTION", "SCORE", "CATEGORY", "SUBTASK", "SESSION", "TURN", "SAMPLE",
-    "CONTEXT_TOKENS", "STATUS", "PROTOCOL", "STEP", "TABLE_COLUMNS", "UNDERSTANDING", "GENERATION",
+    "CONTEXT_TOKENS", "STATUS", "PROTOCOL", "STEP", "CHANCE", "JUDGE", "TABLE_COLUMNS", "UNDERSTANDING", "GENERATION",
     "DIRECTIONS", "UNDERSTANDING_SLOT", "GENERATION_SLOT", "GAP_DEFINITION", "REQUIRED_COLUMNS", "ScoreKind",
     "Columns", "direction_slots", "form_gap", "direction_contrast", "require_columns", "require_ids",
     "standardize_responses",
@@ -64,6 +64,12 @@ CONTEXT_TOKENS = "context_tokens"
 STATUS = "status"
 PROTOCOL = "protocol"
 STEP = "step"
+CHANCE = "chance"
+"""Probability of a right answer by guessing (1/number of options for multiple choice; missing or 0 for
+free answers). Constant per item."""
+JUDGE = "judge"
+"""Id of the judge model whose 0/1 label the row's score is (one row per judge label; missing for an answer
+scored by a rule or a person)."""
 
 #: Columns every long table has; the others are optional.
 REQUIRED_COLUMNS: tuple[str, ...] = (MODEL, ITEM, DIRECTION, SCORE)
@@ -176,6 +182,8 @@ class Columns:
         Dialogue id and 1-based turn (missing for standalone items).
     protocol, step : hashable or None
         Evaluation protocol label and protocol step.
+    chance, judge : hashable or None
+        Chance level of an item (multiple choice), and the judge whose label a row is.
 
     Examples
     --------
@@ -192,6 +200,8 @@ class Columns:
     turn: Hashable | None = None
     protocol: Hashable | None = None
     step: Hashable | None = None
+    chance: Hashable | None = None
+    judge: Hashable | None = None
 
     def roles(self) -> dict[str, Hashable]:
         """Role -> the caller's column name, for the roles in use (required roles first)."""
@@ -348,6 +358,21 @@ def _check_range(values: pd.Series, column: Hashable, scores: ScoreKind, thresho
     return values
 
 
+def _check_chance(frame: pd.DataFrame, column: Hashable, error: type[GapevalError]) -> pd.Series:
+    """Chance levels as floats in [0, 1), a missing value meaning 0 (a free answer)."""
+    import pandas as pd
+
+    raw = frame[CHANCE]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = (values.isna() & raw.notna()) | (values < 0) | (values >= 1)
+    if bad.any():
+        shown = [repr(v.item() if hasattr(v, "item") else v) for v in raw[bad].unique()[:_SHOW]]
+        raise error(f"column {column!r} (chance) has values [{', '.join(shown)}] in rows {_rows(frame.index[bad])}; "
+                    "a chance level is the probability of a right guess, in [0, 1) (1/number of options for "
+                    "multiple choice, empty or 0 for a free answer)")
+    return values.fillna(0.0).astype(float)
+
+
 def _check_turns(frame: pd.DataFrame, column: Hashable, error: type[GapevalError]) -> pd.Series:
     """Turns as floats (NaN for standalone items); 1-based numbers."""
     import pandas as pd
@@ -367,8 +392,8 @@ def _check_turns(frame: pd.DataFrame, column: Hashable, error: type[GapevalError
 
 
 def _check_item_constants(frame: pd.DataFrame, names: Mapping[str, Hashable], error: type[GapevalError]) -> None:
-    """An item's direction and pair are the same in every row."""
-    for column in (DIRECTION, PAIR):
+    """An item's direction, pair and chance level are the same in every row."""
+    for column in (DIRECTION, PAIR, CHANCE):
         if column not in frame.columns:
             continue
         counts = frame.groupby(ITEM, sort=False, dropna=False)[column].nunique(dropna=False)
@@ -383,7 +408,15 @@ def _check_item_constants(frame: pd.DataFrame, names: Mapping[str, Hashable], er
 
 
 def _check_unique(frame: pd.DataFrame, names: Mapping[str, Hashable], error: type[GapevalError]) -> None:
-    """One answer per (model, item)."""
+    """One answer per (model, item); with a judge column, one label per (model, item, judge)."""
+    if JUDGE in frame.columns:
+        dup = frame.duplicated([MODEL, ITEM, JUDGE], keep=False)
+        if dup.any():
+            first = frame[dup].iloc[0]
+            raise error(
+                f"{int(dup.sum())} rows repeat a ({names[MODEL]!r}, {names[ITEM]!r}, {names[JUDGE]!r}) triple, e.g. "
+                f"{(first[MODEL], first[ITEM], first[JUDGE])!r}; keep one label per model, item and judge")
+        return
     dup = frame.duplicated([MODEL, ITEM], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
@@ -406,6 +439,8 @@ def standardize_responses(
     pair: Hashable | None = None,
     session: Hashable | None = None,
     turn: Hashable | None = None,
+    chance: Hashable | None = None,
+    judge: Hashable | None = None,
     extra: Mapping[str, Hashable] | None = None,
     scores: ScoreKind = "unit",
     threshold: float | None = None,
@@ -427,6 +462,13 @@ def standardize_responses(
     session, turn : hashable or None
         Names of the dialogue and turn columns (missing for standalone items), or None to ignore
         them. Turns must be numbers >= 1.
+    chance : hashable or None
+        Name of the chance-level column (probability of a right guess per item, in [0, 1); a missing
+        value is 0), or None to ignore it. Must be the same in every row of an item.
+    judge : hashable or None
+        Name of the judge column: a row with a judge id is that judge's 0/1 label of the answer (several
+        judges may label one answer, one row each); a missing id marks a score given by a rule or a
+        person. Answers are then unique per (model, item, judge).
     extra : mapping of str to hashable, optional
         Further columns to keep under their own names, keyed by the keyword that named them (e.g.
         ``{"by": "category"}``), so that a missing column's error says which keyword to change.
@@ -446,8 +488,8 @@ def standardize_responses(
     -------
     pandas.DataFrame
         A new frame with columns ``model, item, direction, score`` (then ``pair``, ``session``,
-        ``turn`` when asked for, then ``extra``), the caller's row index, ``score`` as ``int`` for
-        binary or graded scores and ``float`` otherwise, and ``turn`` as float (NaN outside
+        ``turn``, ``chance``, ``judge`` when asked for, then ``extra``), the caller's row index,
+        ``score`` as ``int`` for binary or graded scores and ``float`` otherwise, and ``turn`` as float (NaN outside
         dialogues).
 
     Raises
@@ -479,7 +521,7 @@ def standardize_responses(
                                   or not 0 < threshold <= 1):
         raise error(f"threshold={threshold!r} must lie in (0, 1]")
     names = Columns(model=model, item=item, direction=direction, score=score, pair=pair, session=session,
-                    turn=turn).roles()
+                    turn=turn, chance=chance, judge=judge).roles()
     extra = dict(extra or {})
     require_columns(responses, names, error=error)
     require_columns(responses, extra, error=error)
@@ -502,6 +544,8 @@ def standardize_responses(
     frame[SCORE] = _check_range(_numeric_scores(frame, score, error), score, scores, threshold, error)
     if turn is not None:
         frame[TURN] = _check_turns(frame, turn, error)
+    if chance is not None:
+        frame[CHANCE] = _check_chance(frame, chance, error)
     if ITEM in names:
         if unique:
             _check_unique(frame, names, error)

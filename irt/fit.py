@@ -19,6 +19,7 @@ def fit(
     *,
     method: str = "nuts",
     q_matrix: Any = None,
+    guessing: Any = None,
     seed: int = 0,
     check_convergence: bool = True,
     **options: Any,
@@ -39,6 +40,13 @@ def fit(
         ``"mml"`` (marginal maximum likelihood, classical).
     q_matrix : array_like or pandas.DataFrame, optional
         Items x dimensions 0/1 loading pattern. Default: the data's dimension column, else one dimension.
+    guessing : float, sequence or mapping, optional
+        Chance levels of the items (probability of a right guess: 1 / number of options for multiple
+        choice, 0 for a free answer), as one number, one per item in ``data.item_ids`` order, or a
+        mapping item id -> level (unlisted items 0). With ``"2pl"`` the lower asymptotes are fixed at
+        them (the fit is then the 3PL with known asymptotes, ``model="3pl"`` in the result); with
+        ``"3pl"`` each is estimated from a Beta prior centred on its level
+        (:data:`irt.models.CHANCE_CONCENTRATION`). ``method`` ``"nuts"`` or ``"svi"`` only.
     seed : int
         Seed for every random step; the same seed gives the same result.
     check_convergence : bool
@@ -72,7 +80,9 @@ def fit(
     >>> list(result.abilities().columns)
     ['respondent', 'dimension', 'estimate', 'sd', 'lower', 'upper']
     """
-    problem = resolve_problem(data, model, q_matrix)
+    if guessing is not None and method not in ("nuts", "svi"):
+        raise ValueError(f"guessing= runs with method='nuts' or 'svi', not {method!r}")
+    problem = resolve_problem(data, model, q_matrix, guessing)
     estimator = load_estimator(method)
     settings = build_options(estimator, method, options)
     result = estimator.run(problem, seed=as_seed(seed), options=settings)

@@ -219,16 +219,44 @@ def twopl(respondent, item, *, num_respondents, num_items, y=None, batch_size=No
     return _observe(lambda r, i: dist.Bernoulli(logits=a[i] * theta[:, 0][r] + d[i]), respondent, item, y, batch_size, mask)
 
 
-def threepl(respondent, item, *, num_respondents, num_items, y=None, batch_size=None, mask=None):
-    r"""3PL: :math:`P = g_i + (1 - g_i)\,\sigma(a_i\theta_m + d_i)` with :math:`g_i \sim \text{Beta}(2, 8)`.
+#: Concentration kappa of the Beta(kappa c, kappa (1 - c)) prior of a lower asymptote centred on a
+#: given chance level c (sd 0.094 around c = 0.25); the Gap Score's estimated guessing uses the same.
+CHANCE_CONCENTRATION = 20.0
 
-    The Beta(2, 8) prior (mean 0.2) suits multiple choice with about five options.
+
+def _lower_asymptotes(num_items: int, chance, estimate: bool) -> jnp.ndarray:
+    """g (items,): Beta(2, 8) without ``chance``; else fixed at ``chance`` or Beta-distributed around it.
+
+    Items with chance 0 (free answers) keep g = 0; only the others get a site in the
+    ``multiple_choice_item`` plate when ``estimate``.
+    """
+    if chance is None:
+        with numpyro.plate("item", num_items):
+            return numpyro.sample("g", dist.Beta(2.0, 8.0))
+    chance = np.asarray(chance, dtype=float)
+    if not estimate:
+        return numpyro.deterministic("g", jnp.asarray(chance))
+    mcq = np.flatnonzero(chance > 0)
+    with numpyro.plate("multiple_choice_item", len(mcq)):
+        g_mcq = numpyro.sample("g_mcq", dist.Beta(CHANCE_CONCENTRATION * chance[mcq],
+                                                  CHANCE_CONCENTRATION * (1.0 - chance[mcq])))
+    return numpyro.deterministic("g", jnp.zeros(num_items).at[mcq].set(g_mcq))
+
+
+def threepl(respondent, item, *, num_respondents, num_items, y=None, batch_size=None, mask=None, chance=None,
+            estimate_guessing=True):
+    r"""3PL: :math:`P = g_i + (1 - g_i)\,\sigma(a_i\theta_m + d_i)`.
+
+    Without ``chance``, :math:`g_i \sim \text{Beta}(2, 8)` (mean 0.2: multiple choice with about
+    five options). With ``chance`` (items,) the chance levels c_i are known (1 / number of options;
+    0 for a free answer): :math:`g_i \sim \text{Beta}(\kappa c_i, \kappa (1 - c_i))` centred on
+    them (:data:`CHANCE_CONCENTRATION`), or, with ``estimate_guessing=False``, fixed at them (a 2PL
+    seen through guessing). :func:`irt.fit`'s ``guessing=`` sets both.
     """
     theta = _abilities(num_respondents, 1)
     a = numpyro.deterministic("a", jnp.exp(_log_slopes("item", num_items, on_items=scale_on_items(num_respondents, num_items))))
     d = _intercepts(num_items)
-    with numpyro.plate("item", num_items):
-        g = numpyro.sample("g", dist.Beta(2.0, 8.0))
+    g = _lower_asymptotes(num_items, chance, estimate_guessing)
 
     def likelihood(r, i):
         return dist.Bernoulli(probs=g[i] + (1.0 - g[i]) * sigmoid(a[i] * theta[:, 0][r] + d[i]))

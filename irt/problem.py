@@ -18,7 +18,7 @@ from irt.data import ResponseData
 from irt.errors import IRTError
 from irt.qmatrix import validate_q_matrix
 
-__all__ = ["FitProblem", "MODEL_NAMES", "resolve_problem"]
+__all__ = ["FitProblem", "MODEL_NAMES", "chance_levels", "resolve_problem"]
 
 #: Public model names accepted by :func:`irt.fit`.
 MODEL_NAMES: tuple[str, ...] = ("rasch", "1pl", "2pl", "3pl", "graded")
@@ -48,6 +48,11 @@ class FitProblem:
         Dimension labels.
     num_categories : numpy.ndarray
         Categories per item.
+    chance : numpy.ndarray or None
+        Chance level of each item (``guessing=``): the 3PL's lower asymptotes are centred on it, or
+        fixed at it when ``estimate_guessing`` is false.
+    estimate_guessing : bool
+        Whether the lower asymptotes are estimated around ``chance``.
     """
 
     data: ResponseData
@@ -56,6 +61,8 @@ class FitProblem:
     q_matrix: np.ndarray = field(repr=False)
     dimension_ids: tuple = ()
     num_categories: np.ndarray = field(repr=False, default=None)
+    chance: np.ndarray | None = field(repr=False, default=None)
+    estimate_guessing: bool = True
 
     @property
     def num_dimensions(self) -> int:
@@ -70,6 +77,8 @@ class FitProblem:
             kwargs["q_matrix"] = self.q_matrix
         if self.model == "graded":
             kwargs["num_categories"] = self.num_categories
+        if self.chance is not None:
+            kwargs.update(chance=self.chance, estimate_guessing=self.estimate_guessing)
         return kwargs
 
     def model_args(self) -> dict[str, Any]:
@@ -78,14 +87,50 @@ class FitProblem:
                 **self.static_kwargs}
 
 
-def resolve_problem(data: ResponseData, model: str, q_matrix: Any = None) -> FitProblem:
+def chance_levels(guessing: Any, item_ids: tuple) -> np.ndarray:
+    """``guessing`` as one chance level per item, in [0, 1).
+
+    ``guessing`` is a number (every item), a sequence in the order of ``item_ids``, or a mapping
+    (dict or pandas Series) item id -> level where unlisted items get 0 (free answers).
+
+    Examples
+    --------
+    >>> chance_levels({"q2": 0.25}, ("q1", "q2")).tolist()
+    [0.0, 0.25]
+    """
+    if isinstance(guessing, dict) or hasattr(guessing, "to_dict"):
+        mapping = dict(guessing.to_dict() if hasattr(guessing, "to_dict") else guessing)
+        unknown = sorted(set(mapping) - set(item_ids), key=str)
+        if unknown:
+            raise ValueError(f"guessing names items {unknown[:5]} that are not in the data; give chance levels "
+                             "of the data's items (data.item_ids)")
+        levels = np.array([float(mapping.get(i, 0.0)) for i in item_ids])
+    elif np.ndim(guessing) == 0:
+        levels = np.full(len(item_ids), float(guessing))
+    else:
+        levels = np.asarray(guessing, dtype=float)
+        if levels.shape != (len(item_ids),):
+            raise ValueError(f"guessing has {levels.size} chance levels for {len(item_ids)} items; give one per "
+                             "item in the order of data.item_ids, or a mapping item id -> level")
+    bad = ~((levels >= 0) & (levels < 1))
+    if bad.any():
+        raise ValueError(f"guessing has chance levels {levels[bad][:5].tolist()} outside [0, 1); a chance level is "
+                         "the probability of a right guess (1 / number of options; 0 for a free answer)")
+    return levels
+
+
+def resolve_problem(data: ResponseData, model: str, q_matrix: Any = None, guessing: Any = None) -> FitProblem:
     """Check that ``model`` suits ``data`` and build the :class:`FitProblem`.
+
+    With ``guessing`` (chance levels, :func:`chance_levels`), ``"2pl"`` becomes the 3PL with its
+    lower asymptotes fixed at them and ``"3pl"`` estimates them from a Beta prior centred on them.
 
     Raises
     ------
     ValueError
-        Unknown model name, non-binary responses for a binary model, a bad Q-matrix, or a
-        multidimensional request for a model that has no multidimensional form.
+        Unknown model name, non-binary responses for a binary model, a bad Q-matrix, a
+        multidimensional request for a model that has no multidimensional form, or ``guessing``
+        with a model other than 2PL/3PL or with bad chance levels.
     """
     if not isinstance(data, ResponseData):
         raise IRTError(f"data must be an irt.ResponseData (got {type(data).__name__}); build it with "
@@ -104,5 +149,12 @@ def resolve_problem(data: ResponseData, model: str, q_matrix: Any = None) -> Fit
         raise IRTError(f"model {model!r} has no multidimensional form; with a Q-matrix of {q.shape[1]} "
                          f"dimensions use one of {sorted(_MULTIDIMENSIONAL)}")
     fn = _MULTIDIMENSIONAL[model] if q.shape[1] > 1 else _UNIDIMENSIONAL[model]
+    chance, estimate = None, True
+    if guessing is not None:
+        if model not in ("2pl", "3pl") or q.shape[1] > 1:
+            raise ValueError(f"guessing= (chance levels) applies to the unidimensional 2pl (fixed lower asymptotes) "
+                             f"and 3pl (estimated around them), not to model {model!r} with {q.shape[1]} dimension(s)")
+        chance, estimate = chance_levels(guessing, tuple(data.item_ids)), model == "3pl"
+        model, fn = "3pl", models.threepl
     return FitProblem(data=data, model=model, model_fn=fn, q_matrix=q, dimension_ids=tuple(dims),
-                      num_categories=data.num_categories)
+                      num_categories=data.num_categories, chance=chance, estimate_guessing=estimate)

@@ -24,10 +24,12 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
 import argparse  # noqa: E402
 import time  # noqa: E402
+from functools import partial  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from replications import clopper_pearson, run_replications  # noqa: E402
 
 
 def replicate(seed: int, *, num_models: int, num_pairs: int, inference: str) -> pd.DataFrame:
@@ -51,13 +53,10 @@ def replicate(seed: int, *, num_models: int, num_pairs: int, inference: str) -> 
 
 def summarise(frame: pd.DataFrame) -> str:
     """Coverage of the 95% and 50% intervals with Clopper-Pearson 95% intervals, and the rank spread."""
-    from scipy.stats import beta
-
     lines = [f"replications={frame['replication'].nunique()} intervals={len(frame)}"]
     for column in ("covered_95", "covered_50"):
         k, n = int(frame[column].sum()), len(frame)
-        lo = beta.ppf(0.025, k, n - k + 1) if k else 0.0
-        hi = beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+        lo, hi = clopper_pearson(k, n)
         lines.append(f"{column}: {k}/{n} = {k / n:.3f} (95% CI {lo:.3f}-{hi:.3f})")
     counts = np.histogram(frame["rank"], bins=10, range=(0, 1))[0]
     lines.append(f"rank deciles (uniform if calibrated): {counts.tolist()}")
@@ -79,22 +78,15 @@ def main() -> None:
     if args.summarise:
         print(summarise(pd.read_csv(args.summarise)))
         return
-    rows = []
-    if args.out and os.path.exists(args.out):   # resume: keep the finished replications, run the rest
-        rows.append(pd.read_csv(args.out))
-        print(f"resuming {args.out}: {rows[0]['replication'].nunique()} replications already there", flush=True)
-    done = set(rows[0]["replication"]) if rows else set()
     start = time.perf_counter()
-    for seed in range(args.replications):
-        if seed in done:
-            continue
-        rows.append(replicate(seed, num_models=args.models, num_pairs=args.pairs, inference=args.inference))
-        frame = pd.concat(rows, ignore_index=True)
-        print(f"rep {seed + 1}: coverage95={frame['covered_95'].mean():.3f} coverage50={frame['covered_50'].mean():.3f} "
-              f"n={len(frame)} elapsed={time.perf_counter() - start:.0f}s", flush=True)
-        if args.out:
-            frame.to_csv(args.out, index=False)
 
+    def progress(seed: int, frame: pd.DataFrame) -> str:
+        return (f"rep {seed + 1}: coverage95={frame['covered_95'].mean():.3f} "
+                f"coverage50={frame['covered_50'].mean():.3f} n={len(frame)} "
+                f"elapsed={time.perf_counter() - start:.0f}s")
+
+    run_replications(partial(replicate, num_models=args.models, num_pairs=args.pairs, inference=args.inference),
+                     replications=args.replications, out=args.out, progress=progress)
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+from gapeval.bank.chance import answer_chance, chance_levels
 from gapeval.bank.dialogues import dynamic_cells, dynamic_key, resolve_answer, resolve_prompt
 from gapeval.bank.io import Bank, BankError, bank_hash, builtin_path, load_bank, write_bank
 from gapeval.bank.schema import (
@@ -59,4 +60,6 @@ __all__ = [
     "resolve_answer",
     "resolve_prompt",
     "write_bank",
+    "answer_chance",
+    "chance_levels",
 ]

@@ -65,6 +65,9 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of every fit (default 0)")
     parser.add_argument("--level", type=float, default=0.95, help="interval level")
     add_fingerprint_argument(parser)
+    parser.add_argument("--judge-calibration", type=Path, default=None, dest="judge_calibration", metavar="FILE",
+                        help="judge calibration table (.csv/.parquet: judge, judge_label, human_label): the "
+                             "judges' error rates enter the gap (the table's rows with a judge id are judge labels)")
     add_sampler_arguments(parser)
 
 
@@ -91,6 +94,16 @@ def _columns(args: argparse.Namespace) -> Any:
     return Columns(**given) if given else None
 
 
+def _gap_keywords(args: argparse.Namespace) -> dict[str, Any]:
+    """The sampler flags the user set and the judge calibration table, as :func:`gapeval.gap_score` keywords."""
+    from gapeval.report.sources import load_judge_calibration
+
+    options = sampler_options(args)  # what the user set; the rest are the library's defaults (gapeval.sampling)
+    if args.judge_calibration is not None:
+        options["judges"] = load_judge_calibration(args.judge_calibration)
+    return options
+
+
 def _fit(args: argparse.Namespace) -> int:
     from gapeval.report.analyses import gap_outcome
     from gapeval.report.protocol_part import by_respondent
@@ -100,7 +113,7 @@ def _fit(args: argparse.Namespace) -> int:
         output_file(args.output, what="gap table file")
     responses, _ = load_responses(args.source, scorer=args.scorer, columns=_columns(args),
                                   fingerprints=fingerprint_choices(args.fingerprints))
-    options = sampler_options(args)  # what the user set; the rest are the library's defaults (gapeval.sampling)
+    options = _gap_keywords(args)
     outcome = gap_outcome(by_respondent(responses), seed=args.seed, level=args.level, **options)
     if outcome.skipped:
         raise ValueError(f"no gap scores: {outcome.skipped}")
@@ -124,7 +137,7 @@ def _report(args: argparse.Namespace) -> int:
     fingerprints = fingerprint_choices(args.fingerprints)
     responses, manifest = load_responses(args.source, scorer=args.scorer, columns=_columns(args),
                                          fingerprints=fingerprints)
-    options = sampler_options(args)
+    options = _gap_keywords(args)
     chosen = {"inference": options.pop("inference")} if "inference" in options else {}
     if args.decay_binomial is not None:
         chosen["decay_binomial"] = args.decay_binomial

@@ -19,6 +19,10 @@ def gap_compare(result: GapResult | pd.DataFrame, *, level: float | None = None)
 
     The draws of all models come from one joint fit, so the comparison carries the shared
     uncertainty of the item parameters (it is not a comparison of two independent intervals).
+    On the paired scale a difference of gaps does not depend on the scale's convention (that the
+    average paired generation form is as hard as the average understanding form, or the
+    ``difficulty_offset`` given): a shift of every generation difficulty moves every gap alike
+    (``attrs["estimand"]`` says so).
 
     Parameters
     ----------
@@ -34,7 +38,8 @@ def gap_compare(result: GapResult | pd.DataFrame, *, level: float | None = None)
         One row per unordered pair (m, m') in the fit's model order: ``model``, ``other``,
         ``difference`` (posterior mean of gap_m - gap_m'), ``difference_sd``, ``difference_lower``,
         ``difference_upper``, ``p_greater`` (= P(gap_m > gap_m')). Models whose gap is NaN (one
-        direction only) are left out. ``attrs`` records ``level``, ``scale`` and ``inference``.
+        direction only) are left out. ``attrs`` records ``level``, ``scale``, ``inference`` and
+        ``estimand``.
 
     Raises
     ------
@@ -71,5 +76,7 @@ def gap_compare(result: GapResult | pd.DataFrame, *, level: float | None = None)
                      "difference_upper": float(stats["upper"]), "p_greater": float((diff > 0).mean())})
     columns = ["model", "other", "difference", "difference_sd", "difference_lower", "difference_upper", "p_greater"]
     frame = pd.DataFrame(rows, columns=columns)
-    frame.attrs.update(level=level, scale=result.scale, inference=result.inference)
+    frame.attrs.update(level=level, scale=result.scale, inference=result.inference,
+                       estimand="gap_m - gap_m' (theta_U - theta_G of two models); it does not depend on the "
+                                "difficulty offset of the directions, which moves every gap alike")
     return frame

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
@@ -58,8 +57,9 @@ import numpyro.distributions as dist
 import pandas as pd
 from numpyro.handlers import reparam
 from numpyro.infer.reparam import LocScaleReparam
-from scipy.special import gammaln, log_expit, logsumexp
 
+from gapeval.gap.likelihood import layer_quadrature_loglik, marginal_loglik, quadrature_loglik
+from gapeval.gap.observation import JUDGE_PRIOR, Observation, build_observation, cell_weights, sample_observation
 from gapeval.gap.sum_zero import paired_item_parameters
 from gapeval.responses import direction_slots
 
@@ -92,6 +92,9 @@ class GapData:
         Observed cells, bool (models, units, 2).
     points : int
         Evaluation points K per answer (1 = binary).
+    observation : Observation or None
+        Chance levels and judges' labels (:mod:`gapeval.gap.observation`); None when every answer is
+        a direct 0/1 (or k/K) score of a free answer. ``y`` and ``mask`` then hold the direct scores only.
     """
 
     model_ids: tuple
@@ -103,6 +106,7 @@ class GapData:
     y: np.ndarray
     mask: np.ndarray
     points: int
+    observation: Observation | None = None
 
     @property
     def num_models(self) -> int:
@@ -121,22 +125,36 @@ class GapData:
         return np.where((self.item_slot == 1) & (self.item_unit < self.num_pairs), partner, -1)
 
     @property
+    def paired(self) -> np.ndarray:
+        """Items that belong to a pair, bool (items,)."""
+        return self.item_unit < self.num_pairs
+
+    @property
+    def observed(self) -> np.ndarray:
+        """Answered cells (a direct score or a judge label), bool (models, units, 2)."""
+        return self.mask if self.observation is None else self.mask | self.observation.judged
+
+    @property
     def counts(self) -> np.ndarray:
         """Answered items per model and direction, (models, 2)."""
-        return self.mask.sum(axis=1)
+        return self.observed.sum(axis=1)
 
     def swapped(self) -> GapData:
         """The same data with the direction labels exchanged (for invariance checks)."""
         return GapData(self.model_ids, self.unit_ids, self.num_pairs, self.item_ids, self.item_unit,
-                       1 - self.item_slot, self.y[..., ::-1].copy(), self.mask[..., ::-1].copy(), self.points)
+                       1 - self.item_slot, self.y[..., ::-1].copy(), self.mask[..., ::-1].copy(), self.points,
+                       None if self.observation is None else self.observation.swapped())
 
 
-def build_gap_data(frame: pd.DataFrame, *, points: int, use_pairs: bool) -> GapData:
-    """Lay out a standardized long table (columns ``model, item, direction, score[, pair]``).
+def build_gap_data(frame: pd.DataFrame, *, points: int, use_pairs: bool, guessing: str = "fixed",
+                   calibration: pd.DataFrame | None = None, judge_prior=JUDGE_PRIOR) -> GapData:
+    """Lay out a standardized long table (columns ``model, item, direction, score[, pair, chance, judge]``).
 
     ``score`` holds k/K (``points=K``) and becomes the integer k. With ``use_pairs`` a pair id
     groups one understanding and one generation item into a unit; otherwise every item is its own
-    unit.
+    unit. A ``chance`` column (with ``guessing`` other than ``"none"``) and rows carrying a ``judge``
+    id build the observation layer (:func:`~gapeval.gap.observation.build_observation`, with the
+    judges' ``calibration`` table); the other rows are the direct scores ``y``.
     """
     items = frame.drop_duplicates("item")[["item", "direction"] + (["pair"] if use_pairs else [])]
     items = items.sort_values("item", kind="stable").reset_index(drop=True)
@@ -160,11 +178,21 @@ def build_gap_data(frame: pd.DataFrame, *, points: int, use_pairs: bool) -> GapD
     y = np.zeros(shape, dtype=np.int32)
     mask = np.zeros(shape, dtype=bool)
     k = np.rint(frame["score"].to_numpy(dtype=float) * points).astype(np.int32)
-    y[model_code, unit[item_code], slot[item_code]] = k
-    mask[model_code, unit[item_code], slot[item_code]] = True
+    direct = frame["judge"].isna().to_numpy() if "judge" in frame.columns else np.ones(len(frame), dtype=bool)
+    y[model_code[direct], unit[item_code][direct], slot[item_code][direct]] = k[direct]
+    mask[model_code[direct], unit[item_code][direct], slot[item_code][direct]] = True
+    observation = build_observation(frame, model_code=model_code, unit=unit[item_code], slot=slot[item_code],
+                                    num_models=len(model_ids), num_units=shape[1], guessing=guessing,
+                                    calibration=calibration, prior=judge_prior)
     return GapData(model_ids=model_ids, unit_ids=tuple(pair_ids) + tuple(single_ids), num_pairs=len(pair_ids),
                    item_ids=tuple(items["item"].tolist()), item_unit=unit, item_slot=slot, y=y, mask=mask,
-                   points=int(points))
+                   points=int(points), observation=observation)
+
+
+def complete_pairs(item_unit: np.ndarray, num_pairs: int) -> np.ndarray:
+    """Items whose pair has both forms in the data, bool (items,): the items the paired scale is centred on."""
+    item_unit = np.asarray(item_unit)
+    return (item_unit < num_pairs) & (np.bincount(item_unit)[item_unit] == 2)
 
 
 def _centred(x: jnp.ndarray, groups: np.ndarray | None = None) -> jnp.ndarray:
@@ -178,7 +206,8 @@ def _centred(x: jnp.ndarray, groups: np.ndarray | None = None) -> jnp.ndarray:
     return out
 
 
-def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, attenuation=1.0) -> jnp.ndarray:
+def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, attenuation=1.0,
+                     ability_df: float | None = None) -> jnp.ndarray:
     """theta (models x 2), centred (each model answers many items); columns equal when ``unidimensional``.
 
     The 2 x 2 LKJ(2) prior on the correlation is written directly: (rho + 1) / 2 ~ Beta(2, 2), and
@@ -188,6 +217,10 @@ def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, atten
     With ``attenuation`` k (a function of sigma_gamma, see :func:`gap_model`) the sampled sites hold
     k * theta, drawn from the correspondingly scaled normals, and theta = sampled / k: the same
     prior and posterior for theta, with the sampled values on the scale the data pin down.
+
+    With ``ability_df`` = nu the abilities are multivariate Student-t with nu degrees of freedom, as
+    the scale mixture theta_m | w_m ~ MVN(mu, Sigma / w_m), w_m ~ Gamma(nu/2, nu/2) (site
+    ``ability_weight``): a model far from the cohort is shrunk much less than under the normal.
     """
     k = attenuation
     num_dims = 1 if unidimensional else 2
@@ -197,16 +230,21 @@ def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, atten
             tau = numpyro.sample("tau", dist.HalfNormal(2.0))
     else:
         mu, tau = jnp.zeros(num_dims), jnp.ones(num_dims)
+    spread = 1.0
+    if ability_df is not None:
+        with numpyro.plate("model", num_models):
+            spread = 1.0 / jnp.sqrt(numpyro.sample("ability_weight", dist.Gamma(ability_df / 2.0, ability_df / 2.0)))
     if num_dims == 1:
         with numpyro.plate("model", num_models):
-            theta = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0])) / k
+            theta = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0] * spread)) / k
         return jnp.stack([theta, theta], axis=-1)
     rho = 2.0 * numpyro.sample("rho_beta", dist.Beta(2.0, 2.0)) - 1.0
     numpyro.deterministic("omega", jnp.array([[1.0, 0.0], [0.0, 1.0]]) + rho * jnp.array([[0.0, 1.0], [1.0, 0.0]]))
     with numpyro.plate("model", num_models):
-        theta_u = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0])) / k
+        theta_u = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0] * spread)) / k
         cond_mean = mu[1] + rho * tau[1] / tau[0] * (theta_u - mu[0])
-        theta_g = numpyro.sample("theta_g", dist.Normal(k * cond_mean, k * tau[1] * jnp.sqrt(1.0 - rho ** 2))) / k
+        cond_sd = k * tau[1] * jnp.sqrt(1.0 - rho ** 2) * spread
+        theta_g = numpyro.sample("theta_g", dist.Normal(k * cond_mean, cond_sd)) / k
     return jnp.stack([theta_u, theta_g], axis=-1)
 
 
@@ -244,50 +282,9 @@ def sample_item_parameters(item_slot: np.ndarray, partner: np.ndarray, *, scale:
     return a, numpyro.deterministic("b", b)
 
 
-#: Logits are clipped to +-CLIP inside the likelihood: sigmoid(-30) = 1e-13, so the product of a
-#: pair's two probabilities stays far above float32's smallest normal number.
-CLIP = 30.0
-
-
-def _quadrature_loglik(a_slots, logits, sigma_gamma, *, y, mask, points, num_pairs, num_nodes):
-    """Sum over (model, unit) of log sum_q w_q prod_slot P(y | gamma = sigma_gamma * node_q).
-
-    Slot-major layout: ``a_slots`` (2, units) and ``logits`` = theta - b (2, models, units); ``y``
-    and ``mask`` are in the data layout (models, units, 2). Units are the contiguous axis, so every
-    operation is a loop over long rows (the earlier (models, units, 2, nodes) layout put the short
-    slot and node axes innermost and cost ~3x more CPU per gradient on 20 models x 600 pairs).
-
-    Binary answers are computed in probability space: for each (slot, model, unit) the probability
-    of the observed answer is sigmoid(+-eta) (sign 2y - 1), a masked cell contributes 1, and one log
-    per (model, unit) follows the weighted sum over nodes: one exponential per term instead of two
-    log-sigmoids and a log-sum-exp. Binomial answers (``points > 1``) are summed in log space.
-    """
-    num_units = logits.shape[-1]
-    nodes, weights = np.polynomial.hermite_e.hermegauss(num_nodes if num_pairs else 1)
-    weights = weights / weights.sum()
-    is_pair = np.arange(num_units) < num_pairs
-    y = jnp.moveaxis(jnp.asarray(y), -1, 0)                                # (2, M, U)
-    mask = jnp.moveaxis(jnp.asarray(mask), -1, 0)
-    base = a_slots[:, None, :] * logits                                    # (2, M, U)
-    step = jnp.where(is_pair, a_slots * sigma_gamma, 0.0)[:, None, :]      # (2, 1, U)
-    if points == 1:
-        sign = jnp.where(y > 0, 1.0, -1.0)
-        base, step = sign * base, sign * step
-        total = 0.0
-        for node, weight in zip(nodes, weights):
-            prob = jnp.where(mask, jax.nn.sigmoid(jnp.clip(base + node * step, -CLIP, CLIP)), 1.0)
-            total = total + weight * prob[0] * prob[1]
-        return jnp.sum(jnp.log(total))
-    terms = []
-    for node, weight in zip(nodes, weights):
-        eta = base + node * step
-        ll = jnp.where(mask, points * jax.nn.log_sigmoid(eta) - (points - y) * eta, 0.0)
-        terms.append(ll[0] + ll[1] + np.log(weight))
-    return jnp.sum(jax.scipy.special.logsumexp(jnp.stack(terms), axis=0))
-
-
 def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs, points, scale="paired",
-              unidimensional=False, num_nodes=3, observe=True, y=None, mask=None):
+              unidimensional=False, num_nodes=3, observation=None, difficulty_offset=None, ability_df=None,
+              observe=True, y=None, mask=None):
     r"""The Gap Score model (see the module docstring for the likelihood and the identification).
 
     Parameters
@@ -303,6 +300,15 @@ def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs
         Force theta_U = theta_G.
     num_nodes : int
         Gauss-Hermite nodes integrating the pair effect out of the likelihood when fitting.
+    observation : Observation, optional
+        Chance levels and judge labels (:mod:`gapeval.gap.observation`); its parameters are the
+        sites ``g``, ``sensitivity``, ``specificity``. Fitting only (the simulation path ignores it).
+    difficulty_offset : tuple of float, optional
+        (mean, sd) of delta, the average difficulty of the paired generation forms minus that of the
+        paired understanding forms (paired scale): every generation difficulty moves by delta, drawn
+        from N(mean, sd) (site ``delta``) or fixed at ``mean`` when sd is 0. None: the convention delta = 0.
+    ability_df : float, optional
+        Degrees of freedom of Student-t abilities (:func:`sample_abilities`); None: normal.
     observe : bool
         False stops after the parameters (no likelihood, no simulation).
     y, mask : array, optional
@@ -313,19 +319,31 @@ def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs
     # approximation); the abilities are sampled as k * theta, which the data pin down whatever sigma_gamma.
     attenuation = 1.0 / jnp.sqrt(1.0 + 0.346 * sigma_gamma ** 2) if num_pairs else 1.0
     theta = numpyro.deterministic("theta", sample_abilities(num_models, scale=scale, unidimensional=unidimensional,
-                                                            attenuation=attenuation))
+                                                            attenuation=attenuation, ability_df=ability_df))
     if scale == "paired":
-        a, b = paired_item_parameters(item_slot, partner)
+        delta = 0.0
+        if difficulty_offset is not None:
+            mean, sd = difficulty_offset
+            delta = numpyro.sample("delta", dist.Normal(mean, sd)) if sd > 0 else mean
+        a, b = paired_item_parameters(item_slot, partner, paired=complete_pairs(item_unit, num_pairs),
+                                      generation_shift=delta)
     else:
         a, b = sample_item_parameters(item_slot, partner, scale=scale)
+    layer = sample_observation(observation, np.asarray(item_unit), np.asarray(item_slot))
     a_grid = jnp.ones((num_units, 2)).at[item_unit, item_slot].set(a)
     b_grid = jnp.zeros((num_units, 2)).at[item_unit, item_slot].set(b)
     if not observe:  # parameters only (used to turn draws into reported quantities)
         return None
     if y is not None:  # fitting: the pair effect is integrated out by Gauss-Hermite quadrature
         logits_slots = theta.T[:, :, None] - b_grid.T[:, None, :]              # (2, M, U)
-        numpyro.factor("y", _quadrature_loglik(a_grid.T, logits_slots, sigma_gamma, y=y, mask=mask, points=points,
-                                               num_pairs=num_pairs, num_nodes=num_nodes))
+        if observation is None:
+            loglik = quadrature_loglik(a_grid.T, logits_slots, sigma_gamma, y=y, mask=mask, points=points,
+                                       num_pairs=num_pairs, num_nodes=num_nodes)
+        else:
+            weights = cell_weights(observation, layer, y=y, mask=mask, xp=jnp)
+            loglik = layer_quadrature_loglik(a_grid.T, logits_slots, sigma_gamma, weights=weights, num_pairs=num_pairs,
+                                             num_nodes=num_nodes)
+        numpyro.factor("y", loglik)
         return None
     logits = theta[:, None, :] - b_grid[None]
     if num_pairs:  # simulating: draw the pair effects explicitly
@@ -350,49 +368,12 @@ def reparameterised_gap_model(**static):
     return bound
 
 
-def model_arguments(data: GapData, *, scale: str, unidimensional: bool = False) -> dict:
-    """Static keyword arguments of :func:`gap_model` for ``data``."""
+def model_arguments(data: GapData, *, scale: str, unidimensional: bool = False, difficulty_offset=None,
+                    ability_df: float | None = None) -> dict:
+    """Static keyword arguments of :func:`gap_model` for ``data`` (see it for ``difficulty_offset``, ``ability_df``)."""
     return dict(item_unit=data.item_unit, item_slot=data.item_slot, partner=data.partner, num_models=data.num_models,
                 num_units=data.num_units, num_pairs=data.num_pairs, points=data.points, scale=scale,
-                unidimensional=unidimensional)
+                unidimensional=unidimensional, observation=data.observation, difficulty_offset=difficulty_offset,
+                ability_df=ability_df)
 
 
-def marginal_loglik(data: GapData, *, theta, a, b, sigma_gamma, num_nodes: int = 15,
-                    chunk: int = 100) -> np.ndarray:
-    """Log-likelihood of each answered question, pair effect integrated out (Gauss-Hermite).
-
-    The unit of observation is a (model, unit) cell: both forms of a pair together. Parameters are
-    draws with a leading draw axis: ``theta`` (S, models, 2), ``a`` and ``b`` (S, items),
-    ``sigma_gamma`` (S,) or None (no pairs).
-
-    Returns
-    -------
-    numpy.ndarray
-        (S, n_cells) over the answered (model, unit) cells in row-major order.
-    """
-    nodes, weights = np.polynomial.hermite_e.hermegauss(num_nodes)
-    log_w = np.log(weights / weights.sum())
-    cells = data.mask.any(axis=2)
-    is_pair = np.arange(data.num_units) < data.num_pairs
-    const = gammaln(data.points + 1) - gammaln(data.y + 1) - gammaln(data.points - data.y + 1)
-    out = []
-    for start in range(0, len(theta), chunk):
-        th, aa, bb = (np.asarray(v[start:start + chunk], dtype=np.float64) for v in (theta, a, b))
-        s = len(th)
-        a_grid = np.ones((s, data.num_units, 2))
-        b_grid = np.zeros((s, data.num_units, 2))
-        a_grid[:, data.item_unit, data.item_slot] = aa
-        b_grid[:, data.item_unit, data.item_slot] = bb
-        if sigma_gamma is None:
-            shift = np.zeros((s, 1, 1))
-        else:
-            sg = np.asarray(sigma_gamma[start:start + chunk], dtype=np.float64)
-            shift = sg[:, None, None] * nodes[None, None, :] * is_pair[None, :, None]   # (S, U, Q)
-        eta = a_grid[:, None, :, :, None] * (th[:, :, None, :, None] - b_grid[:, None, :, :, None]
-                                             + shift[:, None, :, None, :])          # (S, M, U, 2, Q)
-        y = data.y[None, ..., None]
-        ll = y * log_expit(eta) + (data.points - y) * log_expit(-eta) + const[None, ..., None]
-        ll = np.where(data.mask[None, ..., None], ll, 0.0).sum(axis=3)              # (S, M, U, Q)
-        ll = logsumexp(ll + log_w, axis=-1)
-        out.append(ll[:, cells])
-    return np.concatenate(out)

@@ -23,13 +23,16 @@ from irt.results import SUMMARY_COLUMNS, summarise_draws
 __all__ = ["GapResult", "CHECKED_SITES", "COHORT_COLUMNS"]
 
 #: Sites whose convergence is checked (the reported quantities).
-CHECKED_SITES: tuple[str, ...] = ("theta", "gap", "mu", "tau", "omega", "sigma_gamma")
+CHECKED_SITES: tuple[str, ...] = ("theta", "gap", "mu", "tau", "omega", "sigma_gamma", "sensitivity", "specificity")
 #: Posterior sites exported to InferenceData, with their dimensions.
 _DIMS: dict[str, list[str]] = {
     "theta": ["model", "direction"], "gap": ["model"], "a": ["item"], "b": ["item"], "mu": ["direction"],
     "tau": ["direction"], "omega": ["direction", "direction_bis"], "sigma_gamma": [], "sigma_beta": [],
-    "sigma_epsilon": [], "sigma_log_a": [], "mu_log_a": [], "mu_b": ["direction"],
+    "sigma_epsilon": [], "sigma_log_a": [], "mu_log_a": [], "mu_b": ["direction"], "g": ["multiple_choice_item"],
+    "sensitivity": ["judge"], "specificity": ["judge"], "delta": [], "ability_weight": ["model"],
 }
+#: Sites of the observation layer (:mod:`gapeval.gap.observation`).
+_LAYER_SITES: tuple[str, ...] = ("g", "sensitivity", "specificity")
 #: Columns of :meth:`GapResult.cohort`.
 COHORT_COLUMNS: tuple[str, ...] = ("quantity", *SUMMARY_COLUMNS)
 
@@ -62,6 +65,10 @@ class GapResult:
     info : dict
         Facts about the run (``seconds``, ``chain_method``, ``start``, ``approximate``, ...; see
         :class:`irt.inference.runners.SamplerRun`).
+    difficulty_offset : tuple of float or None
+        (mean, sd) of the generation-minus-understanding difficulty offset delta; None: 0 by convention.
+    ability_df : float or None
+        Degrees of freedom of Student-t abilities; None: normal.
     """
 
     data: GapData
@@ -74,6 +81,8 @@ class GapResult:
     diagnostics: Diagnostics
     options: NUTSOptions | SVIOptions
     info: dict = field(default_factory=dict)
+    difficulty_offset: tuple[float, float] | None = None
+    ability_df: float | None = None
 
     def __deepcopy__(self, memo):  # immutable record: pandas copies ``attrs`` deeply on every operation
         return self
@@ -87,6 +96,22 @@ class GapResult:
     def gap_draws(self) -> np.ndarray:
         """Draws of gap_m, (chain, draw, models)."""
         return self.samples["gap"]
+
+    def estimand(self) -> str:
+        """What the gaps mean on this fit's scale, in one sentence (also ``table.attrs["estimand"]``)."""
+        if self.scale == "standardized":
+            return ("theta_U - theta_G with each ability standardized over this cohort: relative standing, "
+                    "0 on average over the cohort by construction")
+        if self.difficulty_offset is None:
+            offset = ("assuming the average paired generation form is as hard as the average paired understanding "
+                      "form (difficulty offset 0, a convention the data cannot check)")
+        elif self.difficulty_offset[1] == 0:
+            offset = f"with the paired generation forms {self.difficulty_offset[0]:g} logits harder on average (given)"
+        else:
+            offset = (f"with the paired generation forms N({self.difficulty_offset[0]:g}, "
+                      f"{self.difficulty_offset[1]:g}^2) logits harder on average (a prior)")
+        return (f"theta_U - theta_G on the paired scale, {offset}; differences between models' gaps do not depend "
+                "on that offset")
 
     # ------------------------------------------------------------------ cohort
     def coherence(self) -> dict[str, float]:
@@ -146,7 +171,8 @@ class GapResult:
         from gapeval.gap.score import fit_gap_model
 
         unified = fit_gap_model(self.data, scale=self.scale, unidimensional=True, level=self.level, seed=self.seed,
-                                options=self.options)
+                                options=self.options, difficulty_offset=self.difficulty_offset,
+                                ability_df=self.ability_df)
         table = arviz_bridge.loo_compare({"2-D": self.idata, "1-D": unified.idata})
         elpd = table["elpd_loo"] if "elpd_loo" in table else table["elpd"]
         table.attrs["delta_elpd"] = float(elpd["1-D"] - elpd["2-D"])
@@ -163,19 +189,24 @@ class GapResult:
         def flat(x):
             return None if x is None else x.reshape((-1,) + x.shape[2:])
 
+        layer = {site: flat(s[site]) for site in _LAYER_SITES if site in s}
         ll = marginal_loglik(self.data, theta=flat(s["theta"]), a=flat(s["a"]), b=flat(s["b"]),
-                             sigma_gamma=flat(s.get("sigma_gamma")))
+                             sigma_gamma=flat(s.get("sigma_gamma")), layer=layer)
         return ll.reshape(chains, draws, -1)
 
     @cached_property
     def idata(self):
         """The fit as ``arviz.InferenceData``; the log-likelihood is per (model, question) cell."""
         data = self.data
-        cells = np.argwhere(data.mask.any(axis=2))
+        cells = np.argwhere(data.observed.any(axis=2))
         posterior = {k: v for k, v in self.samples.items() if k in _DIMS}
         coords = {"model": list(data.model_ids), "direction": list(DIRECTIONS),
                   "direction_bis": list(DIRECTIONS), "item": list(data.item_ids),
                   "response": np.arange(len(cells))}
+        if data.observation is not None:
+            mcq = data.observation.mcq[data.item_unit, data.item_slot]
+            coords.update(judge=list(data.observation.judge_ids),
+                          multiple_choice_item=[i for i, m in zip(data.item_ids, mcq) if m])
         dims = {k: v for k, v in _DIMS.items() if k in posterior}
         if posterior.get("mu") is not None and posterior["mu"].shape[-1] == 1:
             dims["mu"] = dims["tau"] = ["unified"]

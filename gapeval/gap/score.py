@@ -15,10 +15,13 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
-from gapeval.records.seeds import check_seed
-from gapeval.gap.model import GapData, build_gap_data, model_arguments, reparameterised_gap_model
+from gapeval.gap.checks import CeilingWarning, GuessingWarning, boundary_models, ceiling_message
+from gapeval.gap.model import GapData, model_arguments, reparameterised_gap_model
+from gapeval.gap.observation import JUDGE_PRIOR
+from gapeval.gap.prepare import (ABILITY_DF, check_options, check_pairs, offset_prior, point_counts,
+                                 prepare_gap_data)
 from gapeval.gap.result import CHECKED_SITES, GapResult
-from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap, standardize_responses
+from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap
 from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_SVI, check_inference
 from irt.diagnostics import ConvergenceWarning, Diagnostics
 from irt.inference.options import NUTSOptions, SVIOptions
@@ -26,94 +29,17 @@ from irt.inference.runners import run_nuts, run_svi
 from irt.results import summarise_draws
 
 __all__ = ["gap_score", "fit_gap_model", "gap_options", "check_pairs", "point_counts", "GAP_COLUMNS",
-           "OneDirectionWarning"]
+           "OneDirectionWarning", "CeilingWarning", "GuessingWarning"]
 
 #: Columns of the table, after the model column.
 GAP_COLUMNS: tuple[str, ...] = (
     "gap", "gap_lower", "gap_upper", "p_gap_positive", "theta_understanding", "theta_understanding_sd",
     "theta_generation", "theta_generation_sd", "n_understanding", "n_generation",
 )
-_SCALES = ("paired", "standardized")
-_METHODS = ("mirt", "gapeval-2026")
 
 
 class OneDirectionWarning(UserWarning):
     """A model answered items in one direction only: its gap is NaN."""
-
-
-def _check_options(*, scale, level, method, inference, points, seed):
-    if method not in _METHODS:
-        raise GapevalError(f"method={method!r} is not one of {list(_METHODS)}")
-    if scale not in _SCALES:
-        raise GapevalError(f"scale={scale!r} is not one of {list(_SCALES)}; say which scale the gap is on")
-    check_inference(inference)
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise GapevalError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
-    check_seed(seed)
-    if isinstance(points, bool) or not isinstance(points, int | float) or int(points) != points or points < 1:
-        raise GapevalError(f"points={points!r} must be a positive integer")
-
-
-def check_pairs(frame: pd.DataFrame, pair: Hashable) -> None:
-    """Refuse a pair with two items of one direction (a pair links one form of each direction).
-
-    ``frame`` is standardized (columns ``item``, ``direction``, ``pair``); ``pair`` is the caller's
-    name of the pair column, for the message.
-    """
-    paired = frame[frame["pair"].notna()].drop_duplicates("item")
-    crowded = paired.groupby(["pair", "direction"])["item"].agg(list)
-    crowded = crowded[crowded.map(len) > 1]
-    if len(crowded):
-        (pair_id, direction), members = crowded.index[0], crowded.iloc[0]
-        raise GapevalError(
-            f"pair {pair_id!r} (column {pair!r}) has {len(members)} {direction} items {members[:5]}; a pair "
-            "links one understanding form with one generation form: give the extra items their own pair ids")
-
-
-def point_counts(scores: pd.Series, *, points: int, column: Hashable) -> np.ndarray:
-    """The successes k of scores read as k/``points`` (int32), refusing scores that are not.
-
-    Examples
-    --------
-    >>> point_counts(pd.Series([0.0, 0.5, 1.0]), points=2, column="score").tolist()
-    [0, 1, 2]
-    """
-    k = scores.to_numpy(dtype=float) * points
-    off = np.abs(k - np.rint(k)) > 1e-6
-    if off.any():
-        raise GapevalError(
-            f"column {column!r} has values {sorted(set(scores[off]))[:5]} in rows "
-            f"{scores.index[off][:5].tolist()} that are not k/{points}; with points={points} a score "
-            f"is the fraction of {points} evaluation points passed")
-    return np.rint(k).astype(np.int32)
-
-
-def _prepare(responses, *, model, item, direction, score, pair, scale, points, threshold) -> GapData:
-    has_pair = pair is not None and isinstance(responses, pd.DataFrame) and pair in responses.columns
-    if scale == "paired" and not has_pair and isinstance(responses, pd.DataFrame):
-        raise GapevalError(
-            f"scale='paired' needs the pair column (pair={pair!r}) that links an item's understanding and "
-            "generation forms, and the table has none; pass pair='<column>' or use scale='standardized'")
-    frame = standardize_responses(responses, model=model, item=item, direction=direction, score=score,
-                                  pair=pair if has_pair else None, scores="binary" if points == 1 else "unit",
-                                  threshold=threshold)
-    point_counts(frame["score"], points=points, column=score)
-    if has_pair:
-        check_pairs(frame, pair)
-        if scale == "paired":
-            both = frame[frame["pair"].notna()].groupby("pair")["direction"].nunique()
-            if not (both == 2).any():
-                raise GapevalError(
-                    f"scale='paired' needs at least one pair (column {pair!r}) with both an understanding and "
-                    "a generation item; none has both: check the pair ids or use scale='standardized'")
-    per_direction = frame.drop_duplicates("item")["direction"].value_counts()
-    if len(per_direction) and (per_direction <= 1).all():
-        counts = ", ".join(f"{n} {d}" for d, n in per_direction.items())
-        raise GapevalError(
-            f"gap_score needs at least two items of one direction (difficulties sum to zero within each "
-            f"direction, so a lone item per direction leaves nothing to estimate); this table has {counts} "
-            f"item(s) ({sorted(frame['item'].unique().tolist())[:4]}): add items — one pair is not enough")
-    return build_gap_data(frame, points=points, use_pairs=has_pair)
 
 
 def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.num_warmup,
@@ -154,13 +80,16 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
 
 
 def fit_gap_model(data: GapData, *, scale: str, level: float, seed: int, options: NUTSOptions | SVIOptions,
-                  unidimensional: bool = False) -> GapResult:
+                  unidimensional: bool = False, difficulty_offset: tuple[float, float] | None = None,
+                  ability_df: float | None = None) -> GapResult:
     """Fit the Gap Score model to laid-out data and return the record (no table, no warnings).
 
     ``options`` says how: a :class:`~irt.inference.options.NUTSOptions` samples the posterior by
     NUTS, an :class:`~irt.inference.options.SVIOptions` fits the mean-field approximation.
+    ``difficulty_offset`` (mean, sd) and ``ability_df`` are those of :func:`gapeval.gap.model.gap_model`.
     """
-    model = reparameterised_gap_model(**model_arguments(data, scale=scale, unidimensional=unidimensional))
+    model = reparameterised_gap_model(**model_arguments(data, scale=scale, unidimensional=unidimensional,
+                                                        difficulty_offset=difficulty_offset, ability_df=ability_df))
     model = partial(model, y=data.y, mask=data.mask)
     inference = "nuts" if isinstance(options, NUTSOptions) else "svi"
     run = (run_nuts if inference == "nuts" else run_svi)(model, seed=seed, options=options)
@@ -173,7 +102,8 @@ def fit_gap_model(data: GapData, *, scale: str, level: float, seed: int, options
                                          approximate=run.info["approximate"])
     return GapResult(data=data, scale=scale, level=level, inference=inference, seed=seed, samples=samples,
                      sample_stats=run.sample_stats, diagnostics=diagnostics, options=options,
-                     info={**run.info, "unidimensional": unidimensional})
+                     info={**run.info, "unidimensional": unidimensional}, difficulty_offset=difficulty_offset,
+                     ability_df=ability_df)
 
 
 def _table(result: GapResult, model: Hashable) -> pd.DataFrame:
@@ -191,10 +121,13 @@ def _table(result: GapResult, model: Hashable) -> pd.DataFrame:
         "theta_generation": theta["estimate"][:, g], "theta_generation_sd": theta["sd"][:, g],
         "n_understanding": counts[:, u], "n_generation": counts[:, g],
     })
+    observation = result.data.observation
     frame.attrs.update(scale=result.scale, level=result.level, method="mirt", inference=result.inference,
                        approximate=result.approximate, seed=result.seed,
                        interval="approximate credible interval" if result.approximate else "credible interval",
-                       diagnostics=result.diagnostics.summary().to_dict(), result=result)
+                       diagnostics=result.diagnostics.summary().to_dict(), result=result,
+                       estimand=result.estimand(), observation=None if observation is None else observation.describe(),
+                       abilities="normal" if result.ability_df is None else f"student_t (df={result.ability_df:g})")
     return frame
 
 
@@ -220,6 +153,8 @@ def gap_score(
     direction: Hashable = "direction",
     score: Hashable = "score",
     pair: Hashable | None = "pair",
+    chance: Hashable | None = "chance",
+    judge: Hashable | None = "judge",
     scale: str = "paired",
     level: float = 0.95,
     method: str = "mirt",
@@ -228,6 +163,12 @@ def gap_score(
     points: int = 1,
     threshold: float | None = None,
     by: Hashable = "category",
+    guessing: str = "fixed",
+    judges: pd.DataFrame | None = None,
+    judge_prior: tuple[float, float] = JUDGE_PRIOR,
+    difficulty_offset: float | tuple[float, float] | None = None,
+    abilities: str = "normal",
+    ability_df: float = ABILITY_DF,
     num_warmup: int = GAP_NUTS.num_warmup,
     num_samples: int = GAP_NUTS.num_samples,
     num_chains: int = GAP_NUTS.num_chains,
@@ -249,9 +190,19 @@ def gap_score(
         Column names. ``direction`` values must be ``"understanding"`` / ``"generation"``. ``pair``
         links an item's two forms (may be missing for unpaired items; pass None or omit the column
         for none at all, then only ``scale="standardized"`` is valid).
+    chance : hashable or None
+        Column of chance levels (probability of a right guess: 1 / number of options for multiple
+        choice; empty or 0 for a free answer), used when the table has it: see ``guessing``.
+    judge : hashable or None
+        Column of judge ids, used when the table has it: a row with a judge id is that judge's 0/1
+        label of the answer (one row per judge and answer); a row without one is a direct score (a
+        rule's or a person's). Judge labels enter through each judge's sensitivity and specificity
+        (``docs/gap_score.md``, "Guessing and judge error").
     scale : {"paired", "standardized"}
         ``paired``: the forms of a question share a difficulty, so theta_U and theta_G are on one
-        scale and the gap is absolute. ``standardized``: each ability is standardized over the cohort.
+        scale, under the convention that the average paired generation form is as hard as the average
+        paired understanding form (see ``difficulty_offset``; differences between models' gaps do not
+        depend on it). ``standardized``: each ability is standardized over the cohort.
     level : float
         Level of the equal-tailed credible interval.
     method : {"mirt", "gapeval-2026"}
@@ -269,6 +220,26 @@ def gap_score(
         Count a fractional score >= threshold as 1 (only when asked).
     by : hashable
         Grouping column of the legacy method.
+    guessing : {"fixed", "estimate", "none"}
+        How chance levels enter: P(right) = c + (1 - c) P(known) with c fixed at the given level, or
+        estimated per item from a Beta prior centred there (a 3PL), or ignored.
+    judges : pandas.DataFrame, optional
+        Judge calibration table: one row per (judge, answer) with columns ``judge``, ``judge_label``
+        and ``human_label`` (0/1). It updates each judge's Beta prior of sensitivity and
+        specificity (``judge_prior``); judges without rows keep the prior.
+    judge_prior : (float, float)
+        Beta(alpha, beta) prior of every judge's sensitivity and specificity (default mean 0.85,
+        worth 10 labels).
+    difficulty_offset : float or (float, float), optional
+        Paired scale: how much harder (in logits) the average paired generation form is than the
+        average paired understanding form, known (a number) or as a normal prior (mean, sd), e.g.
+        from anchor pairs whose difficulty is known in both forms. None: 0 by convention (the data
+        cannot tell a shift of every generation form from a gap shared by every model).
+    abilities : {"normal", "student_t"}
+        Distribution of (theta_U, theta_G) over the cohort; ``student_t`` (with ``ability_df``
+        degrees of freedom) shrinks outlying models far less.
+    ability_df : float
+        Degrees of freedom of the Student-t abilities.
     num_warmup, num_samples, num_chains, chain_method, target_accept_prob, max_tree_depth :
         NUTS settings (NumPyro's names; :class:`irt.NUTSOptions`). Chains run in parallel when JAX
         sees a device per chain (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX
@@ -303,6 +274,10 @@ def gap_score(
     -----
     OneDirectionWarning
         A model answered one direction only.
+    CeilingWarning
+        A model answered every item of a direction right (or wrong): that ability rests on the prior.
+    GuessingWarning
+        ``guessing="none"`` while items have a chance level: names those multiple-choice items.
     irt.ConvergenceWarning
         NUTS diagnostics of the reported quantities fail (R-hat > 1.01, ESS < 400, divergences).
 
@@ -314,7 +289,9 @@ def gap_score(
     >>> list(table.columns[:4]), table.attrs["scale"], table.attrs["approximate"]
     (['model', 'gap', 'gap_lower', 'gap_upper'], 'paired', True)
     """
-    _check_options(scale=scale, level=level, method=method, inference=inference, points=points, seed=seed)
+    check_options(scale=scale, level=level, method=method, inference=inference, points=points, seed=seed,
+                  guessing=guessing, abilities=abilities, ability_df=ability_df)
+    offset = offset_prior(difficulty_offset, scale)
     options = gap_options(inference, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                           chain_method=chain_method, target_accept_prob=target_accept_prob, num_steps=num_steps,
                           learning_rate=learning_rate, warm_start_steps=warm_start_steps,
@@ -322,14 +299,19 @@ def gap_score(
     if method == "gapeval-2026":
         return _legacy(responses, model=model, item=item, direction=direction, score=score, pair=pair, by=by,
                        threshold=threshold)
-    data = _prepare(responses, model=model, item=item, direction=direction, score=score, pair=pair,
-                    scale=scale, points=points, threshold=threshold)
+    data = prepare_gap_data(responses, model=model, item=item, direction=direction, score=score, pair=pair,
+                            chance=chance, judge=judge, scale=scale, points=points, threshold=threshold,
+                            guessing=guessing, judges=judges, judge_prior=judge_prior)
     one_sided = [(m, DIRECTIONS[int(c[0] != 0)]) for m, c in zip(data.model_ids, data.counts) if (c == 0).any()]
     if one_sided:
         shown = ", ".join(f"{m!r} (no {d} answers)" for m, d in one_sided[:5])
         warnings.warn(f"{len(one_sided)} model(s) answered one direction only: {shown}; their gap is NaN and only "
                       "the answered direction's theta is reported", OneDirectionWarning, stacklevel=2)
-    result = fit_gap_model(data, scale=scale, level=level, seed=seed, options=options)
+    boundary = boundary_models(data)
+    if boundary:
+        warnings.warn(ceiling_message(boundary, abilities=abilities), CeilingWarning, stacklevel=2)
+    result = fit_gap_model(data, scale=scale, level=level, seed=seed, options=options, difficulty_offset=offset,
+                           ability_df=ability_df if abilities == "student_t" else None)
     problems = result.diagnostics.problems()
     if problems:
         warnings.warn(result.diagnostics.advice(problems), ConvergenceWarning, stacklevel=2)

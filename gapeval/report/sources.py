@@ -119,6 +119,33 @@ def load_responses(
     return frame, manifest
 
 
+def load_judge_calibration(source: str | Path) -> pd.DataFrame:
+    """Read a judge calibration table (``.csv`` / ``.parquet``): one row per (judge, answer) with 0/1 labels.
+
+    Its columns are :data:`gapeval.gap.observation.CALIBRATION_COLUMNS` (``judge``, ``judge_label``,
+    ``human_label``); :func:`gapeval.gap_score` takes it as ``judges=``.
+
+    Raises
+    ------
+    GapevalError
+        If the file does not exist, is not a .csv/.parquet file, or lacks those columns.
+    """
+    from gapeval.gap.observation import CALIBRATION_COLUMNS
+
+    path = Path(source)
+    if not path.is_file():
+        raise GapevalError(f"judge calibration file {str(path)!r} does not exist; give a .csv/.parquet table with "
+                           f"columns {list(CALIBRATION_COLUMNS)}")
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise GapevalError(f"cannot read judge calibration file {str(path)!r}: give a .csv or .parquet table")
+    frame = pd.read_csv(path) if path.suffix.lower() == ".csv" else pd.read_parquet(path)
+    missing = [column for column in CALIBRATION_COLUMNS if column not in frame.columns]
+    if missing:
+        raise GapevalError(f"judge calibration file {str(path)!r} lacks the columns {missing}; it has "
+                           f"{list(frame.columns)} (one row per judged answer: {list(CALIBRATION_COLUMNS)})")
+    return frame
+
+
 def _read_run(source: str | Path, read: Callable[[Any], pd.DataFrame]) -> pd.DataFrame | None:
     """``read(store)`` of the run folder ``source``; ``None`` when ``source`` is not a run folder."""
     path = Path(source)

@@ -73,7 +73,8 @@ def test_probability_space_likelihood_matches_the_reference_marginal(points):
     """The sampler's likelihood equals marginal_loglik (float64 NumPy, log space) at the same nodes."""
     from scipy.special import gammaln
 
-    from gapeval.gap.model import _quadrature_loglik, build_gap_data, marginal_loglik
+    from gapeval.gap.likelihood import quadrature_loglik as _quadrature_loglik
+    from gapeval.gap.model import build_gap_data, marginal_loglik
 
     df, _ = simulate_gap_responses(5, 30, seed=7, points=points)
     df = df.iloc[3:]                                         # a few unanswered forms (masked cells)

@@ -1,0 +1,61 @@
+"""How far the SVI fast path's gaps move with the seed (issue 16: within 0.1 posterior sd).
+
+One simulated data set (20 models x 100 pairs, data seed 0) is fitted with ``inference="svi"`` at
+several seeds, with the current ``GAP_SVI`` schedule and with the former one (1,000 steps decaying
+to a tenth); for each model the spread (max - min) of the posterior-mean gap across seeds is divided
+by its mean posterior sd, and the largest and median ratios are printed, as is the largest move
+under a U/G label swap (gaps negated back).
+
+    .venv/bin/python benchmarks/gap/svi_seeds.py --seeds 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+import warnings
+
+import numpy as np
+
+
+def fit(df, seed: int, schedule: str):
+    from gapeval.gap.model import build_gap_data
+    from gapeval.gap.score import fit_gap_model
+    from gapeval.responses import standardize_responses
+    from gapeval.sampling import GAP_SVI
+
+    options = GAP_SVI if schedule == "current" else dataclasses.replace(GAP_SVI, num_steps=1000,
+                                                                         learning_rate_decay=0.1)
+    frame = standardize_responses(df, pair="pair", scores="binary")
+    data = build_gap_data(frame, points=1, use_pairs=True)
+    result = fit_gap_model(data, scale="paired", level=0.95, seed=seed, options=options)
+    draws = result.gap_draws.reshape(-1, data.num_models)
+    return draws.mean(axis=0), draws.std(axis=0), data
+
+
+def main() -> None:
+    from gapeval.gap.simulate import simulate_gap_responses
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=4)
+    args = parser.parse_args()
+    df, _ = simulate_gap_responses(20, 100, seed=0)
+    swapped = df.assign(direction=df["direction"].map({"understanding": "generation", "generation": "understanding"}))
+    for schedule in ("current", "former"):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits = [fit(df, seed, schedule) for seed in range(args.seeds)]
+            swap_mean, _, _ = fit(swapped, 0, schedule)
+        means = np.array([f[0] for f in fits])
+        sd = np.array([f[1] for f in fits]).mean(axis=0)
+        ratio = (means.max(axis=0) - means.min(axis=0)) / sd
+        swap = np.abs(-swap_mean - means[0]) / sd
+        print(f"{schedule}: seeds {args.seeds}, range of gap means / posterior sd: max {ratio.max():.3f}, "
+              f"median {np.median(ratio):.3f}; U/G swap move / sd: max {swap.max():.3f} "
+              f"({time.perf_counter() - start:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The Gap Score's likelihood with the pair effect integrated out (Gauss-Hermite), for the sampler and for LOO.
+
+:func:`quadrature_loglik` is what the sampler's potential sums (float32, traced, slot-major layout);
+:func:`marginal_loglik` the same quantity per answered question in float64 NumPy, for PSIS-LOO and as
+the reference the first is tested against. Both take the observation layer
+(:mod:`gapeval.gap.observation`: chance levels, judge error) when the data have one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.special import expit, gammaln, log_expit, logsumexp
+
+from gapeval.gap.observation import cell_weights
+
+if TYPE_CHECKING:
+    from gapeval.gap.model import GapData
+
+__all__ = ["CLIP", "quadrature_loglik", "layer_quadrature_loglik", "marginal_loglik"]
+
+#: Logits are clipped to +-CLIP inside the likelihood: sigmoid(-30) = 1e-13, so the product of a
+#: pair's two probabilities stays far above float32's smallest normal number.
+CLIP = 30.0
+
+
+def _nodes(num_nodes: int, num_pairs: int):
+    nodes, weights = np.polynomial.hermite_e.hermegauss(num_nodes if num_pairs else 1)
+    return nodes, weights / weights.sum()
+
+
+def quadrature_loglik(a_slots, logits, sigma_gamma, *, y, mask, points, num_pairs, num_nodes):
+    """Sum over (model, unit) of log sum_q w_q prod_slot P(y | gamma = sigma_gamma * node_q).
+
+    Slot-major layout: ``a_slots`` (2, units) and ``logits`` = theta - b (2, models, units); ``y``
+    and ``mask`` are in the data layout (models, units, 2). Units are the contiguous axis, so every
+    operation is a loop over long rows (the earlier (models, units, 2, nodes) layout put the short
+    slot and node axes innermost and cost ~3x more CPU per gradient on 20 models x 600 pairs).
+
+    Binary answers are computed in probability space: for each (slot, model, unit) the probability
+    of the observed answer is sigmoid(+-eta) (sign 2y - 1), a masked cell contributes 1, and one log
+    per (model, unit) follows the weighted sum over nodes: one exponential per term instead of two
+    log-sigmoids and a log-sum-exp. Binomial answers (``points > 1``) are summed in log space.
+    """
+    num_units = logits.shape[-1]
+    nodes, weights = _nodes(num_nodes, num_pairs)
+    is_pair = np.arange(num_units) < num_pairs
+    y = jnp.moveaxis(jnp.asarray(y), -1, 0)                                # (2, M, U)
+    mask = jnp.moveaxis(jnp.asarray(mask), -1, 0)
+    base = a_slots[:, None, :] * logits                                    # (2, M, U)
+    step = jnp.where(is_pair, a_slots * sigma_gamma, 0.0)[:, None, :]      # (2, 1, U)
+    if points == 1:
+        sign = jnp.where(y > 0, 1.0, -1.0)
+        base, step = sign * base, sign * step
+        total = 0.0
+        for node, weight in zip(nodes, weights):
+            prob = jnp.where(mask, jax.nn.sigmoid(jnp.clip(base + node * step, -CLIP, CLIP)), 1.0)
+            total = total + weight * prob[0] * prob[1]
+        return jnp.sum(jnp.log(total))
+    terms = []
+    for node, weight in zip(nodes, weights):
+        eta = base + node * step
+        ll = jnp.where(mask, points * jax.nn.log_sigmoid(eta) - (points - y) * eta, 0.0)
+        terms.append(ll[0] + ll[1] + np.log(weight))
+    return jnp.sum(jax.scipy.special.logsumexp(jnp.stack(terms), axis=0))
+
+
+def layer_quadrature_loglik(a_slots, logits, sigma_gamma, *, weights, num_pairs, num_nodes):
+    """:func:`quadrature_loglik` of 0/1 answers seen through the observation layer.
+
+    ``weights`` = (K, U, V) in the data layout (models, units, 2) (:func:`~gapeval.gap.observation.cell_weights`):
+    each cell contributes K + U sigmoid(eta) + V sigmoid(-eta), a sum of non-negative terms (an
+    unobserved cell contributes 1).
+    """
+    num_units = logits.shape[-1]
+    nodes, node_weights = _nodes(num_nodes, num_pairs)
+    is_pair = np.arange(num_units) < num_pairs
+    k, u, v = (jnp.moveaxis(w, -1, 0) for w in weights)                    # (2, M, U) each
+    base = a_slots[:, None, :] * logits
+    step = jnp.where(is_pair, a_slots * sigma_gamma, 0.0)[:, None, :]
+    total = 0.0
+    for node, weight in zip(nodes, node_weights):
+        eta = jnp.clip(base + node * step, -CLIP, CLIP)
+        prob = k + u * jax.nn.sigmoid(eta) + v * jax.nn.sigmoid(-eta)
+        total = total + weight * prob[0] * prob[1]
+    return jnp.sum(jnp.log(total))
+
+
+def marginal_loglik(data: GapData, *, theta, a, b, sigma_gamma, layer: dict | None = None, num_nodes: int = 15,
+                    chunk: int = 100) -> np.ndarray:
+    """Log-likelihood of each answered question, pair effect integrated out (Gauss-Hermite).
+
+    The unit of observation is a (model, unit) cell: both forms of a pair together. Parameters are
+    draws with a leading draw axis: ``theta`` (S, models, 2), ``a`` and ``b`` (S, items),
+    ``sigma_gamma`` (S,) or None (no pairs); ``layer`` the observation layer's draws by site
+    (``g`` (S, multiple-choice items), ``sensitivity``/``specificity`` (S, judges)) when the data
+    have a layer.
+
+    Returns
+    -------
+    numpy.ndarray
+        (S, n_cells) over the answered (model, unit) cells in row-major order.
+    """
+    nodes, weights = np.polynomial.hermite_e.hermegauss(num_nodes)
+    log_w = np.log(weights / weights.sum())
+    cells = data.observed.any(axis=2)
+    is_pair = np.arange(data.num_units) < data.num_pairs
+    const = gammaln(data.points + 1) - gammaln(data.y + 1) - gammaln(data.points - data.y + 1)
+    observation = data.observation
+    out = []
+    for start in range(0, len(theta), chunk):
+        th, aa, bb = (np.asarray(v[start:start + chunk], dtype=np.float64) for v in (theta, a, b))
+        s = len(th)
+        a_grid = np.ones((s, data.num_units, 2))
+        b_grid = np.zeros((s, data.num_units, 2))
+        a_grid[:, data.item_unit, data.item_slot] = aa
+        b_grid[:, data.item_unit, data.item_slot] = bb
+        if sigma_gamma is None:
+            shift = np.zeros((s, 1, 1))
+        else:
+            sg = np.asarray(sigma_gamma[start:start + chunk], dtype=np.float64)
+            shift = sg[:, None, None] * nodes[None, None, :] * is_pair[None, :, None]   # (S, U, Q)
+        eta = a_grid[:, None, :, :, None] * (th[:, :, None, :, None] - b_grid[:, None, :, :, None]
+                                             + shift[:, None, :, None, :])          # (S, M, U, 2, Q)
+        if observation is None:
+            y = data.y[None, ..., None]
+            ll = y * log_expit(eta) + (data.points - y) * log_expit(-eta) + const[None, ..., None]
+            ll = np.where(data.mask[None, ..., None], ll, 0.0).sum(axis=3)          # (S, M, U, Q)
+        else:
+            params = _layer_draws(data, layer or {}, slice(start, start + chunk), s)
+            k, u, v = (w[..., None] for w in cell_weights(observation, params, y=data.y, mask=data.mask))
+            ll = np.log(k + u * expit(eta) + v * expit(-eta)).sum(axis=3)
+        ll = logsumexp(ll + log_w, axis=-1)
+        out.append(ll[:, cells])
+    return np.concatenate(out)
+
+
+def _layer_draws(data: GapData, layer: dict, rows: slice, size: int) -> dict:
+    """The layer's parameters for a chunk of draws, as :func:`cell_weights` takes them."""
+    observation = data.observation
+    chance = np.broadcast_to(observation.chance, (size,) + observation.chance.shape).copy()
+    if "g" in layer:
+        mcq = observation.mcq[data.item_unit, data.item_slot]
+        chance[:, data.item_unit[mcq], data.item_slot[mcq]] = np.asarray(layer["g"][rows], dtype=np.float64)
+    params = {"chance": chance}
+    for site in ("sensitivity", "specificity"):
+        if site in layer:
+            params[site] = np.asarray(layer[site][rows], dtype=np.float64)
+    return params

@@ -21,6 +21,7 @@ from gapeval.records import ImagePart, TextPart
 from gapeval.scoring.dispatch import JUDGED_MCQ_KEY, TEXT_POINTS, score_answer
 from gapeval.scoring.judge import IMUG_POINTS
 from gapeval.scoring.judge_adapter import JudgeError
+from tests.gapeval.scoring.scripted_judge import Judge
 
 
 @pytest.fixture(scope="module")
@@ -39,19 +40,6 @@ def image(pil: Image.Image) -> ImagePart:
 def noise(size=(192, 192)) -> ImagePart:
     pixels = np.random.default_rng(0).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
     return image(Image.fromarray(pixels))
-
-
-class Judge:
-    """Replies from a list (the last one repeats) and records every prompt."""
-
-    def __init__(self, *replies: str) -> None:
-        self.replies = list(replies)
-        self.prompts: list[list] = []
-        self.fingerprint = "judge-under-test"
-
-    def __call__(self, parts):
-        self.prompts.append(list(parts))
-        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 
 
 def points_reply(*scores: int) -> str:

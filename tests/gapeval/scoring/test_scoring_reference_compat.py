@@ -19,19 +19,7 @@ from gapeval.scoring.judge_parse import polling_value
 from gapeval.scoring.mcq import imug_dynamic_key, read_determined_answer, score_imug_mcq
 from gapeval.scoring.verifiers import score_image
 from gapeval.scoring.verifiers.imug_grid import grid_point_scores, read_cube_grid, verify_imug_grid
-
-
-class Judge:
-    """Replies from a list (the last one repeats) and records every prompt."""
-
-    def __init__(self, *replies: str) -> None:
-        self.replies = list(replies)
-        self.prompts: list[list] = []
-        self.fingerprint = "judge-under-test"
-
-    def __call__(self, parts):
-        self.prompts.append(list(parts))
-        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+from tests.gapeval.scoring.scripted_judge import Judge
 
 
 def noise() -> ImagePart:

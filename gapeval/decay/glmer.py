@@ -22,15 +22,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from gapeval.decay.lmer import SINGULAR_TOL, _factors_np, _slope_vectors, _start, lower_bounds, minimize_bounded
+from gapeval.decay.lmer import GRADIENT_TOL, SINGULAR_TOL, _factors_np, _slope_vectors, _start, lower_bounds, \
+    minimize_bounded
 from gapeval.decay.lmer import _modes as lme_modes
 from gapeval.decay.terms import TermDesign
 
 __all__ = ["GLMMFit", "fit_laplace"]
-
-#: lme4's convergence check: the largest scaled gradient ``|H⁻¹g|`` allowed at the optimum.
-GRADIENT_TOL = 2e-3
-
 
 @dataclass(frozen=True, eq=False)
 class GLMMFit:

@@ -20,14 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+
 import numpy as np
 
-from gapeval.decay.terms import TermDesign
+from gapeval.decay.terms import TermDesign, format_terms
 
 __all__ = ["LMEFit", "fit_reml", "singular_terms"]
 
 #: lme4's tolerance of ``isSingular``: a diagonal element of a relative covariance factor below this.
 SINGULAR_TOL = 1e-4
+#: lme4's convergence check: the largest scaled gradient ``|H⁻¹g|`` allowed at the optimum.
+GRADIENT_TOL = 2e-3
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,15 +122,20 @@ def minimize_bounded(fun, x0: np.ndarray, bounds, *, ftol: float = 1e-15, gtol: 
     return res
 
 
-def singular_terms(theta: np.ndarray, designs: tuple[TermDesign, ...], *, tol: float = SINGULAR_TOL) -> list[str]:
-    """Terms whose relative covariance factor has a diagonal element below ``tol`` (lme4's ``isSingular``)."""
+def singular_terms(theta: np.ndarray, designs: tuple[TermDesign, ...], *, tol: float = SINGULAR_TOL,
+                   names: dict[str, str] | None = None) -> list[str]:
+    """Terms whose relative covariance factor has a diagonal element below ``tol`` (lme4's ``isSingular``).
+
+    ``names`` renames the columns and grouping factors in the messages (``m`` → ``model``).
+    """
+    names = names or {}
     out = []
     for design, t in zip(designs, _factors_np(theta, tuple(d.k for d in designs))):
-        small = [design.term.columns[i] for i in range(design.k) if t[i, i] < tol]
+        small = [names.get(c, c) for i, c in enumerate(design.term.columns) if t[i, i] < tol]
         if small:
             what = "a zero variance" if design.k == 1 else (
                 f"a zero variance or a correlation of +/-1 ({', '.join(small)})")
-            out.append(f"{design.term.label}: {what}")
+            out.append(f"{format_terms((design.term,), names)}: {what}")
     return out
 
 
@@ -270,18 +278,23 @@ def fit_reml(y: np.ndarray, x: np.ndarray, x_names: tuple[str, ...], designs: tu
         crit = _Criterion(arrays, np.asarray(y, dtype=float), layout)
         res = minimize_bounded(crit.profiled, _start(ks), bounds)
         theta = np.asarray(res.x, dtype=float)
-        projected = _projected_gradient(theta, np.asarray(res.jac, dtype=float), bounds)
-        converged = bool(res.success) or projected < 1e-4
+        jac = np.asarray(res.jac, dtype=float)
+        projected = _projected_gradient(theta, jac, bounds)
         l_a, l_b = _slope_vectors(theta, layout, slopes)
         r2, x_a, x_b, fixed, pev = crit.summary(theta, l_a, l_b)
         sigma = float(np.sqrt(r2 / crit.dof))
         varpar = np.append(theta, sigma)
         free = np.append([not (b[0] is not None and t < SINGULAR_TOL) for t, b in zip(theta, bounds)], True)
         empty = (l_a[:0], l_b[:0])
-        df = _satterthwaite(sigma**2 * fixed, crit.hessian(varpar, free), crit.fixed_cov_jacobian(varpar, empty)[..., free])
+        hess = crit.hessian(varpar, free)
+        df = _satterthwaite(sigma**2 * fixed, hess, crit.fixed_cov_jacobian(varpar, empty)[..., free])
         criterion = crit.deviance(varpar)
+    scaled = _scaled_gradient(hess, jac[free[:-1]])
+    # L-BFGS-B often ends "ABNORMAL" at the precision limit of a tight ftol; the optimum is what counts
+    converged = bool(res.success) or projected < 1e-4 or scaled < GRADIENT_TOL
     message = "" if converged else (f"the REML optimiser (L-BFGS-B) stopped without converging ({res.message}; "
-                                    f"largest projected gradient {projected:.2g})")
+                                    f"largest projected gradient {projected:.2g}, scaled gradient {scaled:.2g}, "
+                                    f"lme4 warns above {GRADIENT_TOL:g})")
     variances = {key: sigma**2 * v for key, v in zip(((t, lev, c) for t, lev, c, _ in slopes), pev)}
     return LMEFit(designs=designs, x_names=tuple(x_names), theta=theta, sigma=sigma, beta=x_b[layout.num_random_dense:],
                   beta_cov=sigma**2 * fixed, df=df, modes=_modes(theta, x_a, x_b, layout, designs),
@@ -304,6 +317,19 @@ def _slope_vectors(theta, layout, slopes) -> tuple[np.ndarray, np.ndarray]:
             l_b[i, at:at + ks[j]] = row
         l_b[i, layout.num_random_dense:] = contrast
     return l_a, l_b
+
+
+def _scaled_gradient(hess: np.ndarray, grad: np.ndarray) -> float:
+    """lme4's convergence check ``max |H⁻¹g|`` of the profiled criterion in the free θ.
+
+    ``hess`` is the Hessian of the deviance in the free ``(θ, σ)`` (σ last); profiling σ out leaves the
+    Schur complement ``H_θθ − H_θσ H_σθ / H_σσ``.
+    """
+    if not len(grad):
+        return 0.0
+    h_tt, h_ts, h_ss = hess[:-1, :-1], hess[:-1, -1], hess[-1, -1]
+    profiled = h_tt - np.outer(h_ts, h_ts) / h_ss
+    return float(np.max(np.abs(np.linalg.lstsq(profiled, grad, rcond=None)[0])))
 
 
 def _projected_gradient(theta: np.ndarray, grad: np.ndarray, bounds) -> float:

@@ -28,7 +28,7 @@ class DecayTruth:
     sd: dict[str, float] = field(default_factory=dict)
     """The generating standard deviations under the variance-component names of
     :func:`gapeval.decay.decay` (``model``/``Intercept``, ``model``/``turn``, the correlation
-    ``model``/``Intercept × turn``, the dialogue run, the shared ``session`` and ``item`` effects,
+    ``model``/``Intercept × turn``, the dialogue run ``model:session``, the shared ``session`` and ``item`` effects,
     ``Residual``), keyed ``(group, term)``."""
     shared: bool = False
     """Whether every model answered the same dialogues and items (crossed ids)."""
@@ -149,9 +149,8 @@ def simulate_decay(
     values = (intercept + generation, turn + turn_generation, direction_contrast(0.0, generation),
               direction_contrast(0.0, turn_generation))
     fixed = dict(zip(BASE_TERMS, values))
-    run = "model:session" if shared else "session"
     sd = {("model", "Intercept"): sd_model, ("model", "turn"): sd_model_turn, ("model", "Intercept × turn"): corr_model,
-          (run, "Intercept"): sd_session}
+          ("model:session", "Intercept"): sd_session}
     if shared:
         sd |= {("session", "Intercept"): sd_dialogue, ("item", "Intercept"): sd_item}
     if family == "gaussian":

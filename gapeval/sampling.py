@@ -69,8 +69,9 @@ IRT_DECAY_SVI = SVIOptions(num_steps=3000, learning_rate=0.02, learning_rate_dec
 
 #: The estimators of :func:`gapeval.decay.decay` for 0/1 scores.
 BINOMIAL_METHODS: tuple[str, ...] = ("laplace", "nuts", "vb")
-#: How :func:`gapeval.decay.decay` fits 0/1 scores: ``laplace`` (glmer's Laplace approximation: seconds, and
-#: its Wald intervals cover on the shared-dialogue benchmark, ``benchmarks/decay/RESULTS.md``) rather than
+#: How :func:`gapeval.decay.decay` fits 0/1 scores: ``laplace`` (glmer's Laplace approximation: seconds nested,
+#: a minute or more crossed; its Wald intervals covered 0.90 on the shared-dialogue benchmark,
+#: ``benchmarks/decay/RESULTS.md``) rather than
 #: ``nuts`` (honest posterior intervals, a minute or more) or ``vb`` (mean-field intervals far too narrow).
 BINOMIAL_METHOD = "laplace"
 #: NUTS of the binomial decay GLMM: uniform starts, 1,000 warm-up and 1,500 kept iterations per chain,

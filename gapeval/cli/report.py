@@ -67,7 +67,7 @@ def register(subparsers: Any) -> None:
     _source_arguments(report)
     report.add_argument("--out", type=Path, required=True, help="the report folder")
     report.add_argument("--decay-binomial", choices=("laplace", "nuts", "vb"), default=None, dest="decay_binomial",
-                        help="decay fit of 0/1 scores: laplace (glmer's, seconds), nuts (Bayesian, minutes) or "
+                        help="decay fit of 0/1 scores: laplace (glmer's), nuts (Bayesian, slower) or "
                              f"vb (seconds, intervals far too narrow) ({_LIBRARY_DEFAULT})")
     report.set_defaults(handler=_report)
 

@@ -81,8 +81,8 @@ def decay(
         may differ in how much faster their generation decays.
     binomial_method : {"laplace", "nuts", "vb"}
         How 0/1 scores are fitted. ``laplace`` (the default, :data:`gapeval.sampling.BINOMIAL_METHOD`):
-        maximum likelihood by glmer's Laplace approximation, Wald z tests — seconds, and intervals that
-        cover (``benchmarks/decay/RESULTS.md``). ``nuts``: a Bayesian GLMM sampled by NUTS (the same
+        maximum likelihood by glmer's Laplace approximation, Wald z tests — intervals that cover
+        (``benchmarks/decay/RESULTS.md``); seconds for nested designs, a minute or more for crossed ones. ``nuts``: a Bayesian GLMM sampled by NUTS (the same
         random effects; a minute or more). ``vb``: statsmodels' ``BinomialBayesMixedGLM`` by
         variational Bayes (independent model effects; its intervals are far too narrow, and the result
         says so in ``notes``).

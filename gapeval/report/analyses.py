@@ -127,7 +127,7 @@ def decay_outcome(responses: pd.DataFrame, *, seed: int, level: float,
     """The mixed-effects decay model on the dialogue turns.
 
     0/1 scores are fitted by glmer's Laplace approximation by default
-    (:data:`gapeval.sampling.BINOMIAL_METHOD`: seconds, intervals that cover); ``"nuts"`` samples the
+    (:data:`gapeval.sampling.BINOMIAL_METHOD`: intervals that cover; minutes when crossed); ``"nuts"`` samples the
     Bayesian GLMM; ``"vb"`` takes seconds but its intervals are far too narrow. The random-effect
     structure (nested or crossed) follows the design (:func:`gapeval.decay.decay`).
     """

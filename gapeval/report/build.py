@@ -268,8 +268,8 @@ def build_report(
     gap_options : dict, optional
         Further keyword arguments of :func:`gapeval.gap_score` (e.g. ``num_steps``).
     decay_binomial : {'laplace', 'nuts', 'vb'}
-        How the decay model fits 0/1 scores: ``laplace`` (glmer's Laplace approximation, seconds,
-        intervals that cover; the default, :data:`gapeval.sampling.BINOMIAL_METHOD`), ``nuts`` (the
+        How the decay model fits 0/1 scores: ``laplace`` (glmer's Laplace approximation, seconds to
+        minutes, intervals that cover; the default, :data:`gapeval.sampling.BINOMIAL_METHOD`), ``nuts`` (the
         Bayesian GLMM, a minute or more) or ``vb`` (seconds; intervals far too narrow, see
         ``docs/decay.md``).
     steps : DataFrame, optional

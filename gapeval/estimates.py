@@ -213,10 +213,27 @@ class DecayResult:
     converged: bool
     mixed: MixedModelResult | None = None
     """The underlying linear mixed model (Gaussian family only)."""
+    structure: str = "nested"
+    """The random-effect structure: ``nested`` (each model's dialogue runs) or ``crossed`` (dialogues
+    and items shared by the models get their own random intercepts)."""
+    structure_reason: str = ""
+    """Why that structure was fitted (the design facts, or the user's request)."""
+    notes: tuple[str, ...] = ()
+    """Caveats the reader of the numbers must see (e.g. that variational intervals are too narrow)."""
 
     def fixed_frame(self) -> pd.DataFrame:
         """Fixed effects as a tidy frame with the preferred test of each."""
         return _fixed_frame(self.fixed_effects)
+
+    def summary(self) -> str:
+        """A plain-text report: the model, its structure and why, the fixed effects, and the notes."""
+        lines = [f"Turn-wise decay ({self.family}): {self.formula}", f"Estimator: {self.estimator}",
+                 f"Structure: {self.structure_reason or self.structure}",
+                 f"{self.nobs} answers, {self.n_models} models, {self.n_sessions} dialogue runs", ""]
+        frame = self.fixed_frame()[["term", "estimate", "sd", "lower", "upper", "test", "p_value"]]
+        lines.append(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        lines += [f"Note: {note}" for note in self.notes]
+        return "\n".join(lines)
 
     def slopes_frame(self) -> pd.DataFrame:
         """Per-model slopes as a tidy frame."""

@@ -2,7 +2,8 @@
 
 This module owns every default setting of the benchmark's samplers: the options records
 (:class:`irt.NUTSOptions`, :class:`irt.SVIOptions`) of the Gap Score, of the explanatory IRT decay
-model and of the binomial decay GLMM, which estimator each uses by default, and the GLMM's prior.
+model and of the binomial decay GLMM, which estimator each uses by default (the Laplace approximation, not a sampler, for
+the binomial decay GLMM), and the GLMM's prior.
 :func:`gapeval.gap_score`, :func:`gapeval.decay.decay`, :func:`gapeval.decay.irt_decay` and the
 report's analyses take their keyword defaults from here; ``docs/inference.md`` ("Sampler options and
 defaults") explains each choice and the measurements behind it.
@@ -20,7 +21,7 @@ from gapeval.errors import GapevalError
 from irt.inference.options import NUTSOptions, SVIOptions
 
 __all__ = ["INFERENCE", "check_inference", "GAP_INFERENCE", "GAP_NUTS", "GAP_SVI", "IRT_DECAY_INFERENCE",
-           "IRT_DECAY_NUTS", "IRT_DECAY_SVI", "BINOMIAL_METHOD", "GLMM_NUTS", "GLMM_PRIOR_SD"]
+           "IRT_DECAY_NUTS", "IRT_DECAY_SVI", "BINOMIAL_METHOD", "BINOMIAL_METHODS", "GLMM_NUTS", "GLMM_PRIOR_SD"]
 
 #: The estimators of the IRT models (the Gap Score, the explanatory decay model): the exact posterior,
 #: or a mean-field normal approximation.
@@ -69,9 +70,13 @@ IRT_DECAY_NUTS = NUTSOptions(num_warmup=500, num_samples=500, num_chains=2, targ
 IRT_DECAY_SVI = SVIOptions(num_steps=3000, learning_rate=0.02, learning_rate_decay=0.1,
                            num_draws=IRT_DECAY_NUTS.num_samples, init_scale=0.05)
 
-#: How :func:`gapeval.decay.decay` fits 0/1 scores: ``nuts`` (honest posterior intervals) rather than
-#: ``vb`` (seconds, but mean-field intervals far too narrow; see ``docs/decay.md``).
-BINOMIAL_METHOD = "nuts"
+#: The estimators of :func:`gapeval.decay.decay` for 0/1 scores.
+BINOMIAL_METHODS: tuple[str, ...] = ("laplace", "nuts", "vb")
+#: How :func:`gapeval.decay.decay` fits 0/1 scores: ``laplace`` (glmer's Laplace approximation: about 3 s for
+#: 6 models x 30 dialogues x 8 turns nested or crossed on an idle 2-core machine; its Wald intervals covered 0.90 on the shared-dialogue benchmark,
+#: ``benchmarks/decay/RESULTS.md``) rather than
+#: ``nuts`` (honest posterior intervals, a minute or more) or ``vb`` (mean-field intervals far too narrow).
+BINOMIAL_METHOD = "laplace"
 #: NUTS of the binomial decay GLMM: uniform starts, 1,000 warm-up and 1,500 kept iterations per chain,
 #: target 0.9 (500 + 500 left the session-effect scale at ESS 250-350 or R-hat 1.014-1.018; 4-8 s a fit
 #: on 72-720 answers).

@@ -80,9 +80,9 @@ def register(subparsers: Any) -> None:
     report = subparsers.add_parser("report", help="tables, figures and an index for a run")
     _source_arguments(report)
     report.add_argument("--out", type=Path, required=True, help="the report folder")
-    report.add_argument("--decay-binomial", choices=("nuts", "vb"), default=None, dest="decay_binomial",
-                        help="decay fit of 0/1 scores: nuts (honest intervals, ~1 min) or vb "
-                             f"(seconds, intervals far too narrow) ({_LIBRARY_DEFAULT})")
+    report.add_argument("--decay-binomial", choices=("laplace", "nuts", "vb"), default=None, dest="decay_binomial",
+                        help="decay fit of 0/1 scores: laplace (glmer's), nuts (Bayesian, slower) or "
+                             f"vb (seconds, intervals far too narrow) ({_LIBRARY_DEFAULT})")
     report.set_defaults(handler=_report)
 
 

@@ -186,6 +186,8 @@ def context_curve(
     direction: str = "direction",
     model: str = "model",
     session: str | None = "session",
+    item: str | None = "item",
+    structure: str = "auto",
     covariates: Sequence[str] = (),
     family: str = "auto",
     random_slopes: str = "turn",
@@ -200,7 +202,8 @@ def context_curve(
 
     With ``c = log_base(context / reference)`` and ``U = 1`` for understanding (generation is the
     reference level) the model is
-    ``score = β0 + β_c·c + β_u·U + β_cu·c·U + (1 + c | model) + (1 | model:session) + ε`` (REML for
+    ``score = β0 + β_c·c + β_u·U + β_cu·c·U + (1 + c | model) + random intercepts + ε`` (the nested or
+    crossed intercepts of :func:`~gapeval.decay.decay`'s ``structure``; REML for
     continuous scores, a logistic GLMM for 0/1 scores — exactly :func:`~gapeval.decay.decay`'s
     machinery), so β_c is generation's change per ``log_base``-fold context growth (per doubling by
     default) and β_cu the understanding slope minus the generation one (positive: generation degrades
@@ -212,7 +215,7 @@ def context_curve(
         The long responses table with a context-size column; not modified.
     context : hashable
         Column of context sizes (positive token counts).
-    score, direction, model, session, covariates, family, binomial_method, level, seed :
+    score, direction, model, session, item, structure, covariates, family, binomial_method, level, seed :
         As in :func:`gapeval.decay.decay`.
     random_slopes : {"turn", "turn_by_direction"}
         As in :func:`gapeval.decay.decay`, where ``turn`` means the log-context slope here.
@@ -250,9 +253,9 @@ def context_curve(
     if slot in responses.columns:
         raise DecayError(f"responses has a column named {slot!r}, which context_curve uses internally; rename it")
     work = responses.assign(**{slot: log_ctx + 1.0})  # decay() uses turn − 1 as its slope variable
-    fit = decay(work, score=score, turn=slot, direction=direction, model=model, session=session,
-                covariates=covariates, family=family, random_slopes=random_slopes, binomial_method=binomial_method,
-                level=level, seed=seed)
+    fit = decay(work, score=score, turn=slot, direction=direction, model=model, session=session, item=item,
+                structure=structure, covariates=covariates, family=family, random_slopes=random_slopes,
+                binomial_method=binomial_method, level=level, seed=seed)
     binned = binned_means(responses, context=context, score=score, direction=direction, model=model, bins=bins,
                           level=level)
     return ContextCurveResult(fit=_relabel(fit, variable, slot), binned=binned, variable=variable, reference=ref,

@@ -1,11 +1,12 @@
 """Decay of 0/1 scores by full Bayes: a logistic GLMM sampled with NumPyro's NUTS.
 
 Same predictor and random-effects structure as the Gaussian model — correlated model intercept and
-turn slope(s), dialogue-run intercept — on the logit scale:
+turn slope(s), and the random intercepts of the structure (the dialogue run; with crossed designs
+also the dialogue and the item, shared by the models) — on the logit scale:
 
-    logit P(y = 1) = Xβ + u_{m,0} + Σ_k u_{m,k}·x_k + e_{m,s},
+    logit P(y = 1) = Xβ + u_{m,0} + Σ_k u_{m,k}·x_k + Σ_g e_{g, level},
     u_m = diag(sigma_model) · L_omega · z_m,  z_m ~ N(0, I),  L_omega ~ LKJCholesky(eta = 2),
-    sigma_model ~ HalfNormal(1),  e_{m,s} = sigma_session · z_s,  sigma_session ~ HalfNormal(1),
+    sigma_model ~ HalfNormal(1),  e_g = sigma_g · z_g,  sigma_g ~ HalfNormal(1),
     β ~ N(0, fe_prior_sd²),
 
 non-centred, with ``x_k`` the turn (``random_slopes="turn"``) or the turn within each direction
@@ -28,13 +29,24 @@ from gapeval.sampling import GLMM_NUTS, GLMM_PRIOR_SD
 from irt.diagnostics import ConvergenceWarning, Diagnostics
 from irt.inference.options import NUTSOptions
 
-__all__ = ["fit_binomial_nuts", "CHECKED_SITES"]
+__all__ = ["fit_binomial_nuts", "CHECKED_SITES", "intercept_terms"]
 
-#: Sites whose convergence is checked: the fixed effects and the random-effect scales.
-CHECKED_SITES: tuple[str, ...] = ("beta", "sigma_model", "sigma_session")
+#: Sites whose convergence is checked: the fixed effects and the random-effect scales (``sigma_<group>``
+#: of every random intercept: ``sigma_session``, ``sigma_item``, ``sigma_model_session``).
+CHECKED_SITES: tuple[str, ...] = ("beta", "sigma_model", "sigma_session", "sigma_item", "sigma_model_session")
 
 
-def _model(x, slopes, model_idx, session_idx, *, num_models, num_sessions, fe_prior_sd, y=None):
+def intercept_terms(data: DecayData) -> list[tuple[str, np.ndarray, int]]:
+    """``(group, codes, levels)`` of every random intercept of the structure (the model term aside)."""
+    from gapeval.decay.gaussian import group_names
+    from gapeval.decay.terms import term_design
+
+    terms = data.structure.terms(())[1:]
+    designs = [term_design(data.frame, t) for t in terms]
+    return [(group, d.codes, d.num_levels) for group, d in zip(group_names(data)[1:], designs)]
+
+
+def _model(x, slopes, model_idx, intercepts, *, num_models, fe_prior_sd, y=None):
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
@@ -47,11 +59,12 @@ def _model(x, slopes, model_idx, session_idx, *, num_models, num_sessions, fe_pr
         z_model = numpyro.sample("z_model", dist.Normal(0.0, 1.0).expand([k_re]).to_event(1))
     u = numpyro.deterministic("u", z_model @ (sigma_model[:, None] * l_omega).T)
     eta = x @ beta + u[model_idx, 0] + jnp.sum(u[model_idx, 1:] * slopes, axis=1)
-    if num_sessions:
-        sigma_session = numpyro.sample("sigma_session", dist.HalfNormal(1.0))
-        with numpyro.plate("session", num_sessions):
-            z_session = numpyro.sample("z_session", dist.Normal(0.0, 1.0))
-        eta = eta + sigma_session * z_session[session_idx]
+    for group, codes, levels in intercepts:
+        name = group.replace(":", "_")
+        sigma = numpyro.sample(f"sigma_{name}", dist.HalfNormal(1.0))
+        with numpyro.plate(name, levels):
+            z = numpyro.sample(f"z_{name}", dist.Normal(0.0, 1.0))
+        eta = eta + sigma * z[codes]
     with numpyro.plate("response", x.shape[0]):
         numpyro.sample("y", dist.Bernoulli(logits=eta), obs=y)
 
@@ -81,12 +94,12 @@ def fit_binomial_nuts(
     slopes = frame[slope_cols].to_numpy(float)
     models = list(data.models)
     model_idx = frame.m.map({m: i for i, m in enumerate(models)}).to_numpy()
-    session_codes, session_idx = np.unique(frame.s.to_numpy(), return_inverse=True)
-    num_sessions = len(session_codes) if data.has_session else 0
-    model = partial(_model, x, slopes, model_idx, session_idx, num_models=len(models), num_sessions=num_sessions,
-                    fe_prior_sd=fe_prior_sd, y=frame.y.to_numpy(float))
+    intercepts = intercept_terms(data)
+    model = partial(_model, x, slopes, model_idx, intercepts, num_models=len(models), fe_prior_sd=fe_prior_sd,
+                    y=frame.y.to_numpy(float))
     run = run_nuts(model, seed=seed, options=options)
-    diagnostics = Diagnostics.from_draws(run.samples, sites=CHECKED_SITES, sample_stats=run.sample_stats)
+    sites = tuple(site for site in CHECKED_SITES if site in run.samples)
+    diagnostics = Diagnostics.from_draws(run.samples, sites=sites, sample_stats=run.sample_stats)
     problems = diagnostics.problems()
     if problems:
         warnings.warn(f"NUTS decay fit: {diagnostics.advice(problems)}", ConvergenceWarning, stacklevel=3)
@@ -106,10 +119,9 @@ def fit_binomial_nuts(
     components += [VarianceComponent("model", re_names[i], re_names[j], float(cov[:, i, j].mean()),
                                      float(corr[i, j]))
                    for i in range(len(re_names)) for j in range(i + 1, len(re_names))]
-    if num_sessions:
-        sig = post["sigma_session"]
-        components.append(VarianceComponent("session", "Intercept", None, float((sig**2).mean()),
-                                            float(sig.mean())))
+    for group, _, _ in intercepts:
+        sig = post[f"sigma_{group.replace(':', '_')}"]
+        components.append(VarianceComponent(group, "Intercept", None, float((sig**2).mean()), float(sig.mean())))
     out = []
     for i, name in enumerate(models):
         for direction in DIRECTIONS:  # generation is the reference level: its slope is beta_turn
@@ -128,5 +140,5 @@ def fit_binomial_nuts(
         fixed_effects=tuple(effects), variance_components=tuple(components), slopes=tuple(out),
         interaction=effects[3], level=level, nobs=len(frame), n_models=len(models),
         n_sessions=data.n_sessions, random_slopes=random_slopes, covariates=data.covariates,
-        converged=diagnostics.ok, mixed=None,
+        converged=diagnostics.ok, mixed=None, structure=data.structure.name, structure_reason=data.structure.reason,
     )

@@ -152,6 +152,66 @@ def variance_components(
     return tuple(rows)
 
 
+def lme_variance_components(fit, *, groups: tuple[str, ...], columns: dict[str, str] | None = None,
+                            residual: bool = True) -> tuple[VarianceComponent, ...]:
+    """lme4's ``as.data.frame(VarCorr)`` rows of a fit of :mod:`gapeval.decay.lmer` or :mod:`gapeval.decay.glmer`.
+
+    ``groups`` names each term's grouping factor; ``columns`` renames effect columns (``t`` → ``turn``).
+    """
+    columns = columns or {}
+    rows = []
+    for j, (design, group) in enumerate(zip(fit.designs, groups)):
+        cov = fit.covariance(j)
+        names = [columns.get(c, c) for c in design.term.columns]
+        rows += [VarianceComponent(group, n, None, float(cov[i, i]), float(np.sqrt(max(cov[i, i], 0.0))))
+                 for i, n in enumerate(names)]
+        for i in range(len(names)):
+            for k in range(i + 1, len(names)):
+                denom = np.sqrt(max(cov[i, i] * cov[k, k], 0.0))
+                rows.append(VarianceComponent(group, names[i], names[k], float(cov[i, k]),
+                                              float(cov[i, k] / denom) if denom > 0 else np.nan))
+    if residual:
+        rows.append(VarianceComponent("Residual", None, None, fit.sigma**2, fit.sigma))
+    return tuple(rows)
+
+
+def summarize_lme(fit, *, formula: str, level: float, groups: tuple[str, ...],
+                  columns: dict[str, str] | None = None, term_names: Mapping[str, str] | None = None
+                  ) -> MixedModelResult:
+    """A :class:`MixedModelResult` from a REML fit of :func:`gapeval.decay.lmer.fit_reml`."""
+    rename = dict(term_names or {})
+    effects = tuple(
+        fixed_effect(rename.get(name, name), b, np.sqrt(fit.beta_cov[i, i]), fit.df[i], level=level)
+        for i, (name, b) in enumerate(zip(fit.x_names, fit.beta))
+    )
+    fe_cov = fit.beta_cov.copy()
+    fe_cov.setflags(write=False)
+    model_levels = fit.designs[0].num_levels if fit.designs else 0
+    return MixedModelResult(
+        formula=formula, groups=groups[0] if groups else "", re_formula=None, vc_formula=(), method="REML",
+        nobs=fit.nobs, n_groups=model_levels, fixed_effects=effects,
+        variance_components=lme_variance_components(fit, groups=groups, columns=columns),
+        residual_sd=fit.sigma, reml_criterion=fit.reml_criterion, level=level, converged=fit.converged,
+        fe_cov=fe_cov,
+    )
+
+
+def lme_messages(fit, names: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Problems worth a warning: non-convergence, and lme4's singular fit (estimates on the boundary).
+
+    ``names`` renames the fitting frame's columns in the messages (``m`` → ``model``).
+    """
+    from gapeval.decay.lmer import singular_terms
+
+    out = [fit.message] if fit.message else []
+    singular = singular_terms(fit.theta, fit.designs, names=names)
+    if singular:
+        out.append("boundary (singular) fit, as lme4 reports it (see lme4's ?isSingular): " + "; ".join(singular)
+                   + "; the random-effect structure is richer than the data support (the estimates stay valid; "
+                   "consider dropping the term)")
+    return tuple(out)
+
+
 def summarize(
     fit: LMMFit,
     *,

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from gapeval.decay.errors import DecayError
+from gapeval.decay.structure import Structure, choose_structure
+from gapeval.decay.terms import format_terms
 from gapeval.responses import DIRECTION, GENERATION, MODEL, SCORE, SESSION, UNDERSTANDING, require_columns, \
     standardize_responses
 
@@ -43,9 +45,10 @@ class DecayData:
     """The fitting frame with patsy-safe column names, and how they map back to the user's names.
 
     Columns of ``frame``: ``y`` score, ``t`` = turn − 1, ``u`` = 1 for understanding (generation is
-    the reference level), ``tu`` = t·u, ``tg`` = t·(1 − u), ``m`` model id (str), ``s`` session key
-    (an integer per model × session), and ``c0, c1, …`` covariate columns. The fixed effects are
-    ``1, t, u, tu`` and the covariates (:data:`BASE_TERMS`).
+    the reference level), ``tu`` = t·u, ``tg`` = t·(1 − u), ``m`` model id (str), ``s`` run key
+    (an integer per model × session), ``d`` session id and ``i`` item id (str, when given), and
+    ``c0, c1, …`` covariate columns. The fixed effects are ``1, t, u, tu`` and the covariates
+    (:data:`BASE_TERMS`).
     """
 
     frame: pd.DataFrame
@@ -59,7 +62,20 @@ class DecayData:
     has_session: bool
     covariates: tuple[str, ...]
     names: dict[str, str]
-    """The user's column names by role (``score``, ``turn``, ``direction``, ``model``, ``session``)."""
+    """The user's column names by role (``score``, ``turn``, ``direction``, ``model``, ``session``, ``item``)."""
+    structure: Structure
+    """The random-effect structure (nested or crossed) and why it was chosen."""
+
+    def slope_columns(self, random_slopes: str) -> tuple[str, ...]:
+        """Columns of the model's random turn slope(s): ``t``, or ``tu`` and ``tg``."""
+        return ("t",) if random_slopes == "turn" else ("tu", "tg")
+
+    def user_names(self) -> dict[str, str]:
+        """The user's name of each fitting-frame column of the random terms (``m`` → ``model``, ``t`` → ``turn``)."""
+        n = self.names
+        slope = f"{n['turn']}:{n['direction']}"
+        return {"m": n["model"], "d": n["session"], "i": n["item"], "t": n["turn"],
+                "tu": f"{slope}[{UNDERSTANDING}]", "tg": f"{slope}[{GENERATION}]"}
 
     def display_formula(self, *, random_slopes: str, family: str) -> str:
         """The model in lme4-like notation with the user's column names.
@@ -77,8 +93,8 @@ class DecayData:
         else:
             re = (f"(1 | {n['model']}) + (0 + {turn} | {n['model']})" if random_slopes == "turn"
                   else f"(1 | {n['model']}) + (0 + {turn}:{n['direction']} | {n['model']})")
-        session = f" + (1 | {n['model']}:{n['session']})" if self.has_session else ""
-        return f"{lhs} ~ {fixed} + {re}{session}"
+        rest = format_terms(self.structure.terms(())[1:], self.user_names())
+        return f"{lhs} ~ {fixed} + {re}" + (f" + {rest}" if rest else "")
 
 
 def _numeric(df: pd.DataFrame, col: str, role: str) -> pd.Series:
@@ -152,6 +168,8 @@ def prepare(
     covariates: tuple[str, ...],
     family: str,
     random_slopes: str,
+    item: str | None = None,
+    structure: str = "nested",
 ) -> DecayData:
     """Check the responses table and build the fitting frame (the caller's frame is not modified)."""
     if not isinstance(responses, pd.DataFrame):
@@ -193,13 +211,25 @@ def prepare(
             f"every {session!r} value holds a single row, so a session intercept cannot be told apart "
             "from the residual; pass session=None"
         )
+    if has_session:
+        frame["d"] = checked[SESSION].astype(str).to_numpy()
+    has_item = item is not None
+    if has_item:
+        require_columns(df, {"item": item}, error=DecayError)
+        if df[item].isna().any():
+            rows = list(df.index[df[item].isna()][:5])
+            raise DecayError(f"column {item!r} (item) has missing values in rows {rows}; fill them (one id per "
+                             "item) or pass item=None")
+        frame["i"] = df[item].astype(str).to_numpy()
+    names = {"score": score, "turn": turn, "direction": direction, "model": model, "session": session or "",
+             "item": item or ""}
+    chosen = choose_structure(frame, requested=structure, has_session=has_session, has_item=has_item, names=names)
     cov_frame, cov_names = _covariates(df, tuple(covariates))
     frame = pd.concat([frame, cov_frame], axis=1)
-    names = dict(zip(("Intercept", "t", "u", "tu"), BASE_TERMS)) | cov_names
+    term_names = dict(zip(("Intercept", "t", "u", "tu"), BASE_TERMS)) | cov_names
     return DecayData(
-        frame=frame, fixed_cols=("t", "u", "tu", *cov_names), term_names=names,
+        frame=frame, fixed_cols=("t", "u", "tu", *cov_names), term_names=term_names,
         family=_family(y, family, score), models=tuple(sorted(models.unique())),
-        n_sessions=n_sessions, has_session=has_session, covariates=tuple(covariates),
-        names={"score": score, "turn": turn, "direction": direction, "model": model,
-               "session": session or ""},
+        n_sessions=n_sessions, has_session=has_session, covariates=tuple(covariates), names=names,
+        structure=chosen,
     )

@@ -108,6 +108,8 @@ def protocol_decay(
     turn: str = "turn",
     direction: str = "direction",
     session: str | None = "session",
+    item: str | None = "item",
+    structure: str = "auto",
     step: Hashable | None = "step",
     final: str = "final",
     covariates: Sequence[str] = (),
@@ -124,8 +126,10 @@ def protocol_decay(
 
         score = b0 + b_t x + b_u U + b_tu x U + sum_p (c_p P_p + s_p P_p x) + covariates + random effects,
 
-    with the random effects of :func:`gapeval.decay.decay` (a model intercept and turn slope, and
-    an intercept per dialogue run; a dialogue run under each protocol is its own run). ``c_p`` is
+    with the random effects of :func:`gapeval.decay.decay` (a model intercept and turn slope, an
+    intercept per dialogue run, and — in the crossed structure, when the same dialogues and items were
+    given to several models — intercepts per dialogue and per item shared by the models; a dialogue
+    under each protocol is its own dialogue and its own run). ``c_p`` is
     protocol p's effect at the first turn and ``s_p`` how much it changes the per-turn slope
     against the baseline. Only dialogue rows (``turn`` not missing) and, when the step column
     exists, ``final`` steps are used.
@@ -140,7 +144,7 @@ def protocol_decay(
         Column names (``session=None`` drops the dialogue intercept; ``step=None`` uses every row).
     final : str
         The step value of the scored answer.
-    covariates, family, random_slopes, binomial_method, level, seed :
+    item, structure, covariates, family, random_slopes, binomial_method, level, seed :
         As in :func:`gapeval.decay.decay`.
 
     Returns
@@ -171,8 +175,8 @@ def protocol_decay(
         raise GapevalError(f"no row has a {turn!r}: protocol x turn needs dialogue rows (turn not missing)")
     protocols = check_protocols(frame, model=model, protocol=protocol, baseline=baseline)
     design, names, run = _design(frame, protocols, protocol=protocol, turn=turn, session=session)
-    result = decay(design, score=score, turn=turn, direction=direction, model=model, session=run,
-                   covariates=(*names, *covariates), family=family, random_slopes=random_slopes,
+    result = decay(design, score=score, turn=turn, direction=direction, model=model, session=run, item=item,
+                   structure=structure, covariates=(*names, *covariates), family=family, random_slopes=random_slopes,
                    binomial_method=binomial_method, level=level, seed=seed)
     effects = {fe.term: fe for fe in result.fixed_effects}
     rows = []

@@ -126,8 +126,10 @@ def decay_outcome(responses: pd.DataFrame, *, seed: int, level: float,
                   binomial_method: str = BINOMIAL_METHOD) -> Outcome:
     """The mixed-effects decay model on the dialogue turns.
 
-    0/1 scores are fitted by NUTS by default (:data:`gapeval.sampling.BINOMIAL_METHOD`: honest
-    posterior intervals); ``binomial_method="vb"`` takes seconds but its intervals are far too narrow.
+    0/1 scores are fitted by glmer's Laplace approximation by default
+    (:data:`gapeval.sampling.BINOMIAL_METHOD`: intervals that cover; minutes when crossed); ``"nuts"`` samples the
+    Bayesian GLMM; ``"vb"`` takes seconds but its intervals are far too narrow. The random-effect
+    structure (nested or crossed) follows the design (:func:`gapeval.decay.decay`).
     """
     return recording("decay", lambda: _decay(responses, seed=seed, level=level, binomial_method=binomial_method))
 

@@ -264,9 +264,10 @@ def build_report(
         Seed of every fit and level of every interval.
     gap_options : dict, optional
         Further keyword arguments of :func:`gapeval.gap_score` (e.g. ``num_steps``).
-    decay_binomial : {'nuts', 'vb'}
-        How the decay model fits 0/1 scores: ``nuts`` (honest intervals, about a minute; the default,
-        :data:`gapeval.sampling.BINOMIAL_METHOD`) or ``vb`` (seconds; intervals far too narrow, see
+    decay_binomial : {'laplace', 'nuts', 'vb'}
+        How the decay model fits 0/1 scores: ``laplace`` (glmer's Laplace approximation, seconds to
+        minutes, intervals that cover; the default, :data:`gapeval.sampling.BINOMIAL_METHOD`), ``nuts`` (the
+        Bayesian GLMM, a minute or more) or ``vb`` (seconds; intervals far too narrow, see
         ``docs/decay.md``).
     steps : DataFrame, optional
         The run's steps table (:meth:`gapeval.store.Store.steps_frame`), for the cost of each

@@ -30,7 +30,9 @@ def _simulate(*, num_models=6, num_sessions=10, per_session=8, family="gaussian"
                     y = eta + rng.normal(0, 0.06, per_session)
                 else:  # logit 4·eta − 2: slopes ×4 on the logit scale
                     y = rng.binomial(1, 1 / (1 + np.exp(-(eta * 4 - 2))))
-                rows.append(pd.DataFrame({"model": f"model_{m}", "session": f"s{s}", "context_tokens": 300 * 2.0 ** u,
+                rows.append(pd.DataFrame({"model": f"model_{m}", "session": f"m{m}s{s}",  # each model's own dialogues
+                                          "item": [f"m{m}s{s}g{g}k{k}" for k in range(per_session)],
+                                          "context_tokens": 300 * 2.0 ** u,
                                           "direction": ["understanding", "generation"][g], "score": y}))
     return pd.concat(rows, ignore_index=True), pd.DataFrame(truth, columns=["model", "direction", "true_slope"])
 

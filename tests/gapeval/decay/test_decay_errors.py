@@ -62,8 +62,10 @@ def test_unknown_options(responses):
         decay(responses, family="poisson")
     with pytest.raises(DecayError, match=r"random_slopes='none' is not one of"):
         decay(responses, random_slopes="none")
-    with pytest.raises(DecayError, match=r"binomial_method='laplace' is not one of \['vb', 'nuts'\]"):
-        decay(responses, binomial_method="laplace")
+    with pytest.raises(DecayError, match=r"binomial_method='pql' is not one of \['laplace', 'nuts', 'vb'\]"):
+        decay(responses, binomial_method="pql")
+    with pytest.raises(DecayError, match=r"structure='random' is not one of \['auto', 'nested', 'crossed'\]"):
+        decay(responses, structure="random")
     with pytest.raises(DecayError, match=r"level=95 is not in \(0, 1\)"):
         decay(responses, level=95)
 

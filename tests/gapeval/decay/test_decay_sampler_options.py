@@ -41,11 +41,19 @@ def test_decay_passes_its_nuts_record_and_seed(monkeypatch, binary):
                          mass_inflation=3.0, progress_bar=True)
     for options in (custom, GLMM_NUTS):
         with pytest.raises(_Stop):
-            decay(binary, nuts_options=options, seed=5)
+            decay(binary, binomial_method="nuts", nuts_options=options, seed=5)
     assert seen == [(5, custom), (5, GLMM_NUTS)]
     with pytest.raises(_Stop):
-        decay(binary)
-    assert BINOMIAL_METHOD == "nuts" and seen[-1] == (0, GLMM_NUTS)
+        decay(binary, binomial_method="nuts")
+    assert seen[-1] == (0, GLMM_NUTS)
+
+
+def test_decay_default_for_binary_scores_is_laplace_and_never_samples(monkeypatch, binary):
+    seen = []
+    monkeypatch.setattr(runners, "run_nuts", _recorder(seen))
+    result = decay(binary, seed=5)
+    assert BINOMIAL_METHOD == "laplace" and seen == []
+    assert result.estimator.startswith("Laplace") and result.fixed_effects[0].test().name == "Wald z"
 
 
 def test_decay_vb_is_chosen_by_binomial_method(monkeypatch, binary):

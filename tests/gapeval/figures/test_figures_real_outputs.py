@@ -38,4 +38,6 @@ def test_decay_curves_of_a_binomial_decay_result():
     assert len(fits) == 4
     for s in result.slopes:  # a straight line on the logit scale with the model's slope
         line = fits[f"fit:{s.model}:{s.direction}"]
-        np.testing.assert_allclose(np.diff(logit(line.get_ydata())) / np.diff(line.get_xdata()), s.estimate)
+        # atol: the (Laplace) understanding slope of this sample is 2e-9, where differences of logits lose rtol
+        np.testing.assert_allclose(np.diff(logit(line.get_ydata())) / np.diff(line.get_xdata()), s.estimate,
+                                   rtol=1e-7, atol=1e-12)

@@ -210,8 +210,10 @@ def _dialogues(seed: int = 0) -> pd.DataFrame:
                     for d in ("understanding", "generation"):
                         x, g, c = t - 1, float(d == "generation"), float(p == "cot")
                         mean = 0.7 + u + e + (-0.04 + v) * x - 0.1 * g - 0.01 * x * g + 0.05 * c + 0.03 * c * x
-                        rows.append({"model": f"m{m}", "protocol": p, "session": f"s{s}", "turn": t, "direction": d,
-                                     "step": "final", "score": mean + rng.normal(0, 0.05)})
+                        # every model runs its own dialogues and items (the nested structure)
+                        rows.append({"model": f"m{m}", "protocol": p, "session": f"m{m}s{s}", "turn": t,
+                                     "direction": d, "item": f"m{m}s{s}t{t}{d}", "step": "final",
+                                     "score": mean + rng.normal(0, 0.05)})
     return pd.DataFrame(rows)
 
 

@@ -80,7 +80,7 @@ def test_variance_table_decay(result):
     table = variance_table(result)
     assert [r[:2] for r in table.rows] == [
         ("model", "Intercept"), ("model", "turn"), ("model", "Intercept × turn"),
-        ("session", "Intercept"), ("Residual", None),
+        ("model:session", "Intercept"), ("Residual", None),  # lme4's name of the run term
     ]
 
 

@@ -1,0 +1,98 @@
+"""Coverage of decay()'s 95% fixed-effect intervals on the shared-dialogue design, nested vs crossed.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/decay/coverage.py --reps 20 --out benchmarks/decay/coverage.csv
+
+Design (the issue's, and the R reference cases' in ``tests/reference_data/decay_crossed``): 6 models x
+30 dialogues x 8 turns x 2 directions, the same dialogues and items for every model
+(``simulate_decay(shared=True)``), 2,880 answers per replication, with the generating parameters of
+``make_inputs.py`` (``gaussian`` and ``binomial``) and seeds ``1000 + rep``. Each replication fits:
+
+* ``gaussian`` / ``auto``: the default (the design makes it crossed), REML, Satterthwaite t intervals;
+* ``gaussian`` / ``nested``: the structure decay() fitted before (sessions nested in models, no item term);
+* ``binomial`` / ``auto``: the default for 0/1 scores (crossed, Laplace, Wald z intervals);
+* ``binomial`` / ``nested``: Laplace with the nested structure.
+
+One row per replication, case and fixed effect is appended to ``--out`` as soon as the fit ends (so an
+interrupted run keeps what it has); ``--summarize`` prints the coverage table of a CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "tests" / "reference_data" / "decay_crossed"))
+
+FIELDS = ["rep", "family", "structure", "fitted", "term", "truth", "estimate", "sd", "lower", "upper", "covered",
+          "seconds", "warnings"]
+CASES = (("gaussian", "auto"), ("gaussian", "nested"), ("binomial", "auto"), ("binomial", "nested"))
+
+
+def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = CASES) -> None:
+    from make_inputs import CASES as PARAMS, DESIGN
+
+    from gapeval.decay import decay, simulate_decay
+
+    new = not out.exists()
+    with out.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=FIELDS)
+        if new:
+            writer.writeheader()
+        for rep in range(first, first + reps):
+            for family, structure in cases:
+                params = dict(PARAMS[family], seed=1000 + rep)
+                responses, truth = simulate_decay(**DESIGN, **params)
+                started = time.perf_counter()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    result = decay(responses, structure=structure)
+                seconds = time.perf_counter() - started
+                notes = " | ".join(sorted({str(w.message)[:80] for w in caught}))
+                for fe in result.fixed_effects:
+                    writer.writerow({"rep": rep, "family": family, "structure": structure,
+                                     "fitted": result.structure, "term": fe.term, "truth": truth.fixed[fe.term],
+                                     "estimate": fe.estimate, "sd": fe.sd, "lower": fe.lower, "upper": fe.upper,
+                                     "covered": int(fe.lower <= truth.fixed[fe.term] <= fe.upper),
+                                     "seconds": round(seconds, 2), "warnings": notes})
+                handle.flush()
+                print(f"rep {rep} {family} {structure}: {seconds:.1f} s", flush=True)
+
+
+def summarize(path: Path) -> pd.DataFrame:
+    """Coverage, mean SE / SD of the estimates, and seconds per fit, by case and term."""
+    rows = pd.read_csv(path)
+    grouped = rows.groupby(["family", "structure", "term"], sort=False)
+    table = grouped.agg(reps=("covered", "size"), coverage=("covered", "mean"), mean_se=("sd", "mean"),
+                        sd_estimate=("estimate", "std"), bias=("estimate", "mean"), seconds=("seconds", "median"))
+    table["bias"] -= grouped["truth"].mean()
+    table["se_ratio"] = table["mean_se"] / table["sd_estimate"]
+    return table.reset_index()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--first", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=HERE / "coverage.csv")
+    parser.add_argument("--cases", nargs="+", default=[f"{f}/{s}" for f, s in CASES],
+                        help="family/structure pairs to fit (default: all four)")
+    parser.add_argument("--summarize", action="store_true")
+    args = parser.parse_args()
+    if args.summarize:
+        with pd.option_context("display.width", 200):
+            print(summarize(args.out).round(4).to_string(index=False))
+        return
+    run(args.reps, args.out, args.first, tuple(tuple(c.split("/")) for c in args.cases))
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()

@@ -223,7 +223,11 @@ def _guess_penalty(layout: ParamLayout, prior: tuple[float, float] | None, model
 
 def _compile(layout: ParamLayout, negative, x0: jnp.ndarray, data: tuple):
     """Compile ahead of time: value and gradient in the reported parameterisation, the map from
-    internal to reported values and its vector-Jacobian product (the chain rule for the optimiser)."""
+    internal to reported values and its vector-Jacobian product (the chain rule for the optimiser).
+    JAX's persistent compilation cache serves them to later processes (:mod:`irt.inference.compiled`)."""
+    from irt.inference.compiled import enable_persistent_cache
+
+    enable_persistent_cache()
     reported0 = layout.to_reported(x0)
     with_data = jax.jit(jax.value_and_grad(negative)).lower(reported0, data).compile()
     to_reported = jax.jit(layout.to_reported).lower(x0).compile()

@@ -8,10 +8,10 @@ a loop of fits of one layout (calibration, bootstrap, simulation studies) pays c
 **Bounded.** Every compiled XLA program holds memory maps and Linux allows 65,530 per process
 (``vm.max_map_count``); a loop of fits that kept every program stopped after 58-75 fits with "LLVM
 compilation error: Cannot allocate memory". JAX's own caches keep every program they compiled (also
-those compiled ahead of time and since dropped), so after each new program the layer empties JAX's
-caches (:func:`jax.clear_caches`; programs it holds itself stay valid) and keeps at most
-:data:`PROGRAM_LIMIT` programs, the least recently used going first. Your own jitted functions
-recompile on their next call after a fit that compiled something new.
+those compiled ahead of time and since dropped), so the layer keeps at most :data:`PROGRAM_LIMIT`
+programs, the least recently used going first, and empties JAX's caches (:func:`jax.clear_caches`;
+the programs it holds itself stay valid) when it drops one, and after compiling a program it does not
+keep (``layout=None``). Your own jitted functions recompile on their next call after that.
 
 **On disk.** JAX's persistent compilation cache keeps compiled programs between processes (repeated
 command line and report runs): under ``$XDG_CACHE_HOME/gapeval/jax`` (``~/.cache/gapeval/jax``), or
@@ -118,11 +118,14 @@ def program(name: str, layout: Hashable | None, build: Callable[[], Callable], a
     enable_persistent_cache()
     compiled = build().lower(*args).compile()
     _counts["compiled"] += 1
-    jax.clear_caches()   # JAX keeps its own reference to every program it compiled: only ours may remain
-    if key is not None:
-        _programs[key] = compiled
+    if key is None:
+        jax.clear_caches()   # JAX keeps its own reference: the program must go with the caller's
+        return compiled
+    _programs[key] = compiled
+    if len(_programs) > PROGRAM_LIMIT:
         while len(_programs) > PROGRAM_LIMIT:
             _programs.popitem(last=False)
+        jax.clear_caches()   # JAX keeps its own reference to every program it compiled: only ours may remain
     return compiled
 
 

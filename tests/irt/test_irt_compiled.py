@@ -73,7 +73,7 @@ def test_the_log_names_the_programs_it_compiles(compile_log):
     assert any("svi_fit" in m for m in log.messages), log.messages
 
 
-def test_other_shapes_and_layouts_compile_and_the_cache_is_bounded(monkeypatch):
+def test_other_shapes_and_layouts_compile_and_the_cache_is_bounded(monkeypatch, memory_map_count):
     compiled.clear()
     monkeypatch.setattr(compiled, "PROGRAM_LIMIT", 2)
     short = SVIOptions(num_steps=20, num_draws=5)
@@ -83,6 +83,11 @@ def test_other_shapes_and_layouts_compile_and_the_cache_is_bounded(monkeypatch):
     assert compiled.statistics() == {"compiled": 3, "reused": 0, "kept": 2}
     runners.run_svi(_model, seed=0, options=short, data=_data(1.0, 50), layout=None)         # not kept
     assert compiled.statistics()["kept"] == 2
+    # dropped programs release their memory maps (Linux allows 65,530 per process)
+    before = memory_map_count()
+    for k in range(4):
+        runners.run_svi(_model, seed=0, options=short, data=_data(1.0, 50), layout=("loop", k))
+    assert memory_map_count() - before < 60, (before, memory_map_count())
 
 
 def test_layout_keys_see_array_contents_and_dataclass_fields():

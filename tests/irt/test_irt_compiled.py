@@ -104,3 +104,32 @@ def test_persistent_cache_folder_follows_the_environment(tmp_path):
     assert compiled.persistent_cache_dir({compiled.CACHE_ENV: str(tmp_path / "c")}) == tmp_path / "c"
     for off in ("off", "", "0"):
         assert compiled.persistent_cache_dir({compiled.CACHE_ENV: off}) is None
+
+
+@pytest.mark.slow
+def test_a_later_process_reads_the_programs_from_the_persistent_cache(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, jax, numpy as np, numpyro, numpyro.distributions as dist\n"
+            "from irt.inference import runners\n"
+            "from irt.inference.options import SVIOptions\n"
+            "hits = []\n"
+            "jax.monitoring.register_event_listener(lambda name, **kw: hits.append(name))\n"
+            "def model(y=None):\n"
+            "    mu = numpyro.sample('mu', dist.Normal(0.0, 10.0))\n"
+            "    numpyro.sample('y', dist.Normal(mu, 1.0), obs=y)\n"
+            "runners.run_svi(model, seed=0, options=SVIOptions(num_steps=2000, num_draws=5),\n"
+            "                data={'y': np.zeros(2000, np.float32)}, layout=('probe',))\n"
+            "print(json.dumps(hits.count('/jax/compilation_cache/cache_hits')))\n")
+    env = {**os.environ, compiled.CACHE_ENV: str(tmp_path / "jax")}
+
+    def hits() -> int:
+        return json.loads(subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True,
+                                         text=True).stdout.strip().splitlines()[-1])
+
+    assert hits() == 0
+    assert any(p.name.startswith("jit_svi_fit") for p in (tmp_path / "jax").iterdir())
+    assert hits() >= 1   # the second process read the SVI program instead of compiling it

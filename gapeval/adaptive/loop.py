@@ -134,22 +134,19 @@ class _ModelAdaptive:
         self.scores: dict[tuple[str, int], tuple[str, float | None]] = {}
 
     # -- answers, as the chooser sees them ----------------------------------------------------
-    def _final_answers(self) -> dict[tuple[str, int], Any]:
-        return {
-            (a.key.unit, a.key.turn or 0): a
-            for a in self.session.store.answers(model=self.model)
-            if a.key.step == "final" and a.key.protocol == self.protocol and a.key.sample == 0
-        }
-
     def answered(self) -> tuple[list[tuple[str, float]], list[int], set[str]]:
         """The scored answers in log order, the count before each logged step's units, and the asked
         units that are not completely stored (no answer yet for some turn)."""
-        stored = self._final_answers()
-        fresh = [stored[key] for unit in self.asked for turn in self.turns[unit]
-                 if (key := (unit, turn)) in stored and key not in self.scores]  # fmt: skip
+        complete = {unit for unit in self.asked if self._scored(unit) == len(self.turns[unit])}
+        reading = [unit for unit in dict.fromkeys(self.asked) if unit not in complete]  # only these are read
+        found = [a for a in self.session.store.answers(model=self.model, units=reading)
+                 if a.key.step == "final" and a.key.protocol == self.protocol and a.key.sample == 0]  # fmt: skip
+        stored = {(a.key.unit, a.key.turn or 0): a for a in found}
+        fresh = [answer for key, answer in stored.items() if key not in self.scores]
         for answer, score in zip(fresh, score_stored(self.session.store, fresh, bank=self.session.bank,
-                                                     history=self.session.config.history)):  # fmt: skip
+                                                     history=self.session.config.history, context=found)):  # fmt: skip
             self.scores[(answer.key.unit, answer.key.turn or 0)] = (answer.request.item, score.value)
+        stored.update(dict.fromkeys(((u, t) for u in complete for t in self.turns[u]), None))
         answered: list[tuple[str, float]] = []
         bounds: list[int] = []
         incomplete: set[str] = set()
@@ -163,13 +160,13 @@ class _ModelAdaptive:
                     answered.append((item, value))
         return answered, bounds, incomplete
 
-    def _open(self, answered: list[tuple[str, float]]) -> int:
+    def _scored(self, unit: str) -> int:
+        """How many of ``unit``'s turns have a score (1 or 0 for a standalone item)."""
+        return sum(self.scores.get((unit, turn), ("", None))[1] is not None for turn in self.turns[unit])
+
+    def _open(self) -> int:
         """Units asked or skipped without a scored answer for every turn (a chooser may pick them again)."""
-        done: dict[str, int] = {}
-        for unit, turn in self.scores:
-            done[unit] = done.get(unit, 0) + (self.scores[(unit, turn)][1] is not None)
-        return sum(done.get(unit, 0) < len(self.turns.get(unit, ())) or unit in self.skipped
-                   for unit in (*self.asked, *self.skipped))  # fmt: skip
+        return len(self.skipped) + sum(self._scored(unit) < len(self.turns[unit]) for unit in self.asked)
 
     # -- the loop -----------------------------------------------------------------------------
     def replay(self) -> int:
@@ -203,8 +200,11 @@ class _ModelAdaptive:
         return len(log)
 
     def budget(self) -> int:
+        """The calls the chooser may still spend: ``max_calls`` less the model's calls in the store (read
+        once; this invocation's calls are counted as they are committed), or the calls left to ask
+        every unit not yet asked."""
         if self.settings.max_calls is not None:
-            return self.settings.max_calls - model_calls(self.session.store, self.model).get(self.model, 0)
+            return self.settings.max_calls - self.calls_before - self.session.report.calls
         seen = {*self.asked, *self.skipped}
         return sum(len(turns) for unit, turns in self.turns.items() if unit not in seen)
 
@@ -233,6 +233,7 @@ class _ModelAdaptive:
         return chosen, skipped
 
     def run(self) -> None:
+        self.calls_before = model_calls(self.session.store, self.model).get(self.model, 0)
         step = self.replay()
         store, report = self.session.store, self.session.report
         while True:
@@ -241,7 +242,7 @@ class _ModelAdaptive:
             if budget <= 0:
                 report.stopped = f"budget spent ({self.settings.max_calls} calls)"
                 return
-            batch = self.settings.batch + self._open(answered)
+            batch = self.settings.batch + self._open()
             picks = tuple(self.chooser.choose(tuple(answered), batch=batch, budget_left=budget))
             if not picks:
                 report.stopped = "the chooser stopped (target reached or nothing useful left)"

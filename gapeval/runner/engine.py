@@ -162,9 +162,9 @@ class _ModelRun:
             update={"usage": result.usage, "latency_s": result.latency_s, "raw": {"answer_bytes": size}}
         )
 
-    def _stored(self) -> _Stored:
+    def _stored(self, units: set[str] | None = None) -> _Stored:
         stored: _Stored = {}
-        for answer in self.store.answers(model=self.spec.name):
+        for answer in self.store.answers(model=self.spec.name, units=units):
             key = (answer.key.protocol, answer.key.unit, answer.key.turn or 0, answer.key.sample)
             stored.setdefault(key, {})[answer.key.step] = (answer.request, answer.result)
         return stored
@@ -197,9 +197,10 @@ class _ModelRun:
             unit.turn += 1
             self._open(unit, stored)
 
-    def run(self, plan: Plan, protocols: tuple[ProtocolSpec, ...]) -> None:
-        """Answer ``plan``'s units (its items, then its dialogues) under each protocol."""
-        stored = self._stored()
+    def run(self, plan: Plan, protocols: tuple[ProtocolSpec, ...], *, part: bool = False) -> None:
+        """Answer ``plan``'s units (its items, then its dialogues) under each protocol; ``part``:
+        ``plan`` is a few units of the model's plan (read only their stored steps)."""
+        stored = self._stored({unit.id for unit in (*plan.items, *plan.dialogues)} if part else None)
         units = [
             _Unit(protocol=protocol, sample=sample, item=item)
             for protocol in protocols for item in plan.items for sample in range(plan.samples)
@@ -279,7 +280,7 @@ class ModelSession:
             dialogues=tuple(dialogues[unit] for unit in units if unit in dialogues),
             samples=self.plan.samples, protocols=self.plan.protocols,
         )  # fmt: skip
-        self._run.run(part, self.config.protocols)
+        self._run.run(part, self.config.protocols, part=True)
 
 
 Driver = Callable[[ModelSession], None]

@@ -393,7 +393,9 @@ def score_run(
     )
 
 
-def score_stored(store: Any, answers: Sequence[Any], *, bank: Any, history: str = "bank") -> list[Score]:
+def score_stored(
+    store: Any, answers: Sequence[Any], *, bank: Any, history: str = "bank", context: Sequence[Any] | None = None
+) -> list[Score]:
     """Score some stored answers of a run while it runs (adaptive testing), with the rule scorers.
 
     Each answer is scored as :func:`score_run` with its defaults would score it (no judge) and the
@@ -412,6 +414,9 @@ def score_stored(store: Any, answers: Sequence[Any], *, bank: Any, history: str 
         The run's bank.
     history : {'bank', 'self', 'gold'}
         The run's dialogue history mode (the keys of dynamic dialogue turns depend on it).
+    context : sequence of StoredAnswer, optional
+        The stored answers the keys of dialogue turns are read from (the earlier turns' outputs);
+        default: ``answers`` themselves, so give every turn of a dialogue up to the one scored.
 
     Returns
     -------
@@ -421,7 +426,7 @@ def score_stored(store: Any, answers: Sequence[Any], *, bank: Any, history: str 
     name = score_name()
     options = {"mcq_mode": "fixed", "mcq_rule": "imug", "text_mode": "normalized", "number_mode": "lenient",
                "judge": None, "judge_mode": "fixed", "judge_attempts": 1, "judge_cache": None}  # fmt: skip
-    contexts: dict[str, _RunContext] = {}
+    run_context = _RunContext(bank, history, list(answers if context is None else context))
     scores: list[Score] = []
     for stored in answers:
         if not is_answer_step(stored.request.step) or stored.result.status != "ok":
@@ -432,10 +437,7 @@ def score_stored(store: Any, answers: Sequence[Any], *, bank: Any, history: str 
         if value is not None:
             scores.append(scored(value, scorer=name, mode="stored", version=DISPATCH_VERSION))
             continue
-        model = stored.request.model
-        if model not in contexts:
-            contexts[model] = _RunContext(bank, history, list(store.answers(model=model)))
-        score = _score_safely(stored, contexts[model], options)
+        score = _score_safely(stored, run_context, options)
         _put(store, stored, name, score, rescore=False, judge=None)
         scores.append(score)
     return scores

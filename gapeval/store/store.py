@@ -42,7 +42,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -273,9 +273,16 @@ class Store:
         )
         return self._answer_from_row(rows[0]) if rows else None
 
-    def answers(self, *, model: str | None = None) -> Iterator[StoredAnswer]:
-        """Every stored answer (of ``model`` only, if given), in the order committed."""
-        where, parameters = ("", ()) if model is None else (" WHERE model = ?", (model,))
+    def answers(self, *, model: str | None = None, units: Collection[str] | None = None) -> Iterator[StoredAnswer]:
+        """Every stored answer (of ``model`` and of items or dialogues ``units`` only, if given), in the
+        order committed."""
+        conditions, parameters = [], []
+        if model is not None:
+            conditions, parameters = ["model = ?"], [model]
+        if units is not None:
+            conditions.append(f"unit IN ({', '.join('?' * len(units))})")
+            parameters += list(units)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self._query(f"SELECT {self._ROW}, image_file FROM answers{where} ORDER BY id", parameters)
         for row in rows:
             yield self._answer_from_row(row)

@@ -137,8 +137,8 @@ class _ModelAdaptive:
     def answered(self) -> tuple[list[tuple[str, float]], list[int], set[str]]:
         """The scored answers in log order, the count before each logged step's units, and the asked
         units that are not completely stored (no answer yet for some turn)."""
-        complete = {unit for unit in self.asked if self._scored(unit) == len(self.turns[unit])}
-        reading = [unit for unit in dict.fromkeys(self.asked) if unit not in complete]  # only these are read
+        complete = {unit for unit in self.asked if all((unit, turn) in self.scores for turn in self.turns[unit])}
+        reading = [unit for unit in dict.fromkeys(self.asked) if unit not in complete]  # stored, scored: not read again
         found = [a for a in self.session.store.answers(model=self.model, units=reading)
                  if a.key.step == "final" and a.key.protocol == self.protocol and a.key.sample == 0]  # fmt: skip
         stored = {(a.key.unit, a.key.turn or 0): a for a in found}
@@ -146,7 +146,6 @@ class _ModelAdaptive:
         for answer, score in zip(fresh, score_stored(self.session.store, fresh, bank=self.session.bank,
                                                      history=self.session.config.history, context=found)):  # fmt: skip
             self.scores[(answer.key.unit, answer.key.turn or 0)] = (answer.request.item, score.value)
-        stored.update(dict.fromkeys(((u, t) for u in complete for t in self.turns[u]), None))
         answered: list[tuple[str, float]] = []
         bounds: list[int] = []
         incomplete: set[str] = set()
@@ -154,7 +153,7 @@ class _ModelAdaptive:
             bounds.append(len(answered))
             for turn in self.turns[unit]:
                 item, value = self.scores.get((unit, turn), (None, None))
-                if (unit, turn) not in stored:
+                if (unit, turn) not in self.scores:  # a key is scored (or found unscorable) once stored
                     incomplete.add(unit)
                 if item is not None and value is not None:
                     answered.append((item, value))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from gapeval.adapters.scripted import Refuse, ScriptedAdapter
+from gapeval.adapters.scripted import Fail, Refuse, ScriptedAdapter
 from gapeval.adaptive import RandomChooser, calls_per_model, run_adaptive
 from gapeval.bank import load_bank
 from gapeval.errors import GapevalError
 from gapeval.model_spec import ModelSpec
 from gapeval.runner import AdaptiveSettings, RunConfig, build_plan, run
+from gapeval.runner.engine import ModelSession
 from gapeval.runner.config import ConfigError
 from gapeval.store import Store
 from gapeval.store.choices import ChoiceConflictError, answered_digest
@@ -162,3 +163,48 @@ def test_adaptive_settings_are_checked_and_part_of_the_runs_identity(tmp_path):
     run_adaptive(config(max_calls=3), tmp_path, chooser=plan_chooser(), bank=BANK)  # a new budget is fine
     with pytest.raises(ConfigError, match="adaptive: was"):
         run_adaptive(config(batch=2), tmp_path, chooser=plan_chooser(), bank=BANK)
+
+
+def test_a_run_stopped_between_logging_a_step_and_asking_it_asks_that_step_first_on_resume(tmp_path, monkeypatch):
+    run_adaptive(config(max_calls=12), tmp_path / "whole", chooser=plan_chooser(), bank=BANK)
+    asked, real_ask = [], ModelSession.ask
+
+    def ask_twice_then_die(session, units):
+        if len(asked) == 2:
+            raise KeyboardInterrupt  # as a kill right after the third step was logged
+        asked.append(units)
+        real_ask(session, units)
+
+    monkeypatch.setattr(ModelSession, "ask", ask_twice_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run_adaptive(config(max_calls=12), tmp_path / "cut", chooser=plan_chooser(), bank=BANK)
+    monkeypatch.setattr(ModelSession, "ask", real_ask)
+    cut = log(tmp_path / "cut")
+    assert len(cut) == 3 and cut == log(tmp_path / "whole")[:3]
+    assert {unit for unit, _ in answered_units(tmp_path / "cut")} == set(asked[0] + asked[1])
+    run_adaptive(config(max_calls=12), tmp_path / "cut", chooser=plan_chooser(), bank=BANK)
+    assert log(tmp_path / "cut") == log(tmp_path / "whole")
+    assert answered_units(tmp_path / "cut") == answered_units(tmp_path / "whole")
+
+
+def test_a_unit_that_failed_is_asked_again_first_by_the_next_run(tmp_path):
+    items = config(max_calls=None, batch=1, models=(ModelSpec(name="sim", adapter="scripted"),), include="items")
+    chooser = Scripted([("arithmetic-001-und",), ("arithmetic-002-und",), ()])
+    failed: list[str] = []
+
+    def reply(request):  # arithmetic-001-und fails once: in the first run, not the second
+        if request.item == "arithmetic-001-und" and not failed:
+            failed.append(request.item)
+            return Fail()
+        return "1"
+
+    adapter = ScriptedAdapter(reply)
+    first = run_adaptive(items, tmp_path, chooser=chooser, adapters={"sim": adapter}, bank=BANK)
+    assert not first.complete and first.models[0].statuses == {"error": 1, "ok": 1}
+    assert [step[2] for step in log(tmp_path)] == [("arithmetic-001-und",), ("arithmetic-002-und",)]
+    assert chooser.seen[1][1] == 2  # the failed unit has no score: the chooser may pick it again
+    again = Scripted([()])
+    second = run_adaptive(items, tmp_path, chooser=again, adapters={"sim": adapter}, bank=BANK)
+    assert second.complete and second.models[0].statuses == {"ok": 1}  # the logged unit, before choosing
+    assert [item for item, _ in again.seen[0][0]][0] == "arithmetic-001-und"  # replayed in log order
+    assert len(log(tmp_path)) == 2 and calls_per_model(tmp_path) == {"sim": 3}  # the error was a call too

@@ -18,12 +18,13 @@ The layers, bottom-up (each may use what is below it, as the table says):
    retries, concurrency — the one retry policy of the runner and the judges);
 5. ``runner`` (asks adapters, writes the store) and ``scoring`` (reads the store, writes scores);
    ``results_import`` (an anchor's own results as the long table; uses the bank importers' readers
-   and the scorers' compat rules); ``adaptive`` (drives the runner with a chooser, scores answers
-   inline; builds the chooser from ``calibration`` lazily);
+   and the scorers' compat rules);
 6. ``respondents`` (programs answering without a model; the simulated one uses the verifiers to
    make its wrong pictures really wrong, so it sits above scoring; the registry only names it);
 7. analysis: ``estimates`` (neutral statistical records) and ``sampling`` (the samplers' defaults),
    ``gap``, ``decay``, ``tables``, ``figures``, ``protocol_analysis``, ``report``;
+   then ``adaptive`` (drives the runner with a chooser and scores answers inline; builds the chooser
+   from ``calibration``, lazily);
 8. entry points: ``cli``, ``demo``, ``demo_irt``.
 """
 
@@ -73,11 +74,6 @@ ALLOWED: dict[str, set[str]] = {
     },
     # 5b. the anchors' own results read into the long table (their files are read as the bank importers read them)
     "gapeval.results_import": BASE | {"gapeval.bank", "gapeval.scoring"},
-    # 5c. adaptive testing: drives the runner, scores inline; its chooser comes from the calibration
-    "gapeval.adaptive": BASE | {
-        "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store", "gapeval.calls", "gapeval.runner",
-        "gapeval.scoring", "gapeval.calibration",
-    },
     # 6. respondents without a model
     "gapeval.respondents": BASE | {
         "gapeval.scenes", "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.scoring",
@@ -95,6 +91,11 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.report": ANALYSIS_BASE | {
         "gapeval.store", "gapeval.gap", "gapeval.decay", "gapeval.tables", "gapeval.figures",
         "gapeval.protocol_analysis",
+    },
+    # 7b. adaptive testing: drives the runner, scores inline; its chooser comes from the calibration (lazily)
+    "gapeval.adaptive": BASE | {
+        "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store", "gapeval.calls", "gapeval.runner",
+        "gapeval.scoring", "gapeval.calibration",
     },
 }  # fmt: skip
 #: 8. entry points: anything below them (the demo also uses the CLI's shared sampler flags).

@@ -412,7 +412,8 @@ def run(
                         respondents=respondents, changed_config=changes,
                     )
                 )
-                progress.start(spec.name, total=plan.calls_per_model)
+                budget = None if config.adaptive is None else config.adaptive.max_calls
+                progress.start(spec.name, total=min(plan.calls_per_model, budget or plan.calls_per_model))
                 model_run = _ModelRun(spec, caller, store, builder, progress, report,
                                       max_text_bytes=config.max_text_bytes, max_image_bytes=config.max_image_bytes)
                 if driver is None:

@@ -258,6 +258,11 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None)
         raise ConfigError(str(error)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {str(file)!r} is not valid TOML: {error}") from error
+    if "adaptive" in data:
+        raise ConfigError(
+            f"config file {str(file)!r}: adaptive testing is set with flags, not in the file (--adaptive "
+            "--calibration FILE --target-width W [--max-calls N] [--batch K]); remove its adaptive table"
+        )
     tables = data.pop("models", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"config file {str(file)!r}: models must be [[models]] tables")

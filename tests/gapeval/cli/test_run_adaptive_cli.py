@@ -101,3 +101,10 @@ def test_without_the_calibration_package_the_command_says_what_is_missing(tmp_pa
                        "--out", str(tmp_path / "run"))  # fmt: skip
     assert code == 2 and "needs gapeval.calibration (load_calibration, GapVarianceChooser)" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_toml_config_with_an_adaptive_table_is_refused_with_the_flags_to_use(tmp_path, capsys):
+    config = tmp_path / "run.toml"
+    config.write_text('[adaptive]\ntarget_width = 0.5\n[[models]]\nadapter = "simulated"\n', encoding="utf-8")
+    code, _, err = cli(capsys, "run", "--config", str(config), "--out", str(tmp_path / "run"))
+    assert code == 2 and "adaptive testing is set with flags, not in the file (--adaptive" in err

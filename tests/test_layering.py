@@ -23,6 +23,8 @@ The layers, bottom-up (each may use what is below it, as the table says):
    make its wrong pictures really wrong, so it sits above scoring; the registry only names it);
 7. analysis: ``estimates`` (neutral statistical records) and ``sampling`` (the samplers' defaults),
    ``gap``, ``decay``, ``tables``, ``figures``, ``protocol_analysis``, ``report``;
+   then ``adaptive`` (drives the runner with a chooser and scores answers inline; builds the chooser
+   from ``calibration``, lazily);
 8. entry points: ``cli``, ``demo``, ``demo_irt``.
 """
 
@@ -89,6 +91,11 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.report": ANALYSIS_BASE | {
         "gapeval.store", "gapeval.gap", "gapeval.decay", "gapeval.tables", "gapeval.figures",
         "gapeval.protocol_analysis",
+    },
+    # 7b. adaptive testing: drives the runner, scores inline; its chooser comes from the calibration (lazily)
+    "gapeval.adaptive": BASE | {
+        "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store", "gapeval.calls", "gapeval.runner",
+        "gapeval.scoring", "gapeval.calibration",
     },
 }  # fmt: skip
 #: 8. entry points: anything below them (the demo also uses the CLI's shared sampler flags).

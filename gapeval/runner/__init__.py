@@ -12,6 +12,7 @@ Examples
 """
 
 from gapeval.runner.config import (
+    AdaptiveSettings,
     ConfigError,
     RunConfig,
     Shard,
@@ -24,6 +25,7 @@ from gapeval.runner.progress import Progress
 from gapeval.runner.requests import RequestBuilder
 
 __all__ = [
+    "AdaptiveSettings",
     "ConfigError",
     "ModelReport",
     "Plan",

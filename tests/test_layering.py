@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 BASE = {
     "gapeval", "gapeval.errors", "gapeval.records", "gapeval.responses", "gapeval.spec_text", "gapeval.model_spec",
-    "gapeval.extras", "gapeval.files",
+    "gapeval.extras", "gapeval.files", "gapeval.progress",
 }  # fmt: skip
 #: What every analysis component may use: the base, the neutral statistical records and the samplers' defaults.
 ANALYSIS_BASE = BASE | {"gapeval.estimates", "gapeval.sampling"}
@@ -55,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.spec_text": set(),
     "gapeval.extras": {"gapeval.errors"},
     "gapeval.files": {"gapeval.errors"},
+    "gapeval.progress": set(),  # the one progress display (fits report to it through irt.inference.ticks)
     "gapeval.responses": {"gapeval.errors"},
     "gapeval.model_spec": {"gapeval.errors", "gapeval.records", "gapeval.spec_text"},
     # 2. pictures; protocols at run time

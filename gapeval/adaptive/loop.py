@@ -51,7 +51,7 @@ from gapeval.bank import Bank
 from gapeval.errors import GapevalError
 from gapeval.runner.config import AdaptiveSettings, ConfigError, RunConfig
 from gapeval.runner.engine import ModelSession, RunReport, run
-from gapeval.runner.progress import Progress
+from gapeval.progress import Progress
 from gapeval.scoring.run_scoring import score_stored
 from gapeval.store.choices import ChoiceConflictError, StoredChoice, answered_digest
 

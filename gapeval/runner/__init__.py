@@ -21,7 +21,7 @@ from gapeval.runner.config import (
 )
 from gapeval.runner.engine import ModelReport, RunReport, run
 from gapeval.runner.plan import Plan, build_plan, in_shard
-from gapeval.runner.progress import Progress
+from gapeval.progress import Progress
 from gapeval.runner.requests import RequestBuilder
 
 __all__ = [

@@ -31,7 +31,7 @@ from gapeval.records import ImagePart, Part, TextPart, TurnRequest, TurnResult
 from gapeval.calls import Caller, CallPolicy
 from gapeval.runner.config import ConfigError, RunConfig, check_resume
 from gapeval.runner.plan import Plan, build_plan
-from gapeval.runner.progress import Progress, silent
+from gapeval.progress import Progress, silent
 from gapeval.runner.requests import RequestBuilder
 from gapeval.store import Store, build_manifest
 from gapeval.store.redact import secrets_in

@@ -31,6 +31,7 @@ import numpy as np
 from irt.errors import IRTError
 from irt.inference.flat import constrained, fit_mean_field, flat_potential, uniform_start
 from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
+from irt.inference.ticks import announce, tick_each, watched
 
 __all__ = ["SamplerRun", "run_nuts", "run_svi", "run_mcmc", "release_compiled_programs", "refuse_options",
            "WARM_START_SCALE", "WARM_START_DECAY"]
@@ -87,8 +88,12 @@ def _default(cls, name: str):
     return next(f.default for f in dataclasses.fields(cls) if f.name == name)
 
 
-def run_mcmc(kernel, key, options: NUTSOptions, *, init_params=None, model_kwargs: dict | None = None):
+def run_mcmc(kernel, key, options: NUTSOptions, *, init_params=None, model_kwargs: dict | None = None,
+             announced: bool = False):
     """Run NumPyro's MCMC with ``kernel`` under ``options``.
+
+    Its iterations are told to a watcher of the fit (:mod:`irt.inference.ticks`); ``announced``:
+    the caller has already announced them (with its own steps before, so the total is known early).
 
     Returns
     -------
@@ -99,12 +104,34 @@ def run_mcmc(kernel, key, options: NUTSOptions, *, init_params=None, model_kwarg
     from numpyro.infer import MCMC
 
     chain_method = resolve_chain_method(options.chain_method, options.num_chains)
+    if not announced:
+        announce(_mcmc_iterations(options))
+    _ticking(kernel)
     mcmc = MCMC(kernel, num_warmup=options.num_warmup, num_samples=options.num_samples,
                 num_chains=options.num_chains, chain_method=chain_method, progress_bar=options.progress_bar)
     mcmc.run(key, init_params=init_params, extra_fields=("diverging", "num_steps"), **(model_kwargs or {}))
     extra = mcmc.get_extra_fields(group_by_chain=True)
     stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
     return mcmc.get_samples(group_by_chain=True), stats, chain_method
+
+
+def _mcmc_iterations(options: NUTSOptions) -> int:
+    """The iterations a watcher hears of: vectorized chains step together (one report per iteration)."""
+    vectorized = resolve_chain_method(options.chain_method, options.num_chains) == "vectorized"
+    return (1 if vectorized else options.num_chains) * (options.num_warmup + options.num_samples)
+
+
+def _ticking(kernel) -> None:
+    """Make ``kernel`` report each iteration to a watcher of the fit (:mod:`irt.inference.ticks`), if one listens."""
+    if not watched():
+        return
+    sample = kernel.sample
+
+    def ticking_sample(state, model_args, model_kwargs):
+        tick_each(state.i)
+        return sample(state, model_args, model_kwargs)
+
+    kernel.sample = ticking_sample
 
 
 def run_nuts(model, *, seed: int, options: NUTSOptions) -> SamplerRun:
@@ -144,6 +171,7 @@ def run_nuts(model, *, seed: int, options: NUTSOptions) -> SamplerRun:
     chains = options.num_chains
     lead = (chains,) if chains > 1 else ()
     init, variance, start = None, jnp.ones(size), "uniform"
+    announce(options.warm_start_steps + _mcmc_iterations(options))  # the whole fit, before it starts
     if options.warm_start_steps:
         schedule = SVIOptions(num_steps=options.warm_start_steps, learning_rate=options.learning_rate,
                               learning_rate_decay=WARM_START_DECAY).schedule()
@@ -164,7 +192,7 @@ def run_nuts(model, *, seed: int, options: NUTSOptions) -> SamplerRun:
         init = jax.jit(lambda key: uniform_start(key, lead + (size,)))(key_start)
     kernel = NUTS(potential_fn=jax.jit(potential), target_accept_prob=options.target_accept_prob,
                   inverse_mass_matrix=variance, max_tree_depth=options.max_tree_depth)
-    flat, stats, chain_method = run_mcmc(kernel, key_run, options, init_params=init)
+    flat, stats, chain_method = run_mcmc(kernel, key_run, options, init_params=init, announced=True)
     samples = jax.jit(lambda x: constrained(model, jax.vmap(jax.vmap(unravel))(x), 2))(flat)
     samples = {k: np.asarray(v) for k, v in samples.items()}
     release_compiled_programs()   # else a loop of ~75 fits runs out of memory maps (see its docstring)
@@ -192,6 +220,7 @@ def run_svi(model, *, seed: int, options: SVIOptions) -> SamplerRun:
                    "answer; the low-rank guide and minibatches are irt.fit's (leave them at their defaults)")
     start_time = time.perf_counter()
     potential, unravel, size = flat_potential(model)
+    announce(options.num_steps)
 
     @jax.jit
     def fit(key):

@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from gapeval.cli.report import add_sampler_arguments, sampler_options
+from gapeval.cli.run import add_progress_arguments, progress_from_args
 from gapeval.files import output_folder
+from gapeval.progress import Progress, silent
 
 __all__ = ["DEMO_MODELS", "register", "run_demo"]
 
@@ -48,14 +50,14 @@ def register(subparsers: Any) -> None:
                         help="ask only the first N items and N dialogues (default: the whole bank)")
     parser.add_argument("--seed", type=int, default=0, help="run and fit seed")
     add_sampler_arguments(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_progress_arguments(parser)
     parser.set_defaults(handler=_handle)
 
 
 def _handle(args: Any) -> int:
     options = sampler_options(args)
     return run_demo(args.out, limit=args.limit, seed=args.seed, inference=options.pop("inference", None),
-                    gap_options=options, quiet=args.quiet)
+                    gap_options=options, progress=progress_from_args(args))
 
 
 #: Options of the tiny Janus model in the demo (CPU, float32; short text answers).
@@ -80,9 +82,15 @@ def _tiny_janus(out: Path) -> tuple[str, str, dict[str, object]] | None:
 TINY_JANUS_SHARE = {"include": "items", "limit": 160}
 
 
-def _step(message: str) -> float:
+def _step(message: str) -> tuple[float, float]:
+    """Print a phase's title; return its start as (wall clock, process CPU time)."""
     print(f"[demo] {message}", flush=True)
-    return time.perf_counter()
+    return time.perf_counter(), time.process_time()
+
+
+def _took(start: tuple[float, float]) -> str:
+    """Wall and CPU seconds since ``start`` (CPU over wall > 1: several cores worked)."""
+    return f"{time.perf_counter() - start[0]:.1f} s (CPU {time.process_time() - start[1]:.1f} s)"
 
 
 def _recovery(gaps: Any) -> list[str]:
@@ -104,24 +112,26 @@ def _recovery(gaps: Any) -> list[str]:
 
 
 def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: str | None = None,
-             gap_options: dict[str, Any] | None = None, quiet: bool = False) -> int:
+             gap_options: dict[str, Any] | None = None, progress: Progress | None = None) -> int:
     """Run, score, export and report the demo into ``out``; return the exit status.
 
     ``inference`` (``"svi"`` or ``"nuts"``) and ``gap_options`` (further keyword arguments of
     :func:`gapeval.gap_score`) reach the report only when given; otherwise the library's defaults
-    apply (:func:`gapeval.report.build_report`).
+    apply (:func:`gapeval.report.build_report`). ``progress`` shows every phase (answering,
+    scoring, fitting, the report) with the time left; default: nothing shown.
     """
     from gapeval.model_spec import ModelSpec
     from gapeval.report import build_report, load_responses
-    from gapeval.runner import Progress, RunConfig, run
+    from gapeval.runner import RunConfig, run
     from gapeval.scoring.run_scoring import score_run
 
-    started = time.perf_counter()
+    started = (time.perf_counter(), time.process_time())
+    progress = progress or silent()
     out = output_folder(out, what="demo folder")
     t = _step(f"building a tiny random-weight Janus model -> {out / 'tiny-janus'}")
     tiny = _tiny_janus(out)
     models = DEMO_MODELS + ((tiny,) if tiny else ())
-    print(f"  {time.perf_counter() - t:.1f} s")
+    print(f"  {_took(t)}")
     config = RunConfig(
         bank="builtin",
         models=tuple(
@@ -133,26 +143,27 @@ def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: s
     )
     names = ", ".join(name for name, _, _ in models)
     t = _step(f"answering the built-in bank with {names} -> {out / 'run'}")
-    report = run(config, out / "run", progress=Progress(enabled=not quiet))
+    report = run(config, out / "run", progress=progress)
     for model in report.models:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(model.statuses.items()))
         print(f"  {model.name}: {counts or 'nothing new'}; {model.skipped} already stored; {model.seconds:.1f} s")
-    print(f"  {time.perf_counter() - t:.1f} s")
+    print(f"  {_took(t)}")
 
     t = _step("scoring with the rule-based scorers and image verifiers")
-    summary = score_run(out / "run")
+    summary = score_run(out / "run", progress=progress.counter("scoring", unit="answers"))
     print(summary)
-    print(f"  {time.perf_counter() - t:.1f} s")
+    print(f"  {_took(t)}")
 
     t = _step(f"exporting the long responses table -> {out / 'report' / 'responses.parquet'}")
     responses, manifest = load_responses(out / "run")
-    print(f"  {len(responses)} scored answers ({responses['session'].notna().sum()} from dialogue turns)")
+    print(f"  {len(responses)} scored answers ({responses['session'].notna().sum()} from dialogue turns); {_took(t)}")
 
     how = "the library's default inference" if inference is None else inference
     t = _step(f"fitting gap scores ({how}), the decay model, tables and figures -> {out / 'report'}")
     chosen = {} if inference is None else {"inference": inference}
-    built = build_report(responses, out / "report", manifest=manifest, seed=seed, gap_options=gap_options, **chosen)
-    print(f"  {len(built.files)} files; {time.perf_counter() - t:.1f} s")
+    built = build_report(responses, out / "report", manifest=manifest, seed=seed, gap_options=gap_options,
+                         progress=progress, **chosen)
+    print(f"  {len(built.files)} files; {_took(t)}")
     for name, outcome in built.outcomes.items():
         if outcome.skipped:
             print(f"  {name}: not estimated: {outcome.skipped}")
@@ -170,5 +181,5 @@ def run_demo(out: Path, *, limit: int | None = None, seed: int = 0, inference: s
         _step("per-model decay slopes of dialogue scores (sim-fading was simulated to decay)")
         slopes = decay.results["decay"].slopes_frame()
         print(slopes.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    _step(f"done in {time.perf_counter() - started:.0f} s; open {built.index}")
+    _step(f"done in {_took(started)}; open {built.index}")
     return 0

@@ -23,6 +23,8 @@ The layers, bottom-up (each may use what is below it, as the table says):
    make its wrong pictures really wrong, so it sits above scoring; the registry only names it);
 7. analysis: ``estimates`` (neutral statistical records) and ``sampling`` (the samplers' defaults),
    ``gap``, ``decay``, ``tables``, ``figures``, ``protocol_analysis``, ``report``;
+   then ``adaptive`` (drives the runner with a chooser and scores answers inline; builds the chooser
+   from ``calibration``, lazily);
 8. entry points: ``cli``, ``demo``, ``demo_irt``.
 """
 
@@ -39,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 BASE = {
     "gapeval", "gapeval.errors", "gapeval.records", "gapeval.responses", "gapeval.spec_text", "gapeval.model_spec",
-    "gapeval.extras", "gapeval.files",
+    "gapeval.extras", "gapeval.files", "gapeval.progress",
 }  # fmt: skip
 #: What every analysis component may use: the base, the neutral statistical records and the samplers' defaults.
 ANALYSIS_BASE = BASE | {"gapeval.estimates", "gapeval.sampling"}
@@ -53,6 +55,7 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.spec_text": set(),
     "gapeval.extras": {"gapeval.errors"},
     "gapeval.files": {"gapeval.errors"},
+    "gapeval.progress": set(),  # the one progress display (fits report to it through irt.inference.ticks)
     "gapeval.responses": {"gapeval.errors"},
     "gapeval.model_spec": {"gapeval.errors", "gapeval.records", "gapeval.spec_text"},
     # 2. pictures; protocols at run time
@@ -89,6 +92,11 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.report": ANALYSIS_BASE | {
         "gapeval.store", "gapeval.gap", "gapeval.decay", "gapeval.tables", "gapeval.figures",
         "gapeval.protocol_analysis",
+    },
+    # 7b. adaptive testing: drives the runner, scores inline; its chooser comes from the calibration (lazily)
+    "gapeval.adaptive": BASE | {
+        "gapeval.protocols", "gapeval.bank", "gapeval.adapters", "gapeval.store", "gapeval.calls", "gapeval.runner",
+        "gapeval.scoring", "gapeval.calibration",
     },
 }  # fmt: skip
 #: 8. entry points: anything below them (the demo also uses the CLI's shared sampler flags).

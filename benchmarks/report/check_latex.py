@@ -9,6 +9,7 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/report/check_latex.py REPORT_DIR
     .venv/bin/python benchmarks/report/check_latex.py --simulate /tmp/report   # build a report first (SVI, ~30 s)
     .venv/bin/python benchmarks/report/check_latex.py --simulate --binary --long-names /tmp/report2
+    .venv/bin/python benchmarks/report/check_latex.py --simulate --protocols --long-names /tmp/report3
 
 Exit status 0 when every table compiles with no overfull box; 1 otherwise; 2 when ``pdflatex`` is
 missing (``apt-get install texlive-latex-recommended``).
@@ -37,11 +38,13 @@ LONG_NAMES = ("Qwen2.5-VL-72B-Instruct", "gpt-4o-2024-08-06", "janus-pro-7b", "c
               "llava-onevision-qwen2-72b", "InternVL2.5-78B-MPO")
 
 
-def simulate_report(folder: Path, *, binary: bool = False, long_names: bool = False) -> Path:
+def simulate_report(folder: Path, *, binary: bool = False, long_names: bool = False, protocols: bool = False) -> Path:
     """A report of simulated data with every default part (gap, joint, decay), fitted by SVI.
 
     ``binary`` scores the dialogue turns 0/1 (the decay model is then Bayesian: posterior tail
-    probabilities, variational Bayes here for speed); ``long_names`` gives the models real-length names.
+    probabilities, variational Bayes here for speed); ``long_names`` gives the models real-length names;
+    ``protocols`` answers everything under several protocols, so that the report adds the protocol
+    tables (``protocol_effects.tex``, ``protocol_decay.tex``) and every respondent is ``model [protocol]``.
     """
     import numpy as np
     import pandas as pd
@@ -50,7 +53,12 @@ def simulate_report(folder: Path, *, binary: bool = False, long_names: bool = Fa
     from gapeval.gap.simulate import simulate_gap_responses
     from gapeval.report import build_report
 
-    items, _ = simulate_gap_responses(num_models=6, num_pairs=100, seed=3)
+    if protocols:
+        from gapeval.protocol_analysis import simulate_protocol_responses
+
+        items, _ = simulate_protocol_responses(num_models=6, num_pairs=60, seed=3)
+    else:
+        items, _ = simulate_gap_responses(num_models=6, num_pairs=100, seed=3)
     categories = {pair: ("numerical_perception", "spatial_relations")[k % 2]
                   for k, pair in enumerate(sorted(items["pair"].unique()))}
     items = items.assign(category=items["pair"].map(categories), session=None, turn=np.nan)
@@ -60,11 +68,25 @@ def simulate_report(folder: Path, *, binary: bool = False, long_names: bool = Fa
                          item=turns["session"].astype(str) + "#" + turns["turn"].astype(str))
     if binary:
         turns = turns.assign(score=(turns["score"] > 0.6).astype(float))
+    if protocols:  # every dialogue under every protocol; a protocol shifts the scores a little
+        shift = {name: 0.05 * k for k, name in enumerate(sorted(items["protocol"].unique()))}
+        turns = pd.concat([turns.assign(protocol=name, step="final", score=(turns["score"] + delta).clip(0, 1))
+                           for name, delta in shift.items()], ignore_index=True)
     responses = pd.concat([items, turns], ignore_index=True)
     if long_names:
         responses = responses.assign(model=responses["model"].map(dict(zip(sorted(names.values()), LONG_NAMES))))
-    build_report(responses, folder, inference="svi", gap_options={"num_steps": 500}, decay_binomial="vb")
+    steps = _steps(responses[responses["session"].isna()]) if protocols else None  # the items' steps
+    build_report(responses, folder, inference="svi", gap_options={"num_steps": 500}, decay_binomial="vb", steps=steps)
     return folder
+
+
+def _steps(responses):
+    """A steps table for ``responses``: one called step per final answer, and a thought before each non-direct one."""
+    import pandas as pd
+
+    final = responses.assign(sample=0, step="final", called=True, context_tokens=300, output_tokens=20)
+    thoughts = final[final["protocol"] != "direct"].assign(step="thought", context_tokens=250, output_tokens=180)
+    return pd.concat([final, thoughts], ignore_index=True)
 
 
 def check(tex: Path, work: Path) -> list[str]:
@@ -87,12 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--simulate", action="store_true", help="first write a simulated report into FOLDER")
     parser.add_argument("--binary", action="store_true", help="with --simulate: 0/1 dialogue scores")
     parser.add_argument("--long-names", action="store_true", help="with --simulate: real-length model names")
+    parser.add_argument("--protocols", action="store_true",
+                        help="with --simulate: several protocols (adds protocol_effects.tex and protocol_decay.tex)")
     args = parser.parse_args(argv)
     if shutil.which("pdflatex") is None:
         print("pdflatex not found: apt-get install texlive-latex-recommended", file=sys.stderr)
         return 2
     if args.simulate:
-        simulate_report(args.folder, binary=args.binary, long_names=args.long_names)
+        simulate_report(args.folder, binary=args.binary, long_names=args.long_names, protocols=args.protocols)
     tables = sorted(args.folder.glob("*.tex"))
     if not tables:
         print(f"no .tex tables in {args.folder}", file=sys.stderr)

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gapeval.cli.run import add_fingerprint_argument, fingerprint_choices
+from gapeval.cli.run import add_fingerprint_argument, add_progress_arguments, fingerprint_choices, progress_from_args
 from gapeval.files import output_file, output_folder
 
 __all__ = ["add_sampler_arguments", "register", "sampler_options"]
@@ -83,6 +83,7 @@ def register(subparsers: Any) -> None:
     report.add_argument("--decay-binomial", choices=("laplace", "nuts", "vb"), default=None, dest="decay_binomial",
                         help="decay fit of 0/1 scores: laplace (glmer's), nuts (Bayesian, slower) or "
                              f"vb (seconds, intervals far too narrow) ({_LIBRARY_DEFAULT})")
+    add_progress_arguments(report)
     report.set_defaults(handler=_report)
 
 
@@ -143,7 +144,8 @@ def _report(args: argparse.Namespace) -> int:
         chosen["decay_binomial"] = args.decay_binomial
     report = build_report(responses, args.out, manifest=manifest, seed=args.seed, level=args.level,
                           gap_options=options, steps=load_steps(args.source, fingerprints=fingerprints),
-                          verdicts=load_verdicts(args.source, scorer=args.scorer), **chosen)
+                          verdicts=load_verdicts(args.source, scorer=args.scorer), progress=progress_from_args(args),
+                          **chosen)
     for name, outcome in report.outcomes.items():
         if outcome.skipped:
             print(f"{name}: not estimated: {outcome.skipped}")

@@ -27,6 +27,22 @@ __all__ = ["register"]
 INCOMPLETE = 3
 
 
+def add_progress_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--quiet`` and ``--progress`` (one of them at most) to a command's ``parser``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quiet", action="store_true", help="no progress display")
+    group.add_argument("--progress", action="store_true",
+                       help="show progress even when standard error is not a terminal (a log file); by default "
+                            "it shows on a terminal only")
+
+
+def progress_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~gapeval.progress.Progress` that ``--quiet`` / ``--progress`` ask for."""
+    from gapeval.progress import Progress
+
+    return Progress(enabled=False if args.quiet else (True if args.progress else None))
+
+
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="TOML run config (flags override it)")
     parser.add_argument("--bank", help="'builtin' (default) or a bank folder")
@@ -71,7 +87,20 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-score", action="store_true", help="answer only; score later")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; call nothing")
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_progress_arguments(parser)
+    adaptive = parser.add_argument_group("adaptive testing (ask each model only what a calibration says tells most)")
+    adaptive.add_argument("--adaptive", action="store_true",
+                          help="ask each model the units that most narrow its gap's interval, a few at a time, "
+                          "until --target-width or --max-calls (needs --calibration)")  # fmt: skip
+    adaptive.add_argument("--calibration", type=Path, metavar="FILE",
+                          help="calibration file of the bank (gapeval calibrate); recorded with its sha256")
+    adaptive.add_argument("--target-width", type=float, dest="target_width", metavar="W",
+                          help="stop asking a model when its gap's interval is this narrow (e.g. 0.5)")
+    adaptive.add_argument("--max-calls", type=int, dest="max_calls", metavar="N",
+                          help="most model calls per model, counted from the store (default: no limit)")
+    adaptive.add_argument("--batch", type=int, dest="adaptive_batch", metavar="K",
+                          help="units chosen per step and asked together (default 4; not --batch-size, "
+                          "the requests per model call)")  # fmt: skip
     ray = parser.add_argument_group("Ray (many GPUs or machines; needs gapeval[ray])")
     ray.add_argument("--ray", action="store_true", help="run the shards as Ray tasks, then merge")
     ray.add_argument("--ray-address", dest="ray_address", help="cluster address (default: local)")
@@ -109,7 +138,9 @@ def register(subparsers: Any) -> None:
     """Add ``run``, ``export``, ``verify`` and ``merge`` to the ``gapeval`` command line."""
     run = subparsers.add_parser("run", help="answer a bank with models into a resumable store")
     _run_arguments(run)
-    run.set_defaults(handler=_run)
+    # each RunConfig field's flag, so that an invalid value is reported under the flag the user typed
+    run.set_defaults(handler=_run, flag_of={action.dest: max(action.option_strings, key=len)
+                                            for action in run._actions if action.option_strings})
 
     export = subparsers.add_parser("export", help="write a run's long responses table")
     export.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the run folder (its store)")
@@ -163,6 +194,10 @@ def config_from_args(args: argparse.Namespace) -> Any:
         flags["score"] = False
     if args.allow_changed_config:
         flags["allow_changed_config"] = True
+    if args.adaptive:
+        flags["adaptive"] = _adaptive_settings(args)
+    elif any(getattr(args, name) is not None for name in ("calibration", "target_width", "max_calls", "adaptive_batch")):
+        raise GapevalError("--calibration, --target-width, --max-calls and --batch belong to --adaptive; add --adaptive")
     decoding = {
         name: getattr(args, name)
         for name in ("temperature", "max_new_tokens")
@@ -177,7 +212,42 @@ def config_from_args(args: argparse.Namespace) -> Any:
     if decoding:
         flags["decoding"] = Decoding(**decoding)
     flags.setdefault("models", ())
-    return build_config(flags, where="flags")
+    try:
+        return build_config(flags, where="flags")
+    except GapevalError as error:
+        raise GapevalError(_as_flags(str(error).removeprefix("flags: "), args)) from None
+
+
+def _as_flags(problem: str, args: argparse.Namespace) -> str:
+    """``samples: Input should be ...`` -> ``--samples 0: Input should be ...`` (the flag and the value typed)."""
+    field, colon, rest = problem.partition(": ")
+    flag = getattr(args, "flag_of", {}).get({"models": "model", "protocols": "protocol"}.get(field, field))
+    if not colon or flag is None:
+        return f"flags: {problem}"
+    value = getattr(args, field, None)
+    return f"{flag}{'' if value in (None, [], ()) else f' {value}'}: {rest}"
+
+
+def _adaptive_settings(args: argparse.Namespace) -> Any:
+    """The :class:`~gapeval.runner.config.AdaptiveSettings` of ``--adaptive`` and its flags."""
+    from pydantic import ValidationError
+
+    from gapeval.adaptive.factory import file_sha256
+    from gapeval.runner.config import AdaptiveSettings, ConfigError
+
+    if args.calibration is None or args.target_width is None:
+        raise GapevalError("--adaptive needs --calibration FILE and --target-width W, e.g. "
+                           "--adaptive --calibration calibration.json --target-width 0.5")  # fmt: skip
+    try:
+        return AdaptiveSettings(
+            chooser="GapVarianceChooser", calibration=str(args.calibration),
+            calibration_sha256=file_sha256(args.calibration), target_width=args.target_width,
+            max_calls=args.max_calls, **({} if args.adaptive_batch is None else {"batch": args.adaptive_batch}),
+        )  # fmt: skip
+    except ValidationError as error:  # pydantic's report of a bad number
+        problem = error.errors()[0]
+        flag = {"target_width": "--target-width", "max_calls": "--max-calls", "batch": "--batch"}[problem["loc"][0]]
+        raise ConfigError(f"{flag}: {problem['msg']}") from None
 
 
 def _plan_units(plan: Any) -> list[tuple[str, int | None]]:
@@ -227,27 +297,40 @@ def _dry_run(config: Any, out: Path) -> int:
         calls = plans[spec.name].calls_per_model
         print(f"model {spec.name}: adapter {spec.adapter} {spec.options or ''}".rstrip() + f"; {calls} answers")
     print(f"answers: {total} planned, {stored} already stored, {total - stored} to give")
+    if config.adaptive is not None:
+        adaptive = config.adaptive
+        print(f"adaptive: {adaptive.chooser} from {adaptive.calibration} ({adaptive.calibration_sha256[:12]}), "
+              f"target width {adaptive.target_width}, {adaptive.batch} units per step, "
+              f"at most {adaptive.max_calls or 'every planned'} calls per model")  # fmt: skip
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from gapeval.runner.engine import run
-    from gapeval.runner.progress import Progress
-
     config = config_from_args(args)
     if args.dry_run:
         return _dry_run(config, args.out)
     if args.ray:
+        if config.adaptive is not None:
+            raise GapevalError("--adaptive runs each model in one process; drop --ray")
         return _run_ray(config, args)
-    report = run(config, args.out, progress=Progress(enabled=not args.quiet))
+    progress = progress_from_args(args)
+    if config.adaptive is not None:
+        from gapeval.adaptive import calibrated_chooser, run_adaptive
+
+        chooser = calibrated_chooser(config.adaptive.calibration, target_width=config.adaptive.target_width)
+        report = run_adaptive(config, args.out, chooser=chooser, progress=progress)
+    else:
+        report = run(config, args.out, progress=progress)
     for model in report.models:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(model.statuses.items()))
+        stopped = "" if model.stopped is None else f"; stopped: {model.stopped}"
         print(
             f"{model.name}: {counts or 'nothing new'}; {model.skipped} already stored; "
-            f"{model.calls} calls; {model.seconds:.1f} s"
+            f"{model.calls} calls; {model.seconds:.1f} s{stopped}"
         )
     if config.score:
-        _score(args.out, quiet=args.quiet, config=config)
+        _score(args.out, quiet=args.quiet, config=config, progress=progress)
     if not report.complete:
         failed = sum(model.errors for model in report.models)
         print(
@@ -276,18 +359,18 @@ def _run_ray(config: Any, args: argparse.Namespace) -> int:
             statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts["statuses"].items()))
             print(f"{summary['folder']}: {name}: {statuses or 'nothing new'}; {counts['skipped']} already stored")
     if config.score:
-        _score(args.out, quiet=args.quiet, config=config)
+        _score(args.out, quiet=args.quiet, config=config, progress=progress_from_args(args))
     if not all(summary["complete"] for summary in summaries):
         print("gapeval run: some calls ended in errors; re-run the same command to retry them", file=sys.stderr)
         return INCOMPLETE
     return 0
 
 
-def _score(run_dir: Path, *, quiet: bool, config: Any) -> None:
+def _score(run_dir: Path, *, quiet: bool, config: Any, progress: Any) -> None:
     from gapeval.runner.engine import run_secrets
     from gapeval.scoring.run_scoring import score_run
 
-    summary = score_run(run_dir, secrets=run_secrets(config))
+    summary = score_run(run_dir, secrets=run_secrets(config), progress=progress.counter("scoring", unit="answers"))
     if not quiet:
         print(summary)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from gapeval.cli.run import add_progress_arguments, progress_from_args
 
 __all__ = ["register", "run_score"]
 
@@ -51,6 +52,7 @@ def run_score(args: argparse.Namespace) -> int:
         "rescore": args.rescore,
         "bank": args.bank,
         "dry_run": args.dry_run,
+        "progress": progress_from_args(args).counter("scoring", unit="answers"),
     }
     if args.judge is None:
         summary = score_run(args.run_dir, **options)
@@ -108,6 +110,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="judge reply parsers: the anchors' (compat) or strict/robust (fixed)")
     parser.add_argument("--judge-attempts", type=_attempts, default=3, help="calls per judge question at most")
     parser.add_argument("--judge-seed", type=int, default=0, help="base seed of the judge's turns")
+    add_progress_arguments(parser)
     parser.add_argument("--bank", help="bank folder or 'builtin' (default: the one in the manifest)")
     parser.add_argument("--dry-run", action="store_true", dest="dry_run",
                         help="score and print the summary without writing anything (the store is opened read-only)")

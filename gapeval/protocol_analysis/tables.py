@@ -17,24 +17,26 @@ from gapeval.tables import Column, Table, coef_table
 __all__ = ["protocol_effects_table", "protocol_decay_table", "QUANTITY_LABELS"]
 
 #: Printed name of each quantity's effect.
-QUANTITY_LABELS = {"theta_understanding": "Δθ_U", "theta_generation": "Δθ_G", "gap": "Δgap"}
+#: Each quantity's symbol (TeX math: typeset by LaTeX and matplotlib, spelled out in Markdown and HTML).
+QUANTITY_LABELS = {"theta_understanding": "$\\Delta\\theta_U$", "theta_generation": "$\\Delta\\theta_G$",
+                   "gap": "$\\Delta$gap"}
 _COST = (("calls_per_answer", "Calls / answer", 2), ("calls_ratio", "Calls ×", 2),
          ("input_tokens_ratio", "Input tokens ×", 2), ("output_tokens_ratio", "Output tokens ×", 2))
 
 
-def _effect_notes(fx: ProtocolEffects, with_cost: bool) -> tuple[str, ...]:
+def _effect_notes(fx: ProtocolEffects, with_cost: bool, with_effects: bool) -> tuple[str, ...]:
     how = ("approximate credible intervals (SVI, mean-field normal; typically too narrow)" if fx.approximate
            else "equal-tailed credible intervals (NUTS)")
     notes = [
         f"Effects of each protocol against {fx.baseline!r} from one joint Gap Score fit ({fx.scale} scale) "
-        "in which every (model, protocol) pair is a respondent: Δθ_U = θ_U(model, protocol) − "
-        "θ_U(model, baseline), likewise Δθ_G; Δgap = Δθ_U − Δθ_G (negative: the protocol narrows an "
-        "understanding-ahead gap). Logits at unit slope.",
-        f"Estimates are posterior means; intervals are {fx.level * 100:g}% {how}; P(>0) is the posterior "
-        "probability that the effect is positive.",
+        "in which every (model, protocol) pair is a respondent: $\\Delta\\theta_U = \\theta_U$(model, protocol) "
+        "$-$ $\\theta_U$(model, baseline), likewise $\\Delta\\theta_G$; $\\Delta$gap = $\\Delta\\theta_U - "
+        "\\Delta\\theta_G$ (negative: the protocol narrows an understanding-ahead gap). Logits at unit slope.",
+        f"Estimates are posterior means; each is followed by its {fx.level * 100:g}% {how} (CrI) and P(>0), "
+        "the posterior probability that the effect is positive.",
         f"Rows '{POOLED}': the unweighted mean of the per-model effects over the models that ran the protocol, "
         "computed draw by draw.",
-    ]
+    ] if with_effects else []
     if with_cost:
         notes.append("Cost: model calls per final answer, and calls and input/output tokens per final answer "
                      f"divided by the same model's under {fx.baseline!r} (×); a final answer copied from a chosen "
@@ -59,7 +61,9 @@ def protocol_effects_table(
     effects : ProtocolEffects
         From :func:`~gapeval.protocol_analysis.effects.protocol_effects`.
     quantities : sequence of str
-        Which of ``theta_understanding``, ``theta_generation``, ``gap`` to show, in order.
+        Which of ``theta_understanding``, ``theta_generation``, ``gap`` to show, in order; empty
+        (with ``cost``) for a table of the cost alone (effects and cost side by side are wider than
+        a landscape page: the report writes them as two tables).
     pooled : bool
         Add the pooled (mean over models) row of each protocol at the end.
     cost : bool
@@ -80,18 +84,19 @@ def protocol_effects_table(
     """
     if not isinstance(effects, ProtocolEffects):
         raise GapevalError(f"effects must be the ProtocolEffects of protocol_effects, got {type(effects).__name__}")
-    unknown = [q for q in quantities if q not in QUANTITIES]
-    if unknown or not quantities:
-        raise GapevalError(f"quantities {list(quantities)} must be a non-empty list from {list(QUANTITIES)}")
     with_cost = cost and effects.cost is not None
+    unknown = [q for q in quantities if q not in QUANTITIES]
+    if unknown or not (quantities or with_cost):
+        raise GapevalError(f"quantities {list(quantities)} must be a list from {list(QUANTITIES)}, non-empty unless "
+                           "the table shows the cost (cost=True and effects with a cost)")
     wide = effects.wide(pooled=pooled)
     level = f"{effects.level * 100:g}% CrI"
     columns = [Column("model", "Model", "text"), Column("protocol", "Protocol", "text")]
     for q in quantities:
         name = QUANTITY_LABELS[q]
         columns += [Column(f"{q}_estimate", name, digits=digits),
-                    Column(f"{q}_ci", f"{name} {level}", "interval", digits),
-                    Column(f"{q}_p_positive", f"P({name} > 0)", digits=3)]
+                    Column(f"{q}_ci", level, "interval", digits),
+                    Column(f"{q}_p_positive", "P(>0)", digits=3)]
     if with_cost:
         columns += [Column(key, text, digits=d) for key, text, d in _COST]
     rows = []
@@ -103,7 +108,7 @@ def protocol_effects_table(
             row += [rec.get(key) for key, _, _ in _COST]
         rows.append(tuple(row))
     return Table(columns=tuple(columns), rows=tuple(rows), caption=caption, label=label,
-                 notes=_effect_notes(effects, with_cost))
+                 notes=_effect_notes(effects, with_cost, bool(quantities)))
 
 
 def protocol_decay_table(

@@ -11,7 +11,8 @@ The report holds, when the data allow each part (otherwise the index says why it
 - ``figures/*.png`` — forest plot, θ_U vs θ_G, decay curves, item curves, Wright map;
 - with several protocols in the run: every part above treats each (model, protocol) as a
   respondent ``model [protocol]``, and ``protocol_effects.{md,tex}`` (effects on θ_U, θ_G and the
-  gap against ``direct``, with the cost of each protocol), ``figures/protocol_effects.png`` and
+  gap against ``direct``), ``protocol_cost.{md,tex}`` (the calls and tokens of each protocol, when
+  the run's steps are known), ``figures/protocol_effects.png`` and
   ``protocol_decay.{md,tex}`` (protocol × turn) are added (:mod:`gapeval.report.protocol_part`);
 - with self-verification steps: ``self_verification_round.{md,tex}`` and, for dialogue turns,
   ``self_verification_turn.{md,tex}`` — false acceptance of the model's own wrong answers, and its
@@ -32,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from gapeval.files import output_folder
+from gapeval.progress import Progress, silent
 from gapeval.report.analyses import (
     Outcome,
     decay_outcome,
@@ -246,6 +248,7 @@ def build_report(
     decay_binomial: str = BINOMIAL_METHOD,
     steps: pd.DataFrame | None = None,
     verdicts: pd.DataFrame | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Analyse ``responses`` and write the report into ``folder``.
 
@@ -275,6 +278,9 @@ def build_report(
     verdicts : DataFrame, optional
         The run's self-verification verdicts (:func:`gapeval.protocol_analysis.verification_frame`), for the
         false acceptance of the model's own wrong answers by round and turn.
+    progress : Progress, optional
+        Shows each step (a :class:`gapeval.progress.Progress`; the fits report their
+        iterations and the time left); default: nothing shown.
 
     Returns
     -------
@@ -294,22 +300,35 @@ def build_report(
 
     analysed = by_respondent(responses)
     writer.table("summary", summary_table(summary_frame(analysed)), "Answers")
-    outcomes = {
-        "gap": gap_outcome(analysed, inference=inference, seed=seed, level=level, **(gap_options or {})),
-        "joint": joint_outcome(analysed, level=level),
-        "decay": decay_outcome(analysed, seed=seed, level=level, binomial_method=decay_binomial),
+    protocols = len(protocol_labels(responses)) > 1
+    verifying = verdicts is not None and not verdicts.empty
+    fits = {
+        "gap": (f"gap scores ({inference})", lambda: gap_outcome(analysed, inference=inference, seed=seed,
+                                                                 level=level, **(gap_options or {}))),
+        "joint": ("joint proportions", lambda: joint_outcome(analysed, level=level)),
+        "decay": (f"decay model ({decay_binomial} for 0/1 scores)",
+                  lambda: decay_outcome(analysed, seed=seed, level=level, binomial_method=decay_binomial)),
     }
     parts = [("gap", _gap_part), ("joint", _joint_part), ("decay", _decay_part)]
-    if len(protocol_labels(responses)) > 1:
-        outcomes["protocols"] = protocol_outcome(responses, steps=steps, inference=inference, seed=seed, level=level,
-                                                 decay_binomial=decay_binomial, **(gap_options or {}))
+    if protocols:
+        fits["protocols"] = (f"protocol effects ({inference})", lambda: protocol_outcome(
+            responses, steps=steps, inference=inference, seed=seed, level=level, decay_binomial=decay_binomial,
+            **(gap_options or {})))
         parts.append(("protocols", write_protocol_part))
-    if verdicts is not None and not verdicts.empty:
-        outcomes["verification"] = verification_outcome(verdicts, level=level)
+    if verifying:
+        fits["verification"] = ("self-verification", lambda: verification_outcome(verdicts, level=level))
         parts.append(("verification", write_verification_part))
-    for name, part in parts:
+    progress = progress or silent()
+    steps_in_all = len(fits) + 1
+    outcomes = {}
+    for number, (name, (what, compute)) in enumerate(fits.items(), start=1):
+        with progress.phase(f"report {number}/{steps_in_all}: {what}"):
+            outcomes[name] = compute()
+    count = progress.counter(f"report {steps_in_all}/{steps_in_all}: tables and figures", unit="parts")
+    for done, (name, part) in enumerate(parts, start=1):
         part(writer, outcomes[name])
         writer.warned(outcomes[name])
+        count(done, len(parts))
     from gapeval.report.html_page import render_html
 
     writer.text("report.html", render_html(writer.lines, writer.tables, out, title="gapeval report"))

@@ -95,7 +95,13 @@ def write_protocol_part(writer: Any, outcome: Outcome) -> None:
     heading = f"Protocol effects (against {results['baseline']})"
     if "effects" in results:
         effects = results["effects"]
-        writer.table("protocol_effects", protocol_effects_table(effects, label="tab:protocol-effects"), heading)
+        # effects and cost side by side are wider than a landscape page: two tables
+        writer.table("protocol_effects", protocol_effects_table(effects, cost=False, label="tab:protocol-effects"),
+                     heading)
+        if effects.cost is not None:
+            writer.table("protocol_cost", protocol_effects_table(effects, quantities=(), caption="Protocol cost",
+                                                                 label="tab:protocol-cost"),
+                         f"Cost of each protocol (against {results['baseline']})")
         writer.figure("protocol_effects", lambda: protocol_forest_plot(effects),
                       "Effect of each protocol on the abilities to understand and to generate and on the gap, per model and pooled")
     else:

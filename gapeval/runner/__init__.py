@@ -12,6 +12,7 @@ Examples
 """
 
 from gapeval.runner.config import (
+    AdaptiveSettings,
     ConfigError,
     RunConfig,
     Shard,
@@ -20,10 +21,11 @@ from gapeval.runner.config import (
 )
 from gapeval.runner.engine import ModelReport, RunReport, run
 from gapeval.runner.plan import Plan, build_plan, in_shard
-from gapeval.runner.progress import Progress
+from gapeval.progress import Progress
 from gapeval.runner.requests import RequestBuilder
 
 __all__ = [
+    "AdaptiveSettings",
     "ConfigError",
     "ModelReport",
     "Plan",

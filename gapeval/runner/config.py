@@ -34,6 +34,7 @@ from gapeval.records import Decoding
 from gapeval.records._base import Record
 
 __all__ = [
+    "AdaptiveSettings",
     "ConfigError",
     "RunConfig",
     "Shard",
@@ -86,6 +87,32 @@ def _repeated(names: list[str]) -> list[str]:
 
 
 _RUN_CONFIG = "RunConfig: "
+
+
+class AdaptiveSettings(Record):
+    """How an adaptive run chooses what to ask (:mod:`gapeval.adaptive`); recorded in the manifest.
+
+    Everything but ``max_calls`` and the calibration's ``calibration`` path is part of the run's
+    identity: a resumed run must choose with the same chooser, calibration content, batch and target,
+    or its choices would differ from the logged ones. ``max_calls`` may be raised on resume.
+    """
+
+    chooser: str
+    """What chooses the items, in words (e.g. ``GapVarianceChooser`` or ``RandomChooser(seed=0)``)."""
+    calibration: str | None = None
+    """The calibration file the chooser was built from, as given (``None`` for a chooser given in Python)."""
+    calibration_sha256: str | None = None
+    """The sha256 of the calibration file's bytes."""
+    target_width: float | None = Field(default=None, gt=0.0)
+    """Width of the gap's interval at which the chooser stops (the chooser applies it)."""
+    batch: int = Field(default=4, ge=1)
+    """Units chosen per step (asked together, so batching works)."""
+    max_calls: int | None = Field(default=None, ge=1)
+    """Most model calls per model (counted from the store, errors included); ``None``: no limit."""
+
+    def identity(self) -> dict[str, Any]:
+        """The settings a resumed adaptive run must share with the run it resumes."""
+        return self.model_dump(exclude={"calibration", "max_calls"})
 
 
 class RunConfig(Record):
@@ -149,6 +176,21 @@ class RunConfig(Record):
     """Let a resumed run answer under a model name whose configuration (fingerprint) changed; the
     change is recorded and exports then ask which configuration to use
     (:mod:`gapeval.store.respondents`). Without it such a resume is refused."""
+    adaptive: AdaptiveSettings | None = None
+    """Adaptive testing (:mod:`gapeval.adaptive`): ask each model only the units a chooser picks,
+    a few at a time, until it stops or ``max_calls``; ``None``: ask the whole plan."""
+
+    @model_validator(mode="after")
+    def _check_adaptive(self) -> RunConfig:
+        if self.adaptive is None:
+            return self
+        if self.samples != 1 or [protocol.kind for protocol in self.protocols] != ["direct"] or self.shard:
+            raise ValueError(
+                "adaptive testing asks each chosen unit once, under the direct protocol, in one process "
+                f"(got samples={self.samples}, protocols {[p.name for p in self.protocols]}, "
+                f"shard {self.shard}); drop --samples, --protocol and --shard, or run without --adaptive"
+            )
+        return self
 
     @field_validator("protocols")
     @classmethod
@@ -185,6 +227,7 @@ class RunConfig(Record):
             "history": self.history,
             "decoding": self.decoding.model_dump(),
             "protocols": {protocol.name: protocol.options() for protocol in self.protocols},
+            "adaptive": None if self.adaptive is None else self.adaptive.identity(),
         }
 
 
@@ -215,6 +258,11 @@ def load_config(path: str | Path, *, overrides: Mapping[str, Any] | None = None)
         raise ConfigError(str(error)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {str(file)!r} is not valid TOML: {error}") from error
+    if "adaptive" in data:
+        raise ConfigError(
+            f"config file {str(file)!r}: adaptive testing is set with flags, not in the file (--adaptive "
+            "--calibration FILE --target-width W [--max-calls N] [--batch K]); remove its adaptive table"
+        )
     tables = data.pop("models", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"config file {str(file)!r}: models must be [[models]] tables")

@@ -17,7 +17,7 @@ protocol and later turns go on without them.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,15 +29,15 @@ from gapeval.protocols.spec import ProtocolSpec
 from gapeval.protocols.steps import Ask, Choose, final_copy, next_action
 from gapeval.records import ImagePart, Part, TextPart, TurnRequest, TurnResult
 from gapeval.calls import Caller, CallPolicy
-from gapeval.runner.config import RunConfig, check_resume
+from gapeval.runner.config import ConfigError, RunConfig, check_resume
 from gapeval.runner.plan import Plan, build_plan
-from gapeval.runner.progress import Progress, silent
+from gapeval.progress import Progress, silent
 from gapeval.runner.requests import RequestBuilder
 from gapeval.store import Store, build_manifest
 from gapeval.store.redact import secrets_in
 from gapeval.store.respondents import differences, respondent_fingerprint
 
-__all__ = ["ModelReport", "RunReport", "preflight", "run"]
+__all__ = ["ModelReport", "ModelSession", "RunReport", "preflight", "run"]
 
 
 @dataclass
@@ -60,6 +60,8 @@ class ModelReport:
     calls: int = 0
     """Model calls made this time (protocol steps included; a ``final`` that repeats a chosen
     candidate is not a call)."""
+    stopped: str | None = None
+    """Why an adaptive run stopped asking this model (:mod:`gapeval.adaptive`); ``None`` otherwise."""
 
     @property
     def errors(self) -> int:
@@ -160,9 +162,9 @@ class _ModelRun:
             update={"usage": result.usage, "latency_s": result.latency_s, "raw": {"answer_bytes": size}}
         )
 
-    def _stored(self) -> _Stored:
+    def _stored(self, units: set[str] | None = None) -> _Stored:
         stored: _Stored = {}
-        for answer in self.store.answers(model=self.spec.name):
+        for answer in self.store.answers(model=self.spec.name, units=units):
             key = (answer.key.protocol, answer.key.unit, answer.key.turn or 0, answer.key.sample)
             stored.setdefault(key, {})[answer.key.step] = (answer.request, answer.result)
         return stored
@@ -195,8 +197,10 @@ class _ModelRun:
             unit.turn += 1
             self._open(unit, stored)
 
-    def run(self, plan: Plan, protocols: tuple[ProtocolSpec, ...]) -> None:
-        stored = self._stored()
+    def run(self, plan: Plan, protocols: tuple[ProtocolSpec, ...], *, part: bool = False) -> None:
+        """Answer ``plan``'s units (its items, then its dialogues) under each protocol; ``part``:
+        ``plan`` is a few units of the model's plan (read only their stored steps)."""
+        stored = self._stored({unit.id for unit in (*plan.items, *plan.dialogues)} if part else None)
         units = [
             _Unit(protocol=protocol, sample=sample, item=item)
             for protocol in protocols for item in plan.items for sample in range(plan.samples)
@@ -238,6 +242,49 @@ class _ModelRun:
         stored = self.store.get(request)
         assert stored is not None
         unit.done[request.step] = (stored.request, stored.result)
+
+
+@dataclass(frozen=True)
+class ModelSession:
+    """One model, loaded and registered, as a driver of the run sees it (:func:`run`'s ``driver``).
+
+    A driver (adaptive testing, :mod:`gapeval.adaptive`) decides which units of ``plan`` to ask and
+    when to stop; :meth:`ask` answers them exactly as a full run would (batching, retries, errors
+    logged, resume), committing every step to ``store``.
+    """
+
+    spec: ModelSpec
+    """The model."""
+    plan: Plan
+    """The units this model may be asked."""
+    store: Store
+    """The run's store (open for writing)."""
+    report: ModelReport
+    """This model's report, filled as answers are committed."""
+    bank: Bank
+    """The run's bank."""
+    config: RunConfig
+    """The run."""
+    _run: _ModelRun = field(repr=False)
+
+    def ask(self, units: tuple[str, ...]) -> None:
+        """Answer the plan's units ``units`` (item or dialogue ids; whole dialogues) under every
+        protocol, skipping what the store holds. An id not in the plan raises ``KeyError``."""
+        items = {item.id: item for item in self.plan.items}
+        dialogues = {dialogue.id: dialogue for dialogue in self.plan.dialogues}
+        unknown = [unit for unit in units if unit not in items and unit not in dialogues]
+        if unknown:
+            raise KeyError(f"units {unknown} are not in model {self.spec.name!r}'s plan")
+        part = Plan(
+            items=tuple(items[unit] for unit in units if unit in items),
+            dialogues=tuple(dialogues[unit] for unit in units if unit in dialogues),
+            samples=self.plan.samples, protocols=self.plan.protocols,
+        )  # fmt: skip
+        self._run.run(part, self.config.protocols, part=True)
+
+
+Driver = Callable[[ModelSession], None]
+"""Asks one model what it decides through :meth:`ModelSession.ask` (default: the whole plan)."""
 
 
 def _file_size(path: str | None) -> int:
@@ -295,6 +342,7 @@ def run(
     adapters: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
     bank: Bank | None = None,
+    driver: Driver | None = None,
 ) -> RunReport:
     """Answer ``config``'s plan with every model into the store at ``out`` (resuming it).
 
@@ -311,11 +359,25 @@ def run(
         Progress display (default: silent).
     bank : Bank, optional
         The loaded bank, if the caller has it (else ``load_bank(config.bank)``).
+    driver : callable, optional
+        Decides what each model is asked, given its :class:`ModelSession` (adaptive testing:
+        :func:`gapeval.adaptive.run_adaptive`); default: the whole plan.
 
     Returns
     -------
     RunReport
+
+    Raises
+    ------
+    ConfigError
+        If ``config.adaptive`` is set but no ``driver`` is given (use
+        :func:`gapeval.adaptive.run_adaptive`).
     """
+    if config.adaptive is not None and driver is None:
+        raise ConfigError(
+            "this run is adaptive (config.adaptive is set) but no chooser drives it; call "
+            "gapeval.adaptive.run_adaptive(config, out, chooser=...) or gapeval run --adaptive"
+        )
     progress = progress or silent()
     bank = bank or load_bank(config.bank)
     builder = RequestBuilder(bank, run_seed=config.seed, decoding=config.decoding, history=config.history)
@@ -350,10 +412,15 @@ def run(
                         respondents=respondents, changed_config=changes,
                     )
                 )
-                progress.start(spec.name, total=plan.calls_per_model)
+                budget = None if config.adaptive is None else config.adaptive.max_calls
+                progress.start(spec.name, total=min(plan.calls_per_model, budget or plan.calls_per_model))
                 model_run = _ModelRun(spec, caller, store, builder, progress, report,
                                       max_text_bytes=config.max_text_bytes, max_image_bytes=config.max_image_bytes)
-                model_run.run(plan, config.protocols)
+                if driver is None:
+                    model_run.run(plan, config.protocols)
+                else:
+                    driver(ModelSession(spec=spec, plan=plan, store=store, report=report, bank=bank,
+                                        config=config, _run=model_run))  # fmt: skip
                 progress.done += report.skipped
                 progress.finish()
             finally:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from gapeval.records import ImagePart, TextPart
 from gapeval.scoring.dispatch import DISPATCH_VERSION, check_modes, score_answer
 from gapeval.scoring.judge import JudgeFn
 from gapeval.scoring.judge_cache import JudgeCache
-from gapeval.scoring.result import Score, unscorable
+from gapeval.scoring.result import Score, scored, unscorable
 from gapeval.scoring.run_summary import (
     ScoringSummary,
     ScoringTally,
@@ -49,7 +49,7 @@ from gapeval.scoring.run_summary import (
     UnscorableAnswer,
 )
 
-__all__ = ["ScoringSummary", "SummaryRow", "UnscorableAnswer", "score_name", "score_run"]
+__all__ = ["ScoringSummary", "SummaryRow", "UnscorableAnswer", "score_name", "score_run", "score_stored"]
 
 _NAME = re.compile(r"^[A-Za-z0-9._+\-]{1,120}$")
 _DEFAULTS = {"mcq_rule": "imug", "text_mode": "normalized", "number_mode": "lenient"}
@@ -391,3 +391,53 @@ def score_run(
         cache_hits=hits,
         stale=tally.stale,
     )
+
+
+def score_stored(
+    store: Any, answers: Sequence[Any], *, bank: Any, history: str = "bank", context: Sequence[Any] | None = None
+) -> list[Score]:
+    """Score some stored answers of a run while it runs (adaptive testing), with the rule scorers.
+
+    Each answer is scored as :func:`score_run` with its defaults would score it (no judge) and the
+    value is stored under that configuration's name (:func:`score_name`: ``rules-fixed``), so the
+    run's own scoring afterwards keeps it; a value already stored under the name is read back, not
+    recomputed. An answer that is not an ``ok`` answer step, or that cannot be scored without a
+    judge, gets an unscorable :class:`Score` saying why, and nothing is stored for it.
+
+    Parameters
+    ----------
+    store : Store
+        The run's store, open for writing.
+    answers : sequence of StoredAnswer
+        Answers from ``store`` (``store.get`` / ``store.answers``).
+    bank : Bank
+        The run's bank.
+    history : {'bank', 'self', 'gold'}
+        The run's dialogue history mode (the keys of dynamic dialogue turns depend on it).
+    context : sequence of StoredAnswer, optional
+        The stored answers the keys of dialogue turns are read from (the earlier turns' outputs);
+        default: ``answers`` themselves, so give every turn of a dialogue up to the one scored.
+
+    Returns
+    -------
+    list of Score
+        One per answer, in order.
+    """
+    name = score_name()
+    options = {"mcq_mode": "fixed", "mcq_rule": "imug", "text_mode": "normalized", "number_mode": "lenient",
+               "judge": None, "judge_mode": "fixed", "judge_attempts": 1, "judge_cache": None}  # fmt: skip
+    run_context = _RunContext(bank, history, list(answers if context is None else context))
+    scores: list[Score] = []
+    for stored in answers:
+        if not is_answer_step(stored.request.step) or stored.result.status != "ok":
+            scores.append(unscorable(f"a {stored.result.status} {stored.request.step} step is not scored",
+                                     scorer="status", mode="-", version=DISPATCH_VERSION))  # fmt: skip
+            continue
+        value = store.score(stored.key, name)
+        if value is not None:
+            scores.append(scored(value, scorer=name, mode="stored", version=DISPATCH_VERSION))
+            continue
+        score = _score_safely(stored, run_context, options)
+        _put(store, stored, name, score, rescore=False, judge=None)
+        scores.append(score)
+    return scores

@@ -66,13 +66,13 @@ def _choose_scorer(store: Store, scorer: str | None, *, include_unscored: bool) 
     if len(known) > 1:
         raise GapevalError(
             f"{store!r} holds scores from several scorers ({', '.join(known)}); "
-            "pick one with scorer="
+            "pick one (gapeval export/report --scorer NAME; scorer= in Python)"
         )
     if include_unscored:
         return None
     raise GapevalError(
         f"{store!r} holds no scores yet; score the answers first (gapeval score), "
-        "or pass include_unscored=True to export answers with empty scores"
+        "or export answers with empty scores (gapeval export --include-unscored; include_unscored=True in Python)"
     )
 
 

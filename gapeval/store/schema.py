@@ -20,6 +20,11 @@ Tables
     Every configuration a model name was answered under: its fingerprint, digest and the digest it
     replaced (an allowed change); ``answers.respondent`` holds each answer's digest
     (:mod:`gapeval.store.respondents`).
+``choices``
+    The choice log of an adaptive run: one row per ``(model, step)`` with the chosen units and the
+    answers they were chosen from (:mod:`gapeval.store.choices`); append-only. Version-3 stores
+    written before adaptive testing lack it: it is created when one is opened for writing, and a
+    reader finds no choices.
 ``meta``
     ``schema_version``: 3 since respondent fingerprints (version 2 had no ``respondents`` table nor
     ``answers.respondent`` column, and is upgraded in place when opened for writing: the change
@@ -111,6 +116,18 @@ CREATE TABLE IF NOT EXISTS manifests (
     manifest_json TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS choices (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    choice_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (model, step)
+);
+CREATE TRIGGER IF NOT EXISTS choices_no_update BEFORE UPDATE ON choices
+BEGIN SELECT RAISE(ABORT, 'the choice log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS choices_no_delete BEFORE DELETE ON choices
+BEGIN SELECT RAISE(ABORT, 'the choice log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS answers_no_update BEFORE UPDATE ON answers
 BEGIN SELECT RAISE(ABORT, 'answers are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS answers_no_delete BEFORE DELETE ON answers

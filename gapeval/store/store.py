@@ -42,7 +42,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +52,7 @@ from pydantic import JsonValue, ValidationError
 from gapeval.errors import GapevalError
 from gapeval.records import ImagePart, TurnRequest, TurnResult
 from gapeval.store import respondents
+from gapeval.store.choices import StoredChoice, insert_choice, read_choices
 from gapeval.store.failures import StoreReadOnlyError, corrupt, translated
 from gapeval.store.images import ImageFolder
 from gapeval.store.keys import (
@@ -272,9 +273,16 @@ class Store:
         )
         return self._answer_from_row(rows[0]) if rows else None
 
-    def answers(self, *, model: str | None = None) -> Iterator[StoredAnswer]:
-        """Every stored answer (of ``model`` only, if given), in the order committed."""
-        where, parameters = ("", ()) if model is None else (" WHERE model = ?", (model,))
+    def answers(self, *, model: str | None = None, units: Collection[str] | None = None) -> Iterator[StoredAnswer]:
+        """Every stored answer (of ``model`` and of items or dialogues ``units`` only, if given), in the
+        order committed."""
+        conditions, parameters = [], []
+        if model is not None:
+            conditions, parameters = ["model = ?"], [model]
+        if units is not None:
+            conditions.append(f"unit IN ({', '.join('?' * len(units))})")
+            parameters += list(units)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         rows = self._query(f"SELECT {self._ROW}, image_file FROM answers{where} ORDER BY id", parameters)
         for row in rows:
             yield self._answer_from_row(row)
@@ -334,6 +342,21 @@ class Store:
             (scorer, *_key_of(key).columns()),
         )
         return float(rows[0][0]) if rows else None
+
+    # -- the choice log of adaptive runs ----------------------------------------------------
+    def put_choice(self, choice: StoredChoice) -> bool:
+        """Log one step of an adaptive run in its own transaction (:mod:`gapeval.store.choices`):
+        ``True`` if written, ``False`` when an identical one is logged; a different choice for the
+        same model and step raises :class:`~gapeval.store.choices.ChoiceConflictError`."""
+        with self._writing("logging a choice") as connection:
+            return insert_choice(connection, choice, _now())
+
+    def choices(self, model: str | None = None) -> list[StoredChoice]:
+        """The logged choices (of ``model`` only, if given), by model and step."""
+        if not self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'choices'"):
+            return []  # a store written before adaptive testing, opened read-only
+        where, parameters = ("", ()) if model is None else (" WHERE model = ?", (model,))
+        return read_choices(self._query(f"SELECT model, step, choice_json FROM choices{where} ORDER BY model, step", parameters))
 
     # -- manifest, export, checks -----------------------------------------------------------
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:

@@ -96,6 +96,15 @@ def _describe(result: MixedModelResult | DecayResult) -> str:
     )
 
 
+def _require_result(result: object, kinds: tuple[type, ...], *, function: str) -> None:
+    """Refuse a ``result`` that is not a fit of the ``kinds`` the table is built from, naming what to pass."""
+    if not isinstance(result, kinds):
+        names = " or ".join(kind.__name__ for kind in kinds)
+        source = "gapeval.decay.decay" + (" or gapeval.decay.mixed_model" if MixedModelResult in kinds else "")
+        raise GapevalError(f"{function} needs a {names} (a fit of {source}), got {type(result).__name__}; for a "
+                           "table of any frame use table_from_frame(frame, caption=...)")
+
+
 def coef_table(
     result: MixedModelResult | DecayResult,
     *,
@@ -152,6 +161,7 @@ def coef_table(
     >>> [c.key for c in table.columns]
     ['term', 'estimate', 'se', 'ci', 'statistic', 'df', 'p', 'p_adj', 'test']
     """
+    _require_result(result, (MixedModelResult, DecayResult), function="coef_table")
     effects = list(result.fixed_effects)
     if terms is not None:
         known = {fe.term: fe for fe in effects}
@@ -211,6 +221,7 @@ def slope_table(
     >>> slope_table(result, correction="bh").family_size
     6
     """
+    _require_result(result, (DecayResult,), function="slope_table")
     slopes = list(result.slopes)
     names = [s.test.name for s in slopes]
     p_cols, p_vals = _p_columns([s.test.p_value for s in slopes], correction, digits, names=names)
@@ -245,6 +256,7 @@ def variance_table(
     digits: int = 4,
 ) -> Table:
     """Random-effect variances, covariances, SDs and correlations (lme4's ``VarCorr`` layout)."""
+    _require_result(result, (MixedModelResult, DecayResult), function="variance_table")
     rows = []
     for vc in result.variance_components:
         term = vc.var1 or ""
@@ -280,6 +292,9 @@ def table_from_frame(
     >>> [(c.key, c.kind) for c in t.columns]
     [('model', 'text'), ('gap', 'number')]
     """
+    if not isinstance(frame, pd.DataFrame):
+        raise GapevalError(f"table_from_frame needs a pandas DataFrame, got {type(frame).__name__}; "
+                           "e.g. pd.DataFrame(rows) first")
     kinds, labels = dict(kinds or {}), dict(labels or {})
     unknown = sorted(set(kinds) | set(labels) - set(frame.columns))
     unknown = [k for k in unknown if k not in frame.columns]

@@ -6,7 +6,7 @@ import html
 
 from gapeval.tables.format import Dialect, format_row
 from gapeval.tables.texmath import math_to_text, split_math
-from gapeval.tables.table import Table
+from gapeval.tables.table import Table, require_table
 
 __all__ = ["html_text", "to_html"]
 
@@ -47,6 +47,7 @@ def to_html(table: Table) -> str:
     </table>
     <BLANKLINE>
     """
+    require_table(table, function="to_html")
     def cls(kind: str) -> str:
         return "text" if kind == "text" else "number"
 

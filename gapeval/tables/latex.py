@@ -5,7 +5,7 @@ from __future__ import annotations
 from gapeval.errors import GapevalError
 from gapeval.tables.format import Dialect, format_cell, format_row
 from gapeval.tables.texmath import math_to_text, split_math
-from gapeval.tables.table import Table
+from gapeval.tables.table import Table, require_table
 
 __all__ = ["ARTICLE_TEXTWIDTH_PT", "escape_latex", "latex_text", "natural_width", "to_latex"]
 
@@ -155,6 +155,7 @@ def to_latex(
     \\end{table}
     <BLANKLINE>
     """
+    require_table(table, function="to_latex")
     if layout not in ("auto", "portrait", "landscape"):
         raise GapevalError(f"layout={layout!r}; use 'auto', 'portrait' or 'landscape'")
     landscape = layout == "landscape" or (layout == "auto" and natural_width(table) > textwidth_pt)

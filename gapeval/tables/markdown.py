@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gapeval.tables.format import Dialect, format_row
 from gapeval.tables.texmath import math_to_text, split_math
-from gapeval.tables.table import Table
+from gapeval.tables.table import Table, require_table
 
 __all__ = ["to_markdown", "escape_markdown", "markdown_text"]
 
@@ -62,6 +62,7 @@ def to_markdown(table: Table) -> str:
     | gpt\\_4o | 0.50 |
     <BLANKLINE>
     """
+    require_table(table, function="to_markdown")
     header = "| " + " | ".join(markdown_text(c.label) for c in table.columns) + " |"
     rule = "| " + " | ".join(":---" if c.kind == "text" else "---:" for c in table.columns) + " |"
     lines = [f"Table: {markdown_text(table.caption)}", "", header, rule]

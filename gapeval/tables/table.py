@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from gapeval.errors import GapevalError
 from gapeval.tables.corrections import CORRECTIONS, describe
 
-__all__ = ["Column", "Marks", "Table", "TEST_DEFINITIONS", "KINDS"]
+__all__ = ["Column", "Marks", "Table", "TEST_DEFINITIONS", "KINDS", "require_table"]
 
 KINDS = ("text", "number", "integer", "p_value", "probability", "interval")
 """Column kinds: how a renderer formats the raw values of a column. ``p_value`` prints values below
@@ -168,3 +168,18 @@ class Table:
         if self.marks is not None:
             lines.append(self.marks.definition(self.column(self.marks.column).label))
         return tuple(lines)
+
+
+def require_table(table: object, *, function: str) -> None:
+    """Refuse anything but a :class:`Table` given to a renderer, saying how to make one.
+
+    Examples
+    --------
+    >>> require_table([1, 2], function="to_latex")
+    Traceback (most recent call last):
+    ...
+    gapeval.errors.GapevalError: to_latex needs a gapeval.tables.Table, got list; build one with coef_table, slope_table or table_from_frame(frame, caption=...)
+    """
+    if not isinstance(table, Table):
+        raise GapevalError(f"{function} needs a gapeval.tables.Table, got {type(table).__name__}; build one with "
+                           "coef_table, slope_table or table_from_frame(frame, caption=...)")

@@ -29,6 +29,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from irt.inference.ticks import tick
+
 __all__ = ["FlatPotential", "latent_shapes", "flat_potential", "constrained", "fit_mean_field", "uniform_start",
            "START_RADIUS"]
 
@@ -156,10 +158,15 @@ def fit_mean_field(potential: Callable, size: int, key, *, num_steps: int, learn
         eps = jax.random.normal(key, (size,))
         return potential(p["loc"] + jnp.exp(p["log_scale"]) * eps) - jnp.sum(p["log_scale"])
 
-    def step(state, key):
+    every = max(1, num_steps // 100)   # ~100 reports to a watcher of the fit (irt.inference.ticks)
+
+    def step(state, inputs):
+        key, number = inputs
+        tick(number, every=every)
         value, grads = jax.value_and_grad(loss)(optimizer.get_params(state), key)
         return optimizer.update(grads, state), value
 
-    state, losses = jax.lax.scan(step, optimizer.init(params), jax.random.split(key_fit, num_steps))
+    keys = jax.random.split(key_fit, num_steps)
+    state, losses = jax.lax.scan(step, optimizer.init(params), (keys, jnp.arange(num_steps)))
     fitted = optimizer.get_params(state)
     return fitted["loc"], jnp.exp(fitted["log_scale"]), losses

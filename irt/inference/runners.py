@@ -35,6 +35,7 @@ from irt.errors import IRTError
 from irt.inference import compiled
 from irt.inference.flat import constrained, fit_mean_field, flat_potential, uniform_start
 from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
+from irt.inference.ticks import announce, tick_each, watched
 
 __all__ = ["SamplerRun", "run_nuts", "run_svi", "run_mcmc", "release_compiled_programs", "refuse_options",
            "WARM_START_SCALE", "WARM_START_DECAY"]
@@ -91,8 +92,12 @@ def _default(cls, name: str):
     return next(f.default for f in dataclasses.fields(cls) if f.name == name)
 
 
-def run_mcmc(kernel, key, options: NUTSOptions, *, init_params=None, model_kwargs: dict | None = None):
+def run_mcmc(kernel, key, options: NUTSOptions, *, init_params=None, model_kwargs: dict | None = None,
+             announced: bool = False):
     """Run NumPyro's MCMC with ``kernel`` under ``options``.
+
+    Its iterations are told to a watcher of the fit (:mod:`irt.inference.ticks`); ``announced``:
+    the caller has already announced them (with its own steps before, so the total is known early).
 
     Returns
     -------
@@ -103,12 +108,34 @@ def run_mcmc(kernel, key, options: NUTSOptions, *, init_params=None, model_kwarg
     from numpyro.infer import MCMC
 
     chain_method = resolve_chain_method(options.chain_method, options.num_chains)
+    if not announced:
+        announce(_mcmc_iterations(options))
+    _ticking(kernel)
     mcmc = MCMC(kernel, num_warmup=options.num_warmup, num_samples=options.num_samples,
                 num_chains=options.num_chains, chain_method=chain_method, progress_bar=options.progress_bar)
     mcmc.run(key, init_params=init_params, extra_fields=("diverging", "num_steps"), **(model_kwargs or {}))
     extra = mcmc.get_extra_fields(group_by_chain=True)
     stats = {"diverging": np.asarray(extra["diverging"]), "n_steps": np.asarray(extra["num_steps"])}
     return mcmc.get_samples(group_by_chain=True), stats, chain_method
+
+
+def _mcmc_iterations(options: NUTSOptions) -> int:
+    """The iterations a watcher hears of: vectorized chains step together (one report per iteration)."""
+    vectorized = resolve_chain_method(options.chain_method, options.num_chains) == "vectorized"
+    return (1 if vectorized else options.num_chains) * (options.num_warmup + options.num_samples)
+
+
+def _ticking(kernel) -> None:
+    """Make ``kernel`` report each iteration to a watcher of the fit (:mod:`irt.inference.ticks`), if one listens."""
+    if not watched():
+        return
+    sample = kernel.sample
+
+    def ticking_sample(state, model_args, model_kwargs):
+        tick_each(state.i)
+        return sample(state, model_args, model_kwargs)
+
+    kernel.sample = ticking_sample
 
 
 def run_nuts(model, *, seed: int, options: NUTSOptions, data: dict | None = None,
@@ -156,6 +183,7 @@ def run_nuts(model, *, seed: int, options: NUTSOptions, data: dict | None = None
     chains = options.num_chains
     lead = (chains,) if chains > 1 else ()
     init, variance, start = None, np.ones(flat.size, dtype=np.float32), "uniform"
+    announce(options.warm_start_steps + _mcmc_iterations(options))  # the whole fit, before it starts
     if options.warm_start_steps:
         warm = compiled.program("nuts_warm_start", _key(layout, options, "warm"),
                                 lambda: jax.jit(_warm_start(flat.potential, flat.size, lead, options)),
@@ -196,7 +224,9 @@ class _Flat:
 
 
 def _key(layout: Hashable | None, options: Any, part: str) -> Hashable | None:
-    return None if layout is None else (layout, part, compiled.layout_key(options))
+    """The key of a kept program; None (compile for this run only) while a watcher listens, since the
+    program then calls that watcher (:mod:`irt.inference.ticks`)."""
+    return None if layout is None or watched() else (layout, part, compiled.layout_key(options))
 
 
 def _warm_start(potential, size: int, lead: tuple, options: NUTSOptions):
@@ -225,9 +255,11 @@ def _nuts_chain(potential, options: NUTSOptions):
                             model_args=(data,), rng_key=key)
 
         def warm_up(state, _):
+            tick_each(state.i)   # a watcher of the fit hears each iteration (irt.inference.ticks)
             return sample_kernel(state, model_args=(data,)), None
 
         def draw(state, _):
+            tick_each(state.i)
             state = sample_kernel(state, model_args=(data,))
             return state, (state.z, state.diverging, state.num_steps)
 
@@ -279,6 +311,7 @@ def run_svi(model, *, seed: int, options: SVIOptions, data: dict | None = None,
     start_time = time.perf_counter()
     data = {k: np.asarray(v) for k, v in (data or {}).items()}
     flat = _Flat(model, data)
+    announce(options.num_steps)
 
     def build():
         potential, unravel, size = flat.potential, flat.unravel, flat.size

@@ -76,3 +76,21 @@ def test_demo_resumes_without_asking_again(demo):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert ", 0 to give" in done.stdout
+
+
+@pytest.mark.slow
+def test_demo_shows_progress_in_every_phase(tmp_path):
+    """`gapeval demo --progress` (a terminal shows it by default): a closing line per step, with the time left."""
+    done = subprocess.run([sys.executable, "-m", "gapeval.cli", "demo", "--out", str(tmp_path), "--limit", "3",
+                           "--inference", "svi", "--progress"], capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    closing = {line.split(":")[0]: line for line in done.stderr.splitlines() if ", done in " in line}
+    steps = [name for name, _, _ in DEMO_MODELS] + ["tiny-janus", "scoring", "report 1/4", "report 2/4", "report 3/4",
+                                                   "report 4/4"]
+    assert list(closing) == steps  # answering per model, scoring, then each step of the report, in order
+    assert "9/9 calls (100%)" in closing["procedural"] and "scoring: 48/48 answers (100%)" in closing["scoring"]
+    assert closing["report 1/4"].startswith("report 1/4: gap scores (svi): 3000/3000 iterations (100%)")
+    assert closing["report 3/4"].startswith("report 3/4: decay model (laplace for 0/1 scores): ")
+    counted = [line for name, line in closing.items() if name != "report 2/4" and name != "report 3/4"]
+    assert all(", left 0:00:00" in line for line in counted)
+    assert "[demo] fitting gap scores (svi)" in done.stdout and "s (CPU " in done.stdout

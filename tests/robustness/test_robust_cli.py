@@ -53,11 +53,13 @@ CASES = [
     ("run --model simulated:a=1,a=2 --out {d}/r1 --dry-run", "run", "option 'a' is given twice"),
     ("run --model simulated:x --out {d}/r1 --dry-run", "run", "option 'x' has no value"),
     ("run --model simulated --protocol magic --out {d}/r1 --dry-run", "run", "unknown kind 'magic'"),
-    ("run --model simulated --out {d}/r1 --samples 0 --dry-run", "run", "samples: Input should be greater"),
+    ("run --model simulated --out {d}/r1 --samples 0 --dry-run", "run", "error: --samples 0: Input should be greater"),
+    ("run --model simulated --out {d}/r1 --limit 0 --dry-run", "run", "error: --limit 0: Input should be greater"),
     ("run --model simulated --out {d}/r1 --shard 5/2 --dry-run", "run", "--shard '5/2': write k/n"),
     ("run --model simulated --out {d}/r1 --bank {d}/nowhere --dry-run", "run", "nowhere does not exist"),
     ("run --model simulated --out {d}/r1 --bank {d}/deep --dry-run", "run", "bank.jsonl:1: "),
-    ("run --model simulated --out {d}/r1 --max-wait -1 --dry-run", "run", "max_wait_s: Input should be greater than 0"),
+    ("run --model simulated --out {d}/r1 --max-wait -1 --dry-run", "run", "error: --max-wait -1.0: Input should be "
+     "greater than 0"),
     ("run --out {d}/r1 --dry-run", "run", "a run needs at least one model"),
     ("run --model simulated --out {d}/notes.txt --dry-run", "run", "run folder '.*notes.txt' is an existing file"),
     ("run --model simulated --out {d}/notes.txt --limit 1", "run", "'.*notes.txt' is a file; a store is a folder"),
@@ -74,6 +76,7 @@ CASES = [
     # export, verify, merge, score
     ("export {d}/nowhere -o {d}/x.csv", "export", "no gapeval store in '.*nowhere'"),
     ("export {d}/run -o {d}/x.txt", "export", "use a .csv or .parquet file name"),
+    ("export {d}/run -o {d}/x.csv", "export", "holds no scores yet; .*\\(gapeval export --include-unscored; "),
     ("export {d}/run -o {d}/afolder.csv", "export", "export file '.*afolder.csv' is a folder"),
     ("export {d}/run -o {d}/notes.txt/x.csv", "export", "'.*notes.txt' is a file, not a folder"),
     ("export {d}/run -o {d}/x.csv --include-unscored --fingerprint s=zzz", "export", "fingerprint 'zzz' of model 's' matches 0"),

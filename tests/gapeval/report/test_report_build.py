@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import html
 import re
 
@@ -15,6 +16,7 @@ from gapeval.cli import main
 from gapeval.decay import simulate_decay
 from gapeval.errors import GapevalError
 from gapeval.gap.simulate import simulate_gap_responses
+from gapeval.progress import Progress
 from gapeval.report import build_report, load_responses
 from gapeval.report.analyses import decay_outcome, gap_outcome, summary_frame
 from gapeval.responses import Columns
@@ -31,8 +33,27 @@ def responses() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def report(responses, tmp_path_factory):
-    return build_report(responses, tmp_path_factory.mktemp("report"), inference="svi", gap_options={"num_steps": 400})
+def shown() -> io.StringIO:
+    """What the report's progress display printed."""
+    return io.StringIO()
+
+
+@pytest.fixture(scope="module")
+def report(responses, tmp_path_factory, shown):
+    return build_report(responses, tmp_path_factory.mktemp("report"), inference="svi", gap_options={"num_steps": 400},
+                        progress=Progress(stream=shown, every_s=0.0, enabled=True))
+
+
+def test_the_report_shows_each_step_and_the_fits_time_left(report, shown):
+    lines = shown.getvalue().splitlines()
+    assert lines[0] == "report 1/4: gap scores (svi) ..."
+    fit = [line for line in lines if line.startswith("report 1/4: gap scores (svi): ")]
+    timed = [re.fullmatch(r".*: (\d+)/400 iterations \(\d+%\), [\d.]+/s, left (\d:\d\d:\d\d)", line) for line in fit]
+    assert len([m for m in timed if m]) > 10  # the SVI steps counted, with the time left
+    assert fit[-1].startswith("report 1/4: gap scores (svi): 400/400 iterations (100%)") and "done in" in fit[-1]
+    finished = [line.split(":")[0] for line in lines if ", done in " in line]
+    assert finished == ["report 1/4", "report 2/4", "report 3/4", "report 4/4"]
+    assert "report 4/4: tables and figures: 3/3 parts (100%)" in lines[-1]
 
 
 def test_report_writes_every_promised_file(report, responses):

@@ -13,7 +13,7 @@ from gapeval.calls import Caller, CallPolicy
 from gapeval.cli import main
 from gapeval.errors import GapevalError
 from gapeval.records import Message, OutputSpec, TextPart, TurnRequest
-from gapeval.runner.progress import Progress
+from gapeval.progress import Progress
 from gapeval.store import Store
 
 pytest.importorskip("httpx")
@@ -56,7 +56,7 @@ def test_waits_are_shown_and_the_call_then_succeeds(tmp_path):
 
         config = RunConfig(models=(parse_model_spec(f"openai-http:base_url={server.url},model=m"),),
                            include="items", limit=2, backoff_s=0.01)  # fmt: skip
-        report = run(config, tmp_path, progress=Progress(stream=stream, every_s=1e9))
+        report = run(config, tmp_path, progress=Progress(stream=stream, every_s=1e9, enabled=True))
     assert report.complete
     assert "openai-http: waiting 0.2 s before retry 1 (the server's Retry-After; HTTP 429" in stream.getvalue()
 

@@ -112,7 +112,8 @@ def test_scorer_choice_is_explicit_when_ambiguous(store):
     assert store.to_frame(include_unscored=True)["score"].isna().all()
     score_all(store, "exact")
     score_all(store, "judge")
-    with pytest.raises(GapevalError, match=r"several scorers \(exact, judge\); pick one with scorer="):
+    with pytest.raises(GapevalError, match=r"several scorers \(exact, judge\); pick one "
+                                           r"\(gapeval export/report --scorer NAME; scorer= in Python\)"):
         store.to_frame()
     with pytest.raises(GapevalError, match="scorer 'nope' has no scores in .*; scorers there: exact, judge"):
         store.to_frame(scorer="nope")

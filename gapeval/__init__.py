@@ -9,6 +9,8 @@ them import them when called.
 
 from __future__ import annotations
 
+import irt  # noqa: F401  (light: it asks JAX for one CPU device per core before JAX starts, see irt._host)
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "gap_score", "gap_compare", "joint_table"]

@@ -3,6 +3,10 @@
 A standalone library (it never imports ``gapeval``): validated response data in, tidy tables and
 ArviZ InferenceData out.
 
+Importing ``irt`` is light: the names below are imported on first use (JAX, NumPyro and pandas with
+them). Before JAX starts, ``irt`` asks it for one CPU device per core, so that NUTS chains run in
+parallel (:mod:`irt._host`; set ``XLA_FLAGS`` or ``IRT_HOST_DEVICES`` to choose otherwise).
+
 >>> import irt
 >>> data, truth = irt.simulate("2pl", num_respondents=50, num_items=10, seed=0)
 >>> data.num_respondents, data.num_items
@@ -11,16 +15,13 @@ ArviZ InferenceData out.
 
 from __future__ import annotations
 
-from irt import models
-from irt.compare import compare
-from irt.data import ResponseData
-from irt.diagnostics import ConvergenceWarning, Diagnostics
-from irt.errors import EstimationError, IRTError
-from irt.fit import fit
-from irt.inference.options import NUTSOptions, SVIOptions
-from irt.problem import MODEL_NAMES
-from irt.results import FitResult
-from irt.simulate import SimulationTruth, simulate
+import importlib
+import sys
+import types
+
+from irt._host import use_host_cores
+
+use_host_cores()
 
 __version__ = "0.1.0"
 
@@ -29,3 +30,42 @@ __all__ = [
     "Diagnostics", "NUTSOptions", "SVIOptions", "models", "MODEL_NAMES", "IRTError", "EstimationError",
     "__version__",
 ]
+
+#: Public name -> the module that defines it (imported on first use).
+_LAZY: dict[str, str] = {
+    "models": "irt.models", "compare": "irt.compare", "ResponseData": "irt.data",
+    "ConvergenceWarning": "irt.diagnostics", "Diagnostics": "irt.diagnostics", "EstimationError": "irt.errors",
+    "IRTError": "irt.errors", "fit": "irt.fit", "NUTSOptions": "irt.inference.options",
+    "SVIOptions": "irt.inference.options", "MODEL_NAMES": "irt.problem", "FitResult": "irt.results",
+    "SimulationTruth": "irt.simulate", "simulate": "irt.simulate",
+}
+
+
+#: Functions named like the module that defines them: ``irt.fit`` is the function, not the module.
+_FUNCTIONS_OF_MODULES = frozenset({"fit", "compare", "simulate"})
+
+
+def __getattr__(name: str):
+    """Import a public name on first use, so that ``import irt`` does not start JAX."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'irt' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    value = module if _LAZY[name] == f"irt.{name}" and name not in _FUNCTIONS_OF_MODULES else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """The ``irt`` package: importing the submodule ``irt.fit`` must not replace the function ``irt.fit``."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _FUNCTIONS_OF_MODULES and isinstance(value, types.ModuleType):
+            return   # the import system binds a submodule to its parent; these names stay the functions
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("GAPEVAL_JAX_CACHE", "off")   # no compilation cache under the home folder from tests
 
 import pytest  # noqa: E402
 

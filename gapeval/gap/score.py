@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Hashable
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ from gapeval.gap.result import CHECKED_SITES, GapResult
 from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap
 from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_SVI, check_inference
 from irt.diagnostics import ConvergenceWarning, Diagnostics
+from irt.inference.compiled import layout_key
 from irt.inference.options import NUTSOptions, SVIOptions
 from irt.inference.runners import run_nuts, run_svi
 from irt.results import summarise_draws
@@ -88,11 +88,14 @@ def fit_gap_model(data: GapData, *, scale: str, level: float, seed: int, options
     NUTS, an :class:`~irt.inference.options.SVIOptions` fits the mean-field approximation.
     ``difficulty_offset`` (mean, sd) and ``ability_df`` are those of :func:`gapeval.gap.model.gap_model`.
     """
-    model = reparameterised_gap_model(**model_arguments(data, scale=scale, unidimensional=unidimensional,
-                                                        difficulty_offset=difficulty_offset, ability_df=ability_df))
-    model = partial(model, y=data.y, mask=data.mask)
+    static = model_arguments(data, scale=scale, unidimensional=unidimensional, difficulty_offset=difficulty_offset,
+                             ability_df=ability_df)
     inference = "nuts" if isinstance(options, NUTSOptions) else "svi"
-    run = (run_nuts if inference == "nuts" else run_svi)(model, seed=seed, options=options)
+    # The answers are the programs' arguments and the rest of the layout their key: a data set of the
+    # same layout reuses the compiled programs (irt.inference.compiled).
+    run = (run_nuts if inference == "nuts" else run_svi)(
+        reparameterised_gap_model(**static), seed=seed, options=options, data={"y": data.y, "mask": data.mask},
+        layout=layout_key("gapeval.gap.model", static))
     samples = dict(run.samples)
     theta = np.broadcast_to(samples["theta"], samples["theta"].shape[:-1] + (2,)).copy()
     theta[..., data.counts == 0] = np.nan

@@ -11,8 +11,10 @@ One potential of one vector means the model is compiled a few times in all and n
 and one normal draw of the whole vector per SVI step (random-number call sites are expensive to
 compile: 11 per-site draws cost about 1.7 s of compilation on the Gap Score model).
 
-A *model* here is a NumPyro model function that takes no arguments (bind its data first, e.g. with
-:func:`functools.partial`) and whose observed site, if it has one, is called ``y``. A model with an
+A *model* here is a NumPyro model function called with the keyword arguments ``data`` (a dict of
+arrays; none when ``data`` is None: bind static arguments first, e.g. with :func:`functools.partial`)
+and whose observed site, if it has one, is called ``y``. The data are arguments of the potential, so
+one compiled program serves every data set of the same shapes (:mod:`irt.inference.compiled`). A model with an
 ``observe`` keyword is called with ``observe=False`` when draws become sites, so that it can skip
 its likelihood there.
 """
@@ -44,7 +46,8 @@ class FlatPotential(NamedTuple):
     Attributes
     ----------
     potential : callable
-        Flat vector (size,) -> potential energy (negative log joint density, Jacobians included).
+        (flat vector (size,), data=None) -> potential energy (negative log joint density, Jacobians
+        included) of the model on ``data`` (default: the data it was built with).
     unravel : callable
         Flat vector -> dict of unconstrained site values (traceable).
     size : int
@@ -56,7 +59,7 @@ class FlatPotential(NamedTuple):
     size: int
 
 
-def latent_shapes(model) -> dict[str, tuple]:
+def latent_shapes(model, data: dict | None = None) -> dict[str, tuple]:
     """Shapes of the latent sites of ``model`` in the unconstrained space, found by an abstract trace.
 
     A site whose support transform changes the shape (e.g. a Cholesky factor of a correlation
@@ -69,7 +72,7 @@ def latent_shapes(model) -> dict[str, tuple]:
     shapes: dict[str, tuple] = {}
 
     def trace_once():
-        trace = handlers.trace(handlers.seed(model, 0)).get_trace()
+        trace = handlers.trace(handlers.seed(model, 0)).get_trace(**(data or {}))
         shapes.update({name: tuple(biject_to(site["fn"].support).inverse_shape(site["value"].shape))
                        for name, site in trace.items() if site["type"] == "sample" and not site["is_observed"]})
         return jnp.zeros(())
@@ -78,14 +81,16 @@ def latent_shapes(model) -> dict[str, tuple]:
     return shapes
 
 
-def constrained(model, unconstrained: dict, lead: int) -> dict:
+def constrained(model, unconstrained: dict, lead: int, data: dict | None = None) -> dict:
     """Latent and deterministic sites from unconstrained draws with ``lead`` leading axes (traceable).
 
-    The observed site ``y`` is left out.
+    The observed site ``y`` is left out; ``data`` are the model's keyword arguments.
     """
     from numpyro.infer.util import constrain_fn
 
-    kwargs = {"observe": False} if "observe" in inspect.signature(model).parameters else {}
+    kwargs = dict(data or {})
+    if "observe" in inspect.signature(model).parameters:
+        kwargs["observe"] = False
 
     def one(u):
         return constrain_fn(model, (), kwargs, u, return_deterministic=True)
@@ -96,8 +101,11 @@ def constrained(model, unconstrained: dict, lead: int) -> dict:
     return {k: v for k, v in fn(unconstrained).items() if k != "y"}
 
 
-def flat_potential(model) -> FlatPotential:
+def flat_potential(model, data: dict | None = None) -> FlatPotential:
     """The potential of the flat vector of ``model``'s unconstrained latent values (sorted site names).
+
+    ``potential(x, data=None)`` evaluates the model on ``data`` (its keyword arguments), by default
+    the ``data`` given here (whose shapes fix the layout of the vector).
 
     NumPyro's support checks are switched off inside: the values come through the support
     transforms, so the checks (a third of the traced operations) would only slow down compilation
@@ -106,7 +114,8 @@ def flat_potential(model) -> FlatPotential:
     from numpyro import validation_enabled
     from numpyro.infer.util import potential_energy
 
-    shapes = latent_shapes(model)
+    default = dict(data or {})
+    shapes = latent_shapes(model, default)
     names = sorted(shapes)
     sizes = [int(np.prod(shapes[name], dtype=int)) for name in names]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
@@ -114,9 +123,9 @@ def flat_potential(model) -> FlatPotential:
     def unravel(x):
         return {name: x[offsets[k]:offsets[k + 1]].reshape(shapes[name]) for k, name in enumerate(names)}
 
-    def potential(x):
+    def potential(x, data=None):
         with validation_enabled(False):
-            return potential_energy(model, (), {}, unravel(x))
+            return potential_energy(model, (), default if data is None else data, unravel(x))
 
     return FlatPotential(potential, unravel, int(offsets[-1]))
 

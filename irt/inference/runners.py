@@ -1,7 +1,7 @@
 """The sampler layer: NUTS and SVI runs of a NumPyro model, returned as one frozen record.
 
 Every NUTS and SVI run in the distribution goes through this module or the site-based estimators of
-:func:`irt.fit` (:mod:`irt.inference.nuts`, :mod:`irt.inference.svi`), which share its MCMC driver:
+:func:`irt.fit` (:mod:`irt.inference.nuts`, :mod:`irt.inference.svi`, which use its MCMC driver):
 
 * :func:`run_nuts` samples a model on its flat unconstrained vector (:mod:`irt.inference.flat`),
   each chain started from a draw of a short mean-field SVI fit whose variances are NUTS's initial
@@ -10,8 +10,10 @@ Every NUTS and SVI run in the distribution goes through this module or the site-
   Score model still needed ~300 leapfrog steps per iteration on 20 models x 600 pairs);
   ``warm_start_steps=0`` starts uniformly near the prior's centre instead;
 * :func:`run_svi` fits a mean-field normal in the same space and draws from it;
-* :func:`run_mcmc` is the one MCMC driver (chain method, extra fields, timing);
-* :func:`release_compiled_programs` frees what a finished run compiled; only this layer calls it.
+* both take the model's data as arguments of their compiled programs, kept per layout by
+  :mod:`irt.inference.compiled`: a second data set of the same layout does not compile again;
+* :func:`run_mcmc` is NumPyro's MCMC driver for :func:`irt.fit`'s site-based NUTS;
+* :func:`release_compiled_programs` frees what a finished site-based run compiled; only this layer calls it.
 
 Both runners return a :class:`SamplerRun`: draws (chain, draw, ...) of every latent and
 deterministic site, the sampler statistics and facts about the run.
@@ -21,14 +23,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from irt.errors import IRTError
+from irt.inference import compiled
 from irt.inference.flat import constrained, fit_mean_field, flat_potential, uniform_start
 from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
 from irt.inference.ticks import announce, tick_each, watched
@@ -65,7 +69,7 @@ class SamplerRun:
 
 
 def release_compiled_programs() -> None:
-    """Free the programs JAX compiled for a finished MCMC run.
+    """Free the programs JAX compiled for a finished site-based run of :func:`irt.fit` (NumPyro's MCMC or SVI).
 
     Every NumPyro MCMC run leaves its compiled programs in JAX's caches, and each holds memory maps
     (about 850-1,100 per fit of the models here). Linux allows 65,530 maps per process
@@ -134,7 +138,8 @@ def _ticking(kernel) -> None:
     kernel.sample = ticking_sample
 
 
-def run_nuts(model, *, seed: int, options: NUTSOptions) -> SamplerRun:
+def run_nuts(model, *, seed: int, options: NUTSOptions, data: dict | None = None,
+             layout: Hashable | None = None) -> SamplerRun:
     """NUTS on ``model``'s flat unconstrained vector, warm-started by a mean-field SVI fit.
 
     ``options.warm_start_steps`` SVI steps (step size ``options.learning_rate``) give each chain a
@@ -145,11 +150,17 @@ def run_nuts(model, *, seed: int, options: NUTSOptions) -> SamplerRun:
     Parameters
     ----------
     model : callable
-        A NumPyro model without arguments (see :mod:`irt.inference.flat`).
+        A NumPyro model called with the keyword arguments ``data`` (see :mod:`irt.inference.flat`).
     seed : int
         Seed of the starts and the chains.
     options : NUTSOptions
         The sampler settings; ``dense_mass`` and ``centered`` (site-based only) must keep their defaults.
+    data : dict, optional
+        The model's data (arrays), passed to the compiled programs as arguments.
+    layout : hashable, optional
+        Everything else ``model`` depends on (:func:`irt.inference.compiled.layout_key` of its static
+        arguments): with it the compiled programs are kept and a later run with the same layout and
+        data of the same shapes reuses them (:mod:`irt.inference.compiled`). None: compiled for this run.
 
     Examples
     --------
@@ -161,51 +172,130 @@ def run_nuts(model, *, seed: int, options: NUTSOptions) -> SamplerRun:
     >>> run.samples["x"].shape, run.info["start"]
     ((1, 100), 'svi')
     """
-    from numpyro.infer import NUTS
-
     refuse_options(options, ("dense_mass", "centered"), why="these settings apply to irt.fit's site-based NUTS, "
                    "not to a run on the flat vector (leave them at their defaults)")
+    refuse_options(options, ("progress_bar",), why="a run on the flat vector samples each chain in one compiled "
+                   "program, which has no progress bar (irt.fit's site-based NUTS shows one)")
     start_time = time.perf_counter()
-    potential, unravel, size = flat_potential(model)
+    data = {k: np.asarray(v) for k, v in (data or {}).items()}
+    flat = _Flat(model, data)
     key_start, key_run = jax.random.split(jax.random.PRNGKey(seed))
     chains = options.num_chains
     lead = (chains,) if chains > 1 else ()
-    init, variance, start = None, jnp.ones(size), "uniform"
+    init, variance, start = None, np.ones(flat.size, dtype=np.float32), "uniform"
     announce(options.warm_start_steps + _mcmc_iterations(options))  # the whole fit, before it starts
     if options.warm_start_steps:
-        schedule = SVIOptions(num_steps=options.warm_start_steps, learning_rate=options.learning_rate,
-                              learning_rate_decay=WARM_START_DECAY).schedule()
-
-        @jax.jit
-        def warm(key):
-            key_fit, key_init = jax.random.split(key)
-            loc, scale, _ = fit_mean_field(potential, size, key_fit, num_steps=options.warm_start_steps,
-                                           learning_rate=schedule, init_scale=WARM_START_SCALE)
-            return loc + scale * jax.random.normal(key_init, lead + (size,)), scale ** 2
-
-        init, fitted = warm(key_start)
-        if np.isfinite(np.asarray(init)).all() and np.isfinite(np.asarray(fitted)).all():
+        warm = compiled.program("nuts_warm_start", _key(layout, options, "warm"),
+                                lambda: jax.jit(_warm_start(flat.potential, flat.size, lead, options)),
+                                (key_start, data))
+        init, fitted = (np.asarray(v) for v in warm(key_start, data))
+        if np.isfinite(init).all() and np.isfinite(fitted).all():
             variance, start = fitted * options.mass_inflation, "svi"
         else:
             init, start = None, "uniform (warm start failed)"
     if init is None:
-        init = jax.jit(lambda key: uniform_start(key, lead + (size,)))(key_start)
-    kernel = NUTS(potential_fn=jax.jit(potential), target_accept_prob=options.target_accept_prob,
-                  inverse_mass_matrix=variance, max_tree_depth=options.max_tree_depth)
-    flat, stats, chain_method = run_mcmc(kernel, key_run, options, init_params=init, announced=True)
-    samples = jax.jit(lambda x: constrained(model, jax.vmap(jax.vmap(unravel))(x), 2))(flat)
+        init = np.asarray(uniform_start(key_start, lead + (flat.size,)))
+    chain_method = resolve_chain_method(options.chain_method, chains)
+    draws, stats = _sample_chains(flat, options, chain_method, layout, key_run, init, variance, data)
+    samples = compiled.program("nuts_constrain", _key(layout, options, "constrain"),
+                               lambda: jax.jit(lambda x, d: constrained(model, jax.vmap(jax.vmap(flat.unravel))(x),
+                                                                        2, d)),
+                               (draws, data))(draws, data)
     samples = {k: np.asarray(v) for k, v in samples.items()}
-    release_compiled_programs()   # else a loop of ~75 fits runs out of memory maps (see its docstring)
     info = {"method": "nuts", "seconds": time.perf_counter() - start_time, "approximate": False,
             "chain_method": chain_method, "start": start}
     return SamplerRun(samples=samples, sample_stats=stats, info=info)
 
 
-def run_svi(model, *, seed: int, options: SVIOptions) -> SamplerRun:
+class _Flat:
+    """The flat view of a model on data, built when first needed (a kept program does not need it)."""
+
+    def __init__(self, model, data: dict):
+        self._model, self._data, self._view = model, data, None
+
+    def _get(self):
+        if self._view is None:
+            self._view = flat_potential(self._model, self._data)
+        return self._view
+
+    potential = property(lambda self: self._get().potential)
+    unravel = property(lambda self: self._get().unravel)
+    size = property(lambda self: self._get().size)
+
+
+def _key(layout: Hashable | None, options: Any, part: str) -> Hashable | None:
+    """The key of a kept program; None (compile for this run only) while a watcher listens, since the
+    program then calls that watcher (:mod:`irt.inference.ticks`)."""
+    return None if layout is None or watched() else (layout, part, compiled.layout_key(options))
+
+
+def _warm_start(potential, size: int, lead: tuple, options: NUTSOptions):
+    schedule = SVIOptions(num_steps=options.warm_start_steps, learning_rate=options.learning_rate,
+                          learning_rate_decay=WARM_START_DECAY).schedule()
+
+    def warm_start(key, data):
+        key_fit, key_init = jax.random.split(key)
+        loc, scale, _ = fit_mean_field(partial(potential, data=data), size, key_fit,
+                                       num_steps=options.warm_start_steps, learning_rate=schedule,
+                                       init_scale=WARM_START_SCALE)
+        return loc + scale * jax.random.normal(key_init, lead + (size,)), scale ** 2
+
+    return warm_start
+
+
+def _nuts_chain(potential, options: NUTSOptions):
+    """One NUTS chain as a function of (key, start, inverse mass matrix, data): NumPyro's kernel, data as arguments."""
+    from numpyro.infer.hmc import hmc
+
+    init_kernel, sample_kernel = hmc(potential_fn_gen=lambda data: partial(potential, data=data), algo="NUTS")
+
+    def nuts_chain(key, init, inverse_mass, data):
+        state = init_kernel(init, options.num_warmup, inverse_mass_matrix=inverse_mass,
+                            target_accept_prob=options.target_accept_prob, max_tree_depth=options.max_tree_depth,
+                            model_args=(data,), rng_key=key)
+
+        def warm_up(state, _):
+            tick_each(state.i)   # a watcher of the fit hears each iteration (irt.inference.ticks)
+            return sample_kernel(state, model_args=(data,)), None
+
+        def draw(state, _):
+            tick_each(state.i)
+            state = sample_kernel(state, model_args=(data,))
+            return state, (state.z, state.diverging, state.num_steps)
+
+        state, _ = jax.lax.scan(warm_up, state, None, length=options.num_warmup)
+        return jax.lax.scan(draw, state, None, length=options.num_samples)[1]
+
+    return nuts_chain
+
+
+def _sample_chains(flat: _Flat, options: NUTSOptions, chain_method: str, layout, key, init, variance, data):
+    """Run the chains (``parallel``: one per device; ``vectorized``: in lock-step; ``sequential``: one after another)."""
+    chains = options.num_chains
+    keys = jax.random.split(key, chains)
+    starts = init.reshape((chains, flat.size)) if chains > 1 else init[None]
+    if chain_method == "sequential" or chains == 1:
+        run = compiled.program("nuts_chain", _key(layout, options, "chain"),
+                               lambda: jax.jit(_nuts_chain(flat.potential, options)),
+                               (keys[0], starts[0], variance, data))
+        outs = [run(keys[c], starts[c], variance, data) for c in range(chains)]
+        out = tuple(np.stack([np.asarray(o[k]) for o in outs]) for k in range(3))
+    else:
+        transform = jax.pmap if chain_method == "parallel" else (lambda f, **kw: jax.jit(jax.vmap(f, **kw)))
+        run = compiled.program(f"nuts_chains_{chain_method}", _key(layout, options, "chains"),
+                               lambda: transform(_nuts_chain(flat.potential, options), in_axes=(0, 0, None, None)),
+                               (keys, starts, variance, data))
+        out = tuple(np.asarray(v) for v in run(keys, starts, variance, data))
+    z, diverging, steps = out
+    return z, {"diverging": diverging, "n_steps": steps}
+
+
+def run_svi(model, *, seed: int, options: SVIOptions, data: dict | None = None,
+            layout: Hashable | None = None) -> SamplerRun:
     """Mean-field normal SVI on ``model``'s flat unconstrained vector; ``options.num_draws`` draws (one chain).
 
     ``guide`` must be ``"normal"`` and ``batch_size`` None (the low-rank guide and minibatches are
-    :func:`irt.fit`'s site-based SVI).
+    :func:`irt.fit`'s site-based SVI). ``data`` and ``layout`` as in :func:`run_nuts`.
 
     Examples
     --------
@@ -219,21 +309,27 @@ def run_svi(model, *, seed: int, options: SVIOptions) -> SamplerRun:
     refuse_options(options, ("guide", "batch_size"), why="the flat-vector SVI fits a mean-field normal to every "
                    "answer; the low-rank guide and minibatches are irt.fit's (leave them at their defaults)")
     start_time = time.perf_counter()
-    potential, unravel, size = flat_potential(model)
+    data = {k: np.asarray(v) for k, v in (data or {}).items()}
+    flat = _Flat(model, data)
     announce(options.num_steps)
 
-    @jax.jit
-    def fit(key):
-        key_fit, key_draw = jax.random.split(key)
-        loc, scale, losses = fit_mean_field(potential, size, key_fit, num_steps=options.num_steps,
-                                            learning_rate=options.schedule(), init_scale=options.init_scale)
-        draws = loc + scale * jax.random.normal(key_draw, (1, options.num_draws, size))
-        return constrained(model, jax.vmap(jax.vmap(unravel))(draws), 2), losses
+    def build():
+        potential, unravel, size = flat.potential, flat.unravel, flat.size
 
-    samples, losses = fit(jax.random.PRNGKey(seed))
+        def svi_fit(key, data):
+            key_fit, key_draw = jax.random.split(key)
+            loc, scale, losses = fit_mean_field(partial(potential, data=data), size, key_fit,
+                                                num_steps=options.num_steps, learning_rate=options.schedule(),
+                                                init_scale=options.init_scale)
+            draws = loc + scale * jax.random.normal(key_draw, (1, options.num_draws, size))
+            return constrained(model, jax.vmap(jax.vmap(unravel))(draws), 2, data), losses
+
+        return jax.jit(svi_fit)
+
+    key = jax.random.PRNGKey(seed)
+    samples, losses = compiled.program("svi_fit", _key(layout, options, "svi"), build, (key, data))(key, data)
     losses = np.asarray(losses)
     samples = {k: np.asarray(v) for k, v in samples.items()}
-    release_compiled_programs()
     tail = max(1, len(losses) // 10)
     info = {"method": "svi", "seconds": time.perf_counter() - start_time, "approximate": True,
             "final_loss": float(losses[-tail:].mean())}

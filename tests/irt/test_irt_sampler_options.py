@@ -22,7 +22,7 @@ from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
 
 #: A value other than the default for every field of NUTSOptions run on the flat vector ...
 FLAT_NUTS = dict(num_warmup=7, num_samples=9, num_chains=3, chain_method="sequential", target_accept_prob=0.77,
-                 max_tree_depth=6, warm_start_steps=11, learning_rate=0.123, mass_inflation=3.0, progress_bar=True)
+                 max_tree_depth=6, warm_start_steps=11, learning_rate=0.123, mass_inflation=3.0)
 #: ... and on the sites (irt.fit).
 SITE_NUTS = dict(num_warmup=7, num_samples=9, num_chains=3, chain_method="sequential", target_accept_prob=0.77,
                  max_tree_depth=6, dense_mass=True, centered=1.0, progress_bar=True)
@@ -39,7 +39,7 @@ def _fields(record) -> set[str]:
 
 
 def test_every_field_is_checked_by_a_test_below():
-    assert _fields(NUTSOptions) == set(FLAT_NUTS) | set(SITE_NUTS)
+    assert _fields(NUTSOptions) == set(FLAT_NUTS) | set(SITE_NUTS)   # progress_bar: sites only
     assert _fields(SVIOptions) == set(SITE_SVI)
     for given in (FLAT_NUTS, SITE_NUTS):
         assert all(getattr(NUTSOptions(), k) != v for k, v in given.items())
@@ -133,15 +133,34 @@ def _check_mcmc(calls, given):
         assert calls["nuts"][name] == given[name], name
 
 
-def test_every_nuts_option_reaches_the_flat_sampler(recorded):
-    with pytest.raises(_Stop):
-        runners.run_nuts(_model, seed=0, options=NUTSOptions(**FLAT_NUTS))
-    _check_mcmc(recorded, FLAT_NUTS)
+def test_every_nuts_option_reaches_the_flat_sampler(recorded, monkeypatch):
+    kernel, chains = {}, {}
+    real_hmc, real_chains = numpyro.infer.hmc.hmc, runners._sample_chains
+
+    def hmc(**kwargs):
+        init_kernel, sample_kernel = real_hmc(**kwargs)
+
+        def recording_init(init, num_warmup, **given):
+            kernel.update(given, num_warmup=num_warmup)
+            return init_kernel(init, num_warmup, **given)
+
+        return recording_init, sample_kernel
+
+    def sample_chains(flat, options, chain_method, layout, key, init, variance, data):
+        chains.update(chain_method=chain_method, init=init, variance=variance)
+        return real_chains(flat, options, chain_method, layout, key, init, variance, data)
+
+    monkeypatch.setattr(numpyro.infer.hmc, "hmc", hmc)
+    monkeypatch.setattr(runners, "_sample_chains", sample_chains)
+    run = runners.run_nuts(_model, seed=0, options=NUTSOptions(**FLAT_NUTS))
+    assert kernel["num_warmup"] == 7 and kernel["target_accept_prob"] == 0.77 and kernel["max_tree_depth"] == 6
+    assert run.samples["x"].shape == (3, 9, 4) and run.sample_stats["n_steps"].shape == (3, 9)   # chains, draws
+    assert chains["chain_method"] == run.info["chain_method"] == "sequential"
     warm = recorded["mean_field"]
     assert warm["num_steps"] == 11 and warm["learning_rate"](0) == pytest.approx(0.123)
     assert warm["init_scale"] == runners.WARM_START_SCALE
-    np.testing.assert_allclose(recorded["nuts"]["inverse_mass_matrix"], 0.25 * 3.0)   # fitted variance x inflation
-    assert recorded["run"]["init_params"].shape == (3, 4)                             # one start per chain
+    np.testing.assert_allclose(chains["variance"], 0.25 * 3.0)   # fitted variance x inflation
+    assert chains["init"].shape == (3, 4)                        # one start per chain
 
 
 def test_every_nuts_option_reaches_the_site_sampler_of_fit(recorded, monkeypatch):
@@ -166,6 +185,8 @@ def test_each_path_refuses_the_fields_of_the_other():
         irt.fit(data, "2pl", method="nuts", warm_start_steps=5)
     with pytest.raises(ValueError, match=r"dense_mass=True: these settings apply to irt.fit's site-based NUTS"):
         runners.run_nuts(_model, seed=0, options=NUTSOptions(dense_mass=True))
+    with pytest.raises(ValueError, match=r"progress_bar=True: a run on the flat vector .* no progress bar"):
+        runners.run_nuts(_model, seed=0, options=NUTSOptions(progress_bar=True))
     with pytest.raises(ValueError, match=r"guide='lowrank': the flat-vector SVI fits a mean-field normal"):
         runners.run_svi(_model, seed=0, options=SVIOptions(guide="lowrank"))
 

@@ -33,7 +33,8 @@ class _Stop(Exception):
 def runs(monkeypatch):
     seen = []
 
-    def record(model, *, seed, options):
+    def record(model, *, seed, options, data, layout):
+        assert set(data) == {"y", "mask"} and layout is not None   # the answers are arguments, kept per layout
         seen.append((seed, options))
         raise _Stop
 

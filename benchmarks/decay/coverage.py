@@ -36,7 +36,8 @@ FIELDS = ["rep", "family", "structure", "fitted", "term", "truth", "estimate", "
 CASES = (("gaussian", "auto"), ("gaussian", "nested"), ("binomial", "auto"), ("binomial", "nested"))
 
 
-def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = CASES) -> None:
+def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = CASES,
+        data_dir: Path | None = None) -> None:
     from make_inputs import CASES as PARAMS, DESIGN
 
     from gapeval.decay import decay, simulate_decay
@@ -50,6 +51,9 @@ def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = C
             for family, structure in cases:
                 params = dict(PARAMS[family], seed=1000 + rep)
                 responses, truth = simulate_decay(**DESIGN, **params)
+                if data_dir is not None:
+                    data_dir.mkdir(parents=True, exist_ok=True)
+                    responses.to_csv(data_dir / f"{family}_rep{rep}.csv", index=False, float_format="%.10g")
                 started = time.perf_counter()
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
@@ -77,6 +81,52 @@ def summarize(path: Path) -> pd.DataFrame:
     return table.reset_index()
 
 
+def sd_interval(sd: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Chi-square interval of a normal SD estimated from ``n`` replications."""
+    from scipy import stats
+
+    lo, hi = stats.chi2.ppf([0.5 + level / 2, 0.5 - level / 2], n - 1)
+    return sd * np.sqrt((n - 1) / lo), sd * np.sqrt((n - 1) / hi)
+
+
+def compare_glmer(ours: Path, glmer: Path) -> pd.DataFrame:
+    """decay()'s default 0/1 fits beside glmer's on the same replications (``glmer_coverage.R``'s CSV).
+
+    Per term, on the replications both have: coverage, mean SE and SD of the estimates of each, the largest
+    difference of the estimates and of the SEs; then glmer alone on every replication it has, with the
+    95% chi-square interval of SE / SD (how far the replications pin the ratio down).
+    """
+    from scipy import stats
+
+    mine = pd.read_csv(ours).query("family == 'binomial' and structure == 'auto'")
+    theirs = pd.read_csv(glmer)
+    truth = mine.groupby("term")["truth"].first()
+    theirs["truth"] = theirs["term"].map(truth)
+    q = stats.norm.ppf(0.975)
+    theirs["covered"] = ((theirs["estimate"] - q * theirs["se"] <= theirs["truth"])
+                         & (theirs["truth"] <= theirs["estimate"] + q * theirs["se"])).astype(int)
+    both = mine.merge(theirs, on=["rep", "term"], suffixes=("", "_glmer"))
+    rows = []
+    for term, group in both.groupby("term", sort=False):
+        all_glmer = theirs[theirs["term"] == term]
+        sd_all = all_glmer["estimate"].std()
+        lo, hi = sd_interval(sd_all, len(all_glmer))
+        rows.append({
+            "term": term, "reps": len(group),
+            "coverage": group["covered"].mean(), "coverage_glmer": group["covered_glmer"].mean(),
+            "se": group["sd"].mean(), "se_glmer": group["se"].mean(),
+            "sd_est": group["estimate"].std(), "sd_est_glmer": group["estimate_glmer"].std(),
+            "max_abs_est_diff": (group["estimate"] - group["estimate_glmer"]).abs().max(),
+            "max_rel_se_diff": (group["sd"] / group["se"] - 1).abs().max(),
+            "glmer_reps": len(all_glmer), "glmer_coverage": all_glmer["covered"].mean(),
+            "glmer_se": all_glmer["se"].mean(), "glmer_se_conditional": all_glmer["se_conditional"].mean(),
+            "glmer_sd_est": sd_all, "glmer_se_sd": all_glmer["se"].mean() / sd_all,
+            "glmer_se_sd_lo": all_glmer["se"].mean() / hi, "glmer_se_sd_hi": all_glmer["se"].mean() / lo,
+            "glmer_bias": all_glmer["estimate"].mean() - all_glmer["truth"].mean(),
+        })
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=20)
@@ -84,13 +134,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "coverage.csv")
     parser.add_argument("--cases", nargs="+", default=[f"{f}/{s}" for f, s in CASES],
                         help="family/structure pairs to fit (default: all four)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="also write each replication's answers to DIR/<family>_rep<N>.csv (for glmer_coverage.R)")
     parser.add_argument("--summarize", action="store_true")
+    parser.add_argument("--glmer", type=Path, default=None,
+                        help="with --summarize: compare the 0/1 default fits with glmer_coverage.R's CSV")
     args = parser.parse_args()
     if args.summarize:
-        with pd.option_context("display.width", 200):
-            print(summarize(args.out).round(4).to_string(index=False))
+        table = summarize(args.out) if args.glmer is None else compare_glmer(args.out, args.glmer)
+        with pd.option_context("display.width", 250):
+            print(table.round(4).to_string(index=False))
         return
-    run(args.reps, args.out, args.first, tuple(tuple(c.split("/")) for c in args.cases))
+    run(args.reps, args.out, args.first, tuple(tuple(c.split("/")) for c in args.cases), args.data_dir)
 
 
 if __name__ == "__main__":

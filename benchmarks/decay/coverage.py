@@ -13,7 +13,8 @@ Design (the issue's, and the R reference cases' in ``tests/reference_data/decay_
 * ``binomial`` / ``nested``: Laplace with the nested structure.
 
 One row per replication, case and fixed effect is appended to ``--out`` as soon as the fit ends (so an
-interrupted run keeps what it has); ``--summarize`` prints the coverage table of a CSV.
+interrupted run keeps what it has); ``--summarize CSV [CSV ...]`` prints the coverage table of the CSVs
+together (a replication, case and term found twice counts once, the later file's row kept).
 """
 
 from __future__ import annotations
@@ -70,9 +71,15 @@ def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = C
                 print(f"rep {rep} {family} {structure}: {seconds:.1f} s", flush=True)
 
 
-def summarize(path: Path) -> pd.DataFrame:
+def read_runs(paths: list[Path]) -> pd.DataFrame:
+    """The rows of several coverage CSVs; a (rep, family, structure, term) found twice keeps the later row."""
+    rows = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    return rows.drop_duplicates(["rep", "family", "structure", "term"], keep="last")
+
+
+def summarize(paths: list[Path]) -> pd.DataFrame:
     """Coverage, mean SE / SD of the estimates, and seconds per fit, by case and term."""
-    rows = pd.read_csv(path)
+    rows = read_runs(paths)
     grouped = rows.groupby(["family", "structure", "term"], sort=False)
     table = grouped.agg(reps=("covered", "size"), coverage=("covered", "mean"), mean_se=("sd", "mean"),
                         sd_estimate=("estimate", "std"), bias=("estimate", "mean"), seconds=("seconds", "median"))
@@ -89,17 +96,21 @@ def sd_interval(sd: float, n: int, level: float = 0.95) -> tuple[float, float]:
     return sd * np.sqrt((n - 1) / lo), sd * np.sqrt((n - 1) / hi)
 
 
-def compare_glmer(ours: Path, glmer: Path) -> pd.DataFrame:
+def compare_glmer(ours: list[Path], glmer: Path) -> pd.DataFrame:
     """decay()'s default 0/1 fits beside glmer's on the same replications (``glmer_coverage.R``'s CSV).
 
     Per term, on the replications both have: coverage, mean SE and SD of the estimates of each, the largest
     difference of the estimates and of the SEs; then glmer alone on every replication it has, with the
-    95% chi-square interval of SE / SD (how far the replications pin the ratio down).
+    95% chi-square interval of SE / SD (how far the replications pin the ratio down). glmer fits whose
+    Hessian-based SEs are less than half its SEs conditional on the variance estimates (a broken Hessian:
+    0.0007 against 0.19 once) are left out of glmer's columns and counted in ``glmer_unusable``.
     """
     from scipy import stats
 
-    mine = pd.read_csv(ours).query("family == 'binomial' and structure == 'auto'")
+    mine = read_runs(ours).query("family == 'binomial' and structure == 'auto'")
     theirs = pd.read_csv(glmer)
+    broken = theirs.loc[theirs["se"] < 0.5 * theirs["se_conditional"], "rep"].unique()
+    theirs = theirs[~theirs["rep"].isin(broken)]
     truth = mine.groupby("term")["truth"].first()
     theirs["truth"] = theirs["term"].map(truth)
     q = stats.norm.ppf(0.975)
@@ -118,7 +129,7 @@ def compare_glmer(ours: Path, glmer: Path) -> pd.DataFrame:
             "sd_est": group["estimate"].std(), "sd_est_glmer": group["estimate_glmer"].std(),
             "max_abs_est_diff": (group["estimate"] - group["estimate_glmer"]).abs().max(),
             "max_rel_se_diff": (group["sd"] / group["se"] - 1).abs().max(),
-            "glmer_reps": len(all_glmer), "glmer_coverage": all_glmer["covered"].mean(),
+            "glmer_reps": len(all_glmer), "glmer_unusable": len(broken), "glmer_coverage": all_glmer["covered"].mean(),
             "glmer_se": all_glmer["se"].mean(), "glmer_se_conditional": all_glmer["se_conditional"].mean(),
             "glmer_sd_est": sd_all, "glmer_se_sd": all_glmer["se"].mean() / sd_all,
             "glmer_se_sd_lo": all_glmer["se"].mean() / hi, "glmer_se_sd_hi": all_glmer["se"].mean() / lo,
@@ -136,12 +147,13 @@ def main() -> None:
                         help="family/structure pairs to fit (default: all four)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="also write each replication's answers to DIR/<family>_rep<N>.csv (for glmer_coverage.R)")
-    parser.add_argument("--summarize", action="store_true")
+    parser.add_argument("--summarize", nargs="+", type=Path, default=None, metavar="CSV",
+                        help="print the coverage table of these CSVs (instead of fitting)")
     parser.add_argument("--glmer", type=Path, default=None,
                         help="with --summarize: compare the 0/1 default fits with glmer_coverage.R's CSV")
     args = parser.parse_args()
     if args.summarize:
-        table = summarize(args.out) if args.glmer is None else compare_glmer(args.out, args.glmer)
+        table = summarize(args.summarize) if args.glmer is None else compare_glmer(args.summarize, args.glmer)
         with pd.option_context("display.width", 250):
             print(table.round(4).to_string(index=False))
         return

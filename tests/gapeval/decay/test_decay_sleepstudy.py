@@ -91,7 +91,8 @@ def test_agrees_with_statsmodels_mixedlm(sleep):
     assert fit.reml_criterion <= -2 * ref.llf + 1e-6
     assert fit.reml_criterion == pytest.approx(-2 * ref.llf, abs=1e-4)
     np.testing.assert_allclose([fe.estimate for fe in fit.fixed_effects], ref.fe_params, rtol=1e-4)
-    # statsmodels' SEs come from its Hessian in all the parameters, lme4's (and ours) from (XᵀV⁻¹X)⁻¹: close, not equal
+    # statsmodels' SEs come from its Hessian in all the parameters, lme4's (and ours) from (XᵀV⁻¹X)⁻¹:
+    # close, not equal
     np.testing.assert_allclose([fe.sd for fe in fit.fixed_effects], ref.bse_fe, rtol=1e-2)
     vc = fit.variance_frame().set_index("group")
     assert vc.loc["s", "var1"] == "Intercept"

@@ -193,7 +193,7 @@ class DecayResult:
     family: str
     """``gaussian`` or ``binomial``."""
     estimator: str
-    """How it was fitted, e.g. ``REML (statsmodels MixedLM)``."""
+    """How it was fitted, e.g. ``REML (lme4's criterion; gapeval.decay.lmer)``."""
     formula: str
     """The model in lme4-like notation, with the column names used."""
     fixed_effects: tuple[FixedEffect, ...]

@@ -13,7 +13,8 @@ Design (the issue's, and the R reference cases' in ``tests/reference_data/decay_
 * ``binomial`` / ``nested``: Laplace with the nested structure.
 
 One row per replication, case and fixed effect is appended to ``--out`` as soon as the fit ends (so an
-interrupted run keeps what it has); ``--summarize`` prints the coverage table of a CSV.
+interrupted run keeps what it has); ``--summarize CSV [CSV ...]`` prints the coverage table of the CSVs
+together (a replication, case and term found twice counts once, the later file's row kept).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ FIELDS = ["rep", "family", "structure", "fitted", "term", "truth", "estimate", "
 CASES = (("gaussian", "auto"), ("gaussian", "nested"), ("binomial", "auto"), ("binomial", "nested"))
 
 
-def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = CASES) -> None:
+def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = CASES,
+        data_dir: Path | None = None) -> None:
     from make_inputs import CASES as PARAMS, DESIGN
 
     from gapeval.decay import decay, simulate_decay
@@ -50,6 +52,9 @@ def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = C
             for family, structure in cases:
                 params = dict(PARAMS[family], seed=1000 + rep)
                 responses, truth = simulate_decay(**DESIGN, **params)
+                if data_dir is not None:
+                    data_dir.mkdir(parents=True, exist_ok=True)
+                    responses.to_csv(data_dir / f"{family}_rep{rep}.csv", index=False, float_format="%.10g")
                 started = time.perf_counter()
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
@@ -66,15 +71,71 @@ def run(reps: int, out: Path, first: int, cases: tuple[tuple[str, str], ...] = C
                 print(f"rep {rep} {family} {structure}: {seconds:.1f} s", flush=True)
 
 
-def summarize(path: Path) -> pd.DataFrame:
+def read_runs(paths: list[Path]) -> pd.DataFrame:
+    """The rows of several coverage CSVs; a (rep, family, structure, term) found twice keeps the later row."""
+    rows = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    return rows.drop_duplicates(["rep", "family", "structure", "term"], keep="last")
+
+
+def summarize(paths: list[Path]) -> pd.DataFrame:
     """Coverage, mean SE / SD of the estimates, and seconds per fit, by case and term."""
-    rows = pd.read_csv(path)
+    rows = read_runs(paths)
     grouped = rows.groupby(["family", "structure", "term"], sort=False)
     table = grouped.agg(reps=("covered", "size"), coverage=("covered", "mean"), mean_se=("sd", "mean"),
                         sd_estimate=("estimate", "std"), bias=("estimate", "mean"), seconds=("seconds", "median"))
     table["bias"] -= grouped["truth"].mean()
     table["se_ratio"] = table["mean_se"] / table["sd_estimate"]
     return table.reset_index()
+
+
+def sd_interval(sd: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Chi-square interval of a normal SD estimated from ``n`` replications."""
+    from scipy import stats
+
+    lo, hi = stats.chi2.ppf([0.5 + level / 2, 0.5 - level / 2], n - 1)
+    return sd * np.sqrt((n - 1) / lo), sd * np.sqrt((n - 1) / hi)
+
+
+def compare_glmer(ours: list[Path], glmer: Path) -> pd.DataFrame:
+    """decay()'s default 0/1 fits beside glmer's on the same replications (``glmer_coverage.R``'s CSV).
+
+    Per term, on the replications both have: coverage, mean SE and SD of the estimates of each, the largest
+    difference of the estimates and of the SEs; then glmer alone on every replication it has, with the
+    95% chi-square interval of SE / SD (how far the replications pin the ratio down). glmer fits whose
+    Hessian-based SEs are less than half its SEs conditional on the variance estimates (a broken Hessian:
+    0.0007 against 0.19 once) are left out of glmer's columns and counted in ``glmer_unusable``.
+    """
+    from scipy import stats
+
+    mine = read_runs(ours).query("family == 'binomial' and structure == 'auto'")
+    theirs = pd.read_csv(glmer)
+    broken = theirs.loc[theirs["se"] < 0.5 * theirs["se_conditional"], "rep"].unique()
+    theirs = theirs[~theirs["rep"].isin(broken)]
+    truth = mine.groupby("term")["truth"].first()
+    theirs["truth"] = theirs["term"].map(truth)
+    q = stats.norm.ppf(0.975)
+    theirs["covered"] = ((theirs["estimate"] - q * theirs["se"] <= theirs["truth"])
+                         & (theirs["truth"] <= theirs["estimate"] + q * theirs["se"])).astype(int)
+    both = mine.merge(theirs, on=["rep", "term"], suffixes=("", "_glmer"))
+    rows = []
+    for term, group in both.groupby("term", sort=False):
+        all_glmer = theirs[theirs["term"] == term]
+        sd_all = all_glmer["estimate"].std()
+        lo, hi = sd_interval(sd_all, len(all_glmer))
+        rows.append({
+            "term": term, "reps": len(group),
+            "coverage": group["covered"].mean(), "coverage_glmer": group["covered_glmer"].mean(),
+            "se": group["sd"].mean(), "se_glmer": group["se"].mean(),
+            "sd_est": group["estimate"].std(), "sd_est_glmer": group["estimate_glmer"].std(),
+            "max_abs_est_diff": (group["estimate"] - group["estimate_glmer"]).abs().max(),
+            "max_rel_se_diff": (group["sd"] / group["se"] - 1).abs().max(),
+            "glmer_reps": len(all_glmer), "glmer_unusable": len(broken), "glmer_coverage": all_glmer["covered"].mean(),
+            "glmer_se": all_glmer["se"].mean(), "glmer_se_conditional": all_glmer["se_conditional"].mean(),
+            "glmer_sd_est": sd_all, "glmer_se_sd": all_glmer["se"].mean() / sd_all,
+            "glmer_se_sd_lo": all_glmer["se"].mean() / hi, "glmer_se_sd_hi": all_glmer["se"].mean() / lo,
+            "glmer_bias": all_glmer["estimate"].mean() - all_glmer["truth"].mean(),
+        })
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -84,13 +145,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "coverage.csv")
     parser.add_argument("--cases", nargs="+", default=[f"{f}/{s}" for f, s in CASES],
                         help="family/structure pairs to fit (default: all four)")
-    parser.add_argument("--summarize", action="store_true")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="also write each replication's answers to DIR/<family>_rep<N>.csv (for glmer_coverage.R)")
+    parser.add_argument("--summarize", nargs="+", type=Path, default=None, metavar="CSV",
+                        help="print the coverage table of these CSVs (instead of fitting)")
+    parser.add_argument("--glmer", type=Path, default=None,
+                        help="with --summarize: compare the 0/1 default fits with glmer_coverage.R's CSV")
     args = parser.parse_args()
     if args.summarize:
-        with pd.option_context("display.width", 200):
-            print(summarize(args.out).round(4).to_string(index=False))
+        table = summarize(args.summarize) if args.glmer is None else compare_glmer(args.summarize, args.glmer)
+        with pd.option_context("display.width", 250):
+            print(table.round(4).to_string(index=False))
         return
-    run(args.reps, args.out, args.first, tuple(tuple(c.split("/")) for c in args.cases))
+    run(args.reps, args.out, args.first, tuple(tuple(c.split("/")) for c in args.cases), args.data_dir)
 
 
 if __name__ == "__main__":

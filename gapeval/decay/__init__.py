@@ -1,8 +1,8 @@
 """Turn-wise decay (exposure bias) with mixed-effects models.
 
 ``decay`` fits ``score ~ turn × direction`` with random model intercepts and turn slopes and random
-dialogue intercepts; ``mixed_model`` is the underlying REML fit (statsmodels ``MixedLM``) with Wald z
-and Satterthwaite t tests for any formula. See ``docs/decay.md``. The result records live in
+dialogue intercepts; ``mixed_model`` fits any formula with a grouping column by the same REML engine
+(:mod:`gapeval.decay.lmer`), with Wald z and Satterthwaite t tests. See ``docs/decay.md``. The result records live in
 :mod:`gapeval.estimates` and are re-exported here; ``ConvergenceWarning`` is :class:`irt.ConvergenceWarning`.
 """
 

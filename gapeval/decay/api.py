@@ -83,8 +83,9 @@ def decay(
     binomial_method : {"laplace", "nuts", "vb"}
         How 0/1 scores are fitted. ``laplace`` (the default, :data:`gapeval.sampling.BINOMIAL_METHOD`):
         maximum likelihood by glmer's Laplace approximation, Wald z tests — intervals that cover
-        (``benchmarks/decay/RESULTS.md``); seconds for nested designs, a minute or more for crossed ones. ``nuts``: a Bayesian GLMM sampled by NUTS (the same
-        random effects; a minute or more). ``vb``: statsmodels' ``BinomialBayesMixedGLM`` by
+        (``benchmarks/decay/RESULTS.md``); seconds (a crossed fit of 2,880 answers: 6 s cold, 3 s warm
+        on two idle cores). ``nuts``: a Bayesian GLMM sampled by NUTS (the same random effects; a
+        minute or more). ``vb``: statsmodels' ``BinomialBayesMixedGLM`` by
         variational Bayes (independent model effects; its intervals are far too narrow, and the result
         says so in ``notes``).
     nuts_options : irt.NUTSOptions

@@ -7,6 +7,7 @@ The decay models of :func:`gapeval.decay.decay` with ``log(context_tokens)`` in 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -253,9 +254,16 @@ def context_curve(
     if slot in responses.columns:
         raise DecayError(f"responses has a column named {slot!r}, which context_curve uses internally; rename it")
     work = responses.assign(**{slot: log_ctx + 1.0})  # decay() uses turn − 1 as its slope variable
-    fit = decay(work, score=score, turn=slot, direction=direction, model=model, session=session, item=item,
-                structure=structure, covariates=covariates, family=family, random_slopes=random_slopes,
-                binomial_method=binomial_method, level=level, seed=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = decay(work, score=score, turn=slot, direction=direction, model=model, session=session, item=item,
+                        structure=structure, covariates=covariates, family=family, random_slopes=random_slopes,
+                        binomial_method=binomial_method, level=level, seed=seed)
+        except DecayError as error:
+            raise DecayError(str(error).replace(slot, variable)) from None
+    for caught_warning in caught:  # decay's messages name the slope column: name what the user wrote
+        warnings.warn(str(caught_warning.message).replace(slot, variable), caught_warning.category, stacklevel=2)
     binned = binned_means(responses, context=context, score=score, direction=direction, model=model, bins=bins,
                           level=level)
     return ContextCurveResult(fit=_relabel(fit, variable, slot), binned=binned, variable=variable, reference=ref,

@@ -70,12 +70,19 @@ class IRTDecayResult:
     samples : dict
         Draws (chain, draw, ...) of every site (``lambda`` and ``theta`` are (…, models, 2)).
     counts : dict
-        ``answers``, ``standalone``, ``items``, ``models``, ``sessions`` and ``items_at_several_turns``.
+        ``answers``, ``standalone``, ``items``, ``models``, ``sessions`` (dialogue runs), ``dialogues``
+        (shared dialogues with their own intercept; 0 in the nested structure) and
+        ``items_at_several_turns``.
     options : NUTSOptions or SVIOptions
         Settings of the fit.
     info : dict
         Facts about the run (``seconds``, ``approximate``, ``chain_method``, ``start``, ``final_loss``,
         ``sample_stats``; see :class:`irt.inference.runners.SamplerRun`).
+    structure : str
+        ``crossed`` (a dialogue intercept shared by every model beside each model's run intercept) or
+        ``nested`` (run intercepts only), as :func:`gapeval.decay.decay` names them.
+    structure_reason : str
+        Why that structure was fitted (the design facts, or that it was requested).
     """
 
     decay: pd.DataFrame
@@ -90,6 +97,8 @@ class IRTDecayResult:
     counts: dict = field(default_factory=dict)
     options: NUTSOptions | SVIOptions | None = None
     info: dict = field(default_factory=dict, repr=False)
+    structure: str = "nested"
+    structure_reason: str = ""
 
     def __deepcopy__(self, memo):  # immutable record
         return self
@@ -100,8 +109,8 @@ class IRTDecayResult:
         return self.inference != "nuts"
 
 
-FORMULA = ("logit P(score = 1) = a_i * (theta[model, d] + lambda[model, d] * (turn - 1) + e[model, session] - b_i"
-           " - kappa[d] * mean_turn_i)")
+FORMULA = ("logit P(score = 1) = a_i * (theta[model, d] + lambda[model, d] * (turn - 1) + e[model, session]"
+           " + c[session] - b_i - kappa[d] * mean_turn_i)")
 
 
 def _per_model(draws: np.ndarray, model_ids: tuple, level: float, *, p_negative: bool) -> pd.DataFrame:
@@ -149,6 +158,7 @@ def irt_decay(
     score: Hashable = "score",
     turn: Hashable = "turn",
     session: Hashable | None = "session",
+    structure: str = "auto",
     pair: Hashable | None = None,
     inference: str = IRT_DECAY_INFERENCE,
     level: float = 0.95,
@@ -181,6 +191,13 @@ def irt_decay(
     session : hashable or None
         Dialogue id column: each model's run of a dialogue gets a random intercept. ``None``
         drops it.
+    structure : {"auto", "nested", "crossed"}
+        The random-effect structure of the dialogues, as in :func:`gapeval.decay.decay`. ``crossed``:
+        each dialogue also gets an intercept ``c_s`` shared by every model that ran it (the same
+        dialogues given to several models, as in an interleaved benchmark: a hard dialogue is hard for
+        every model). ``nested``: run intercepts only. ``auto`` (default): crossed when some session
+        id occurs under two or more models. Items are crossed with the models in either structure
+        (their ``a_i``, ``b_i`` are shared). The result says which was fitted and why.
     pair : hashable or None
         Optional pair column linking an item's understanding and generation forms (their
         difficulties are then correlated, as in the Gap Score).
@@ -218,7 +235,8 @@ def irt_decay(
         slopes near 1e6 — so there is no mode to report), and input problems (missing columns,
         unknown directions, scores out of range or not k/``points``, turns below 1, dialogue
         answers without a session, an item with two directions, fewer than two models, no answer
-        after turn 1).
+        after turn 1), an unknown ``structure``, or ``structure="crossed"`` when no dialogue is
+        shared by two models.
 
     Warns
     -----
@@ -249,7 +267,8 @@ def irt_decay(
                        chain_method=chain_method, target_accept_prob=target_accept_prob, num_steps=num_steps,
                        learning_rate=learning_rate)
     data = prepare_irt_decay(responses, model=model, item=item, direction=direction, score=score, turn=turn,
-                             session=session, pair=pair, points=int(points), threshold=threshold)
+                             session=session, pair=pair, points=int(points), threshold=threshold,
+                             structure=structure)
     spread = turn_spread(data.item_idx, data.x)
     if spread == 0:
         warnings.warn("no item is answered at more than one turn (standalone counts as turn 1), so item difficulty "
@@ -269,8 +288,11 @@ def _result(data: IRTDecayData, samples: dict, diagnostics: Diagnostics, info: d
             seed: int, options: NUTSOptions | SVIOptions, spread: int) -> IRTDecayResult:
     theta = np.broadcast_to(samples["theta"], samples["lambda"].shape)
     counts = {"answers": len(data.y), "standalone": int(data.standalone.sum()), "items": len(data.item_ids),
-              "models": data.num_models, "sessions": data.num_sessions, "items_at_several_turns": spread}
-    formula = FORMULA if data.num_sessions else FORMULA.replace(" + e[model, session]", "")
+              "models": data.num_models, "sessions": data.num_sessions, "dialogues": data.num_dialogues,
+              "items_at_several_turns": spread}
+    formula = FORMULA if data.num_dialogues else FORMULA.replace(" + c[session]", "")
+    if not data.num_sessions:
+        formula = formula.replace(" + e[model, session]", "")
     if data.points > 1:
         formula = formula.replace("P(score = 1)", f"P(one of {data.points} points)")
     return IRTDecayResult(
@@ -278,4 +300,5 @@ def _result(data: IRTDecayData, samples: dict, diagnostics: Diagnostics, info: d
         theta=_per_model(theta, data.model_ids, level, p_negative=False),
         population=_population(samples["nu"], level), diagnostics=diagnostics, inference=inference, level=level,
         seed=seed, formula=formula, samples=samples, counts=counts, options=options, info=info,
+        structure=data.structure.name, structure_reason=data.structure.reason,
     )

@@ -17,7 +17,8 @@ from irt.inference.runners import SamplerRun, run_nuts, run_svi
 __all__ = ["fit_irt_decay", "CHECKED_SITES"]
 
 #: Sites whose convergence is checked (the reported quantities and their hyper-parameters).
-CHECKED_SITES: tuple[str, ...] = ("lambda", "theta", "nu", "sigma_lambda", "mu", "tau", "sigma_session")
+CHECKED_SITES: tuple[str, ...] = ("lambda", "theta", "nu", "sigma_lambda", "mu", "tau", "sigma_session",
+                                  "sigma_dialogue")
 
 
 def fit_irt_decay(data: IRTDecayData, *, seed: int, options: NUTSOptions | SVIOptions) -> tuple[SamplerRun, Diagnostics]:

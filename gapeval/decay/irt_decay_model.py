@@ -5,12 +5,15 @@ per-direction turn slope :math:`\lambda_{m,d}`:
 
 .. math::
 
-    \text{logit}\,P(y = 1) = a_i\,\bigl(\theta_{m,d(i)} + \lambda_{m,d(i)}\,(t - 1) + e_{m,s} - b_i
+    \text{logit}\,P(y = 1) = a_i\,\bigl(\theta_{m,d(i)} + \lambda_{m,d(i)}\,(t - 1) + e_{m,s} + c_s - b_i
     - \kappa_{d(i)}\,\bar x_i\bigr),
 
 where :math:`t` is the 1-based turn of the answer (answers outside a dialogue — standalone items —
 enter with :math:`t = 1`, so their :math:`\lambda` term is zero and they anchor :math:`\theta` and
-:math:`b`) and :math:`e_{m,s}` is the random intercept of model m's run of dialogue s. Because each
+:math:`b`), :math:`e_{m,s}` is the random intercept of model m's run of dialogue s and, in the crossed
+structure (the same dialogues given to several models, :mod:`gapeval.decay.structure`), :math:`c_s` is
+dialogue s's intercept shared by every model — the ``(1 | session)`` term of :func:`gapeval.decay.decay`;
+the items are crossed with the models through their parameters :math:`a_i, b_i` already. Because each
 item's difficulty :math:`b_i` is shared by every answer to it, :math:`\lambda` measures decay with
 item difficulty held fixed: a model that answers harder items at later turns is not penalised for it.
 Partial credit is a binomial on ``k`` of ``K`` evaluation points (``points=K``) with the same logit.
@@ -35,7 +38,8 @@ Priors and identification (the ``paired`` scale of the Gap Score):
   :math:`\sigma_{\lambda,d} \sim \text{HalfNormal}(0.5)` — partial pooling of the models' slopes
   towards the cohort's mean decay :math:`\nu_d` in each direction;
 * dialogue runs :math:`e_{m,s} \sim N(0, \sigma_{\text{session}})`,
-  :math:`\sigma_{\text{session}} \sim \text{HalfNormal}(1)`.
+  :math:`\sigma_{\text{session}} \sim \text{HalfNormal}(1)`; shared dialogues (crossed structure only)
+  :math:`c_s \sim N(0, \sigma_{\text{dialogue}})`, :math:`\sigma_{\text{dialogue}} \sim \text{HalfNormal}(1)`.
 
 The mean decay :math:`\nu_d` is identified only when some items are answered at more than one turn
 (e.g. standalone and inside a dialogue, or at different turns of different dialogues); otherwise it
@@ -61,12 +65,13 @@ import numpyro.distributions as dist
 from numpyro.handlers import reparam
 from numpyro.infer.reparam import LocScaleReparam
 
+from gapeval.decay.structure import Structure
 from gapeval.gap.model import ITEM_SITES, sample_abilities, sample_item_parameters
 
 __all__ = ["IRTDecayData", "irt_decay_model", "item_position", "reparameterised_irt_decay_model", "turn_spread"]
 
-#: Sites non-centred: the item slopes, the dialogue-run intercepts and the decay slopes.
-NONCENTRED_SITES: tuple[str, ...] = (*ITEM_SITES, "session_effect", "lambda")
+#: Sites non-centred: the item slopes, the dialogue-run and dialogue intercepts and the decay slopes.
+NONCENTRED_SITES: tuple[str, ...] = (*ITEM_SITES, "session_effect", "dialogue_effect", "lambda")
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,8 +84,11 @@ class IRTDecayData:
         Model and item ids in code order (sorted).
     session_ids : tuple
         ``(model, session)`` keys of the dialogue runs in code order.
-    model_idx, item_idx, session_idx : numpy.ndarray
-        Codes per answer; ``session_idx`` is -1 for standalone answers.
+    dialogue_ids : tuple
+        Dialogue (session) ids shared by the models, in code order; empty in the nested structure.
+    model_idx, item_idx, session_idx, dialogue_idx : numpy.ndarray
+        Codes per answer; ``session_idx`` and ``dialogue_idx`` are -1 for standalone answers (and
+        ``dialogue_idx`` everywhere in the nested structure).
     item_slot : numpy.ndarray
         Direction of each item (0 understanding, 1 generation).
     partner : numpy.ndarray
@@ -93,6 +101,8 @@ class IRTDecayData:
         Successes per answer, int32 (k of ``points``).
     points : int
         Evaluation points per answer (1 = binary).
+    structure : gapeval.decay.structure.Structure or None
+        The random-effect structure and why it was chosen (None without a session column).
     """
 
     model_ids: tuple
@@ -107,6 +117,9 @@ class IRTDecayData:
     standalone: np.ndarray
     y: np.ndarray
     points: int
+    dialogue_ids: tuple = ()
+    dialogue_idx: np.ndarray | None = None
+    structure: Structure | None = None
 
     @property
     def num_models(self) -> int:
@@ -116,11 +129,17 @@ class IRTDecayData:
     def num_sessions(self) -> int:
         return len(self.session_ids)
 
+    @property
+    def num_dialogues(self) -> int:
+        return len(self.dialogue_ids)
+
     def static(self) -> dict:
         """Keyword arguments of :func:`irt_decay_model` for this data (observations excluded)."""
+        dialogue_idx = self.dialogue_idx if self.dialogue_idx is not None else np.full(len(self.y), -1)
         return dict(model_idx=self.model_idx, item_idx=self.item_idx, session_idx=self.session_idx,
                     item_slot=self.item_slot, partner=self.partner, x=self.x, num_models=self.num_models,
-                    num_sessions=self.num_sessions, points=self.points)
+                    num_sessions=self.num_sessions, points=self.points, dialogue_idx=dialogue_idx,
+                    num_dialogues=self.num_dialogues)
 
 
 def turn_spread(item_idx: np.ndarray, x: np.ndarray) -> int:
@@ -143,19 +162,21 @@ def item_position(item_idx: np.ndarray, x: np.ndarray, item_slot: np.ndarray) ->
 
 
 def irt_decay_model(*, model_idx, item_idx, session_idx, item_slot, partner, x, num_models, num_sessions,
-                    points, observe=True, y=None):
+                    points, dialogue_idx=None, num_dialogues=0, observe=True, y=None):
     r"""The explanatory IRT decay model (see the module docstring for the likelihood and priors).
 
     Parameters
     ----------
     model_idx, item_idx, session_idx : numpy.ndarray
         Codes per answer (static); ``session_idx`` -1 for standalone answers.
+    dialogue_idx : numpy.ndarray, optional
+        Shared dialogue code per answer (crossed structure), -1 for standalone answers.
     item_slot, partner : numpy.ndarray
         Direction (0 understanding, 1 generation) and pair partner (-1 for none) of each item.
     x : numpy.ndarray
         ``turn − 1`` per answer (0 for standalone answers).
-    num_models, num_sessions : int
-        Sizes.
+    num_models, num_sessions, num_dialogues : int
+        Sizes (``num_dialogues`` 0: no shared dialogue intercept, the nested structure).
     points : int
         Evaluation points per answer (binomial total count; 1 = Bernoulli).
     observe : bool
@@ -177,11 +198,9 @@ def irt_decay_model(*, model_idx, item_idx, session_idx, item_slot, partner, x, 
     slot = np.asarray(item_slot)[np.asarray(item_idx)]
     location = theta[model_idx, slot] + lam[model_idx, slot] * jnp.asarray(x) - difficulty[item_idx]
     if num_sessions:
-        sigma_session = numpyro.sample("sigma_session", dist.HalfNormal(1.0))
-        with numpyro.plate("session", num_sessions):
-            effect = numpyro.sample("session_effect", dist.Normal(0.0, sigma_session))
-        session_idx = np.asarray(session_idx)
-        location = location + jnp.where(session_idx >= 0, effect[np.maximum(session_idx, 0)], 0.0)
+        location = location + _random_intercepts("session", num_sessions, session_idx)
+    if num_dialogues:
+        location = location + _random_intercepts("dialogue", num_dialogues, dialogue_idx)
     if not observe:
         return None
     eta = a[item_idx] * location
@@ -192,6 +211,16 @@ def irt_decay_model(*, model_idx, item_idx, session_idx, item_slot, partner, x, 
     like = dist.Bernoulli(logits=eta) if points == 1 else dist.Binomial(total_count=points, logits=eta)
     with numpyro.plate("answer", len(model_idx)):
         return numpyro.sample("y", like)
+
+
+def _random_intercepts(name: str, num_levels: int, idx) -> jnp.ndarray:
+    """Sites ``sigma_<name>`` ~ HalfNormal(1) and ``<name>_effect`` ~ N(0, sigma) per level; the effect of each
+    answer (0 where ``idx`` is -1)."""
+    sigma = numpyro.sample(f"sigma_{name}", dist.HalfNormal(1.0))
+    with numpyro.plate(name, num_levels):
+        effect = numpyro.sample(f"{name}_effect", dist.Normal(0.0, sigma))
+    idx = np.asarray(idx)
+    return jnp.where(idx >= 0, effect[np.maximum(idx, 0)], 0.0)
 
 
 def reparameterised_irt_decay_model(data: IRTDecayData):

@@ -10,12 +10,14 @@ after the first turn).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable
 
 import numpy as np
 import pandas as pd
 
 from gapeval.decay.irt_decay_model import IRTDecayData
+from gapeval.decay.structure import Structure, choose_structure
 from gapeval.errors import GapevalError
 from gapeval.gap.score import check_pairs, point_counts
 from gapeval.responses import GENERATION, UNDERSTANDING, direction_slots, standardize_responses
@@ -47,7 +49,7 @@ def _partner(items: pd.DataFrame) -> np.ndarray:
 
 def prepare_irt_decay(responses: pd.DataFrame, *, model: Hashable, item: Hashable, direction: Hashable,
                       score: Hashable, turn: Hashable, session: Hashable | None, pair: Hashable | None,
-                      points: int, threshold: float | None) -> IRTDecayData:
+                      points: int, threshold: float | None, structure: str = "auto") -> IRTDecayData:
     """Validate ``responses`` and build the :class:`~gapeval.decay.irt_decay_model.IRTDecayData`.
 
     Raises
@@ -56,7 +58,7 @@ def prepare_irt_decay(responses: pd.DataFrame, *, model: Hashable, item: Hashabl
         A missing column; an unknown direction; a non-numeric, missing or out-of-range score (or a
         score that is not k/``points``); a turn below 1 or non-numeric; a dialogue answer (turn
         given) without a session; an item with two directions; fewer than two models; no answer
-        after the first turn.
+        after the first turn; an unknown ``structure``, or ``"crossed"`` when no dialogue is shared.
     """
     frame = standardize_responses(responses, model=model, item=item, direction=direction, score=score, pair=pair,
                                   session=session, turn=turn, scores="binary" if points == 1 else "unit",
@@ -85,6 +87,13 @@ def prepare_irt_decay(responses: pd.DataFrame, *, model: Hashable, item: Hashabl
         session_ids = tuple(sorted(set(keys), key=str))
         lookup = {key: i for i, key in enumerate(session_ids)}
         session_idx[~standalone] = [lookup[key] for key in keys]
+    chosen = _structure(frame[~standalone], requested=structure, session=session, item=item)
+    dialogue_idx = np.full(len(frame), -1)
+    dialogue_ids: tuple = ()
+    if chosen.session_term:
+        dialogues = frame.loc[~standalone, "session"]
+        dialogue_ids = tuple(sorted(pd.unique(dialogues), key=str))
+        dialogue_idx[~standalone] = pd.Index(dialogue_ids).get_indexer(dialogues)
     return IRTDecayData(
         model_ids=tuple(models), item_ids=tuple(items["item"]), session_ids=session_ids,
         model_idx=pd.Index(models).get_indexer(frame["model"]),
@@ -92,4 +101,21 @@ def prepare_irt_decay(responses: pd.DataFrame, *, model: Hashable, item: Hashabl
         session_idx=session_idx, item_slot=direction_slots(items["direction"]),
         partner=_partner(items), x=x, standalone=standalone, y=k,
         points=1 if threshold is not None else int(points),
+        dialogue_ids=dialogue_ids, dialogue_idx=dialogue_idx, structure=chosen,
     )
+
+
+def _structure(dialogue_rows: pd.DataFrame, *, requested: str, session: Hashable | None, item: Hashable) -> Structure:
+    """The random-effect structure of the dialogue answers (:func:`gapeval.decay.structure.choose_structure`).
+
+    Only the dialogue term is decided here: the items enter through their own parameters, shared by every
+    model, in either structure.
+    """
+    has_session = session is not None
+    frame = pd.DataFrame({"m": dialogue_rows["model"].to_numpy(),
+                          "d": dialogue_rows["session"].to_numpy() if has_session else None})
+    chosen = choose_structure(frame, requested=requested, has_session=has_session, has_item=False,
+                              names={"session": str(session), "item": str(item)})
+    reason = (f"{chosen.reason}; the items enter through their own parameters (a_i, b_i), shared by every model, "
+              "in either structure")
+    return dataclasses.replace(chosen, reason=reason, item_term=False)

@@ -1,105 +1,28 @@
-"""Linear mixed models by REML (statsmodels ``MixedLM``) with named tests and Satterthwaite df.
+"""Linear mixed models by REML with named tests and Satterthwaite df, and the summaries of the decay fits.
 
-:func:`mixed_model` is the lower-level entry point that :func:`gapeval.decay.decay` uses for
-continuous scores; it takes any formula, so it can be checked against lme4 on published examples.
+:func:`mixed_model` is the lower-level entry point for any fixed-effects formula with a grouping
+column (statsmodels' ``MixedLM`` calling convention: ``groups``, ``re_formula``, ``vc_formula``). It
+fits by the one REML engine, :func:`gapeval.decay.lmer.fit_reml`, which :func:`gapeval.decay.decay`
+also uses, so it can be checked against lme4 on published examples.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gapeval.decay import reml
 from gapeval.decay.errors import DecayError
-from gapeval.decay.satterthwaite import satterthwaite_df
+from gapeval.decay.terms import RandomTerm, parse_re_columns, term_design
 from gapeval.estimates import SATTERTHWAITE_T, WALD_Z, FixedEffect, MixedModelResult, TestResult, VarianceComponent
 from irt.diagnostics import ConvergenceWarning
 
 __all__ = ["mixed_model"]
-
-
-@dataclass(frozen=True, eq=False)
-class LMMFit:
-    """A statsmodels model and the REML optimum of :mod:`gapeval.decay.reml` started from its fit."""
-
-    model: object
-    """The statsmodels ``MixedLM`` (its design defines the problem)."""
-    result: object
-    """statsmodels' own fit, used as the starting point."""
-    problem: reml.REMLProblem
-    varpar: np.ndarray
-    """Variance parameters ``(vech(T), θ_vc, σ)`` at the optimum."""
-    converged: bool
-    messages: tuple[str, ...]
-    """Problems worth a warning (non-convergence, boundary estimates)."""
-    groups: str
-    """The grouping column (statsmodels names the random intercept after it)."""
-    re_names: tuple[str, ...]
-    vc_names: tuple[str, ...]
-
-
-def fit_lmm(
-    formula: str,
-    data: pd.DataFrame,
-    *,
-    groups: str,
-    re_formula: str | None,
-    vc_formula: Mapping[str, str] | None,
-) -> LMMFit:
-    """Fit by REML: statsmodels first, then a bounded polish of the profiled REML deviance.
-
-    statsmodels' optimiser sometimes stops short of the optimum when it lies on the boundary (a
-    correlation of ±1, a zero variance); the polish (L-BFGS-B on lme4's profiled criterion, with the
-    boundary as a bound) reaches it. The better of the two optima is kept.
-    """
-    import statsmodels.formula.api as smf
-
-    model = smf.mixedlm(
-        formula, data, groups=groups, re_formula=re_formula,
-        vc_formula=dict(vc_formula) if vc_formula else None,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # superseded by the polish and the checks below
-        result = model.fit(reml=True, method=["lbfgs", "bfgs"])
-    problem = reml.problem_from_statsmodels(model)
-    start = reml.varpar_from_estimates(
-        np.asarray(result.cov_re), np.asarray(result.vcomp), float(result.scale), k_re=int(model.k_re)
-    )
-    polished, converged = reml.optimize(problem, start)
-    varpar = polished if reml.reml_deviance(problem, polished) <= reml.reml_deviance(problem, start) else start
-    re_names = tuple("Intercept" if str(n) in (groups, "Group") else str(n) for n in result.cov_re.index)
-    vc_names = tuple(str(n) for n in model.exog_vc.names) if model.k_vc else ()
-    messages = []
-    if not converged:
-        messages.append("the REML optimiser (L-BFGS-B) did not report convergence")
-    on_boundary = reml.boundary_mask(problem, varpar)
-    if on_boundary.any():
-        messages.append(
-            "estimate on the boundary (a random-effect variance of zero or a correlation of +/-1: "
-            f"{_boundary_names(problem, on_boundary, re_names, vc_names)}); the model may be too rich "
-            "for the data"
-        )
-    return LMMFit(model, result, problem, varpar, converged, tuple(messages), groups, re_names, vc_names)
-
-
-def _boundary_names(problem, mask, re_names, vc_names) -> str:
-    """Readable names of the variance parameters flagged in ``mask``."""
-    labels = []
-    for r, c in zip(*np.tril_indices(problem.k_re)):
-        if r != c:
-            labels.append("")
-        elif r == 0:
-            labels.append(f"variance of {re_names[0]}")
-        else:
-            labels.append(f"{re_names[r]}: zero variance or perfectly correlated with "
-                          f"{', '.join(re_names[:r])}")
-    labels += [f"variance of {name}" for name in vc_names] + [""]
-    return "; ".join(labels[i] for i in np.flatnonzero(mask))
 
 
 def wald_z(estimate: float, se: float) -> TestResult:
@@ -123,33 +46,6 @@ def fixed_effect(term: str, estimate: float, se: float, df: float, *, level: flo
         q, name, tests = stats.norm.ppf(0.5 + level / 2), WALD_Z, (z,)
     return FixedEffect(term, float(estimate), float(se), float(estimate - q * se),
                        float(estimate + q * se), name, tests)
-
-
-def _vc_term(formula: str) -> str:
-    compact = formula.replace(" ", "")
-    return "Intercept" if compact.startswith("0+C(") and compact.endswith(")") else formula
-
-
-def variance_components(
-    fit: LMMFit, *, group_name: str, vc_formula: Mapping[str, str] | None = None
-) -> tuple[VarianceComponent, ...]:
-    """lme4-style variance summary: random-effect (co)variances, variance components, residual."""
-    t, theta_vc, sigma = reml.unpack(fit.problem, fit.varpar)
-    cov = sigma**2 * t @ t.T
-    names = list(fit.re_names)
-    rows = [VarianceComponent(group_name, n, None, float(cov[i, i]), float(np.sqrt(max(cov[i, i], 0))))
-            for i, n in enumerate(names)]
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            denom = np.sqrt(max(cov[i, i] * cov[j, j], 0.0))
-            corr = cov[i, j] / denom if denom > 0 else np.nan
-            rows.append(VarianceComponent(group_name, names[i], names[j], float(cov[i, j]), float(corr)))
-    vc_forms = dict(vc_formula or {})
-    for name, th in zip(fit.vc_names, theta_vc):
-        var = float((sigma * th) ** 2)
-        rows.append(VarianceComponent(name, _vc_term(vc_forms.get(name, "")), None, var, float(sigma * th)))
-    rows.append(VarianceComponent("Residual", None, None, sigma**2, sigma))
-    return tuple(rows)
 
 
 def lme_variance_components(fit, *, groups: tuple[str, ...], columns: dict[str, str] | None = None,
@@ -212,43 +108,6 @@ def lme_messages(fit, names: dict[str, str] | None = None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def summarize(
-    fit: LMMFit,
-    *,
-    formula: str,
-    groups: str,
-    re_formula: str | None,
-    vc_formula: Mapping[str, str] | None,
-    level: float,
-    term_names: Mapping[str, str] | None = None,
-) -> MixedModelResult:
-    """Turn an :class:`LMMFit` into a :class:`MixedModelResult` with named tests."""
-    beta, cov = reml.fixed_effects(fit.problem, fit.varpar)
-    dfs = satterthwaite_df(fit.problem, fit.varpar, np.eye(len(beta)))
-    rename = dict(term_names or {})
-    terms = [rename.get(str(n), str(n)) for n in fit.model.exog_names]
-    effects = tuple(
-        fixed_effect(t, b, np.sqrt(cov[i, i]), dfs[i], level=level)
-        for i, (t, b) in enumerate(zip(terms, beta))
-    )
-    vc = dict(vc_formula or {})
-    fe_cov = cov.copy()
-    fe_cov.setflags(write=False)
-    return MixedModelResult(
-        formula=formula, groups=groups, re_formula=re_formula, vc_formula=tuple(vc.items()),
-        method="REML", nobs=fit.problem.n, n_groups=len(fit.problem.blocks), fixed_effects=effects,
-        variance_components=variance_components(fit, group_name=groups, vc_formula=vc),
-        residual_sd=float(fit.varpar[-1]), reml_criterion=reml.reml_deviance(fit.problem, fit.varpar),
-        level=level, converged=fit.converged, fe_cov=fe_cov,
-    )
-
-
-def warn_if_unclean(fit: LMMFit, *, stacklevel: int = 3) -> None:
-    """Issue the fit's problems (non-convergence, boundary estimates) as one :class:`ConvergenceWarning`."""
-    if fit.messages:
-        warnings.warn(f"REML fit: {'; '.join(fit.messages)}", ConvergenceWarning, stacklevel=stacklevel)
-
-
 def check_level(level: float) -> None:
     """Refuse interval levels outside (0, 1)."""
     if not 0 < level < 1:
@@ -279,7 +138,8 @@ def mixed_model(
         random intercept.
     vc_formula : mapping of str to str, optional
         Independent variance components within groups, e.g. ``{"session": "0 + C(session)"}`` for a
-        random intercept of ``session`` nested in ``groups``.
+        random intercept of ``session`` nested in ``groups`` (lme4's ``(1 | groups:session)``; the
+        component is reported under its key). ``0 + C(column)`` is the form accepted.
     level : float
         Interval level.
 
@@ -292,12 +152,20 @@ def mixed_model(
     Raises
     ------
     DecayError
-        If ``groups`` is not a column of ``data`` or ``level`` is outside (0, 1).
+        If ``groups`` is not a column of ``data``, ``level`` is outside (0, 1), a formula names a
+        missing column or holds missing values, or ``re_formula`` / ``vc_formula`` are not of the
+        forms above.
 
     Warns
     -----
     ConvergenceWarning
-        When statsmodels reports a failed optimisation or a boundary / singular estimate.
+        When the optimiser did not converge or the fit is singular (lme4's ``isSingular``).
+
+    Notes
+    -----
+    The fit is :func:`gapeval.decay.lmer.fit_reml` (lme4's profiled REML criterion, lmerTest's
+    Satterthwaite df), the engine of :func:`gapeval.decay.decay`, on the terms
+    ``(re_formula | groups)`` and ``(1 | groups:column)`` per variance component.
 
     Examples
     --------
@@ -309,10 +177,47 @@ def mixed_model(
     >>> round(fit.coef("x").estimate, 2), fit.coef("x").test().name
     (0.53, 't (Satterthwaite df)')
     """
+    from gapeval.decay.lmer import fit_reml
+
     check_level(level)
     if groups not in data.columns:
         raise DecayError(f"groups={groups!r} is not a column of data; columns: {list(data.columns)}")
-    fit = fit_lmm(formula, data, groups=groups, re_formula=re_formula, vc_formula=vc_formula)
-    warn_if_unclean(fit)
-    return summarize(fit, formula=formula, groups=groups, re_formula=re_formula,
-                     vc_formula=vc_formula, level=level)
+    y, x, x_names = _fixed_design(formula, data)
+    vc = dict(vc_formula or {})
+    terms = (_re_term(groups, re_formula), *(_vc_term(groups, name, form) for name, form in vc.items()))
+    fit = fit_reml(y, x, x_names, tuple(term_design(data, t) for t in terms))
+    messages = lme_messages(fit)
+    if messages:
+        warnings.warn(f"REML fit: {'; '.join(messages)}", ConvergenceWarning, stacklevel=2)
+    result = summarize_lme(fit, formula=formula, level=level, groups=(groups, *vc))
+    return dataclasses.replace(result, re_formula=re_formula, vc_formula=tuple(vc.items()))
+
+
+def _fixed_design(formula: str, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Response, fixed-effects matrix and column names of a patsy formula (no row may be dropped)."""
+    import patsy
+
+    try:
+        y, x = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="raise")
+    except patsy.PatsyError as error:
+        raise DecayError(f"formula {formula!r}: {error.message}; name columns of data (columns: "
+                         f"{list(data.columns)}) and drop or fill missing values") from None
+    return y.iloc[:, 0].to_numpy(float), x.to_numpy(float), tuple(str(c) for c in x.columns)
+
+
+def _re_term(groups: str, re_formula: str | None) -> RandomTerm:
+    """``(re_formula | groups)``: ``"~Days"`` → ``(1 + Days | groups)``; default a random intercept."""
+    text = (re_formula or "1").strip()
+    return RandomTerm((groups,), parse_re_columns(text.removeprefix("~"), f"re_formula={re_formula!r}"))
+
+
+_VC_FORM = re.compile(r"^0\s*\+\s*C\(\s*([^()]+?)\s*\)$")
+
+
+def _vc_term(groups: str, name: str, form: str) -> RandomTerm:
+    """A variance component ``{"session": "0 + C(session)"}`` as the nested term ``(1 | groups:session)``."""
+    match = _VC_FORM.match(form.strip())
+    if not match:
+        raise DecayError(f"vc_formula[{name!r}] = {form!r}: write a random intercept per level of a column nested in "
+                         f"{groups!r} as '0 + C(column)'")
+    return RandomTerm((groups, match.group(1)), ("Intercept",))

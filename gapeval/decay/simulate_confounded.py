@@ -37,12 +37,15 @@ class ConfoundedTruth:
         ``item``, ``direction``, ``session``, ``turn``, ``a``, ``b``.
     difficulty_trend : float
         Increase of item difficulty per turn (before centring).
+    dialogue : pandas.Series or None
+        The dialogue effects ``c_s`` by session id (zeros when ``sd_dialogue`` is 0).
     """
 
     decay: pd.DataFrame
     theta: pd.DataFrame
     items: pd.DataFrame
     difficulty_trend: float
+    dialogue: pd.Series | None = None
 
 
 def _decay_matrix(decay, num_models: int) -> np.ndarray:
@@ -69,6 +72,7 @@ def simulate_confounded(
     sd_item: float = 0.7,
     sigma_log_a: float = 0.2,
     standalone: bool = True,
+    sd_dialogue: float = 0.0,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, ConfoundedTruth]:
     """Draw a long responses table where item difficulty rises with the turn.
@@ -76,8 +80,10 @@ def simulate_confounded(
     Each of ``num_sessions`` dialogues has ``num_turns`` turns with one understanding and one
     generation item each; every model answers every dialogue (session ids ``dialogue_<s>``), and, with
     ``standalone``, every item once more outside any dialogue (``turn`` and ``session`` empty).
-    Model m answers item i at turn t correctly with probability
-    ``σ(a_i·(θ_{m,d} + λ_{m,d}·(t − 1) − b_i))`` (standalone answers: t = 1).
+    Model m answers item i at turn t of dialogue s correctly with probability
+    ``σ(a_i·(θ_{m,d} + λ_{m,d}·(t − 1) + c_s − b_i))`` (standalone answers: t = 1, no ``c_s``), where
+    ``c_s ~ N(0, sd_dialogue²)`` is the dialogue's effect, shared by every model (the crossed structure
+    of :func:`gapeval.decay.irt_decay`).
 
     Parameters
     ----------
@@ -94,6 +100,8 @@ def simulate_confounded(
         SD of the difficulties around the turn trend, and of the log-slopes.
     standalone : bool
         Also answer every item outside the dialogues.
+    sd_dialogue : float
+        SD of the dialogue effects ``c_s`` (0, the default, leaves the other draws as they were).
     seed : int
         Seed of the draws.
 
@@ -124,13 +132,15 @@ def simulate_confounded(
         b[g_idx == g] -= b[g_idx == g].mean()
     log_a = sigma_log_a * rng.standard_normal(num_items)
     a = np.exp(log_a - log_a.mean())
+    dialogue = sd_dialogue * np.random.default_rng([seed, 1]).standard_normal(num_sessions)  # a stream of its own
     directions = np.where(g_idx == 1, GENERATION, UNDERSTANDING)
     item_ids = [f"d{s:02d}_t{t}_{d[0]}" for s, t, d in zip(s_idx, t_idx, directions)]
     rows = []
     for m in range(num_models):
         for in_dialogue in (True, False) if standalone else (True,):
             x = (t_idx - 1.0) if in_dialogue else np.zeros(num_items)
-            p = 1 / (1 + np.exp(-a * (theta[m, g_idx] + lam[m, g_idx] * x - b)))
+            shared = dialogue[s_idx] if in_dialogue else 0.0
+            p = 1 / (1 + np.exp(-a * (theta[m, g_idx] + lam[m, g_idx] * x + shared - b)))
             rows.append(pd.DataFrame({
                 "model": models[m],
                 "session": [f"dialogue_{s}" for s in s_idx] if in_dialogue else None,
@@ -144,6 +154,7 @@ def simulate_confounded(
         theta=pd.DataFrame({"model": np.repeat(models, 2), "direction": labels, "theta": theta.ravel()}),
         items=pd.DataFrame({"item": item_ids, "direction": directions, "session": [f"dialogue_{s}" for s in s_idx],
                             "turn": t_idx, "a": a, "b": b}),
-        difficulty_trend=difficulty_trend,
+        difficulty_trend=difficulty_trend, dialogue=pd.Series(dialogue, index=[f"dialogue_{s}" for s in
+                                                                               range(num_sessions)]),
     )
     return responses, truth

@@ -21,7 +21,7 @@ import pandas as pd
 
 from gapeval.decay.errors import DecayError
 
-__all__ = ["RandomTerm", "TermDesign", "parse_formula", "term_design", "format_terms"]
+__all__ = ["RandomTerm", "TermDesign", "parse_formula", "parse_re_columns", "term_design", "format_terms"]
 
 _TERM = re.compile(r"\(([^()|]*)\|([^()|]*)\)")
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
@@ -111,11 +111,22 @@ def _top_level_split(text: str) -> list[str]:
 
 
 def _parse_term(left: str, right: str, formula: str) -> RandomTerm:
-    parts = [p.strip() for p in left.split("+") if p.strip()]
     group = tuple(g.strip() for g in right.split(":"))
     if not group or not all(_NAME.match(g) for g in group):
         raise DecayError(f"formula {formula!r}: the grouping factor {right.strip()!r} must be a column name or an "
                          "interaction of column names such as 'model:session'")
+    return RandomTerm(group=group, columns=parse_re_columns(left, formula))
+
+
+def parse_re_columns(left: str, formula: str) -> tuple[str, ...]:
+    """The effect columns of the left side of a term, ``"1 + x"`` → ``("Intercept", "x")`` (``0`` drops the 1).
+
+    Examples
+    --------
+    >>> parse_re_columns("1 + turn", "(1 + turn | model)"), parse_re_columns("0 + turn", "(0 + turn | model)")
+    (('Intercept', 'turn'), ('turn',))
+    """
+    parts = [p.strip() for p in left.split("+") if p.strip()]
     intercept = "0" not in parts and "-1" not in parts
     columns = [p for p in parts if p not in ("0", "1", "-1")]
     bad = [c for c in columns if not _NAME.match(c)]
@@ -123,8 +134,8 @@ def _parse_term(left: str, right: str, formula: str) -> RandomTerm:
         raise DecayError(f"formula {formula!r}: random-effect columns {bad} must be plain column names (make a "
                          "column for a transformed variable first)")
     if not intercept and not columns:
-        raise DecayError(f"formula {formula!r}: the term '({left.strip()} | {right.strip()})' has no effect")
-    return RandomTerm(group=group, columns=(("Intercept",) if intercept else ()) + tuple(columns))
+        raise DecayError(f"formula {formula!r}: the term '({left.strip()} | ...)' has no effect")
+    return (("Intercept",) if intercept else ()) + tuple(columns)
 
 
 def term_design(frame: pd.DataFrame, term: RandomTerm) -> TermDesign:

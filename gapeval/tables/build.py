@@ -91,7 +91,7 @@ def _describe(result: MixedModelResult | DecayResult) -> str:
         )
     re = result.re_formula or "~1"
     return (
-        f"Linear mixed model by {result.method} (statsmodels MixedLM): {result.formula}, random effects "
+        f"Linear mixed model by {result.method} (lme4's criterion): {result.formula}, random effects "
         f"{re} by {result.groups}; {result.nobs} observations in {result.n_groups} groups."
     )
 

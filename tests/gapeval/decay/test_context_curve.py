@@ -133,3 +133,16 @@ def test_explanatory_doc_examples_run(tmp_path, monkeypatch):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             exec(compile(block, "docs/decay_explanatory.md", "exec"), {})  # noqa: S102 - our own documentation
+
+
+def test_messages_name_the_log_context_not_the_internal_column():
+    from gapeval.decay import ConvergenceWarning, simulate_decay
+
+    responses, _ = simulate_decay(num_models=4, num_sessions=6, num_turns=4, sd_model_turn=0.0, seed=1)
+    responses["context_tokens"] = 256 * 2.0 ** (responses["turn"] - 1)
+    with pytest.warns(ConvergenceWarning, match=r"singular.*\(1 \+ log2\(context_tokens\) \| model\)") as caught:
+        context_curve(responses)
+    assert not any("__" in str(w.message) for w in caught)
+    assert caught[0].filename == __file__  # points at the caller
+    with pytest.raises(DecayError, match=r"^column 'log2\(context_tokens\)' has a single value"):
+        context_curve(responses.assign(context_tokens=300))

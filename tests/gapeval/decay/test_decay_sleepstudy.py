@@ -6,10 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gapeval.decay import SATTERTHWAITE_T, WALD_Z, mixed_model
-from gapeval.decay import reml
-from gapeval.decay.mixed import fit_lmm
-from gapeval.decay.satterthwaite import satterthwaite_df
+from gapeval.decay import SATTERTHWAITE_T, WALD_Z, DecayError, mixed_model
 from gapeval.tables import coef_table, to_latex, to_markdown, variance_table
 
 # lme4 (REML) values from shared/reference/README.md
@@ -79,15 +76,30 @@ def test_variance_table_rows(fit):
     assert table.values("sdcor")[2] == pytest.approx(CORR, abs=1e-4)
 
 
-def test_engine_agrees_with_statsmodels(sleep):
-    lmm = fit_lmm("Reaction ~ Days", sleep, groups="Subject", re_formula="~Days", vc_formula=None)
-    assert reml.reml_deviance(lmm.problem, lmm.varpar) == pytest.approx(-2 * lmm.result.llf, abs=1e-6)
-    beta, cov = reml.fixed_effects(lmm.problem, lmm.varpar)
-    np.testing.assert_allclose(beta, lmm.result.fe_params, rtol=1e-9)
-    np.testing.assert_allclose(np.sqrt(np.diag(cov)), lmm.result.bse_fe, rtol=1e-6)
-    blups = reml.blups(lmm.problem, lmm.varpar)
-    for label, b in zip(lmm.model.group_labels, blups):
-        np.testing.assert_allclose(b, lmm.result.random_effects[label].to_numpy(), rtol=1e-6, atol=1e-8)
+def test_agrees_with_statsmodels_mixedlm(sleep):
+    # an independent implementation of the same REML fit (statsmodels' MixedLM), with a nested variance component
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(2)
+    g, s = np.repeat(np.arange(8), 12), np.tile(np.repeat(np.arange(3), 4), 8)
+    x = rng.normal(size=g.size)
+    y = 1 + 0.5 * x + rng.normal(0, 1, 8)[g] + rng.normal(0, 0.7, (8, 3))[g, s] + rng.normal(0, 0.4, g.size)
+    data = pd.DataFrame({"y": y, "x": x, "g": g, "s": s})
+    fit = mixed_model("y ~ x", data, groups="g", vc_formula={"s": "0 + C(s)"})
+    # statsmodels drops the group intercept when vc_formula is given without re_formula; mixed_model keeps it
+    ref = smf.mixedlm("y ~ x", data, groups="g", re_formula="1", vc_formula={"s": "0 + C(s)"}).fit(reml=True)
+    assert fit.reml_criterion <= -2 * ref.llf + 1e-6
+    assert fit.reml_criterion == pytest.approx(-2 * ref.llf, abs=1e-4)
+    np.testing.assert_allclose([fe.estimate for fe in fit.fixed_effects], ref.fe_params, rtol=1e-4)
+    # statsmodels' SEs come from its Hessian in all the parameters, lme4's (and ours) from (XᵀV⁻¹X)⁻¹:
+    # close, not equal
+    np.testing.assert_allclose([fe.sd for fe in fit.fixed_effects], ref.bse_fe, rtol=1e-2)
+    vc = fit.variance_frame().set_index("group")
+    assert vc.loc["s", "var1"] == "Intercept"
+    assert vc.loc["g", "vcov"] == pytest.approx(float(ref.cov_re.iloc[0, 0]), rel=1e-3)
+    assert vc.loc["s", "vcov"] == pytest.approx(float(ref.vcomp[0]), rel=1e-3)
+    assert vc.loc["Residual", "vcov"] == pytest.approx(ref.scale, rel=1e-3)
+    assert fit.vc_formula == (("s", "0 + C(s)"),)
 
 
 def test_satterthwaite_exact_for_balanced_one_way():
@@ -95,9 +107,23 @@ def test_satterthwaite_exact_for_balanced_one_way():
     rng = np.random.default_rng(5)
     groups = np.repeat(np.arange(10), 7)
     y = 3 + rng.normal(0, 1.0, 10)[groups] + rng.normal(0, 0.5, groups.size)
-    lmm = fit_lmm("y ~ 1", pd.DataFrame({"y": y, "g": groups}), groups="g", re_formula=None,
-                  vc_formula=None)
-    assert satterthwaite_df(lmm.problem, lmm.varpar, np.eye(1))[0] == pytest.approx(9.0, abs=0.01)
+    fit = mixed_model("y ~ 1", pd.DataFrame({"y": y, "g": groups}), groups="g")
+    assert fit.coef("Intercept").test(SATTERTHWAITE_T).df == pytest.approx(9.0, abs=0.01)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"vc_formula": {"s": "C(Days) + 1"}}, r"vc_formula\['s'\] = 'C\(Days\) \+ 1': write .* '0 \+ C\(column\)'"),
+    ({"re_formula": "~log(Days)"}, r"random-effect columns \['log\(Days\)'\] must be plain column names"),
+])
+def test_mixed_model_refuses_unsupported_random_formulas(sleep, kwargs, match):
+    with pytest.raises(DecayError, match=match):
+        mixed_model("Reaction ~ Days", sleep, groups="Subject", **kwargs)
+
+
+def test_mixed_model_names_missing_values(sleep):
+    broken = sleep.assign(Reaction=sleep.Reaction.where(sleep.index != 3))
+    with pytest.raises(DecayError, match=r"formula 'Reaction ~ Days': .*drop or fill missing values"):
+        mixed_model("Reaction ~ Days", broken, groups="Subject")
 
 
 def test_mixed_model_refuses_unknown_groups(sleep):

@@ -120,6 +120,9 @@ def test_fractional_scores_as_points(confounded):
         (lambda df: df, {"inference": "laplace"}, "not one of"),
         (lambda df: df, {"level": 1.5}, "strictly between"),
         (lambda df: df, {"points": 2, "threshold": 0.5}, "exclude each other"),
+        (lambda df: df, {"structure": "shared"}, r"structure='shared' is not one of \['auto', 'nested', 'crossed'\]"),
+        (lambda df: df.assign(session=df["model"] + "/" + df["session"]), {"structure": "crossed"},
+         r"structure='crossed' needs dialogues .* shared by several models, but 0 of 72 'session' ids"),
     ],
 )
 def test_errors_name_the_problem(confounded, change, options, message):
@@ -156,3 +159,40 @@ def test_pairs_link_the_two_forms_of_a_question(confounded):
     assert [items[p][:-2] for p in data.partner[generation]] == [i[:-2] for i in items[generation]]
     assert data.num_sessions == 6 * 12 and (data.session_idx[data.standalone] == -1).all()
     assert set(np.unique(data.x)) == {0.0, 1.0, 2.0, 3.0, 4.0}
+
+
+@pytest.fixture(scope="module")
+def shared_dialogues():
+    """Every model runs the same 10 dialogues, each with an effect c_s (SD 1) shared by every model."""
+    return simulate_confounded(num_models=4, num_sessions=10, num_turns=4, sd_dialogue=1.0, seed=4)
+
+
+@pytest.fixture(scope="module")
+def shared_fits(shared_dialogues):
+    responses, _ = shared_dialogues
+    return {s: irt_decay(responses, structure=s, inference="svi", num_steps=1500, num_samples=300, seed=0)
+            for s in ("auto", "nested")}
+
+
+def test_shared_dialogues_get_a_crossed_intercept(shared_dialogues, shared_fits):
+    _, truth = shared_dialogues
+    result = shared_fits["auto"]
+    assert result.structure == "crossed"
+    assert "crossed (chosen from the design): 10 of 10 'session' ids" in result.structure_reason
+    assert "+ e[model, session] + c[session] -" in result.formula
+    assert result.counts["dialogues"] == 10 and result.counts["sessions"] == 40
+    effects = np.asarray(result.samples["dialogue_effect"]).reshape(-1, 10).mean(axis=0)
+    # the dialogue intercepts are the shared effects, in the sorted order of the ids
+    assert np.corrcoef(effects, truth.dialogue.sort_index().to_numpy())[0, 1] > 0.8
+    sigma = np.asarray(result.samples["sigma_dialogue"])
+    assert 0.5 < sigma.mean() < 1.6  # truth 1 (realised SD of the 10 effects 0.89)
+
+
+def test_nested_fit_puts_the_shared_effect_into_the_runs(shared_fits):
+    nested = shared_fits["nested"]
+    assert nested.structure == "nested" and nested.structure_reason.startswith("nested (requested)")
+    assert "dialogue_effect" not in nested.samples and nested.counts["dialogues"] == 0
+    assert "c[session]" not in nested.formula
+    # the runs have no effect of their own (SD 0): crossed leaves sigma_session small, nested absorbs c_s into it
+    sigma = {s: float(np.asarray(f.samples["sigma_session"]).mean()) for s, f in shared_fits.items()}
+    assert sigma["nested"] > 0.3 and sigma["nested"] > 1.5 * sigma["auto"], sigma  # measured 0.45 vs 0.20

@@ -39,7 +39,7 @@ __all__ = ["Answers", "GridPosterior", "posterior_on_grid", "answer_weights", "G
 #: Grid points per ability axis.
 GRID_POINTS = 41
 #: Draws used by the locating passes.
-_LOCATE_DRAWS = 16
+_LOCATE_DRAWS = 6
 #: Draws per chunk of the likelihood (bounds memory).
 _CHUNK = 16
 #: Gauss-Hermite nodes integrating the pair effect out (as when the Gap Score model is fitted).

@@ -34,6 +34,6 @@ def calibration_from_truth(truth, *, num_draws: int = 50, jitter: float = 0.05, 
         bank_hash="sha256:test", cohort=("c0", "c1"), gapeval_version="test")
 
 
-@pytest.fixture(name="truth_calibration")
+@pytest.fixture(name="truth_calibration", scope="session")
 def _truth_calibration():
     return calibration_from_truth

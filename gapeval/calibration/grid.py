@@ -257,7 +257,7 @@ def _smoothed_quantiles(values: np.ndarray, weights: np.ndarray, bandwidth: floa
                 lo = mid
             else:
                 hi = mid
-        out.append(0.5 * (lo + hi))
+        out.append(float(0.5 * (lo + hi)))
     return tuple(out)
 
 

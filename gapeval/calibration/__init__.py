@@ -5,12 +5,16 @@
   read as validated JSON (:func:`save_calibration`, :func:`load_calibration`);
 * ``gapeval.gap_score(responses, calibration=cal)`` scores new models against it in seconds
   (:func:`score_with_calibration`);
-* :class:`GapVarianceChooser` picks the next questions of an adaptive run (``docs/adaptive.md``).
+* :class:`GapVarianceChooser` picks the next questions of an adaptive run (``docs/adaptive.md``);
+* :func:`link_calibration` puts a new bank version's calibration on an old one's scale through their
+  common items (mean/sigma).
 """
 
 from gapeval.calibration.fit import calibrate
+from gapeval.calibration.linking import link_calibration
 from gapeval.calibration.record import Calibration, CalibrationError, load_calibration, save_calibration
 from gapeval.calibration.scoring import score_with_calibration
+from gapeval.calibration.selection import GapVarianceChooser
 
 __all__ = ["calibrate", "Calibration", "CalibrationError", "load_calibration", "save_calibration",
-           "score_with_calibration"]
+           "score_with_calibration", "GapVarianceChooser", "link_calibration"]

@@ -110,6 +110,7 @@ def score_with_calibration(
     frame = standardize_responses(responses, model=model, item=item, direction=direction, score=score,
                                   judge=judge if has_judge else None,
                                   scores="binary" if calibration.points == 1 else "unit", threshold=threshold)
+    frame = frame.reset_index(drop=True)
     k = point_counts(frame["score"], points=calibration.points, column=score)
     frame["item"] = frame["item"].astype(str)
     known = frame["item"].isin(list(calibration.item_code))
@@ -123,7 +124,7 @@ def score_with_calibration(
     draws = None if num_draws is None else np.linspace(0, calibration.num_draws - 1, num_draws).round().astype(int)
     rows, one_sided = [], []
     for model_id, group in frame.groupby("model", sort=False):
-        answers = encode_answers(calibration, group["item"], k[frame.index.get_indexer(group.index)],
+        answers = encode_answers(calibration, group["item"], k[group.index.to_numpy()],
                                  group["judge"].tolist() if has_judge else None)
         counts = np.bincount(calibration.item_slot[np.unique(answers.item)], minlength=2)
         post = posterior_on_grid(calibration, answers, draws=draws, points=grid_points)

@@ -80,3 +80,10 @@ def test_judge_labels_are_read_through_the_judges_error_rates(truth_calibration)
     assert np.abs(table["gap"] - truth.gap).mean() < np.abs(naive["gap"] - truth.gap).mean()
     covered = (table["gap_lower"] <= truth.gap) & (truth.gap <= table["gap_upper"])
     assert covered.mean() >= 10 / 12
+
+
+def test_a_table_with_a_repeated_index_scores_as_its_rows(truth_calibration):
+    df, truth = simulate_gap_responses(2, 20, seed=4)
+    cal = truth_calibration(truth, num_draws=10)
+    stacked = pd.concat([df[df["model"] == "m00"], df[df["model"] == "m01"].set_axis(df.index[:40])])
+    pd.testing.assert_frame_equal(score_with_calibration(stacked, cal), score_with_calibration(df, cal))

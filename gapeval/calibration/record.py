@@ -165,6 +165,33 @@ class Calibration:
             return self.chance_draws
         return np.broadcast_to(self.chance, self.a.shape)
 
+    def require_bank(self, bank_hash: str | None) -> None:
+        """Refuse a bank other than the calibrated one (the runner checks this before an adaptive run).
+
+        Raises
+        ------
+        CalibrationError
+            The hashes differ (or this calibration recorded none).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cal = Calibration(item_ids=("i",), directions=("understanding",), pairs=(None,), chance=np.zeros(1),
+        ...                   item_judges=(None,), judge_ids=(), a=np.ones((1, 1)), b=np.zeros((1, 1)),
+        ...                   sigma_gamma=np.zeros(1), mu=np.zeros((1, 2)), tau=np.ones((1, 2)), rho=np.zeros(1),
+        ...                   chance_draws=None, sensitivity=np.zeros((1, 0)), specificity=np.zeros((1, 0)),
+        ...                   bank_hash="sha256:aa")
+        >>> cal.require_bank("sha256:aa")
+        >>> cal.require_bank("sha256:bb")
+        Traceback (most recent call last):
+        ...
+        gapeval.calibration.record.CalibrationError: calibration: it was made for bank sha256:aa, not sha256:bb; ...
+        """
+        if self.bank_hash is None or bank_hash != self.bank_hash:
+            raise _fail(f"it was made for bank {self.bank_hash or '(hash not recorded)'}, not {bank_hash}",
+                        "use the calibration of this bank version, or calibrate it (and link it to the old one "
+                        "with link_calibration)")
+
     def score(self, responses, *, model="model", item="item", direction="direction", score="score", judge="judge",
               level: float = 0.95, threshold: float | None = None):
         """The gap of each model in ``responses`` against this calibration (what ``gap_score(..., calibration=)`` runs).

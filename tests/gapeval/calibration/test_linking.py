@@ -45,3 +45,32 @@ def test_too_few_common_items_are_refused(truth_calibration):
     full = truth_calibration(truth, num_draws=5)
     with pytest.raises(CalibrationError, match="share 2 understanding and 2 generation items; linking needs at least 5"):
         link_calibration(_subset(full, full.item_ids[:24]), _subset(full, full.item_ids[20:]))
+
+
+@pytest.mark.slow
+def test_two_cohorts_two_bank_versions_one_scale_after_linking():
+    import warnings
+
+    from gapeval.calibration import calibrate
+
+    df, truth = simulate_gap_responses(24, 80, sigma_epsilon=1.0, seed=12)
+    order = np.argsort(truth.b[:, 1] - truth.b[:, 0])            # pairs by how much harder their generation form is
+    pair = [f"q{c:04d}" for c in range(80)]
+    old_bank = {pair[c] for c in order[:60]}                     # the old version kept the easier generation forms,
+    new_bank = {pair[c] for c in order[20:]}                     # the new one the harder: 40 pairs in common
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        old = calibrate(df[(df["model"] < "m10") & df["pair"].isin(old_bank)], inference="svi", num_draws=100)
+        new = calibrate(df[df["model"].between("m10", "m19") & df["pair"].isin(new_bank)], inference="svi",
+                        num_draws=100)
+    linked = link_calibration(new, old)
+    assert linked.fit["linking"]["common_items"] == 80
+    fresh = df[df["model"] >= "m20"]
+    on_old = score_with_calibration(fresh[fresh["pair"].isin(old_bank)], old)["gap"]
+    unlinked = score_with_calibration(fresh[fresh["pair"].isin(new_bank)], new)["gap"]
+    on_linked = score_with_calibration(fresh[fresh["pair"].isin(new_bank)], linked)["gap"]
+    offset, left = (unlinked - on_old).mean(), (on_linked - on_old).mean()
+    assert abs(offset) > 1.0                                      # each version centred on its own items
+    # Linking removes most of it (1.58 -> 0.49 logits when written); the rest is the shrinkage of the within-pair
+    # difficulty differences that two 10-model calibrations leave (their difficulties have slope 0.56-0.69 on the truth).
+    assert abs(left) < 0.4 * abs(offset)

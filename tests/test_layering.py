@@ -22,7 +22,7 @@ The layers, bottom-up (each may use what is below it, as the table says):
 6. ``respondents`` (programs answering without a model; the simulated one uses the verifiers to
    make its wrong pictures really wrong, so it sits above scoring; the registry only names it);
 7. analysis: ``estimates`` (neutral statistical records) and ``sampling`` (the samplers' defaults),
-   ``gap``, ``decay``, ``tables``, ``figures``, ``protocol_analysis``, ``report``;
+   ``gap``, ``decay``, ``calibration``, ``tables``, ``figures``, ``protocol_analysis``, ``report``;
    then ``adaptive`` (drives the runner with a chooser and scores answers inline; builds the chooser
    from ``calibration``, lazily);
 8. entry points: ``cli``, ``demo``, ``demo_irt``.
@@ -84,6 +84,7 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.sampling": BASE,
     "gapeval.gap": ANALYSIS_BASE,
     "gapeval.decay": ANALYSIS_BASE | {"gapeval.gap"},
+    "gapeval.calibration": ANALYSIS_BASE | {"gapeval.gap"},  # calibrated bank: fixed-item scoring, adaptive choice
     "gapeval.tables": ANALYSIS_BASE,
     "gapeval.figures": ANALYSIS_BASE | {"gapeval.store"},  # atomic file writes (store.atomic)
     "gapeval.protocol_analysis": ANALYSIS_BASE | {

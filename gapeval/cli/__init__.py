@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gapeval.cli.bank",
     "gapeval.cli.import_results",
     "gapeval.cli.agreement",
+    "gapeval.cli.calibrate",
 )
 
 

@@ -182,6 +182,7 @@ def gap_score(
     warm_start_steps: int = GAP_NUTS.warm_start_steps,
     max_tree_depth: int = GAP_NUTS.max_tree_depth,
     mass_inflation: float = GAP_NUTS.mass_inflation,
+    calibration=None,
 ) -> pd.DataFrame:
     r"""Gap Score of every model: posterior of theta_U - theta_G from one joint 2-D IRT fit.
 
@@ -255,6 +256,12 @@ def gap_score(
         SVI settings (Adam, the learning rate decays geometrically to a tenth over the steps); the
         learning rate is also that of the NUTS warm start. Every default comes from
         :mod:`gapeval.sampling` (``GAP_NUTS``, ``GAP_SVI``); ``docs/inference.md`` explains them.
+    calibration : gapeval.calibration.Calibration, optional
+        Score each model on its own against a calibrated bank instead of fitting the cohort
+        (fixed-item scoring, seconds per model, ``docs/adaptive.md``): the item parameters, pairs,
+        chance levels, judges' error rates, scale and ability population are the calibration's
+        (propagated over its posterior draws); only the column names, ``level`` and ``threshold``
+        are read from here, and the table's ``attrs["method"]`` is ``"calibrated"``.
 
     Returns
     -------
@@ -292,6 +299,12 @@ def gap_score(
     >>> list(table.columns[:4]), table.attrs["scale"], table.attrs["approximate"]
     (['model', 'gap', 'gap_lower', 'gap_upper'], 'paired', True)
     """
+    if calibration is not None:
+        if not callable(getattr(calibration, "score", None)):
+            raise GapevalError(f"calibration= takes a gapeval.calibration.Calibration (load_calibration(path)), got "
+                               f"{type(calibration).__name__}")
+        return calibration.score(responses, model=model, item=item, direction=direction, score=score, judge=judge,
+                                 level=level, threshold=threshold)
     check_options(scale=scale, level=level, method=method, inference=inference, points=points, seed=seed,
                   guessing=guessing, abilities=abilities, ability_df=ability_df)
     offset = offset_prior(difficulty_offset, scale)

@@ -13,9 +13,9 @@ HEAVY = ("numpy", "pandas", "scipy", "PIL", "matplotlib", "jax", "numpyro", "arv
 HEAVY_GAPEVAL = ("gapeval.runner", "gapeval.bank", "gapeval.scoring", "gapeval.store", "gapeval.report",
                  "gapeval.adapters", "gapeval.respondents", "gapeval.scenes", "gapeval.gap", "gapeval.decay",
                  "gapeval.protocols", "gapeval.protocol_analysis", "gapeval.tables", "gapeval.figures",
-                 "gapeval.results_import")
+                 "gapeval.results_import", "gapeval.calibration")
 COMMANDS = ("run", "export", "merge", "score", "fit", "report", "bank", "bank build", "bank import", "import-results",
-            "agreement", "demo", "demo-irt")
+            "agreement", "calibrate", "demo", "demo-irt")
 
 _PROBE = """
 import json, sys

@@ -317,8 +317,10 @@ def _run(args: argparse.Namespace) -> int:
     progress = progress_from_args(args)
     if config.adaptive is not None:
         from gapeval.adaptive import calibrated_chooser, run_adaptive
+        from gapeval.bank import load_bank
 
-        chooser = calibrated_chooser(config.adaptive.calibration, target_width=config.adaptive.target_width)
+        chooser = calibrated_chooser(config.adaptive.calibration, target_width=config.adaptive.target_width,
+                                     bank=load_bank(config.bank))
         report = run_adaptive(config, args.out, chooser=chooser, progress=progress)
     else:
         report = run(config, args.out, progress=progress)

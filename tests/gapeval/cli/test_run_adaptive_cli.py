@@ -33,14 +33,17 @@ def calibration(tmp_path, monkeypatch):
     calls: dict[str, object] = {}
 
     class GapVarianceChooser:
-        def __init__(self, calibration, *, target_width):
-            calls.update(calibration=calibration, target_width=target_width)
+        def __init__(self, calibration, *, target_width, units=None):
+            calls.update(calibration=calibration.source, target_width=target_width)
             self.inner = RandomChooser([item.id for item in load_bank("builtin").items], seed=0)
 
         def choose(self, answered, *, batch, budget_left):
             return () if len(answered) >= 6 else self.inner.choose(answered, batch=batch, budget_left=budget_left)
 
-    module = types.SimpleNamespace(load_calibration=lambda file: ("loaded", str(file)),
+    def load_calibration(file):
+        return types.SimpleNamespace(source=("loaded", str(file)), item_ids=(), require_bank=lambda bank_hash: None)
+
+    module = types.SimpleNamespace(load_calibration=load_calibration,
                                    GapVarianceChooser=GapVarianceChooser)  # fmt: skip
     monkeypatch.setitem(sys.modules, "gapeval.calibration", module)
     return path, calls

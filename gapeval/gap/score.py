@@ -43,7 +43,7 @@ class OneDirectionWarning(UserWarning):
 
 
 def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.num_warmup,
-                num_samples: int = GAP_NUTS.num_samples, num_chains: int = GAP_NUTS.num_chains,
+                num_samples: int | None = None, num_chains: int = GAP_NUTS.num_chains,
                 chain_method: str | None = GAP_NUTS.chain_method,
                 target_accept_prob: float = GAP_NUTS.target_accept_prob, num_steps: int = GAP_SVI.num_steps,
                 learning_rate: float = GAP_NUTS.learning_rate, warm_start_steps: int = GAP_NUTS.warm_start_steps,
@@ -52,7 +52,8 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
     """The sampler options record of a :func:`gap_score` fit from its keyword arguments.
 
     Both records are built (so every setting is checked, whichever path runs) from the defaults of
-    :mod:`gapeval.sampling`; ``num_samples`` is also the number of SVI draws and ``learning_rate``
+    :mod:`gapeval.sampling`; ``num_samples`` is also the number of SVI draws (None: ``GAP_NUTS.num_samples``
+    NUTS draws per chain, ``GAP_SVI.num_draws`` SVI draws) and ``learning_rate``
     that of the NUTS warm start as well as of SVI.
 
     Raises
@@ -65,15 +66,17 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
     --------
     >>> options = gap_options("svi", num_steps=300)
     >>> type(options).__name__, options.num_steps, options.num_draws, options.learning_rate
-    ('SVIOptions', 300, 600, 0.05)
+    ('SVIOptions', 300, 4000, 0.05)
     """
     check_inference(inference)
     try:
-        nuts = dataclasses.replace(GAP_NUTS, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+        nuts = dataclasses.replace(GAP_NUTS, num_warmup=num_warmup, num_chains=num_chains,
+                                   num_samples=GAP_NUTS.num_samples if num_samples is None else num_samples,
                                    chain_method=chain_method, target_accept_prob=target_accept_prob,
                                    max_tree_depth=max_tree_depth, warm_start_steps=warm_start_steps,
                                    learning_rate=learning_rate, mass_inflation=mass_inflation)
-        svi = dataclasses.replace(GAP_SVI, num_steps=num_steps, learning_rate=learning_rate, num_draws=num_samples)
+        svi = dataclasses.replace(GAP_SVI, num_steps=num_steps, learning_rate=learning_rate,
+                                  num_draws=GAP_SVI.num_draws if num_samples is None else num_samples)
     except ValueError as error:
         raise GapevalError(str(error)) from None
     return nuts if inference == "nuts" else svi
@@ -170,7 +173,7 @@ def gap_score(
     abilities: str = "normal",
     ability_df: float = ABILITY_DF,
     num_warmup: int = GAP_NUTS.num_warmup,
-    num_samples: int = GAP_NUTS.num_samples,
+    num_samples: int | None = None,
     num_chains: int = GAP_NUTS.num_chains,
     chain_method: str | None = GAP_NUTS.chain_method,
     target_accept_prob: float = GAP_NUTS.target_accept_prob,
@@ -243,7 +246,8 @@ def gap_score(
     num_warmup, num_samples, num_chains, chain_method, target_accept_prob, max_tree_depth :
         NUTS settings (NumPyro's names; :class:`irt.NUTSOptions`). Chains run in parallel when JAX
         sees a device per chain (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX
-        starts), else vectorized. ``num_samples`` is also the number of draws taken from the SVI guide.
+        starts), else vectorized. ``num_samples`` is also the number of draws taken from the SVI guide;
+        None takes ``GAP_NUTS.num_samples`` (600 per chain) for NUTS and ``GAP_SVI.num_draws`` (4,000) for SVI.
     warm_start_steps, mass_inflation :
         NUTS only: SVI steps of the warm start (each chain starts from a draw of the fitted normal,
         whose variances times ``mass_inflation`` are NUTS's initial mass matrix); 0 starts uniform on

@@ -20,7 +20,8 @@ from __future__ import annotations
 from gapeval.errors import GapevalError
 from irt.inference.options import NUTSOptions, SVIOptions
 
-__all__ = ["INFERENCE", "check_inference", "GAP_INFERENCE", "GAP_NUTS", "GAP_SVI", "IRT_DECAY_INFERENCE",
+__all__ = ["INFERENCE", "check_inference", "GAP_INFERENCE", "GAP_NUTS", "GAP_SMALL_COHORT", "GAP_NUTS_SMALL",
+           "GAP_SVI", "IRT_DECAY_INFERENCE",
            "IRT_DECAY_NUTS", "IRT_DECAY_SVI", "BINOMIAL_METHOD", "BINOMIAL_METHODS", "GLMM_NUTS", "GLMM_PRIOR_SD"]
 
 #: The estimators of the IRT models (the Gap Score, the explanatory decay model): the exact posterior,
@@ -49,16 +50,27 @@ def check_inference(inference: str) -> None:
 
 #: The Gap Score's estimator: the exact posterior, everywhere (library, report, command line).
 GAP_INFERENCE = "nuts"
-#: NUTS of the Gap Score: a 500-step SVI warm start, then 400 warm-up and 600 kept iterations per
-#: chain (``benchmarks/gap/RESULTS.md``: no divergences at target 0.9 on cohorts of 4-20 models).
-GAP_NUTS = NUTSOptions(num_warmup=400, num_samples=600, num_chains=2, target_accept_prob=0.9, max_tree_depth=10,
+#: NUTS of the Gap Score: a 500-step SVI warm start, then 400 warm-up and 1,200 kept iterations per chain, 2
+#: chains. With 600 kept per chain sigma_gamma's tail ESS (always the smallest) was under 400 in 4 of 6 fits of
+#: 20 models x 100 pairs; with 1,200 in 1 of 6, about as with 4 chains of 600 run vectorized, at half their CPU
+#: time (``benchmarks/gap/RESULTS.md``, "Default NUTS without a warning").
+GAP_NUTS = NUTSOptions(num_warmup=400, num_samples=1200, num_chains=2, target_accept_prob=0.9, max_tree_depth=10,
                        warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
-#: SVI of the Gap Score (the fast, approximate path): 3,000 Adam steps from 0.05 decaying to 0.00005.
-#: Across 4 seeds on 20 models x 100 pairs the gaps' posterior means spread by at most 0.16 posterior sd
-#: (median 0.09); 1,000 steps decaying to 0.005 spread them by up to 0.51 (median 0.25)
-#: (``benchmarks/gap/RESULTS.md``, "SVI across seeds").
-GAP_SVI = SVIOptions(num_steps=3000, learning_rate=GAP_NUTS.learning_rate, learning_rate_decay=0.001,
-                     num_draws=GAP_NUTS.num_samples, init_scale=0.05)
+#: Cohorts of fewer models than this are sampled with ``GAP_NUTS_SMALL``'s chains, draws and target.
+GAP_SMALL_COHORT = 10
+#: NUTS of the Gap Score on small cohorts: 4 chains x (400 + 600), target 0.95. With 4 models the abilities' and
+#: the items' scales are weakly identified: on the same 10 data sets of 4 x 100 it gave 7 fits without a
+#: warning, 2 x (400 + 1,200) at 0.95 gave 3 and the former 2 x (400 + 600) at 0.9 gave 2 (divergences in 7).
+GAP_NUTS_SMALL = NUTSOptions(num_warmup=400, num_samples=600, num_chains=4, target_accept_prob=0.95, max_tree_depth=10,
+                             warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
+
+#: SVI of the Gap Score (the fast, approximate path): 6,000 Adam steps from 0.05 decaying to 0.00005, and
+#: 4,000 draws from the fitted guide. On 20 models x 100 pairs across 4 seeds the gaps' posterior means spread
+#: by at most 0.087 posterior sd (median 0.054); with 3,000 steps and 600 draws by 0.153 (median 0.083), of
+#: which the Monte Carlo error of a mean of 600 draws (0.04 sd) was most; 3,000 steps and 4,000 draws: 0.123
+#: (``benchmarks/gap/RESULTS.md``, "SVI across seeds"). 1,000 steps decaying to 0.005 spread them by up to 0.51 sd.
+GAP_SVI = SVIOptions(num_steps=6000, learning_rate=GAP_NUTS.learning_rate, learning_rate_decay=0.001,
+                     num_draws=4000, init_scale=0.05)
 
 #: The explanatory IRT decay model's estimator.
 IRT_DECAY_INFERENCE = "nuts"

@@ -4,6 +4,9 @@ Run one configuration per process, so that every number is "process start to tab
 
     XLA_FLAGS=--xla_force_host_platform_device_count=2 .venv/bin/python benchmarks/gap/bench_gap_score.py nuts
     XLA_FLAGS=--xla_force_host_platform_device_count=2 .venv/bin/python benchmarks/gap/bench_gap_score.py svi
+    XLA_FLAGS=--xla_force_host_platform_device_count=2 .venv/bin/python benchmarks/gap/bench_gap_score.py svi num_steps=3000
+
+Further arguments ``name=value`` (integers) are ``gap_score`` keywords, to time a setting beside the default.
 
 Prints one JSON line: wall seconds from process start, seconds inside ``gap_score``, CPU seconds of
 the process, the load average before and after, and (NUTS) the minimum bulk/tail ESS of the gaps and
@@ -24,17 +27,18 @@ import sys  # noqa: E402
 
 def main() -> None:
     inference = sys.argv[1] if len(sys.argv) > 1 else "nuts"
+    options = {name: int(value) for name, _, value in (arg.partition("=") for arg in sys.argv[2:])}
     load_before = os.getloadavg()
     from gapeval.gap.score import gap_score
     from gapeval.gap.simulate import simulate_gap_responses
 
     df, truth = simulate_gap_responses(20, 600, seed=2026)
     t0 = time.perf_counter()
-    table = gap_score(df, inference=inference, seed=0)
+    table = gap_score(df, inference=inference, seed=0, **options)
     t1 = time.perf_counter()
     result = table.attrs["result"]
     out = {
-        "inference": inference, "models": 20, "items": 1200, "responses": len(df),
+        "inference": inference, "options": options, "models": 20, "items": 1200, "responses": len(df),
         "wall_from_process_start_s": round(t1 - START, 2), "gap_score_call_s": round(t1 - t0, 2),
         "fit_s": round(result.info["seconds"], 2),
         "cpu_s": round(time.process_time(), 2),

@@ -22,7 +22,7 @@ from gapeval.responses import standardize_responses
 from gapeval.records.seeds import check_seed
 from gapeval.sampling import check_inference
 
-__all__ = ["check_options", "check_pairs", "point_counts", "offset_prior", "prepare_gap_data", "SCALES", "METHODS",
+__all__ = ["check_options", "check_pairs", "check_judge_column", "point_counts", "offset_prior", "prepare_gap_data", "SCALES", "METHODS",
            "ABILITIES", "ABILITY_DF"]
 
 SCALES: tuple[str, ...] = ("paired", "standardized")
@@ -114,6 +114,40 @@ def _present(responses, column) -> bool:
     return column is not None and isinstance(responses, pd.DataFrame) and column in responses.columns
 
 
+def check_judge_column(values: pd.Series, column: Hashable) -> None:
+    """Refuse a column read as judge ids that holds something else (a user's own column of that name).
+
+    ``gap_score`` reads its ``judge`` column (default ``"judge"``) as the id of the judge whose 0/1 label a
+    row is; a column of that name that means something else (a judge's score or probability, a flag
+    saying whether an answer was judged, a rationale per answer) would silently bring in the judge-error
+    layer. Ids are repeated labels: not fractional numbers, not booleans, not a different value on most rows.
+
+    Examples
+    --------
+    >>> check_judge_column(pd.Series(["gpt-judge", None, "gpt-judge"]), "judge")
+    >>> check_judge_column(pd.Series([0.8, 0.35]), "judge")
+    Traceback (most recent call last):
+    ...
+    gapeval.errors.GapevalError: column 'judge' is read as judge ids (a row with an id is that judge's 0/1 label of the answer), but it holds fractional numbers such as [0.8, 0.35]; if the column means something else, rename it or pass judge=None; to bring in judges' labels, pass judge='<column of judge ids>'
+    """
+    present = values.dropna()
+    if present.empty:
+        return
+    what = None
+    if pd.api.types.is_bool_dtype(present):
+        what = "true/false values"
+    elif pd.api.types.is_numeric_dtype(present) and (present.astype(float) % 1 != 0).any():
+        what = "fractional numbers"
+    elif len(present) > 20 and present.nunique() > len(present) / 2:
+        what = f"{present.nunique()} different values in {len(present)} rows (ids repeat, one per judge)"
+    if what is not None:
+        shown = present.drop_duplicates().head(3).tolist()
+        raise GapevalError(
+            f"column {column!r} is read as judge ids (a row with an id is that judge's 0/1 label of the answer), but "
+            f"it holds {what} such as {shown}; if the column means something else, rename it or pass judge=None; to "
+            f"bring in judges' labels, pass judge='<column of judge ids>'")
+
+
 def prepare_gap_data(responses, *, model, item, direction, score, pair, chance, judge, scale, points, threshold,
                      guessing="fixed", judges=None, judge_prior=None) -> GapData:
     """Validate the long table and lay it out for the Gap Score model (see :func:`gapeval.gap_score`)."""
@@ -123,6 +157,8 @@ def prepare_gap_data(responses, *, model, item, direction, score, pair, chance, 
             f"scale='paired' needs the pair column (pair={pair!r}) that links an item's understanding and "
             "generation forms, and the table has none; pass pair='<column>' or use scale='standardized'")
     has_chance, has_judge = _present(responses, chance), _present(responses, judge)
+    if has_judge:
+        check_judge_column(responses[judge], judge)
     if judges is not None and not has_judge:
         raise GapevalError(f"judges= gives a judge calibration table, but the responses table has no judge column "
                            f"(judge={judge!r}); add one (a judge id per row of judge labels) or pass judge='<column>'")

@@ -21,7 +21,7 @@ from gapeval.gap.prepare import (ABILITY_DF, check_options, check_pairs, offset_
                                  prepare_gap_data)
 from gapeval.gap.result import CHECKED_SITES, GapResult
 from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap
-from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_SVI, check_inference
+from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_NUTS_SMALL, GAP_SMALL_COHORT, GAP_SVI, check_inference
 from irt.diagnostics import ConvergenceWarning, Diagnostics
 from irt.inference.compiled import layout_key
 from irt.inference.options import NUTSOptions, SVIOptions
@@ -43,16 +43,17 @@ class OneDirectionWarning(UserWarning):
 
 
 def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.num_warmup,
-                num_samples: int = GAP_NUTS.num_samples, num_chains: int = GAP_NUTS.num_chains,
+                num_samples: int | None = None, num_chains: int | None = None,
                 chain_method: str | None = GAP_NUTS.chain_method,
-                target_accept_prob: float = GAP_NUTS.target_accept_prob, num_steps: int = GAP_SVI.num_steps,
+                target_accept_prob: float | None = None, num_steps: int = GAP_SVI.num_steps,
                 learning_rate: float = GAP_NUTS.learning_rate, warm_start_steps: int = GAP_NUTS.warm_start_steps,
                 max_tree_depth: int = GAP_NUTS.max_tree_depth,
                 mass_inflation: float = GAP_NUTS.mass_inflation) -> NUTSOptions | SVIOptions:
     """The sampler options record of a :func:`gap_score` fit from its keyword arguments.
 
     Both records are built (so every setting is checked, whichever path runs) from the defaults of
-    :mod:`gapeval.sampling`; ``num_samples`` is also the number of SVI draws and ``learning_rate``
+    :mod:`gapeval.sampling`; ``num_samples`` is also the number of SVI draws (None: ``GAP_NUTS.num_samples``
+    NUTS draws per chain, ``GAP_SVI.num_draws`` SVI draws) and ``learning_rate``
     that of the NUTS warm start as well as of SVI.
 
     Raises
@@ -65,15 +66,20 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
     --------
     >>> options = gap_options("svi", num_steps=300)
     >>> type(options).__name__, options.num_steps, options.num_draws, options.learning_rate
-    ('SVIOptions', 300, 600, 0.05)
+    ('SVIOptions', 300, 4000, 0.05)
     """
     check_inference(inference)
     try:
-        nuts = dataclasses.replace(GAP_NUTS, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                                   chain_method=chain_method, target_accept_prob=target_accept_prob,
+        nuts = dataclasses.replace(GAP_NUTS, num_warmup=num_warmup,
+                                   num_chains=GAP_NUTS.num_chains if num_chains is None else num_chains,
+                                   num_samples=GAP_NUTS.num_samples if num_samples is None else num_samples,
+                                   chain_method=chain_method,
+                                   target_accept_prob=GAP_NUTS.target_accept_prob if target_accept_prob is None
+                                   else target_accept_prob,
                                    max_tree_depth=max_tree_depth, warm_start_steps=warm_start_steps,
                                    learning_rate=learning_rate, mass_inflation=mass_inflation)
-        svi = dataclasses.replace(GAP_SVI, num_steps=num_steps, learning_rate=learning_rate, num_draws=num_samples)
+        svi = dataclasses.replace(GAP_SVI, num_steps=num_steps, learning_rate=learning_rate,
+                                  num_draws=GAP_SVI.num_draws if num_samples is None else num_samples)
     except ValueError as error:
         raise GapevalError(str(error)) from None
     return nuts if inference == "nuts" else svi
@@ -173,10 +179,10 @@ def gap_score(
     abilities: str = "normal",
     ability_df: float = ABILITY_DF,
     num_warmup: int = GAP_NUTS.num_warmup,
-    num_samples: int = GAP_NUTS.num_samples,
-    num_chains: int = GAP_NUTS.num_chains,
+    num_samples: int | None = None,
+    num_chains: int | None = None,
     chain_method: str | None = GAP_NUTS.chain_method,
-    target_accept_prob: float = GAP_NUTS.target_accept_prob,
+    target_accept_prob: float | None = None,
     num_steps: int = GAP_SVI.num_steps,
     learning_rate: float = GAP_NUTS.learning_rate,
     warm_start_steps: int = GAP_NUTS.warm_start_steps,
@@ -247,7 +253,11 @@ def gap_score(
     num_warmup, num_samples, num_chains, chain_method, target_accept_prob, max_tree_depth :
         NUTS settings (NumPyro's names; :class:`irt.NUTSOptions`). Chains run in parallel when JAX
         sees a device per chain (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX
-        starts), else vectorized. ``num_samples`` is also the number of draws taken from the SVI guide.
+        starts), else vectorized. ``num_samples`` is also the number of draws taken from the SVI guide;
+        None takes ``GAP_NUTS.num_samples`` (1,200 per chain) for NUTS and ``GAP_SVI.num_draws`` (4,000) for SVI.
+        ``num_chains``, ``num_samples`` and ``target_accept_prob`` left at None take ``GAP_NUTS``'s (2 chains of
+        1,200, target 0.9), or for cohorts of fewer than 10 models (``GAP_SMALL_COHORT``) ``GAP_NUTS_SMALL``'s
+        (4 chains of 600, target 0.95), whose weakly identified scales gave divergences.
     warm_start_steps, mass_inflation :
         NUTS only: SVI steps of the warm start (each chain starts from a draw of the fitted normal,
         whose variances times ``mass_inflation`` are NUTS's initial mass matrix); 0 starts uniform on
@@ -289,7 +299,8 @@ def gap_score(
     GuessingWarning
         ``guessing="none"`` while items have a chance level: names those multiple-choice items.
     irt.ConvergenceWarning
-        NUTS diagnostics of the reported quantities fail (R-hat > 1.01, ESS < 400, divergences).
+        NUTS diagnostics of the reported quantities fail (an R-hat over its limit, 1.01-1.02 by the fit's
+        size, see :func:`irt.diagnostics.rhat_limit`; ESS < 400; divergences).
 
     Examples
     --------
@@ -323,6 +334,10 @@ def gap_score(
         shown = ", ".join(f"{m!r} (no {d} answers)" for m, d in one_sided[:5])
         warnings.warn(f"{len(one_sided)} model(s) answered one direction only: {shown}; their gap is NaN and only "
                       "the answered direction's theta is reported", OneDirectionWarning, stacklevel=2)
+    if isinstance(options, NUTSOptions) and data.num_models < GAP_SMALL_COHORT:   # the settings not given
+        given = {"num_chains": num_chains, "num_samples": num_samples, "target_accept_prob": target_accept_prob}
+        options = dataclasses.replace(options, **{name: getattr(GAP_NUTS_SMALL, name)
+                                                  for name, value in given.items() if value is None})
     boundary = boundary_models(data)
     if boundary:
         warnings.warn(ceiling_message(boundary, abilities=abilities), CeilingWarning, stacklevel=2)

@@ -46,22 +46,20 @@ def sum_zero(z: jnp.ndarray, n: int) -> jnp.ndarray:
     return jnp.concatenate([z, jnp.zeros(1)]) + u * (jnp.sum(z) / (root - 1.0))
 
 
-def _per_slot(z: jnp.ndarray, item_slot: np.ndarray, paired: np.ndarray) -> jnp.ndarray:
-    """Scatter ``z`` into a vector whose paired entries sum to zero within each slot; unpaired entries are free.
+def _pair_coordinates(z: jnp.ndarray, partner: np.ndarray, paired: np.ndarray):
+    """Split ``z`` into the sum and difference coordinates of the complete pairs and the free items' values.
 
-    ``z`` has one value per item less one per slot present among the paired items.
+    Returns ``(s, d, understanding, generation, free)``: ``s`` and ``d`` (one per complete pair, each
+    summing to zero), the item codes of each pair's two forms, and the codes of the items outside
+    complete pairs (whose values are the rest of ``z``). ``z`` has two values per item less two.
     """
-    parts, order, start = [], [], 0
-    for slot in np.unique(item_slot[paired]):
-        members = np.flatnonzero((item_slot == slot) & paired)
-        parts.append(sum_zero(z[start:start + len(members) - 1], len(members)))
-        order.append(members)
-        start += len(members) - 1
-    free = np.flatnonzero(~paired)
-    parts.append(z[start:start + len(free)])
-    order.append(free)
-    inverse = np.argsort(np.concatenate(order))
-    return jnp.concatenate(parts)[inverse]
+    generation = np.flatnonzero((partner >= 0) & paired)
+    understanding = partner[generation]
+    free = np.setdiff1d(np.arange(len(partner)), np.concatenate([generation, understanding]))
+    n = len(generation)
+    s = sum_zero(z[:max(n - 1, 0)], n)
+    d = sum_zero(z[max(n - 1, 0):max(2 * n - 2, 0)], n)
+    return s, d, understanding, generation, free
 
 
 def _centred_per_slot(x: jnp.ndarray, item_slot: np.ndarray, paired: np.ndarray) -> jnp.ndarray:
@@ -79,30 +77,47 @@ def paired_item_parameters(item_slot: np.ndarray, partner: np.ndarray, *, paired
 
     ``log a = sigma_log_a * H z_a`` (sums to zero). The two forms of a pair have difficulties
     ``beta_c + epsilon_i``: a bivariate normal with variance ``sigma_beta^2 + sigma_epsilon^2`` and
-    covariance ``sigma_beta^2``, drawn from standardized values whose paired entries sum to zero within
-    each direction (``b_z``); a final centring over the paired items of each direction is a no-op up to
-    rounding. ``partner[i]`` is the understanding form of item i's pair for a generation form, -1
-    otherwise; ``paired`` marks the items of a pair (default: all). ``generation_shift`` (delta) is
-    added to every generation difficulty after the centring (the difficulty offset of the directions).
+    covariance ``sigma_beta^2``, drawn along its two principal axes, the pair's mean difficulty and its
+    difference between the forms:
+
+    ``b_U = (sqrt(2 sigma_beta^2 + sigma_epsilon^2) s + sigma_epsilon d) / sqrt(2)``,
+    ``b_G = (sqrt(2 sigma_beta^2 + sigma_epsilon^2) s - sigma_epsilon d) / sqrt(2)``,
+
+    with ``s`` and ``d`` standard normal, each summing to zero over the complete pairs (so the
+    difficulties of each direction have mean zero there); both come from the site ``b_z``. Exchanging
+    the direction labels maps ``d`` to ``-d`` and leaves every other coordinate in place, so a
+    mean-field approximation fitted on these coordinates gives the same gaps, negated, whichever
+    direction is called understanding (the earlier form, ``b_G`` given ``b_U``, did not: 0.32 posterior
+    sd apart under SVI). Items outside a complete pair get a free difficulty (same prior spread). A
+    final centring over the paired items of each direction is a no-op up to rounding. ``partner[i]``
+    is the understanding form of item i's pair for a generation form, -1 otherwise; ``paired`` marks
+    the items of complete pairs (default: every item with a partner, and its partner).
+    ``generation_shift`` (delta) is added to every generation difficulty after the centring (the
+    difficulty offset of the directions).
     """
     item_slot, partner = np.asarray(item_slot), np.asarray(partner)
-    paired = np.ones(len(item_slot), dtype=bool) if paired is None else np.asarray(paired, dtype=bool)
-    num_items, num_slots = len(item_slot), len(np.unique(item_slot[paired]))
+    if paired is None:
+        paired = np.zeros(len(item_slot), dtype=bool)
+        paired[partner >= 0] = True
+        paired[partner[partner >= 0]] = True
+    paired = np.asarray(paired, dtype=bool)
+    num_items = len(item_slot)
+    num_pairs = int(((partner >= 0) & paired).sum())
     sigma_log_a = numpyro.sample("sigma_log_a", dist.HalfNormal(0.5))
     sigma_beta = numpyro.sample("sigma_beta", dist.HalfNormal(2.0))
     sigma_epsilon = numpyro.sample("sigma_epsilon", dist.HalfNormal(1.0))
     with numpyro.plate("item_free", num_items - 1):
         log_a_z = numpyro.sample("log_a_z", dist.Normal(0.0, 1.0))
-    with numpyro.plate("item_free_by_direction", num_items - num_slots):
+    with numpyro.plate("item_free_by_direction", num_items - 2 * min(num_pairs, 1)):
         b_free = numpyro.sample("b_z", dist.Normal(0.0, 1.0))
     log_a = sigma_log_a * sum_zero(log_a_z, num_items)
-    b_z = _per_slot(b_free, item_slot, paired)
+    s, d, understanding, generation, free = _pair_coordinates(b_free, partner, paired)
     total = jnp.sqrt(sigma_beta ** 2 + sigma_epsilon ** 2)
-    rho = sigma_beta ** 2 / total ** 2
-    has_partner = partner >= 0
-    # sqrt(1 - rho^2) written as (sigma_epsilon / total) sqrt(1 + rho): finite gradient as sigma_epsilon -> 0
-    spread = sigma_epsilon / total * jnp.sqrt(1.0 + rho)
-    b = total * jnp.where(has_partner, rho * b_z[np.maximum(partner, 0)] + spread * b_z, b_z)
+    mean_part = jnp.sqrt(2.0 * sigma_beta ** 2 + sigma_epsilon ** 2) * s / np.sqrt(2.0)
+    difference_part = sigma_epsilon * d / np.sqrt(2.0)
+    b = jnp.zeros(num_items)
+    b = b.at[understanding].set(mean_part + difference_part).at[generation].set(mean_part - difference_part)
+    b = b.at[free].set(total * b_free[max(2 * num_pairs - 2, 0):])
     b = _centred_per_slot(b, item_slot, paired) + generation_shift * (item_slot == 1)
     a = numpyro.deterministic("a", jnp.exp(log_a))
     return a, numpyro.deterministic("b", b)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import pytest
@@ -14,7 +15,7 @@ from gapeval.errors import GapevalError
 from gapeval.gap import score as gap_module
 from gapeval.gap.score import gap_options, gap_score
 from gapeval.gap.simulate import simulate_gap_responses
-from gapeval.sampling import GAP_NUTS, GAP_SVI
+from gapeval.sampling import GAP_NUTS, GAP_NUTS_SMALL, GAP_SMALL_COHORT, GAP_SVI
 from irt.inference.options import NUTSOptions, SVIOptions
 
 #: A value other than the default for every sampler keyword, and the record field it must set.
@@ -76,12 +77,18 @@ def test_every_svi_keyword_reaches_the_sampler(runs, table):
 
 
 def test_defaults_are_the_records_of_gapeval_sampling(runs, table):
-    with pytest.raises(_Stop):
-        gap_score(table)
+    cohort = simulate_gap_responses(GAP_SMALL_COHORT, 40, seed=0)[0]
+    for frame in (cohort, table):
+        with pytest.raises(_Stop):
+            gap_score(frame)
     with pytest.raises(_Stop):
         gap_score(table, inference="svi")
-    assert [options for _, options in runs] == [GAP_NUTS, GAP_SVI]
+    # fewer than GAP_SMALL_COHORT models: the small cohorts' chains, draws and target, unless given
+    assert [options for _, options in runs] == [GAP_NUTS, GAP_NUTS_SMALL, GAP_SVI]
     assert gap_options("nuts") == GAP_NUTS and gap_options("svi") == GAP_SVI
+    with pytest.raises(_Stop):
+        gap_score(table, target_accept_prob=0.8, num_chains=2)
+    assert runs[-1][1] == dataclasses.replace(GAP_NUTS_SMALL, target_accept_prob=0.8, num_chains=2)
 
 
 def test_a_bad_setting_is_a_gapeval_error_naming_it(table):

@@ -20,6 +20,7 @@ from gapeval.responses import standardize_responses
 from gapeval.gap.result import GapResult
 from gapeval.gap.score import GAP_COLUMNS, OneDirectionWarning, gap_score
 from gapeval.gap.simulate import simulate_gap_responses
+from gapeval.sampling import GAP_NUTS_SMALL
 from irt.diagnostics import ConvergenceWarning, Diagnostics
 
 NUTS_FAST = dict(num_warmup=300, num_samples=300)
@@ -173,7 +174,8 @@ def test_nuts_table_layout_and_records(nuts_table, small):
     assert table.attrs["scale"] == "paired" and table.attrs["method"] == "mirt"
     assert table.attrs["inference"] == "nuts" and table.attrs["level"] == 0.95 and not table.attrs["approximate"]
     result = table.attrs["result"]
-    assert isinstance(result, GapResult) and result.gap_draws.shape == (2, 300, 8)
+    # 8 models: a small cohort, sampled with GAP_NUTS_SMALL's 4 chains (num_samples given: 300 each)
+    assert isinstance(result, GapResult) and result.gap_draws.shape == (GAP_NUTS_SMALL.num_chains, 300, 8)
     assert (table["gap_lower"] < table["gap"]).all() and (table["gap"] < table["gap_upper"]).all()
     assert (table[["n_understanding", "n_generation"]] == 60).all().all()
     np.testing.assert_allclose(table["gap"], result.gap_draws.mean(axis=(0, 1)))

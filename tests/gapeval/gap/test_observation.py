@@ -177,3 +177,19 @@ def test_items_that_look_multiple_choice_without_a_chance_column_are_named():
         warnings.simplefilter("error")
         prepare_gap_data(df.assign(chance=np.where(df["direction"] == "understanding", 0.25, 0.0)), chance="chance",
                          **keywords)
+
+
+@pytest.mark.parametrize(("values", "what"), [
+    (lambda n: np.linspace(0.05, 0.95, n), "fractional numbers"),
+    (lambda n: np.arange(n) % 2 == 0, "true/false values"),
+    (lambda n: [f"the picture shows {k} cats" for k in range(n)], "different values in"),
+])
+def test_a_judge_column_that_holds_no_judge_ids_is_refused_before_fitting(values, what):
+    """A user's own 'judge' column (scores, a flag, rationales) must not silently bring in the judge layer."""
+    df, _ = simulate_gap_responses(3, 10, seed=0)
+    with pytest.raises(GapevalError, match=rf"column 'judge' is read as judge ids .* {what}.* pass judge=None"):
+        gap_score(df.assign(judge=values(len(df))), inference="svi")
+    # whole-number ids read from a CSV with empty cells (floats) are ids
+    from gapeval.gap.prepare import check_judge_column
+
+    check_judge_column(pd.Series([1.0, np.nan, 2.0, 1.0]), "judge")

@@ -49,8 +49,8 @@ def calibrate(
     num_draws: int = NUM_DRAWS,
     bank_hash: str | None = None,
     num_warmup: int = GAP_NUTS.num_warmup,
-    num_samples: int = GAP_NUTS.num_samples,
-    num_chains: int = GAP_NUTS.num_chains,
+    num_samples: int | None = None,
+    num_chains: int | None = None,
     num_steps: int = GAP_SVI.num_steps,
 ) -> Calibration:
     """Calibrate a bank on a reference cohort: the Gap Score fit's item parameters with their uncertainty.

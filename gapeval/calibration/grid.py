@@ -31,7 +31,7 @@ from scipy.special import expit, log_expit, logsumexp
 from scipy.stats import norm
 
 from gapeval.calibration.record import Calibration
-from gapeval.gap.likelihood import CLIP
+from gapeval.gap.likelihood import CLIP, pair_effect_nodes
 from gapeval.responses import GENERATION_SLOT, UNDERSTANDING_SLOT
 
 __all__ = ["Answers", "GridPosterior", "posterior_on_grid", "answer_weights", "GRID_POINTS"]
@@ -47,9 +47,8 @@ NUM_NODES = 3
 
 
 def _nodes(num_pairs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss-Hermite nodes and normalised weights (one node without pairs)."""
-    nodes, weights = np.polynomial.hermite_e.hermegauss(NUM_NODES if num_pairs else 1)
-    return nodes, weights / weights.sum()
+    """The pair effect's quadrature, as the Gap Score fit uses it."""
+    return pair_effect_nodes(NUM_NODES, num_pairs)
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,16 @@ from gapeval.gap.observation import cell_weights
 if TYPE_CHECKING:
     from gapeval.gap.model import GapData
 
-__all__ = ["CLIP", "quadrature_loglik", "layer_quadrature_loglik", "marginal_loglik"]
+__all__ = ["CLIP", "pair_effect_nodes", "quadrature_loglik", "layer_quadrature_loglik", "marginal_loglik"]
 
 #: Logits are clipped to +-CLIP inside the likelihood: sigmoid(-30) = 1e-13, so the product of a
 #: pair's two probabilities stays far above float32's smallest normal number.
 CLIP = 30.0
 
 
-def _nodes(num_nodes: int, num_pairs: int):
+def pair_effect_nodes(num_nodes: int, num_pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilists' Gauss-Hermite nodes and normalised weights integrating the pair effect out (one
+    node when there are no pairs)."""
     nodes, weights = np.polynomial.hermite_e.hermegauss(num_nodes if num_pairs else 1)
     return nodes, weights / weights.sum()
 
@@ -46,7 +48,7 @@ def quadrature_loglik(a_slots, logits, sigma_gamma, *, y, mask, points, num_pair
     log-sigmoids and a log-sum-exp. Binomial answers (``points > 1``) are summed in log space.
     """
     num_units = logits.shape[-1]
-    nodes, weights = _nodes(num_nodes, num_pairs)
+    nodes, weights = pair_effect_nodes(num_nodes, num_pairs)
     is_pair = np.arange(num_units) < num_pairs
     y = jnp.moveaxis(jnp.asarray(y), -1, 0)                                # (2, M, U)
     mask = jnp.moveaxis(jnp.asarray(mask), -1, 0)
@@ -76,7 +78,7 @@ def layer_quadrature_loglik(a_slots, logits, sigma_gamma, *, weights, num_pairs,
     unobserved cell contributes 1).
     """
     num_units = logits.shape[-1]
-    nodes, node_weights = _nodes(num_nodes, num_pairs)
+    nodes, node_weights = pair_effect_nodes(num_nodes, num_pairs)
     is_pair = np.arange(num_units) < num_pairs
     k, u, v = (jnp.moveaxis(w, -1, 0) for w in weights)                    # (2, M, U) each
     base = a_slots[:, None, :] * logits

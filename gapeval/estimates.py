@@ -1,7 +1,7 @@
 """Records of statistical estimates and tests, shared by the models that compute them and the tables that show them.
 
 This module owns the frozen result records of the regression-type analyses: the test names
-(:data:`WALD_Z`, :data:`SATTERTHWAITE_T`, :data:`POSTERIOR`, :data:`POSTERIOR_NUTS`), one named test
+(:data:`WALD_Z`, :data:`SATTERTHWAITE_T`, :data:`CONTAINMENT_T`, :data:`POSTERIOR`, :data:`POSTERIOR_NUTS`), one named test
 (:class:`TestResult`), a fixed effect with every test computed for it (:class:`FixedEffect`), a
 variance component (:class:`VarianceComponent`), a per-model slope (:class:`ModelSlope`), and the
 results of a linear mixed model (:class:`MixedModelResult`) and of the decay analysis
@@ -21,6 +21,7 @@ from gapeval.errors import GapevalError
 __all__ = [
     "WALD_Z",
     "SATTERTHWAITE_T",
+    "CONTAINMENT_T",
     "POSTERIOR",
     "POSTERIOR_NUTS",
     "TestResult",
@@ -35,6 +36,9 @@ WALD_Z = "Wald z"
 """Name of the large-sample test ``estimate / SE`` against the standard normal (what MixedLM prints)."""
 SATTERTHWAITE_T = "t (Satterthwaite df)"
 """Name of the t test with Satterthwaite's approximate degrees of freedom (lmerTest's default)."""
+CONTAINMENT_T = "t (containment df)"
+"""Name of the t test whose df count the levels of the random term that contains the effect, less the fixed
+effects estimated between them (SAS GLIMMIX's containment method; :mod:`gapeval.decay.containment`)."""
 POSTERIOR = "posterior probability (variational Bayes)"
 """Name of the two-sided posterior tail probability ``2·min(P(β>0), P(β<0))`` of a VB normal posterior."""
 POSTERIOR_NUTS = "posterior probability (NUTS)"
@@ -48,7 +52,8 @@ class TestResult:
     __test__ = False  # not a pytest test class
 
     name: str
-    """Which test: :data:`WALD_Z`, :data:`SATTERTHWAITE_T`, :data:`POSTERIOR` or :data:`POSTERIOR_NUTS`."""
+    """Which test: :data:`WALD_Z`, :data:`SATTERTHWAITE_T`, :data:`CONTAINMENT_T`, :data:`POSTERIOR` or
+    :data:`POSTERIOR_NUTS`."""
     statistic: float
     """z or t statistic (posterior mean / posterior SD for :data:`POSTERIOR`)."""
     p_value: float

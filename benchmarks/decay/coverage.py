@@ -77,9 +77,45 @@ def read_runs(paths: list[Path]) -> pd.DataFrame:
     return rows.drop_duplicates(["rep", "family", "structure", "term"], keep="last")
 
 
-def summarize(paths: list[Path]) -> pd.DataFrame:
-    """Coverage, mean SE / SD of the estimates, and seconds per fit, by case and term."""
+def containment_intervals(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """The 0/1 default rows of a CSV written before the containment df, with the intervals decay() gives now.
+
+    decay()'s Laplace estimates and SEs did not change (``coverage_containment.csv`` reps 0-1 repeat
+    ``coverage.csv``'s to the last digit); only the reference distribution did. The df are those of
+    :func:`gapeval.decay.containment.containment_df` on the benchmark's design (the same in every replication).
+    """
+    from make_inputs import CASES as PARAMS, DESIGN
+    from scipy import stats
+
+    from gapeval.decay import simulate_decay
+    from gapeval.decay.containment import containment_df
+    from gapeval.decay.gaussian import design_matrices
+    from gapeval.decay.prepare import prepare
+
+    responses, _ = simulate_decay(**DESIGN, **dict(PARAMS["binomial"], seed=1000))
+    data = prepare(responses, score="score", turn="turn", direction="direction", model="model", session="session",
+                   item="item", structure="auto", covariates=(), family="auto", random_slopes="turn")
+    _, x, designs = design_matrices(data, "turn")
+    names = ["Intercept", *(data.term_names.get(c, c) for c in data.fixed_cols)]
+    df = dict(zip(names, containment_df(x, designs)))
+    out = rows.query("family == 'binomial' and structure == 'auto'").copy()
+    q = [stats.t.ppf(0.5 + level / 2, df[t]) if np.isfinite(df[t]) else stats.norm.ppf(0.5 + level / 2)
+         for t in out["term"]]
+    out["lower"], out["upper"] = out["estimate"] - np.multiply(q, out["sd"]), out["estimate"] + np.multiply(q, out["sd"])
+    out["covered"] = ((out["lower"] <= out["truth"]) & (out["truth"] <= out["upper"])).astype(int)
+    return out
+
+
+def summarize(paths: list[Path], *, containment: list[Path] | None = None) -> pd.DataFrame:
+    """Coverage, mean SE / SD of the estimates, and seconds per fit, by case and term.
+
+    ``containment``: CSVs of fits from before the containment df, whose 0/1 default rows join the others with
+    :func:`containment_intervals` (rows of ``paths`` win over them).
+    """
     rows = read_runs(paths)
+    if containment is not None:
+        rows = pd.concat([containment_intervals(read_runs(containment)), rows], ignore_index=True)
+        rows = rows.drop_duplicates(["rep", "family", "structure", "term"], keep="last")
     grouped = rows.groupby(["family", "structure", "term"], sort=False)
     table = grouped.agg(reps=("covered", "size"), coverage=("covered", "mean"), mean_se=("sd", "mean"),
                         sd_estimate=("estimate", "std"), bias=("estimate", "mean"), seconds=("seconds", "median"))
@@ -151,9 +187,12 @@ def main() -> None:
                         help="print the coverage table of these CSVs (instead of fitting)")
     parser.add_argument("--glmer", type=Path, default=None,
                         help="with --summarize: compare the 0/1 default fits with glmer_coverage.R's CSV")
+    parser.add_argument("--containment-from", nargs="+", type=Path, default=None, metavar="CSV",
+                        help="with --summarize: add these older CSVs' 0/1 default fits, their intervals on containment df")
     args = parser.parse_args()
     if args.summarize:
-        table = summarize(args.summarize) if args.glmer is None else compare_glmer(args.summarize, args.glmer)
+        table = (summarize(args.summarize, containment=args.containment_from) if args.glmer is None
+                 else compare_glmer(args.summarize, args.glmer))
         with pd.option_context("display.width", 250):
             print(table.round(4).to_string(index=False))
         return

@@ -17,6 +17,7 @@ from gapeval.decay.self_verification import SelfVerificationResult, self_verific
 from gapeval.decay.simulate import DecayTruth, simulate_decay
 from gapeval.decay.simulate_confounded import ConfoundedTruth, simulate_confounded
 from gapeval.estimates import (
+    CONTAINMENT_T,
     POSTERIOR,
     POSTERIOR_NUTS,
     SATTERTHWAITE_T,
@@ -45,6 +46,7 @@ __all__ = [
     "ConvergenceWarning",
     "WALD_Z",
     "SATTERTHWAITE_T",
+    "CONTAINMENT_T",
     "POSTERIOR",
     "POSTERIOR_NUTS",
     "irt_decay",

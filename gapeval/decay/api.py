@@ -82,7 +82,8 @@ def decay(
         may differ in how much faster their generation decays.
     binomial_method : {"laplace", "nuts", "vb"}
         How 0/1 scores are fitted. ``laplace`` (the default, :data:`gapeval.sampling.BINOMIAL_METHOD`):
-        maximum likelihood by glmer's Laplace approximation, Wald z tests — intervals that cover
+        maximum likelihood by glmer's Laplace approximation, Wald z tests (and t on containment df for the
+        intercept and turn slope, which the model term contains, :mod:`gapeval.decay.containment`) — intervals that cover
         (``benchmarks/decay/RESULTS.md``); seconds (a crossed fit of 2,880 answers: 6 s cold, 3 s warm
         on two idle cores). ``nuts``: a Bayesian GLMM sampled by NUTS (the same random effects; a
         minute or more). ``vb``: statsmodels' ``BinomialBayesMixedGLM`` by
@@ -100,8 +101,8 @@ def decay(
     Returns
     -------
     DecayResult
-        Fixed effects with named tests (Satterthwaite t and Wald z for REML fits; posterior
-        probability for the binomial fit), variance components, per-model per-direction slopes
+        Fixed effects with named tests (Satterthwaite t and Wald z for REML fits; containment t and
+        Wald z for the Laplace fit; posterior probability for the Bayesian binomial fits), variance components, per-model per-direction slopes
         (fixed + BLUP) with intervals, the direction × turn effect in ``interaction``, the structure
         fitted and why, and ``notes`` (caveats such as VB's narrow intervals).
 

@@ -19,7 +19,7 @@ from scipy import stats
 
 from gapeval.decay.errors import DecayError
 from gapeval.decay.terms import RandomTerm, parse_re_columns, term_design
-from gapeval.estimates import SATTERTHWAITE_T, WALD_Z, FixedEffect, MixedModelResult, TestResult, VarianceComponent
+from gapeval.estimates import CONTAINMENT_T, SATTERTHWAITE_T, WALD_Z, FixedEffect, MixedModelResult, TestResult, VarianceComponent
 from irt.diagnostics import ConvergenceWarning
 
 __all__ = ["mixed_model"]
@@ -31,17 +31,19 @@ def wald_z(estimate: float, se: float) -> TestResult:
     return TestResult(WALD_Z, float(z), float(2 * stats.norm.sf(abs(z))))
 
 
-def t_test(estimate: float, se: float, df: float) -> TestResult:
-    """t test of ``estimate = 0`` with ``df`` degrees of freedom."""
+def t_test(estimate: float, se: float, df: float, *, name: str = SATTERTHWAITE_T) -> TestResult:
+    """t test of ``estimate = 0`` with ``df`` degrees of freedom (``name``: which df)."""
     t = estimate / se if se > 0 else np.nan
-    return TestResult(SATTERTHWAITE_T, float(t), float(2 * stats.t.sf(abs(t), df)), float(df))
+    return TestResult(name, float(t), float(2 * stats.t.sf(abs(t), df)), float(df))
 
 
-def fixed_effect(term: str, estimate: float, se: float, df: float, *, level: float) -> FixedEffect:
-    """Build a :class:`FixedEffect`: Satterthwaite t first when ``df`` is finite, Wald z always."""
+def fixed_effect(term: str, estimate: float, se: float, df: float, *, level: float,
+                 t_name: str = SATTERTHWAITE_T) -> FixedEffect:
+    """Build a :class:`FixedEffect`: a t test first (its df named by ``t_name``: :data:`SATTERTHWAITE_T` or
+    :data:`CONTAINMENT_T`) when ``df`` is finite, Wald z always; the interval follows the first test."""
     z = wald_z(estimate, se)
     if np.isfinite(df):
-        q, name, tests = stats.t.ppf(0.5 + level / 2, df), SATTERTHWAITE_T, (t_test(estimate, se, df), z)
+        q, name, tests = stats.t.ppf(0.5 + level / 2, df), t_name, (t_test(estimate, se, df, name=t_name), z)
     else:
         q, name, tests = stats.norm.ppf(0.5 + level / 2), WALD_Z, (z,)
     return FixedEffect(term, float(estimate), float(se), float(estimate - q * se),

@@ -11,6 +11,7 @@ from scipy import stats
 from gapeval.estimates import (
     POSTERIOR,
     POSTERIOR_NUTS,
+    CONTAINMENT_T,
     SATTERTHWAITE_T,
     WALD_Z,
     DecayResult,
@@ -30,7 +31,7 @@ def _quantile(test: TestResult, level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
-_STATISTIC_LABELS = {WALD_Z: "$z$", SATTERTHWAITE_T: "$t$", POSTERIOR: "Mean/SD", POSTERIOR_NUTS: "Mean/SD"}
+_STATISTIC_LABELS = {WALD_Z: "$z$", SATTERTHWAITE_T: "$t$", CONTAINMENT_T: "$t$", POSTERIOR: "Mean/SD", POSTERIOR_NUTS: "Mean/SD"}
 _POSTERIOR_NOTE = ("$P_{\\mathrm{tail}}$ = 2 min(P(b > 0), P(b < 0)) is a posterior probability, not a p-value; "
                    "it is not adjusted for multiple comparisons.")
 

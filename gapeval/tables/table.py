@@ -21,6 +21,9 @@ TEST_DEFINITIONS = {
               "MixedLM prints).",
     "t (Satterthwaite df)": "t (Satterthwaite df): estimate / SE referred to Student's t with "
                             "Satterthwaite's approximate degrees of freedom (as lmerTest).",
+    "t (containment df)": "t (containment df): estimate / SE referred to Student's t whose degrees of freedom "
+                          "are the levels of the random term containing the effect less the fixed effects "
+                          "estimated between them (SAS GLIMMIX's DDFM=CONTAIN).",
     "likelihood ratio": "likelihood ratio: twice the log-likelihood difference referred to chi-squared.",
     "posterior probability (variational Bayes)": "posterior probability (variational Bayes): "
         "2 min(P(b > 0), P(b < 0)) under the mean-field normal posterior; intervals are posterior "

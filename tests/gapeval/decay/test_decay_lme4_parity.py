@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from gapeval.decay import ConvergenceWarning, decay
+from gapeval.decay import CONTAINMENT_T, WALD_Z, ConvergenceWarning, decay
 
 REFERENCE = Path(__file__).parents[2] / "reference_data" / "decay_crossed"
 #: R's names of the fixed effects and effect columns -> decay's.
@@ -125,6 +126,16 @@ def test_laplace_matches_glmer(structure):
     assert result.structure == structure
     _check_fixed(result, fixed, atol=1e-2, se_rtol=0.05)
     _check_components(result, varcorr, rtol=0.05, atol=0.01)
-    assert [fe.test().name for fe in result.fixed_effects] == ["Wald z"] * 4
-    # the Wald z of glmer's summary
-    np.testing.assert_allclose([fe.test().statistic for fe in result.fixed_effects], fixed["statistic"], rtol=0.05)
+    # the Wald z of glmer's summary, for every effect
+    np.testing.assert_allclose([fe.test(WALD_Z).statistic for fe in result.fixed_effects], fixed["statistic"],
+                               rtol=0.05)
+    # the preferred test of the intercept and turn, which the model term (1 + turn | model) contains: t on
+    # 6 models - 1 df; direction effects: Wald z when nested, t on the 480 shared items - 4 when crossed
+    tests = [fe.test() for fe in result.fixed_effects]
+    df_direction = 476.0 if structure == "crossed" else None
+    assert [(t.name, t.df) for t in tests] == [(CONTAINMENT_T, 5.0)] * 2 + [
+        (CONTAINMENT_T if df_direction else WALD_Z, df_direction)] * 2
+    for fe, test in zip(result.fixed_effects, tests):
+        q = stats.t.ppf(0.975, test.df) if test.df else stats.norm.ppf(0.975)
+        assert (fe.lower, fe.upper) == pytest.approx((fe.estimate - q * fe.sd, fe.estimate + q * fe.sd), rel=1e-12)
+        assert test.statistic == pytest.approx(fe.test(WALD_Z).statistic, rel=1e-12)

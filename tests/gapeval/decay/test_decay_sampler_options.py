@@ -6,7 +6,7 @@ import pytest
 
 import irt.inference.runners as runners
 from gapeval.decay import api as decay_api
-from gapeval.decay import decay, irt_decay, irt_decay_fit, simulate_confounded, simulate_decay
+from gapeval.decay import CONTAINMENT_T, decay, irt_decay, irt_decay_fit, simulate_confounded, simulate_decay
 from gapeval.sampling import BINOMIAL_METHOD, GLMM_NUTS, IRT_DECAY_NUTS, IRT_DECAY_SVI
 from irt.inference.options import NUTSOptions, SVIOptions
 
@@ -53,7 +53,9 @@ def test_decay_default_for_binary_scores_is_laplace_and_never_samples(monkeypatc
     monkeypatch.setattr(runners, "run_nuts", _recorder(seen))
     result = decay(binary, seed=5)
     assert BINOMIAL_METHOD == "laplace" and seen == []
-    assert result.estimator.startswith("Laplace") and result.fixed_effects[0].test().name == "Wald z"
+    intercept = result.fixed_effects[0]  # contained in (1 + turn | model): t on the models less one
+    assert result.estimator.startswith("Laplace") and intercept.test().name == CONTAINMENT_T
+    assert intercept.test().df == result.n_models - 1 and intercept.test("Wald z").df is None
 
 
 def test_decay_vb_is_chosen_by_binomial_method(monkeypatch, binary):

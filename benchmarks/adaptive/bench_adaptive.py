@@ -108,7 +108,8 @@ def main() -> None:
     parser.add_argument("--inference", default="nuts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prior", default="predictive", help="the new models' ability prior (predictive, per_draw)")
-    parser.add_argument("--prior-scale", type=float, default=1.0, help="widen the cohort population's sds")
+    parser.add_argument("--prior-scale", type=float, default=None,
+                        help="widen the cohort population's sds (default: the library's PRIOR_SCALE)")
     parser.add_argument("--randomesque", type=int, default=1, help="choose each pick among the top k units")
     parser.add_argument("--quick", action="store_true", help="8 + 5 models, 120 pairs, SVI")
     parser.add_argument("--out", type=Path, required=True)
@@ -148,7 +149,8 @@ def main() -> None:
             row = {"model": model, "load_average": round(os.getloadavg()[0], 2),
                    **run_model(df[df["model"] == model], cal, float(truth.gap[m]), batch=args.batch, budget=budget,
                                seed=args.seed + m, randomesque=args.randomesque,
-                               prior={"prior": args.prior, "prior_scale": args.prior_scale})}
+                               prior={"prior": args.prior, **({} if args.prior_scale is None
+                                                              else {"prior_scale": args.prior_scale})})}
             if writer is None:
                 writer = csv.DictWriter(handle, fieldnames=list(row))
                 writer.writeheader()

@@ -40,7 +40,7 @@ from gapeval.calibration.record import Calibration, CalibrationError
 from gapeval.gap.likelihood import CLIP, pair_effect_nodes
 from gapeval.responses import GENERATION_SLOT, UNDERSTANDING_SLOT
 
-__all__ = ["Answers", "GridPosterior", "posterior_on_grid", "answer_weights", "check_prior", "GRID_POINTS", "PRIORS"]
+__all__ = ["Answers", "GridPosterior", "posterior_on_grid", "answer_weights", "check_prior", "GRID_POINTS", "PRIORS", "PRIOR_SCALE"]
 
 #: Grid points per ability axis.
 GRID_POINTS = 41
@@ -183,6 +183,10 @@ def _log_pair_sum(pu: np.ndarray, pg: np.ndarray, group: int = 8) -> np.ndarray:
 
 #: The new model's ability priors :func:`posterior_on_grid` knows.
 PRIORS = ("predictive", "per_draw")
+#: Default widening of the cohort population's sds in a new model's prior: a 20-model cohort's
+#: spread is uncertain and new models may lie outside it (benchmarks/adaptive/RESULTS.md, 2026-12-05:
+#: coverage at a quarter of the bank 0.867 at 1, 0.933 at 1.5, for 4% more width).
+PRIOR_SCALE = 1.5
 
 
 def _population_density(cal: Calibration, draws: np.ndarray, axes, scale: float) -> np.ndarray:
@@ -319,7 +323,7 @@ def _edge_mass(weights) -> float:
 
 def posterior_on_grid(cal: Calibration, answers: Answers, *, draws: np.ndarray | None = None,
                       points: int = GRID_POINTS, prior: str = "predictive",
-                      prior_scale: float = 1.0) -> GridPosterior:
+                      prior_scale: float = PRIOR_SCALE) -> GridPosterior:
     """The model's posterior of (theta_U, theta_G) on a grid placed around it, mixed over ``draws``.
 
     Parameters
@@ -337,7 +341,7 @@ def posterior_on_grid(cal: Calibration, answers: Answers, *, draws: np.ndarray |
         draw.
     prior_scale : float
         Multiplies the population's standard deviations (>= 1 widens the prior for models that may
-        lie outside the cohort's spread).
+        lie outside the cohort's spread; default :data:`PRIOR_SCALE`, 1 is the cohort's own).
     """
     check_prior(prior, prior_scale)
     draws = np.arange(cal.num_draws) if draws is None else np.asarray(draws)

@@ -14,7 +14,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
-from gapeval.calibration.grid import GRID_POINTS, Answers, check_prior, posterior_on_grid
+from gapeval.calibration.grid import GRID_POINTS, PRIOR_SCALE, Answers, check_prior, posterior_on_grid
 from gapeval.calibration.record import Calibration, CalibrationError
 from gapeval.gap.prepare import point_counts
 from gapeval.gap.score import GAP_COLUMNS, OneDirectionWarning
@@ -66,7 +66,7 @@ def score_with_calibration(
     num_draws: int | None = None,
     grid_points: int = GRID_POINTS,
     prior: str = "predictive",
-    prior_scale: float = 1.0,
+    prior_scale: float = PRIOR_SCALE,
 ) -> pd.DataFrame:
     """Gap of each model in ``responses``, scored against ``calibration`` (item parameters held at its draws).
 
@@ -90,7 +90,8 @@ def score_with_calibration(
     prior : {"predictive", "per_draw"}
         The new models' ability prior (see :func:`~gapeval.calibration.grid.posterior_on_grid`).
     prior_scale : float
-        Multiplies the cohort population's standard deviations in that prior.
+        Multiplies the cohort population's standard deviations in that prior (default
+        :data:`~gapeval.calibration.grid.PRIOR_SCALE`; 1 is the cohort's own spread).
 
     Returns
     -------

@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from gapeval.calibration.grid import GRID_POINTS, Answers, GridPosterior, _item_probabilities, _nodes, answer_weights
-from gapeval.calibration.grid import check_prior, posterior_on_grid
+from gapeval.calibration.grid import PRIOR_SCALE, check_prior, posterior_on_grid
 from gapeval.calibration.record import Calibration, CalibrationError
 from gapeval.calibration.scoring import encode_answers
 from gapeval.responses import UNDERSTANDING_SLOT
@@ -105,7 +105,7 @@ class GapVarianceChooser:
     def __init__(self, calibration: Calibration, *, target_width: float = 0.5, level: float = 0.95,
                  units: Mapping[str, Sequence[str]] | None = None, num_draws: int = CHOOSER_DRAWS,
                  grid_points: int = GRID_POINTS, judge_labels: bool = True, max_branches: int = MAX_BRANCHES,
-                 prior: str = "predictive", prior_scale: float = 1.0, randomesque: int = 1, seed: int = 0) -> None:
+                 prior: str = "predictive", prior_scale: float = PRIOR_SCALE, randomesque: int = 1, seed: int = 0) -> None:
         if not isinstance(calibration, Calibration):
             raise CalibrationError(f"calibration must be a Calibration (load_calibration(path)), got "
                                    f"{type(calibration).__name__}")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gapeval.calibration import CalibrationError, score_with_calibration
+from gapeval.calibration.grid import PRIOR_SCALE
 from gapeval.calibration.selection import GapVarianceChooser
 from gapeval.gap.simulate import simulate_gap_responses
 
@@ -24,8 +25,8 @@ def outlier(truth_calibration):
 def test_a_known_population_gives_the_same_score_under_either_prior(truth_calibration):
     df, truth = simulate_gap_responses(3, 30, seed=4)
     cal = truth_calibration(truth, num_draws=20)                 # every draw: the same population
-    mixed = score_with_calibration(df, cal)
-    own = score_with_calibration(df, cal, prior="per_draw")
+    mixed = score_with_calibration(df, cal, prior_scale=1.0)
+    own = score_with_calibration(df, cal, prior="per_draw", prior_scale=1.0)
     assert mixed.attrs["prior"] == "predictive" and own.attrs["prior"] == "per_draw"
     np.testing.assert_allclose(mixed[["gap", "gap_lower", "gap_upper"]], own[["gap", "gap_lower", "gap_upper"]],
                                atol=1e-9)
@@ -34,8 +35,8 @@ def test_a_known_population_gives_the_same_score_under_either_prior(truth_calibr
 def test_a_model_outside_the_cohort_is_pulled_in_less_by_the_predictive_prior(outlier):
     df, truth, cal = outlier
     gaps = {name: score_with_calibration(df, cal, **kw).iloc[0]
-            for name, kw in (("per_draw", {"prior": "per_draw"}), ("predictive", {}),
-                             ("wide", {"prior_scale": 2.0}))}
+            for name, kw in (("per_draw", {"prior": "per_draw", "prior_scale": 1.0}),
+                             ("predictive", {"prior_scale": 1.0}), ("wide", {"prior_scale": 2.0}))}
     # per draw, half the posterior mass sits under the narrow population (tau 0.5) whatever the answers say;
     # the mixed prior lets the answers weigh the populations (the wide one explains a gap of 3 better)
     assert truth.gap[0] == pytest.approx(3.02, abs=0.01)
@@ -43,6 +44,14 @@ def test_a_model_outside_the_cohort_is_pulled_in_less_by_the_predictive_prior(ou
     assert gaps["predictive"]["gap"] == pytest.approx(2.83, abs=0.05)
     assert gaps["predictive"]["gap"] < gaps["wide"]["gap"] < truth.gap[0]
     assert gaps["predictive"]["gap_lower"] > gaps["per_draw"]["gap_lower"] + 0.4   # 1.63 vs 1.10
+
+
+def test_the_default_prior_is_the_cohorts_widened_by_prior_scale(outlier):
+    df, _, cal = outlier
+    default = score_with_calibration(df, cal)
+    assert default.attrs["prior"] == "predictive" and default.attrs["prior_scale"] == PRIOR_SCALE == 1.5
+    np.testing.assert_allclose(default["gap"], score_with_calibration(df, cal, prior_scale=1.5)["gap"])
+    assert GapVarianceChooser(cal).prior_scale == PRIOR_SCALE
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -39,9 +39,9 @@ from gapeval.calibration.selection import GapVarianceChooser  # noqa: E402
 from gapeval.gap.simulate import simulate_gap_responses  # noqa: E402
 
 
-def _score(frame, cal, items=None):
+def _score(frame, cal, items=None, prior=None):
     part = frame if items is None else frame[frame["item"].isin(list(items))]
-    return score_with_calibration(part, cal).iloc[0]
+    return score_with_calibration(part, cal, **(prior or {})).iloc[0]
 
 
 #: Widths, as multiples of the full bank's, whose first crossing by the adaptive run is recorded.
@@ -56,16 +56,17 @@ def _summary(row: dict, name: str, result, true_gap: float) -> None:
     row[f"{name}_covered"] = bool(result["gap_lower"] <= true_gap <= result["gap_upper"])
 
 
-def run_model(frame, cal, true_gap: float, *, batch: int, budget: int, seed: int) -> dict:
-    """The three designs for one new model's answers ``frame`` (all items)."""
+def run_model(frame, cal, true_gap: float, *, batch: int, budget: int, seed: int, prior: dict,
+              randomesque: int = 1) -> dict:
+    """The three designs for one new model's answers ``frame`` (all items); ``prior``: prior, prior_scale."""
     answers = frame.set_index("item")["score"]
     wall, cpu = time.perf_counter(), time.process_time()
-    full = _score(frame, cal)
+    full = _score(frame, cal, prior=prior)
     row = {"full_seconds": time.perf_counter() - wall, "full_cpu_seconds": time.process_time() - cpu,
            "true_gap": true_gap}
     _summary(row, "full", full, true_gap)
     width = row["full_width"]
-    chooser = GapVarianceChooser(cal, target_width=width)
+    chooser = GapVarianceChooser(cal, target_width=width, randomesque=randomesque, seed=seed, **prior)
     chooser_full = chooser.status(list(answers.items()))["width"]   # the chooser's own full-bank width
     row["chooser_full_width"] = chooser_full
     asked: list[tuple[str, float]] = []
@@ -83,16 +84,16 @@ def run_model(frame, cal, true_gap: float, *, batch: int, budget: int, seed: int
         row[f"calls_to_{ratio:g}x"] = reached[0] if reached else np.nan
     row["adaptive_calls"] = len(asked)
     row["adaptive_reached"] = bool(trajectory[-1][1] <= width)
-    _summary(row, "adaptive", _score(frame, cal, [i for i, _ in asked]), true_gap)
+    _summary(row, "adaptive", _score(frame, cal, [i for i, _ in asked], prior), true_gap)
     order = np.random.default_rng(seed).permutation(answers.index.to_numpy())
-    _summary(row, "random", _score(frame, cal, order[:len(asked)]), true_gap)
+    _summary(row, "random", _score(frame, cal, order[:len(asked)], prior), true_gap)
     for fraction in FRACTIONS:
         n = int(fraction * len(answers))
         if n <= len(asked):
-            _summary(row, f"adaptive_{fraction:g}", _score(frame, cal, [i for i, _ in asked[:n]]), true_gap)
+            _summary(row, f"adaptive_{fraction:g}", _score(frame, cal, [i for i, _ in asked[:n]], prior), true_gap)
         else:   # stopped earlier: what it reported then
-            _summary(row, f"adaptive_{fraction:g}", _score(frame, cal, [i for i, _ in asked]), true_gap)
-        _summary(row, f"random_{fraction:g}", _score(frame, cal, order[:n]), true_gap)
+            _summary(row, f"adaptive_{fraction:g}", _score(frame, cal, [i for i, _ in asked], prior), true_gap)
+        _summary(row, f"random_{fraction:g}", _score(frame, cal, order[:n], prior), true_gap)
     row["adaptive_n_understanding"] = sum(1 for i, _ in asked if i.endswith("-u"))
     return row
 
@@ -106,6 +107,10 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=None, help="calls per model (default: half the bank)")
     parser.add_argument("--inference", default="nuts")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--prior", default="predictive", help="the new models' ability prior (predictive, per_draw)")
+    parser.add_argument("--prior-scale", type=float, default=None,
+                        help="widen the cohort population's sds (default: the library's PRIOR_SCALE)")
+    parser.add_argument("--randomesque", type=int, default=1, help="choose each pick among the top k units")
     parser.add_argument("--quick", action="store_true", help="8 + 5 models, 120 pairs, SVI")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--calibration-file", type=Path, default=None, help="also write the calibration here")
@@ -143,7 +148,9 @@ def main() -> None:
             m = args.calibration_models + start + k
             row = {"model": model, "load_average": round(os.getloadavg()[0], 2),
                    **run_model(df[df["model"] == model], cal, float(truth.gap[m]), batch=args.batch, budget=budget,
-                               seed=args.seed + m)}
+                               seed=args.seed + m, randomesque=args.randomesque,
+                               prior={"prior": args.prior, **({} if args.prior_scale is None
+                                                              else {"prior_scale": args.prior_scale})})}
             if writer is None:
                 writer = csv.DictWriter(handle, fieldnames=list(row))
                 writer.writeheader()

@@ -5,15 +5,20 @@ ability population) and a model's answers, the posterior of its abilities on a g
 
 .. math::
 
-    p_s(\theta \mid y) \propto N(\theta; \mu_s, \Sigma_s)
+    p_s(\theta \mid y) \propto \pi(\theta)
         \prod_{c} \sum_q w_q \prod_{i \in c} P_s(\text{record}_i \mid \eta_{sicq}),
     \qquad \eta_{sicq} = a_{si}\,(\theta_{d(i)} + \sigma_{\gamma s} z_q - b_{si}),
+    \qquad \pi(\theta) = \frac{1}{S} \sum_{t=1}^{S} N(\theta; \mu_t, \Sigma_t),
 
 with the pair effect of each question c integrated out by Gauss-Hermite quadrature (the nodes and
 weights of :mod:`gapeval.gap.likelihood`) and each record seen through the observation layer
 :math:`K + U\sigma(\eta) + V\sigma(-\eta)` of :mod:`gapeval.gap.observation` (chance, judges). The
 reported posterior is the equal-weight mixture over the draws: the calibration's uncertainty is
 propagated, and the new model's answers do not update the item parameters (fixed-item scoring).
+The prior :math:`\pi` is the cohort's population predictive distribution, mixed over all the
+calibration's draws of (mu, Sigma) and not normalised per draw, so the model's answers weigh the
+populations: one outside the cohort's spread is held less to the narrower ones (``prior="per_draw"``,
+the former rule, pairs item draw s with population draw s; ``prior_scale`` widens every Sigma_t).
 This is the 2-D, testlet-and-judge version of :mod:`irt.grid_scoring` (whose 2PL/3PL likelihood
 has neither the pair effect nor judges, so it is not reused).
 
@@ -24,17 +29,18 @@ while more than 1e-5 of the mass sits in its outer cells).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 from scipy.stats import norm
 
-from gapeval.calibration.record import Calibration
+from gapeval.calibration.record import Calibration, CalibrationError
 from gapeval.gap.likelihood import CLIP, pair_effect_nodes
 from gapeval.responses import GENERATION_SLOT, UNDERSTANDING_SLOT
 
-__all__ = ["Answers", "GridPosterior", "posterior_on_grid", "answer_weights", "GRID_POINTS"]
+__all__ = ["Answers", "GridPosterior", "posterior_on_grid", "answer_weights", "check_prior", "GRID_POINTS", "PRIORS", "PRIOR_SCALE"]
 
 #: Grid points per ability axis.
 GRID_POINTS = 41
@@ -175,9 +181,17 @@ def _log_pair_sum(pu: np.ndarray, pg: np.ndarray, group: int = 8) -> np.ndarray:
     return total
 
 
-def _log_prior(cal: Calibration, draws: np.ndarray, axes) -> np.ndarray:
-    """log N(theta; mu_s, Sigma_s) (or the multivariate t) on the grid, (draws, nU, nG)."""
-    mu, tau, rho = cal.mu[draws], cal.tau[draws], cal.rho[draws]
+#: The new model's ability priors :func:`posterior_on_grid` knows.
+PRIORS = ("predictive", "per_draw")
+#: Default widening of the cohort population's sds in a new model's prior: a 20-model cohort's
+#: spread is uncertain and new models may lie outside it (benchmarks/adaptive/RESULTS.md, 2026-12-05:
+#: coverage at a quarter of the bank 0.867 at 1, 0.933 at 1.5, for 4% more width).
+PRIOR_SCALE = 1.5
+
+
+def _population_density(cal: Calibration, draws: np.ndarray, axes, scale: float) -> np.ndarray:
+    """log N(theta; mu_s, scale^2 Sigma_s) (or the multivariate t) on the grid, (draws, nU, nG)."""
+    mu, tau, rho = cal.mu[draws], scale * cal.tau[draws], cal.rho[draws]
     zu = (axes[0][None, :] - mu[:, :1]) / tau[:, :1]                # (S, nU)
     zg = (axes[1][None, :] - mu[:, 1:]) / tau[:, 1:]                # (S, nG)
     r = rho[:, None, None]
@@ -187,6 +201,20 @@ def _log_prior(cal: Calibration, draws: np.ndarray, axes) -> np.ndarray:
         return -0.5 * quad - logdet
     nu = cal.ability_df
     return -0.5 * (nu + 2) * np.log1p(quad / nu) - logdet
+
+
+def _log_prior(cal: Calibration, draws: np.ndarray, axes, prior: str = "predictive",
+               scale: float = 1.0) -> np.ndarray:
+    """log of the new model's ability prior on the grid, (draws or 1, nU, nG).
+
+    ``"predictive"``: the cohort's population distribution mixed over *all* the calibration's draws
+    of (mu, tau, rho), one prior for every item draw; a model outside the cohort's spread gives the
+    wider populations more weight (their evidence), instead of being held to each draw's own.
+    ``"per_draw"``: item draw s with population draw s (each draw normalised on its own).
+    """
+    if prior == "per_draw":
+        return _population_density(cal, draws, axes, scale)
+    return logsumexp(_population_density(cal, np.arange(cal.num_draws), axes, scale), axis=0, keepdims=True)
 
 
 @dataclass(frozen=True)
@@ -260,12 +288,21 @@ def _smoothed_quantiles(values: np.ndarray, weights: np.ndarray, bandwidth: floa
     return tuple(out)
 
 
+def check_prior(prior: str, prior_scale: float) -> None:
+    """Refuse an unknown ``prior`` or a ``prior_scale`` that is not a positive number."""
+    if prior not in PRIORS:
+        raise CalibrationError(f"prior={prior!r} is not one of {PRIORS}; use 'predictive' (the default)")
+    if isinstance(prior_scale, bool) or not isinstance(prior_scale, int | float) or not 0 < prior_scale < math.inf:
+        raise CalibrationError(f"prior_scale={prior_scale!r} must be a positive number (1 = the cohort's spread, "
+                               "e.g. 1.5 to widen it)")
+
+
 def _axes(centre, half, points):
     return tuple(np.linspace(c - h, c + h, points) for c, h in zip(centre, half))
 
 
-def _weights(cal, answers, draws, axes) -> np.ndarray:
-    log_post = _log_likelihood(cal, answers, draws, axes) + _log_prior(cal, draws, axes)
+def _weights(cal, answers, draws, axes, prior, scale) -> np.ndarray:
+    log_post = _log_likelihood(cal, answers, draws, axes) + _log_prior(cal, draws, axes, prior, scale)
     log_post -= logsumexp(log_post, axis=(1, 2), keepdims=True)
     return np.exp(log_post) / len(draws)
 
@@ -285,7 +322,8 @@ def _edge_mass(weights) -> float:
 
 
 def posterior_on_grid(cal: Calibration, answers: Answers, *, draws: np.ndarray | None = None,
-                      points: int = GRID_POINTS) -> GridPosterior:
+                      points: int = GRID_POINTS, prior: str = "predictive",
+                      prior_scale: float = PRIOR_SCALE) -> GridPosterior:
     """The model's posterior of (theta_U, theta_G) on a grid placed around it, mixed over ``draws``.
 
     Parameters
@@ -297,19 +335,27 @@ def posterior_on_grid(cal: Calibration, answers: Answers, *, draws: np.ndarray |
         Calibration draws to mix over (default: all).
     points : int
         Grid points per axis.
+    prior : {"predictive", "per_draw"}
+        The model's ability prior: the cohort's population distribution mixed over all the
+        calibration's draws (its posterior uncertainty; default), or each item draw's own population
+        draw.
+    prior_scale : float
+        Multiplies the population's standard deviations (>= 1 widens the prior for models that may
+        lie outside the cohort's spread; default :data:`PRIOR_SCALE`, 1 is the cohort's own).
     """
+    check_prior(prior, prior_scale)
     draws = np.arange(cal.num_draws) if draws is None else np.asarray(draws)
     locate = draws[np.linspace(0, len(draws) - 1, min(_LOCATE_DRAWS, len(draws))).round().astype(int)]
-    spread = np.sqrt((cal.tau ** 2).mean(axis=0) + cal.mu.var(axis=0))
+    spread = np.sqrt(((prior_scale * cal.tau) ** 2).mean(axis=0) + cal.mu.var(axis=0))
     if cal.ability_df is not None:
         spread = spread * (np.sqrt(cal.ability_df / (cal.ability_df - 2)) if cal.ability_df > 2 else 3.0)
     axes = _axes(cal.mu.mean(axis=0), 6.0 * spread, points)
     for _ in range(2):  # locate, then narrow
-        mean, sd = _moments(_weights(cal, answers, locate, axes), axes)
+        mean, sd = _moments(_weights(cal, answers, locate, axes, prior, prior_scale), axes)
         step = np.array([axes[0][1] - axes[0][0], axes[1][1] - axes[1][0]])
         axes = _axes(mean, 9.0 * np.maximum(sd, step / 2.0), points)
     for _ in range(4):
-        weights = _weights(cal, answers, draws, axes)
+        weights = _weights(cal, answers, draws, axes, prior, prior_scale)
         if _edge_mass(weights) < 1e-5:
             break
         mean, sd = _moments(weights, axes)

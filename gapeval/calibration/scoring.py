@@ -14,7 +14,7 @@ from collections.abc import Hashable
 import numpy as np
 import pandas as pd
 
-from gapeval.calibration.grid import GRID_POINTS, Answers, posterior_on_grid
+from gapeval.calibration.grid import GRID_POINTS, PRIOR_SCALE, Answers, check_prior, posterior_on_grid
 from gapeval.calibration.record import Calibration, CalibrationError
 from gapeval.gap.prepare import point_counts
 from gapeval.gap.score import GAP_COLUMNS, OneDirectionWarning
@@ -65,6 +65,8 @@ def score_with_calibration(
     threshold: float | None = None,
     num_draws: int | None = None,
     grid_points: int = GRID_POINTS,
+    prior: str = "predictive",
+    prior_scale: float = PRIOR_SCALE,
 ) -> pd.DataFrame:
     """Gap of each model in ``responses``, scored against ``calibration`` (item parameters held at its draws).
 
@@ -85,6 +87,11 @@ def score_with_calibration(
         Calibration draws to mix over (default all; fewer is faster and less exact).
     grid_points : int
         Grid points per ability.
+    prior : {"predictive", "per_draw"}
+        The new models' ability prior (see :func:`~gapeval.calibration.grid.posterior_on_grid`).
+    prior_scale : float
+        Multiplies the cohort population's standard deviations in that prior (default
+        :data:`~gapeval.calibration.grid.PRIOR_SCALE`; 1 is the cohort's own spread).
 
     Returns
     -------
@@ -106,6 +113,7 @@ def score_with_calibration(
     """
     if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
         raise CalibrationError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
+    check_prior(prior, prior_scale)
     has_judge = judge is not None and isinstance(responses, pd.DataFrame) and judge in responses.columns
     frame = standardize_responses(responses, model=model, item=item, direction=direction, score=score,
                                   judge=judge if has_judge else None,
@@ -127,7 +135,8 @@ def score_with_calibration(
         answers = encode_answers(calibration, group["item"], k[group.index.to_numpy()],
                                  group["judge"].tolist() if has_judge else None)
         counts = np.bincount(calibration.item_slot[np.unique(answers.item)], minlength=2)
-        post = posterior_on_grid(calibration, answers, draws=draws, points=grid_points)
+        post = posterior_on_grid(calibration, answers, draws=draws, points=grid_points, prior=prior,
+                                 prior_scale=prior_scale)
         row = {model: model_id, **post.summary(level), "n_understanding": int(counts[UNDERSTANDING_SLOT]),
                "n_generation": int(counts[GENERATION_SLOT])}
         if (counts == 0).any():
@@ -144,6 +153,6 @@ def score_with_calibration(
     table = table.sort_values(model, key=lambda s: s.astype(str), kind="stable").reset_index(drop=True)
     table.attrs.update(method="calibrated", scale=calibration.scale, level=level, inference="grid",
                        approximate=False, interval="credible interval (item parameters at the calibration's draws)",
-                       bank_hash=calibration.bank_hash, calibration_draws=len(draws) if draws is not None
-                       else calibration.num_draws)
+                       bank_hash=calibration.bank_hash, prior=prior, prior_scale=prior_scale,
+                       calibration_draws=len(draws) if draws is not None else calibration.num_draws)
     return table

@@ -32,12 +32,13 @@ few hundredths.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from gapeval.calibration.grid import GRID_POINTS, Answers, GridPosterior, _item_probabilities, _nodes, answer_weights
-from gapeval.calibration.grid import posterior_on_grid
+from gapeval.calibration.grid import PRIOR_SCALE, check_prior, posterior_on_grid
 from gapeval.calibration.record import Calibration, CalibrationError
 from gapeval.calibration.scoring import encode_answers
 from gapeval.responses import UNDERSTANDING_SLOT
@@ -73,6 +74,16 @@ class GapVarianceChooser:
         rates enter); False reads every score as a direct one.
     max_branches : int
         Answer branches a batch is planned over (see the module docstring).
+    prior, prior_scale
+        The model's ability prior, as in :func:`~gapeval.calibration.grid.posterior_on_grid`
+        (use the same values when scoring the answers).
+    randomesque : int
+        Exposure control: each pick is drawn at random among the ``randomesque`` units of largest
+        expected reduction (1: always the best). Against capitalization on calibration error, the
+        items whose parameters look most informative are not always the ones asked.
+    seed : int
+        Seed of the randomesque draws; with the answers so far it determines the choice, so a resumed
+        run repeats it.
 
     Examples
     --------
@@ -85,15 +96,16 @@ class GapVarianceChooser:
     ...                   mu=np.zeros((2, 2)), tau=np.ones((2, 2)), rho=np.zeros(2), chance_draws=None,
     ...                   sensitivity=np.zeros((2, 0)), specificity=np.zeros((2, 0)))
     >>> chooser = GapVarianceChooser(cal, target_width=0.5)
-    >>> chooser.choose([], batch=2, budget_left=10)       # the two items at the prior's centre (b = 0)
-    ('q0-u', 'q0-g')
+    >>> sorted(chooser.choose([], batch=2, budget_left=10))       # the two items at the prior's centre (b = 0)
+    ['q0-g', 'q0-u']
     >>> chooser.choose([("q0-g", 1.0)], batch=2, budget_left=0)
     ()
     """
 
     def __init__(self, calibration: Calibration, *, target_width: float = 0.5, level: float = 0.95,
                  units: Mapping[str, Sequence[str]] | None = None, num_draws: int = CHOOSER_DRAWS,
-                 grid_points: int = GRID_POINTS, judge_labels: bool = True, max_branches: int = MAX_BRANCHES) -> None:
+                 grid_points: int = GRID_POINTS, judge_labels: bool = True, max_branches: int = MAX_BRANCHES,
+                 prior: str = "predictive", prior_scale: float = PRIOR_SCALE, randomesque: int = 1, seed: int = 0) -> None:
         if not isinstance(calibration, Calibration):
             raise CalibrationError(f"calibration must be a Calibration (load_calibration(path)), got "
                                    f"{type(calibration).__name__}")
@@ -105,7 +117,9 @@ class GapVarianceChooser:
         if calibration.points != 1:
             raise CalibrationError(f"the calibration has points={calibration.points} (partial credit); adaptive "
                                    "choice is implemented for 0/1 answers only: run the full bank")
-        for name, value in (("num_draws", num_draws), ("grid_points", grid_points), ("max_branches", max_branches)):
+        check_prior(prior, prior_scale)
+        for name, value in (("num_draws", num_draws), ("grid_points", grid_points), ("max_branches", max_branches),
+                            ("randomesque", randomesque)):
             if isinstance(value, bool) or not isinstance(value, int) or value < (5 if name == "grid_points" else 1):
                 raise CalibrationError(f"{name}={value!r} must be a positive integer")
         self.calibration = calibration
@@ -114,6 +128,8 @@ class GapVarianceChooser:
         self.judge_labels = bool(judge_labels)
         self.max_branches = max_branches
         self.grid_points = grid_points
+        self.prior, self.prior_scale = prior, float(prior_scale)
+        self.randomesque, self.seed = randomesque, int(seed)
         self._draws = np.linspace(0, calibration.num_draws - 1, min(num_draws, calibration.num_draws)).round()
         self._draws = self._draws.astype(int)
         self._units = _unit_table(calibration, units)
@@ -125,7 +141,7 @@ class GapVarianceChooser:
         key = tuple((str(item), float(score)) for item, score in answered)
         if self._last is None or self._last[0] != key:
             post = posterior_on_grid(self.calibration, self._answers(answered), draws=self._draws,
-                                     points=self.grid_points)
+                                     points=self.grid_points, prior=self.prior, prior_scale=self.prior_scale)
             self._last = (key, post)
         return self._last[1]
 
@@ -153,7 +169,8 @@ class GapVarianceChooser:
         if not open_units:
             return ()
         items = np.unique(np.concatenate([self._units[2][k] for k in open_units]))
-        return self._plan(post, items, open_units, batch=batch, budget_left=budget_left)
+        rng = np.random.default_rng([self.seed, *_digest(sorted(asked))])
+        return self._plan(post, items, open_units, batch=batch, budget_left=budget_left, rng=rng)
 
     # ------------------------------------------------------------------ internals
     def _answers(self, answered) -> Answers:
@@ -182,7 +199,7 @@ class GapVarianceChooser:
         return np.clip(np.einsum("sjqx,q->sjx", prob, node_w), 1e-9, 1 - 1e-9)
 
     def _plan(self, post: GridPosterior, items: np.ndarray, open_units: list[int], *, batch: int,
-              budget_left: int) -> tuple[str, ...]:
+              budget_left: int, rng: np.random.Generator) -> tuple[str, ...]:
         cal = self.calibration
         unit_ids, _, unit_codes = self._units
         pred = self._predictive(items, post.axes)                                  # (S, J, n)
@@ -207,6 +224,10 @@ class GapVarianceChooser:
             best = int(np.argmax(value))                 # the first maximum: ties go to the unit id sorted first
             if not value[best] > 1e-12:
                 break
+            if self.randomesque > 1:
+                top = np.argsort(-value, kind="stable")[:self.randomesque]
+                top = top[value[top] > 1e-12]
+                best = int(top[rng.integers(len(top))])
             available[best] = False
             chosen.append(open_units[best])
             spent += int(size[best])
@@ -227,6 +248,12 @@ class GapVarianceChooser:
                 if mass > 0:
                     out.append((prob * mass, new / mass))
         return out
+
+
+def _digest(items: Sequence[str]) -> tuple[int, ...]:
+    """Four 32-bit words of the sha256 of the answered item ids (seeds the randomesque draws)."""
+    digest = hashlib.sha256("\n".join(items).encode()).digest()
+    return tuple(int.from_bytes(digest[k:k + 4], "little") for k in range(0, 16, 4))
 
 
 def _expected_reduction(branches, gap: np.ndarray, flat_u: np.ndarray, flat_g: np.ndarray):

@@ -3,8 +3,9 @@
 Answers are copied with their images; an answer present in several shards is kept once when the
 copies are identical (same :func:`~gapeval.store.store.answer_digest`) and raises
 :class:`MergeConflictError` when they differ. Scores follow their answers (a different score by the
-same scorer is a conflict too); error logs are concatenated; every shard's manifests are kept, and
-the merged store's ``manifest.json`` lists the shards. Shards whose manifests name different bank
+same scorer is a conflict too); error logs are concatenated; the choice logs of adaptive runs are
+kept, once per model and step (two different choices for one step are a conflict); every shard's
+manifests are kept, and the merged store's ``manifest.json`` lists the shards. Shards whose manifests name different bank
 hashes cannot be merged.
 
 Examples
@@ -135,6 +136,28 @@ def _copy_respondents(source: Store, connection: sqlite3.Connection) -> None:
             )
 
 
+def _copy_choices(source: Store, connection: sqlite3.Connection) -> None:
+    """The adaptive choice log, once per (model, step); another choice for a logged step is a conflict."""
+    if not source.choices():  # none logged, or a store written before adaptive testing (no table)
+        return
+    names, rows = _rows(source, "choices")
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        found = connection.execute(
+            "SELECT choice_json FROM choices WHERE model = ? AND step = ?", (record["model"], record["step"])
+        ).fetchone()
+        if found is None:
+            connection.execute(
+                "INSERT INTO choices (model, step, choice_json, created_at) VALUES (?, ?, ?, ?)",
+                (record["model"], record["step"], record["choice_json"], record["created_at"]),
+            )
+        elif found[0] != record["choice_json"]:
+            raise MergeConflictError(
+                f"{source!r} logs another choice for step {record['step']} of model {record['model']!r} than "
+                "a store merged before it; merge the stores of one adaptive run (or its unchanged copies)"
+            )
+
+
 def _check_banks(stores: Sequence[Store]) -> None:
     hashes = {}
     for store in stores:
@@ -161,7 +184,8 @@ def merge(stores: Sequence[Store | str | os.PathLike[str]], out: str | os.PathLi
     Raises
     ------
     MergeConflictError
-        If two shards hold different answers or scores for one key, or name different banks.
+        If two shards hold different answers or scores for one key, different choices for one
+        step of an adaptive run, or name different banks.
     GapevalError
         If ``out`` already holds answers, or no store is given.
     """
@@ -193,6 +217,7 @@ def _merge_into(opened: Sequence[Store], out: Path) -> Store:
                 _copy_log(source, connection, "errors")
                 _copy_log(source, connection, "manifests")
                 _copy_respondents(source, connection)
+                _copy_choices(source, connection)
             except BaseException:
                 connection.execute("ROLLBACK")
                 target.close()

@@ -93,3 +93,27 @@ def test_merge_refuses_different_banks_and_non_empty_targets(tmp_path):
         merge([tmp_path / "a"], tmp_path / "b")
     with pytest.raises(GapevalError, match="merge needs at least one store"):
         merge([], tmp_path / "merged")
+
+
+def test_the_choice_logs_of_adaptive_runs_survive_a_merge(tmp_path):
+    from gapeval.store.choices import StoredChoice, answered_digest
+
+    def choice(model, step, units):
+        return StoredChoice(model=model, step=step, units=units, answered_n=step,
+                            answered_sha256=answered_digest([]), budget_left=10 - step)
+
+    requests = all_requests()
+    with Store(tmp_path / "a") as a, Store(tmp_path / "b") as b, Store(tmp_path / "c") as c:
+        fill(a, requests[:3])
+        fill(b, requests[3:6])
+        fill(c, requests[3:6])
+        a.put_choice(choice("m1", 0, ("q0", "q1")))
+        a.put_choice(choice("m1", 1, ("q2",)))
+        b.put_choice(choice("m2", 0, ("q3",)))
+        b.put_choice(choice("m1", 1, ("q2",)))        # the same step logged again (a copy): kept once
+        c.put_choice(choice("m2", 0, ("q4",)))        # another choice for m2's step 0
+    with merge([tmp_path / "a", tmp_path / "b"], tmp_path / "merged") as merged:
+        logged = [(ch.model, ch.step, ch.units, ch.budget_left) for ch in merged.choices()]
+    assert logged == [("m1", 0, ("q0", "q1"), 10), ("m1", 1, ("q2",), 9), ("m2", 0, ("q3",), 10)]
+    with pytest.raises(MergeConflictError, match="another choice for step 0 of model 'm2'"):
+        merge([tmp_path / "b", tmp_path / "c"], tmp_path / "clash")

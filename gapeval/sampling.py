@@ -62,8 +62,8 @@ GAP_SMALL_COHORT = 10
 #: NUTS of the Gap Score on small cohorts: 4 chains x (400 + 600), target 0.99. With 4 models tau is weakly
 #: identified: with centred abilities, on 10 data sets of 4 x 100, this at 0.95 gave 7 fits without a warning
 #: (one data set diverged under every setting); with the non-centred abilities small cohorts now get, 8 at 0.95
-#: (1 and 3 divergences, at large tau) and 9 or more at 0.99 (``benchmarks/gap/RESULTS.md``, "Non-centred
-#: abilities for small cohorts"), at about twice the leapfrog steps (127 against 63 a draw).
+#: (1 and 3 divergences) and 9 at 0.99 (1 divergence in the tenth; ``benchmarks/gap/RESULTS.md``, "Default NUTS
+#: fits that do not warn"), at about twice the leapfrog steps (127 against 63 a draw).
 GAP_NUTS_SMALL = NUTSOptions(num_warmup=400, num_samples=600, num_chains=4, target_accept_prob=0.99, max_tree_depth=10,
                              warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
 

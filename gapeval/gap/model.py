@@ -399,7 +399,7 @@ def model_arguments(data: GapData, *, scale: str, unidimensional: bool = False, 
 
     Cohorts of fewer than :data:`gapeval.sampling.GAP_SMALL_COHORT` models get non-centred abilities: with a
     few models tau is weakly identified and its posterior reaches down to where the centred abilities
-    form a funnel (``benchmarks/gap/RESULTS.md``, "Non-centred abilities for small cohorts").
+    form a funnel (``benchmarks/gap/RESULTS.md``, "Default NUTS fits that do not warn").
     """
     return dict(item_unit=data.item_unit, item_slot=data.item_slot, partner=data.partner, num_models=data.num_models,
                 num_units=data.num_units, num_pairs=data.num_pairs, points=data.points, scale=scale,

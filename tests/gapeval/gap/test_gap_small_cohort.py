@@ -183,3 +183,28 @@ def test_the_paired_model_is_symmetric_in_the_direction_labels(num_models):
         np.testing.assert_allclose(float(potential_energy(bound(swapped), (), {}, mirrored)), original, rtol=1e-5)
         mirrored["b_z"][num_pairs - 1] *= -1.0       # one difference coordinate off: no longer the same point
         assert abs(float(potential_energy(bound(swapped), (), {}, mirrored)) - original) > 1e-3
+
+
+@pytest.mark.parametrize("unidimensional", [False, True])
+def test_non_centred_abilities_have_the_centred_prior(unidimensional):
+    """Small cohorts' theta = mu + diag(tau) Omega^(1/2) z: the same N(mu, diag(tau) Omega diag(tau)) as the centred form."""
+    from numpyro.handlers import condition, seed
+
+    from gapeval.gap.model import sample_abilities
+
+    mu, tau, rho = np.array([0.3, -0.2]), np.array([1.5, 0.5]), 0.7
+    expected = np.outer(tau, tau) * np.array([[1.0, rho], [rho, 1.0]])
+    if unidimensional:
+        mu, tau = mu[:1], tau[:1]
+        expected = np.full((2, 2), tau[0] ** 2)
+
+    def draws(centred: bool) -> np.ndarray:
+        values = {"mu": mu, "tau": tau, "rho_beta": (rho + 1.0) / 2.0}
+        with seed(rng_seed=int(centred)), condition(data=values):
+            return np.asarray(sample_abilities(40_000, scale="paired", unidimensional=unidimensional,
+                                               attenuation=0.8, centred=centred))
+
+    for centred in (True, False):
+        theta = draws(centred)
+        np.testing.assert_allclose(theta.mean(axis=0), np.resize(mu, 2), atol=0.03)
+        np.testing.assert_allclose(np.cov(theta.T), expected, atol=0.05)

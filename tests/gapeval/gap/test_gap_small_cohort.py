@@ -187,7 +187,7 @@ def test_the_paired_model_is_symmetric_in_the_direction_labels(num_models):
 
 @pytest.mark.parametrize("unidimensional", [False, True])
 def test_non_centred_abilities_have_the_centred_prior(unidimensional):
-    """Small cohorts' theta = mu + diag(tau) Omega^(1/2) z: the same N(mu, diag(tau) Omega diag(tau)) as the centred form."""
+    """Small cohorts' theta = mu + diag(tau) Omega^(1/2) z has the centred form's N(mu, diag(tau) Omega diag(tau))."""
     from numpyro.handlers import condition, seed
 
     from gapeval.gap.model import sample_abilities

@@ -36,9 +36,9 @@ smaller ones (where tau is weakly identified and its posterior reaches into the 
 :func:`sample_abilities`); the item sites are non-centred (each item has few answers). On the paired
 scale the item sites live in their sum-to-zero subspace (:mod:`gapeval.gap.sum_zero`: ``log_a_z``,
 ``b_z``), so no direction of the sampler's space is invisible to the likelihood. Centred abilities are
-sampled on the scale the pair effect attenuates them to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2) (see :func:`sample_abilities`; same prior and
-posterior), so that a change of sigma_gamma does not drag every theta with it. On the standardized
-scale ``log_a`` is non-centred through
+sampled on the scale the pair effect attenuates them to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2)
+(see :func:`sample_abilities`; same prior and posterior), so that a change of sigma_gamma does not drag
+every theta with it. On the standardized scale ``log_a`` is non-centred through
 :class:`numpyro.infer.reparam.LocScaleReparam` and the difficulties come from ``b_z``.
 
 References

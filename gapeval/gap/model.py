@@ -31,13 +31,14 @@ funnel made sigma_gamma mix badly: R-hat 1.15 with explicit non-centred effects 
 pairs). For 0/1 answers the quadrature runs in probability space (one exponential per term) on a
 slot-major (slots, models, units) layout, see :func:`_quadrature_loglik`. With ``y=None`` the model
 draws ``gamma`` explicitly and simulates.
-Abilities are centred (each model answers many items), the item sites non-centred (each item has
-few answers). On the paired scale the item sites live in their sum-to-zero subspace
-(:mod:`gapeval.gap.sum_zero`: ``log_a_z``, ``b_z``), so no direction of the sampler's space is
-invisible to the likelihood. The abilities are sampled on the scale the pair effect attenuates them
-to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2) (see :func:`sample_abilities`; same prior and
-posterior), so that a change of sigma_gamma does not drag every theta with it. On the standardized
-scale ``log_a`` is non-centred through
+Abilities are centred (each model answers many items) in cohorts of 10 models or more, non-centred in
+smaller ones (where tau is weakly identified and its posterior reaches into the centred form's funnel;
+:func:`sample_abilities`); the item sites are non-centred (each item has few answers). On the paired
+scale the item sites live in their sum-to-zero subspace (:mod:`gapeval.gap.sum_zero`: ``log_a_z``,
+``b_z``), so no direction of the sampler's space is invisible to the likelihood. Centred abilities are
+sampled on the scale the pair effect attenuates them to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2)
+(see :func:`sample_abilities`; same prior and posterior), so that a change of sigma_gamma does not drag
+every theta with it. On the standardized scale ``log_a`` is non-centred through
 :class:`numpyro.infer.reparam.LocScaleReparam` and the difficulties come from ``b_z``.
 
 References
@@ -62,6 +63,7 @@ from gapeval.gap.likelihood import layer_quadrature_loglik, marginal_loglik, qua
 from gapeval.gap.observation import JUDGE_PRIOR, Observation, build_observation, cell_weights, sample_observation
 from gapeval.gap.sum_zero import paired_item_parameters
 from gapeval.responses import direction_slots
+from gapeval.sampling import GAP_SMALL_COHORT
 
 __all__ = ["GapData", "build_gap_data", "gap_model", "reparameterised_gap_model", "marginal_loglik",
            "sample_abilities", "sample_item_parameters", "ITEM_SITES"]
@@ -207,16 +209,25 @@ def _centred(x: jnp.ndarray, groups: np.ndarray | None = None) -> jnp.ndarray:
 
 
 def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, attenuation=1.0,
-                     ability_df: float | None = None) -> jnp.ndarray:
-    """theta (models x 2), centred (each model answers many items); columns equal when ``unidimensional``.
+                     ability_df: float | None = None, centred: bool = True) -> jnp.ndarray:
+    """theta (models x 2); columns equal when ``unidimensional``.
 
-    The 2 x 2 LKJ(2) prior on the correlation is written directly: (rho + 1) / 2 ~ Beta(2, 2), and
-    the bivariate normal as theta_U ~ N(mu_U, tau_U), theta_G | theta_U normal (same density as
-    MVN(mu, diag(tau) Omega diag(tau)), fewer operations to trace).
+    The 2 x 2 LKJ(2) prior on the correlation is written directly: (rho + 1) / 2 ~ Beta(2, 2).
 
-    With ``attenuation`` k (a function of sigma_gamma, see :func:`gap_model`) the sampled sites hold
-    k * theta, drawn from the correspondingly scaled normals, and theta = sampled / k: the same
-    prior and posterior for theta, with the sampled values on the scale the data pin down.
+    ``centred`` (each model answers many items, and the cohort is large enough to pin tau): the
+    bivariate normal is sampled as theta_U ~ N(mu_U, tau_U), theta_G | theta_U normal (same density as
+    MVN(mu, diag(tau) Omega diag(tau)), fewer operations to trace). With ``attenuation`` k (a function
+    of sigma_gamma, see :func:`gap_model`) the sampled sites hold k * theta, drawn from the
+    correspondingly scaled normals, and theta = sampled / k: the same prior and posterior for theta,
+    with the sampled values on the scale the data pin down.
+
+    Not ``centred`` (small cohorts, see :data:`gapeval.sampling.GAP_SMALL_COHORT`): theta_m = mu +
+    diag(tau) Omega^(1/2) z_m with z_m standard normal (site ``theta_z``, models x dimensions) and
+    Omega^(1/2) the symmetric square root of the correlation matrix, so that exchanging the direction
+    labels exchanges the two columns of ``theta_z`` and nothing else. Same prior; what changes is the
+    sampler's geometry: with a few models tau's posterior reaches towards 0, and centred abilities
+    then have to squeeze into a funnel's neck (divergences); non-centred ones do not. ``attenuation``
+    is not used (k cancels from mu + tau z).
 
     With ``ability_df`` = nu the abilities are multivariate Student-t with nu degrees of freedom, as
     the scale mixture theta_m | w_m ~ MVN(mu, Sigma / w_m), w_m ~ Gamma(nu/2, nu/2) (site
@@ -234,12 +245,22 @@ def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, atten
     if ability_df is not None:
         with numpyro.plate("model", num_models):
             spread = 1.0 / jnp.sqrt(numpyro.sample("ability_weight", dist.Gamma(ability_df / 2.0, ability_df / 2.0)))
+    rho = 0.0
+    if num_dims == 2:
+        rho = 2.0 * numpyro.sample("rho_beta", dist.Beta(2.0, 2.0)) - 1.0
+        numpyro.deterministic("omega", jnp.array([[1.0, 0.0], [0.0, 1.0]]) + rho * jnp.array([[0.0, 1.0], [1.0, 0.0]]))
+    if not centred:
+        with numpyro.plate("model", num_models):
+            z = numpyro.sample("theta_z", dist.Normal(0.0, 1.0).expand([num_dims]).to_event(1))
+        if num_dims == 2:   # the symmetric square root of [[1, rho], [rho, 1]]: [[p, q], [q, p]]
+            p, q = (jnp.sqrt(1.0 + rho) + jnp.sqrt(1.0 - rho)) / 2.0, (jnp.sqrt(1.0 + rho) - jnp.sqrt(1.0 - rho)) / 2.0
+            z = jnp.stack([p * z[:, 0] + q * z[:, 1], q * z[:, 0] + p * z[:, 1]], axis=-1)
+        theta = mu + tau * jnp.reshape(spread, (-1, 1)) * z
+        return jnp.concatenate([theta, theta], axis=-1) if num_dims == 1 else theta
     if num_dims == 1:
         with numpyro.plate("model", num_models):
             theta = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0] * spread)) / k
         return jnp.stack([theta, theta], axis=-1)
-    rho = 2.0 * numpyro.sample("rho_beta", dist.Beta(2.0, 2.0)) - 1.0
-    numpyro.deterministic("omega", jnp.array([[1.0, 0.0], [0.0, 1.0]]) + rho * jnp.array([[0.0, 1.0], [1.0, 0.0]]))
     with numpyro.plate("model", num_models):
         theta_u = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0] * spread)) / k
         cond_mean = mu[1] + rho * tau[1] / tau[0] * (theta_u - mu[0])
@@ -284,7 +305,7 @@ def sample_item_parameters(item_slot: np.ndarray, partner: np.ndarray, *, scale:
 
 def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs, points, scale="paired",
               unidimensional=False, num_nodes=3, observation=None, difficulty_offset=None, ability_df=None,
-              observe=True, y=None, mask=None):
+              centred_abilities=True, observe=True, y=None, mask=None):
     r"""The Gap Score model (see the module docstring for the likelihood and the identification).
 
     Parameters
@@ -309,6 +330,9 @@ def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs
         from N(mean, sd) (site ``delta``) or fixed at ``mean`` when sd is 0. None: the convention delta = 0.
     ability_df : float, optional
         Degrees of freedom of Student-t abilities (:func:`sample_abilities`); None: normal.
+    centred_abilities : bool
+        Sample the abilities centred (large cohorts) or non-centred (small ones, see
+        :func:`sample_abilities` and :func:`model_arguments`); the same prior either way.
     observe : bool
         False stops after the parameters (no likelihood, no simulation).
     y, mask : array, optional
@@ -319,7 +343,8 @@ def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs
     # approximation); the abilities are sampled as k * theta, which the data pin down whatever sigma_gamma.
     attenuation = 1.0 / jnp.sqrt(1.0 + 0.346 * sigma_gamma ** 2) if num_pairs else 1.0
     theta = numpyro.deterministic("theta", sample_abilities(num_models, scale=scale, unidimensional=unidimensional,
-                                                            attenuation=attenuation, ability_df=ability_df))
+                                                            attenuation=attenuation, ability_df=ability_df,
+                                                            centred=centred_abilities))
     if scale == "paired":
         delta = 0.0
         if difficulty_offset is not None:
@@ -370,10 +395,15 @@ def reparameterised_gap_model(**static):
 
 def model_arguments(data: GapData, *, scale: str, unidimensional: bool = False, difficulty_offset=None,
                     ability_df: float | None = None) -> dict:
-    """Static keyword arguments of :func:`gap_model` for ``data`` (see it for ``difficulty_offset``, ``ability_df``)."""
+    """Static keyword arguments of :func:`gap_model` for ``data`` (see it for ``difficulty_offset``, ``ability_df``).
+
+    Cohorts of fewer than :data:`gapeval.sampling.GAP_SMALL_COHORT` models get non-centred abilities: with a
+    few models tau is weakly identified and its posterior reaches down to where the centred abilities
+    form a funnel (``benchmarks/gap/RESULTS.md``, "Default NUTS fits that do not warn").
+    """
     return dict(item_unit=data.item_unit, item_slot=data.item_slot, partner=data.partner, num_models=data.num_models,
                 num_units=data.num_units, num_pairs=data.num_pairs, points=data.points, scale=scale,
                 unidimensional=unidimensional, observation=data.observation, difficulty_offset=difficulty_offset,
-                ability_df=ability_df)
+                ability_df=ability_df, centred_abilities=data.num_models >= GAP_SMALL_COHORT)
 
 

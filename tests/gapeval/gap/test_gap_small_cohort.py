@@ -15,6 +15,7 @@ import pytest
 from gapeval.gap.score import gap_score
 from gapeval.gap.simulate import simulate_gap_responses
 from gapeval.gap.sum_zero import sum_zero
+from gapeval.sampling import GAP_SMALL_COHORT
 
 
 def _check_small_cohort(num_models: int, num_pairs: int, seed: int) -> None:
@@ -142,12 +143,14 @@ def test_repeated_nuts_fits_do_not_accumulate_compiled_programs(memory_map_count
     assert counts[2] - counts[0] < 100, counts
 
 
-def test_the_paired_model_is_symmetric_in_the_direction_labels():
+@pytest.mark.parametrize("num_models", [5, 12])
+def test_the_paired_model_is_symmetric_in_the_direction_labels(num_models):
     """Swapping the labels maps every sampled coordinate to a coordinate of the same prior and likelihood.
 
-    The abilities swap, mu and tau reverse, and the pairs' difference coordinates (the second block of
-    ``b_z``) change sign: so a mean-field SVI fit is the same, gaps negated, whichever direction is called
-    understanding (the earlier b_G-given-b_U form moved the SVI gaps by 0.32 posterior sd under a swap).
+    The abilities swap (the centred sites of 12 models, the non-centred ``theta_z`` columns of 5), mu and
+    tau reverse, and the pairs' difference coordinates (the second block of ``b_z``) change sign: so a
+    mean-field SVI fit is the same, gaps negated, whichever direction is called understanding (the
+    earlier b_G-given-b_U form moved the SVI gaps by 0.32 posterior sd under a swap).
     """
     from functools import partial
 
@@ -157,7 +160,7 @@ def test_the_paired_model_is_symmetric_in_the_direction_labels():
     from gapeval.gap.model import build_gap_data, model_arguments, reparameterised_gap_model
     from irt.inference.flat import flat_potential
 
-    df, _ = simulate_gap_responses(5, 30, seed=3)
+    df, _ = simulate_gap_responses(num_models, 30, seed=3)
     data = build_gap_data(df, points=1, use_pairs=True)
     swapped = data.swapped()
 
@@ -169,10 +172,39 @@ def test_the_paired_model_is_symmetric_in_the_direction_labels():
     for seed in range(3):
         point = unravel(jax.random.uniform(jax.random.PRNGKey(seed), (size,), minval=-1.5, maxval=1.5))
         mirrored = {name: np.asarray(value).copy() for name, value in point.items()}
-        mirrored["theta_u"], mirrored["theta_g"] = mirrored["theta_g"], mirrored["theta_u"]
+        if "theta_z" in mirrored:
+            mirrored["theta_z"] = mirrored["theta_z"][:, ::-1].copy()
+        else:
+            mirrored["theta_u"], mirrored["theta_g"] = mirrored["theta_g"], mirrored["theta_u"]
+        assert ("theta_z" in mirrored) == (num_models < GAP_SMALL_COHORT)
         mirrored["mu"], mirrored["tau"] = mirrored["mu"][::-1].copy(), mirrored["tau"][::-1].copy()
         mirrored["b_z"][num_pairs - 1:2 * num_pairs - 2] *= -1.0
         original = float(potential_energy(bound(data), (), {}, point))
         np.testing.assert_allclose(float(potential_energy(bound(swapped), (), {}, mirrored)), original, rtol=1e-5)
         mirrored["b_z"][num_pairs - 1] *= -1.0       # one difference coordinate off: no longer the same point
         assert abs(float(potential_energy(bound(swapped), (), {}, mirrored)) - original) > 1e-3
+
+
+@pytest.mark.parametrize("unidimensional", [False, True])
+def test_non_centred_abilities_have_the_centred_prior(unidimensional):
+    """Small cohorts' theta = mu + diag(tau) Omega^(1/2) z has the centred form's N(mu, diag(tau) Omega diag(tau))."""
+    from numpyro.handlers import condition, seed
+
+    from gapeval.gap.model import sample_abilities
+
+    mu, tau, rho = np.array([0.3, -0.2]), np.array([1.5, 0.5]), 0.7
+    expected = np.outer(tau, tau) * np.array([[1.0, rho], [rho, 1.0]])
+    if unidimensional:
+        mu, tau = mu[:1], tau[:1]
+        expected = np.full((2, 2), tau[0] ** 2)
+
+    def draws(centred: bool) -> np.ndarray:
+        values = {"mu": mu, "tau": tau, "rho_beta": (rho + 1.0) / 2.0}
+        with seed(rng_seed=int(centred)), condition(data=values):
+            return np.asarray(sample_abilities(40_000, scale="paired", unidimensional=unidimensional,
+                                               attenuation=0.8, centred=centred))
+
+    for centred in (True, False):
+        theta = draws(centred)
+        np.testing.assert_allclose(theta.mean(axis=0), np.resize(mu, 2), atol=0.03)
+        np.testing.assert_allclose(np.cov(theta.T), expected, atol=0.05)

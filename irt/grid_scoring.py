@@ -42,7 +42,7 @@ def _onehot(model: str, responses: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 def _loglik(model, onehot, grid, axis, loadings, d, g, *, right=None, answered=None):
-    """Log-likelihood (R, G) of every response row at every grid point for one parameter draw.
+    r"""Log-likelihood (R, G) of every response row at every grid point for one parameter draw.
 
     Items that load on one dimension only (every item of a unidimensional or between-item model)
     are evaluated on that dimension's axis and summed onto the grid, so a 2-D grid costs points per

@@ -70,11 +70,27 @@ def test_likelihood_of_the_corrected_draws_is_the_grids(small_pair):
     # the draws of d, d_at_mean and its non-centred site agree with the new θ: the model's
     # pointwise log-likelihood equals a direct computation from (a, d, θ)
     data, _, grid, _ = small_pair
-    s = {k: v[0] for k, v in grid.samples.items()}
-    logit = s["a"][:, data.item] * s["theta"][:, data.respondent, 0] + s["d"][:, data.item]
-    p = expit(logit)
-    direct = np.where(data.response == 1, np.log(p), np.log1p(-p))
-    np.testing.assert_allclose(grid.pointwise_loglik[0], direct, atol=2e-4)
+    np.testing.assert_allclose(grid.pointwise_loglik[0], _direct_loglik(data, grid.samples), atol=2e-4)
+
+
+def _direct_loglik(data, samples):
+    s = {k: v[0] for k, v in samples.items()}
+    p = expit(s["a"][:, data.item] * s["theta"][:, data.respondent, 0] + s["d"][:, data.item])
+    return np.where(data.response == 1, np.log(p), np.log1p(-p))
+
+
+def test_free_slope_scale_is_redrawn_where_thetas_prior_puts_it():
+    # more respondents than items: mu_log_a is free and θ -> cθ, a -> a/c leaves the likelihood
+    # unchanged; the redrawn scale puts the mean of θ² at 1 in every draw (conditional mode at
+    # c²Σθ² = M + 4(μ - log c), sd of log c 1/√(2M)) and keeps the draws' likelihood consistent
+    data, _ = irt.simulate("2pl", num_respondents=80, num_items=10, seed=7)
+    result = irt.fit(data, "2pl", method="svi", seed=1, num_steps=600, num_draws=200, learning_rate=0.05)
+    theta = result.samples["theta"][0, :, :, 0]
+    spread = (theta**2).mean(axis=1)
+    assert abs(spread.mean() - 1.0) < 0.1 and spread.std() < 0.25
+    s = result.samples
+    np.testing.assert_allclose(s["log_a"][0], np.log(s["a"][0]), atol=1e-5)
+    np.testing.assert_allclose(result.pointwise_loglik[0], _direct_loglik(data, s), atol=2e-4)
 
 
 def test_beyond_two_dimensions_svi_reports_point_estimates_only():

@@ -101,15 +101,16 @@ def summarise(paths: list[Path]) -> str:
     for case in dict.fromkeys(r["case"] for r in records):
         mine = [r for r in records if r["case"] == case]
         for name in VARIANTS:
-            if f"{name}_coverage" not in mine[0]:
+            have = [r for r in mine if f"{name}_coverage" in r]
+            if not have:
                 continue
-            cover = np.array([r[f"{name}_coverage"] for r in mine])
-            rows.append({"case": case, "variant": name, "reps": len(mine), "coverage_95": float(cover.mean()),
+            cover = np.array([r[f"{name}_coverage"] for r in have])
+            rows.append({"case": case, "variant": name, "reps": len(have), "coverage_95": float(cover.mean()),
                          "rep_min": float(cover.min()), "rep_max": float(cover.max()),
-                         "mean_width": float(np.mean([r[f"{name}_width"] for r in mine])),
-                         "median_rmse": float(np.median([r[f"{name}_rmse"] for r in mine])),
-                         "median_fit_cpu_s": float(np.median([r["fit_cpu_s"] for r in mine])),
-                         "median_grid_cpu_s": float(np.median([r["grid_cpu_s"] for r in mine])) if name == "grid" else None})
+                         "mean_width": float(np.mean([r[f"{name}_width"] for r in have])),
+                         "median_rmse": float(np.median([r[f"{name}_rmse"] for r in have])),
+                         "median_fit_cpu_s": float(np.median([r["fit_cpu_s"] for r in have])),
+                         "median_grid_cpu_s": float(np.median([r["grid_cpu_s"] for r in have])) if name == "grid" else None})
     return markdown_table(rows, list(rows[0]))
 
 

@@ -8,8 +8,9 @@ scores carry the item parameters' uncertainty.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import log_expit, logsumexp
 
+from irt._host import single_threaded_blas
 from irt.errors import IRTError
 from irt.response_functions import category_log_probabilities
 
@@ -40,19 +41,60 @@ def _onehot(model: str, responses: np.ndarray, d: np.ndarray) -> np.ndarray:
     return onehot
 
 
+def _loglik(model, onehot, grid, axis, loadings, d, g, *, right=None, answered=None):
+    r"""Log-likelihood (R, G) of every response row at every grid point for one parameter draw.
+
+    Items that load on one dimension only (every item of a unidimensional or between-item model)
+    are evaluated on that dimension's axis and summed onto the grid, so a 2-D grid costs points per
+    axis, not points squared, per item; the sum over items is a matrix product. Binary logistic
+    items (no lower asymptote) use :math:`\log P(y) = y\eta + \log\sigma(-\eta)`: the first term
+    is linear in the grid point, and the second needs no product over respondents when every
+    respondent answered every item. ``right`` and ``answered`` are ``onehot[..., 1]`` and
+    ``onehot.sum(-1)``, computed once for all draws.
+    """
+    num_r = onehot.shape[0]
+    single = (loadings != 0).sum(axis=1) <= 1
+    dim_of = np.argmax(loadings != 0, axis=1)
+    index = np.round((grid - axis[0]) / (axis[1] - axis[0])).astype(int)  # (G, D) axis positions
+    logistic = model != "graded" and g is None
+    if logistic:
+        total = (right @ loadings) @ grid.T + (right @ d)[:, None]
+    else:
+        total = np.zeros((num_r, grid.shape[0]))
+
+    def part(eta, items):
+        if logistic:
+            log_wrong = log_expit(-(eta + d[items]))  # (points, items)
+            seen = answered[:, items]
+            return log_wrong.sum(axis=1)[None, :] if seen.all() else seen @ log_wrong.T
+        logp = category_log_probabilities(model, eta, d[items], None if g is None else g[items])
+        logp = np.where(np.isfinite(logp), logp, -1e30)
+        return onehot[:, items].reshape(num_r, -1) @ logp.reshape(eta.shape[0], -1).T
+
+    for k in range(grid.shape[1]):
+        items = np.flatnonzero(single & (dim_of == k))
+        if items.size:
+            total = total + part(axis[:, None] * loadings[items, k][None, :], items)[:, index[:, k]]
+    items = np.flatnonzero(~single)
+    if items.size:
+        total = total + part(grid @ loadings[items].T, items)
+    return total
+
+
 def _log_posteriors(model, responses, *, a, d, g, prior_cov):
     """Yield (draw index, grid, normalised log posterior (R, G)) for each parameter draw."""
     grid, axis = _grid(prior_cov.shape[-1], prior_cov)
     onehot = _onehot(model, responses, d)
-    for s in range(a.shape[0]):
-        loadings = a[s] if a[s].ndim == 2 else a[s][:, None]  # (I, D)
-        logp = category_log_probabilities(model, grid @ loadings.T, d[s], None if g is None else g[s])
-        logp = np.where(np.isfinite(logp), logp, -1e30)
-        loglik = np.einsum("rik,gik->rg", onehot, logp)
-        precision = np.linalg.inv(prior_cov[s])
-        _, logdet = np.linalg.slogdet(prior_cov[s])
-        unnorm = loglik - 0.5 * np.einsum("gi,ij,gj->g", grid, precision, grid) - 0.5 * logdet
-        yield s, grid, axis, unnorm - logsumexp(unnorm, axis=1, keepdims=True)
+    right, answered = onehot[..., 1], onehot.sum(axis=-1)
+    with single_threaded_blas():  # many small products
+        for s in range(a.shape[0]):
+            loadings = a[s] if a[s].ndim == 2 else a[s][:, None]  # (I, D)
+            loglik = _loglik(model, onehot, grid, axis, loadings, d[s], None if g is None else g[s], right=right,
+                             answered=answered)
+            precision = np.linalg.inv(prior_cov[s])
+            _, logdet = np.linalg.slogdet(prior_cov[s])
+            unnorm = loglik - 0.5 * np.einsum("gi,ij,gj->g", grid, precision, grid) - 0.5 * logdet
+            yield s, grid, axis, unnorm - logsumexp(unnorm, axis=1, keepdims=True)
 
 
 def grid_scores(

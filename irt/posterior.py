@@ -18,8 +18,11 @@ from irt.errors import IRTError
 from irt.grid_scoring import grid_scores
 from irt.results import ABILITY_COLUMNS, ITEM_COLUMNS, LATENT_COLUMNS, LATENT_SD, FitResult, correlation_name, summarise_draws
 
-__all__ = ["PosteriorFit", "CHECKED_SITES"]
+__all__ = ["PosteriorFit", "CHECKED_SITES", "POINT_ESTIMATES_ONLY"]
 
+
+#: ``attrs["interval"]`` of a θ table without intervals (SVI with the guide's own θ marginals).
+POINT_ESTIMATES_ONLY = "point estimates only (SVI without the grid correction of θ: its intervals would be far too narrow)"
 
 #: Reported sites whose convergence :meth:`PosteriorFit.diagnostics` checks.
 CHECKED_SITES: tuple[str, ...] = ("theta", "a", "d", "g", "omega", "sigma_theta")
@@ -52,16 +55,24 @@ class PosteriorFit(FitResult):
         -------
         pandas.DataFrame
             Columns ``respondent, dimension, estimate, sd, lower, upper`` (estimate = posterior mean,
-            equal-tailed credible interval at ``level``).
+            equal-tailed credible interval at ``level``). ``attrs["interval"]`` names the interval. An
+            SVI fit whose θ are the guide's own (``grid_theta=False``, or more than two dimensions)
+            reports point estimates only: ``sd``, ``lower`` and ``upper`` are NaN and
+            ``attrs["interval"]`` is :data:`POINT_ESTIMATES_ONLY` (those intervals cover the true θ
+            far less often than they say: 0.27-0.80 at 95%, ``benchmarks/irt/RESULTS.md``).
         """
         stats = summarise_draws(self.samples["theta"], level)
+        interval = self._interval_name
+        if self.info.get("theta_intervals") == "guide":
+            stats = dict(stats, **{k: np.full_like(stats[k], np.nan) for k in ("sd", "lower", "upper")})
+            interval = POINT_ESTIMATES_ONLY
         num_r, num_d = stats["estimate"].shape
         frame = pd.DataFrame({
             "respondent": np.repeat(np.asarray(self.data.respondent_ids, dtype=object), num_d),
             "dimension": np.tile(np.asarray(self.problem.dimension_ids, dtype=object), num_r),
             **{k: v.reshape(-1) for k, v in stats.items()},
         })
-        return self._frame_attrs(frame[list(ABILITY_COLUMNS)], level=level, interval=self._interval_name)
+        return self._frame_attrs(frame[list(ABILITY_COLUMNS)], level=level, interval=interval)
 
     def items(self, *, level: float = 0.95) -> pd.DataFrame:
         """Posterior summaries of the item parameters, one row per item x parameter.

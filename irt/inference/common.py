@@ -10,9 +10,11 @@ import numpy as np
 from numpyro.handlers import reparam
 from numpyro.infer.reparam import LocScaleReparam
 
+from irt.grid_scoring import grid_theta_draws
 from irt.problem import FitProblem
 
-__all__ = ["reparameterised", "device_args", "HIERARCHICAL_SITES", "to_numpy", "draw_from_guide"]
+__all__ = ["reparameterised", "device_args", "HIERARCHICAL_SITES", "to_numpy", "draw_from_guide", "dense_responses",
+           "grid_theta", "intercepts_at_mean_decentered"]
 
 #: Hierarchical sites given a location-scale reparameterisation.
 HIERARCHICAL_SITES: tuple[str, ...] = ("log_a", "d", "d_at_mean", "d_first")
@@ -69,3 +71,48 @@ def draw_from_guide(model, guide, params, *, key, num_draws: int, args: dict[str
     latent = guide.sample_posterior(key_guide, params, sample_shape=(num_draws,))
     draws = Predictive(model, posterior_samples=latent, return_sites=sites)(key_model, **args)
     return {k: v[None] for k, v in to_numpy({**latent, **draws}).items()}
+
+
+def dense_responses(problem: FitProblem) -> np.ndarray:
+    """The responses as a respondents x items float matrix, NaN where not answered (the grid's input)."""
+    data = problem.data
+    matrix = np.full((data.num_respondents, data.num_items), np.nan)
+    matrix[data.respondent, data.item] = data.response
+    return matrix
+
+
+def grid_theta(problem: FitProblem, samples: dict, responses: np.ndarray, *, seed: int,
+               d: np.ndarray | None = None) -> np.ndarray:
+    """One θ per respondent for each draw of the item parameters, from its exact grid posterior given them.
+
+    ``samples`` are one chain of draws (1, draw, ...) of the model's sites; ``d`` (draw, items, ...)
+    replaces their intercepts. Returns (draw, respondent, dimension); see :func:`irt.grid_scoring.grid_theta_draws`.
+    """
+    num_items, num_dims = problem.data.num_items, problem.num_dimensions
+    num_draws = samples["d"].shape[1]
+    if problem.model == "rasch":
+        a = np.ones((num_draws, num_items))
+        cov = samples["sigma_theta"][0][:, None, None] ** 2
+    else:
+        a = samples["a"][0]
+        if problem.model == "1pl":
+            a = np.broadcast_to(a[:, None], (num_draws, num_items))
+        cov = samples["omega"][0] if num_dims > 1 else np.ones((num_draws, 1, 1))
+    g = samples["g"][0] if "g" in samples else None
+    return grid_theta_draws(problem.model, responses, a=a, d=samples["d"][0] if d is None else d, g=g,
+                            prior_cov=cov, seed=seed)
+
+
+def intercepts_at_mean_decentered(problem: FitProblem, samples: dict) -> np.ndarray:
+    """The non-centred ``d_at_mean`` site's draws that reproduce these draws of ``d`` and θ (see ``models.twopl``)."""
+    from irt import models
+
+    theta_mean = samples["theta"][0].mean(axis=1)  # (draw, dims)
+    a = samples["a"][0]
+    shift = a * theta_mean if a.ndim == 2 else np.einsum("sik,sk->si", a, theta_mean)
+    mu = samples["mu_d"][0]
+    if mu.ndim == 2:
+        mu = mu[:, models.first_dimension(problem.q_matrix)]
+    else:
+        mu = mu[:, None]
+    return ((samples["d"][0] + shift - mu) / samples["sigma_d"][0][:, None])[None]

@@ -31,8 +31,8 @@ from numpyro.optim import Adam
 
 from irt import models
 from irt.errors import IRTError
-from irt.grid_scoring import MAX_GRID_DIMENSIONS, grid_theta_draws
-from irt.inference.common import HIERARCHICAL_SITES, draw_from_guide, to_numpy
+from irt.grid_scoring import MAX_GRID_DIMENSIONS
+from irt.inference.common import HIERARCHICAL_SITES, draw_from_guide, grid_theta, intercepts_at_mean_decentered, to_numpy
 from irt.mml.likelihood import compress, pattern_loglik, wide_codes
 from irt.mml.params import Unpacked
 from irt.mml.quadrature import normal_grid
@@ -140,44 +140,14 @@ def _run(problem: FitProblem, *, seed: int, options: Options) -> PosteriorFit:
     mode = {k: np.asarray(v)[None] for k, v in guide.median(result.params).items()}
     point = {k: v[None] for k, v in to_numpy(Predictive(model, posterior_samples=mode)(key_draw)).items()}
     point.update({k: v[None] for k, v in mode.items()})
-    theta = _theta_draws(problem, samples, codes, key_theta)
+    responses = np.where(codes < 0, np.nan, codes).astype(float)
+    theta = grid_theta(problem, samples, responses, seed=int(jax.random.randint(key_theta, (), 0, 2**31 - 1)))
     samples["theta"] = theta[None]
     if problem.model == "2pl":  # the standard model's intercept site, so its likelihood can be evaluated on these draws
-        samples["d_at_mean_decentered"] = _intercepts_at_mean_decentered(problem, samples)
+        samples["d_at_mean_decentered"] = intercepts_at_mean_decentered(problem, samples)
     if problem.model == "rasch":
         samples["theta_z"] = (theta / samples["sigma_theta"][0][:, None, None])[None]
     info = {"seconds": time.perf_counter() - start, "centered": 0.0, "approximate": True,
             "neg_log_marginal_posterior": loss}
     return PosteriorFit(problem=problem, method="map", seed=seed, options=options, info=info, samples=samples,
                         point=point)
-
-
-def _intercepts_at_mean_decentered(problem: FitProblem, samples: dict) -> np.ndarray:
-    """The NUTS model's ``d_at_mean_decentered`` draws that reproduce these draws of ``d`` (see ``models.twopl``)."""
-    theta_mean = samples["theta"][0].mean(axis=1)  # (draw, dims)
-    a = samples["a"][0]
-    shift = a * theta_mean if a.ndim == 2 else np.einsum("sik,sk->si", a, theta_mean)
-    mu = samples["mu_d"][0]
-    if mu.ndim == 2:
-        mu = mu[:, models.first_dimension(problem.q_matrix)]
-    else:
-        mu = mu[:, None]
-    return ((samples["d"][0] + shift - mu) / samples["sigma_d"][0][:, None])[None]
-
-
-def _theta_draws(problem: FitProblem, samples: dict, codes: np.ndarray, key) -> np.ndarray:
-    """One θ per respondent for each Laplace draw, from its grid posterior given that draw's items."""
-    num_items, num_dims = problem.data.num_items, problem.num_dimensions
-    num_draws = samples["d"].shape[1]
-    if problem.model == "rasch":
-        a = np.ones((num_draws, num_items))
-        cov = samples["sigma_theta"][0][:, None, None] ** 2
-    else:
-        a = samples["a"][0]
-        if problem.model == "1pl":
-            a = np.broadcast_to(a[:, None], (num_draws, num_items))
-        cov = samples["omega"][0] if num_dims > 1 else np.ones((num_draws, 1, 1))
-    g = samples["g"][0] if "g" in samples else None
-    responses = np.where(codes < 0, np.nan, codes).astype(float)
-    seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
-    return grid_theta_draws(problem.model, responses, a=a, d=samples["d"][0], g=g, prior_cov=cov, seed=seed)

@@ -164,6 +164,11 @@ class SVIOptions:
         Mean-field normal, or (*sites only*) a low-rank multivariate normal.
     batch_size : int or None
         *sites only.* Responses per minibatch; None uses every response at each step.
+    grid_theta : bool
+        *sites only.* Redraw θ, for each draw of the item parameters, from its exact grid posterior
+        given them (the fixed-item correction of :func:`irt.inference.svi.run`; at most two
+        dimensions). False keeps the guide's own θ marginals, whose intervals are far too narrow: the
+        θ table then reports point estimates only.
 
     Raises
     ------
@@ -183,6 +188,7 @@ class SVIOptions:
     init_scale: float = 0.1
     guide: str = "normal"
     batch_size: int | None = None
+    grid_theta: bool = True
 
     def __post_init__(self):
         _count("num_steps", self.num_steps)
@@ -198,6 +204,8 @@ class SVIOptions:
             raise IRTError(f"guide={self.guide!r} is not one of {list(GUIDES)}")
         if self.batch_size is not None:
             _count("batch_size", self.batch_size)
+        if not isinstance(self.grid_theta, bool):
+            raise IRTError(f"grid_theta={self.grid_theta!r} must be True or False")
 
     def schedule(self):
         """The step size as a function of the step number (what NumPyro's ``Adam`` takes)."""

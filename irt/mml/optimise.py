@@ -8,7 +8,6 @@ Hessian (the observed information) gives standard errors and the covariance of t
 
 from __future__ import annotations
 
-import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import logit
 
+from irt._host import single_threaded_blas
 from irt.diagnostics import ConvergenceWarning
 from irt.errors import IRTError, check_count, check_positive
 from irt.inference.compiled import layout_key, program
@@ -268,22 +268,10 @@ def _maximise(value_grad, to_reported, pullback, x0: jnp.ndarray, num_respondent
         value, grad = value_grad(to_reported(x))
         return float(value) / num_respondents, np.asarray(pullback(x, grad), dtype=np.float64) / num_respondents
 
-    with _single_threaded_blas():
+    with single_threaded_blas():
         return optimize.minimize(scipy_fun, np.asarray(x0), jac=True, method="L-BFGS-B",
                                  options={"maxiter": options.max_iterations, "gtol": options.tolerance,
                                           "ftol": 1e-15, "maxcor": 20})
-
-
-def _single_threaded_blas():
-    """Limit BLAS to one thread while L-BFGS-B runs (its tiny dense updates are ~10x slower threaded).
-
-    Uses ``threadpoolctl`` when it is installed; otherwise does nothing.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only speed depends on it
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _newton_step(value_grad, layout: ParamLayout, estimate: np.ndarray, hess: np.ndarray) -> np.ndarray | None:

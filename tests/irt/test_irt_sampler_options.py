@@ -27,7 +27,7 @@ FLAT_NUTS = dict(num_warmup=7, num_samples=9, num_chains=3, chain_method="sequen
 SITE_NUTS = dict(num_warmup=7, num_samples=9, num_chains=3, chain_method="sequential", target_accept_prob=0.77,
                  max_tree_depth=6, dense_mass=True, centered=1.0, progress_bar=True)
 FLAT_SVI = dict(num_steps=13, learning_rate=0.3, learning_rate_decay=0.5, num_draws=5, init_scale=0.2)
-SITE_SVI = dict(FLAT_SVI, guide="lowrank", batch_size=50)
+SITE_SVI = dict(FLAT_SVI, guide="lowrank", batch_size=50, grid_theta=False)
 
 
 class _Stop(Exception):
@@ -225,3 +225,4 @@ def test_every_svi_option_reaches_the_site_fit_of_fit(monkeypatch):
     assert calls["schedule"](0) == pytest.approx(0.3) and calls["schedule"](13) == pytest.approx(0.15)
     assert calls["guide"] == "lowrank" and calls["init_scale"] == 0.2
     assert result.samples["theta"].shape[:2] == (1, 5) and result.options == SVIOptions(**SITE_SVI)
+    assert result.info["theta_intervals"] == "guide" and result.abilities()["lower"].isna().all()

@@ -1,0 +1,120 @@
+"""SVI's θ: the fixed-item grid correction (the default), and point estimates only without it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+import irt
+from irt.grid_scoring import grid_scores
+from irt.inference.common import dense_responses
+from irt.posterior import POINT_ESTIMATES_ONLY
+
+QUICK = {"num_steps": 600, "num_draws": 300, "learning_rate": 0.05}
+
+
+@pytest.fixture(scope="module")
+def small_pair():
+    """One small 2PL data set fitted twice with the same seed: with the grid correction and without."""
+    data, truth = irt.simulate("2pl", num_respondents=12, num_items=60, seed=5)
+    grid = irt.fit(data, "2pl", method="svi", seed=2, **QUICK)
+    guide = irt.fit(data, "2pl", method="svi", seed=2, grid_theta=False, **QUICK)
+    return data, truth, grid, guide
+
+
+def test_grid_theta_is_the_default_and_keeps_the_guides_item_slopes(small_pair):
+    _, _, grid, guide = small_pair
+    assert grid.info["theta_intervals"] == "grid" and guide.info["theta_intervals"] == "guide"
+    # same seed, same guide: the slopes are the guide's draws, untouched by the correction
+    np.testing.assert_array_equal(grid.samples["a"], guide.samples["a"])
+    assert grid.samples["theta"].shape == guide.samples["theta"].shape == (1, 300, 12, 1)
+
+
+def test_corrected_theta_matches_the_grid_posterior_given_the_item_draws(small_pair):
+    data, _, grid, _ = small_pair
+    a, d = grid.samples["a"][0], grid.samples["d"][0]
+    exact = grid_scores("2pl", dense_responses(grid.problem), a=a, d=d, g=None,
+                        prior_cov=np.ones((a.shape[0], 1, 1)), level=0.95)
+    table = grid.abilities()
+    # one θ draw per item draw from the same mixture: agreement within Monte Carlo error (300 draws)
+    mc_error = exact["sd"][:, 0] / np.sqrt(300)
+    assert np.all(np.abs(table["estimate"].to_numpy() - exact["estimate"][:, 0]) < 4 * mc_error + 0.01)
+    np.testing.assert_allclose(table["sd"], exact["sd"][:, 0], rtol=0.15)
+    assert table.attrs["interval"] == "approximate credible interval"
+
+
+def test_common_location_of_theta_has_its_exact_posterior_spread(small_pair):
+    # With intercepts at the mean ability, the mean of the 12 θ is a posteriori N(0, 1/12) exactly:
+    # sd 0.289 (plus a little from the grid draws). The mean-field guide collapses it.
+    _, _, grid, guide = small_pair
+    grid_sd = grid.samples["theta"][0, :, :, 0].mean(axis=1).std()
+    guide_sd = guide.samples["theta"][0, :, :, 0].mean(axis=1).std()
+    assert 0.25 < grid_sd < 0.36
+    assert guide_sd < 0.15
+
+
+def test_corrected_intervals_are_wider_and_the_guides_are_not_reported(small_pair):
+    _, truth, grid, guide = small_pair
+    corrected, plain = grid.abilities(), guide.abilities()
+    width = (corrected["upper"] - corrected["lower"]).to_numpy()
+    guide_draws = guide.samples["theta"][0, :, :, 0]
+    guide_width = np.quantile(guide_draws, 0.975, axis=0) - np.quantile(guide_draws, 0.025, axis=0)
+    assert width.mean() > 1.25 * guide_width.mean() and np.median(width / guide_width) > 1.2
+    assert plain.attrs["interval"] == POINT_ESTIMATES_ONLY
+    assert plain[["sd", "lower", "upper"]].isna().all().all() and plain["estimate"].notna().all()
+    assert np.corrcoef(plain["estimate"], corrected["estimate"])[0, 1] > 0.98
+
+
+def test_likelihood_of_the_corrected_draws_is_the_grids(small_pair):
+    # the draws of d, d_at_mean and its non-centred site agree with the new θ: the model's
+    # pointwise log-likelihood equals a direct computation from (a, d, θ)
+    data, _, grid, _ = small_pair
+    np.testing.assert_allclose(grid.pointwise_loglik[0], _direct_loglik(data, grid.samples), atol=2e-4)
+
+
+def _direct_loglik(data, samples):
+    s = {k: v[0] for k, v in samples.items()}
+    p = expit(s["a"][:, data.item] * s["theta"][:, data.respondent, 0] + s["d"][:, data.item])
+    return np.where(data.response == 1, np.log(p), np.log1p(-p))
+
+
+def test_free_slope_scale_is_redrawn_where_thetas_prior_puts_it():
+    # more respondents than items: mu_log_a is free and θ -> cθ, a -> a/c leaves the likelihood
+    # unchanged; the redrawn scale puts the mean of θ² at 1 in every draw (conditional mode at
+    # c²Σθ² = M + 4(μ - log c), sd of log c 1/√(2M)) and keeps the draws' likelihood consistent
+    data, _ = irt.simulate("2pl", num_respondents=80, num_items=10, seed=7)
+    result = irt.fit(data, "2pl", method="svi", seed=1, num_steps=600, num_draws=200, learning_rate=0.05)
+    theta = result.samples["theta"][0, :, :, 0]
+    spread = (theta**2).mean(axis=1)
+    assert abs(spread.mean() - 1.0) < 0.1 and spread.std() < 0.25
+    s = result.samples
+    np.testing.assert_allclose(s["log_a"][0], np.log(s["a"][0]), atol=1e-5)
+    np.testing.assert_allclose(result.pointwise_loglik[0], _direct_loglik(data, s), atol=2e-4)
+
+
+def test_beyond_two_dimensions_svi_reports_point_estimates_only():
+    q = np.kron(np.eye(3), np.ones((6, 1))).astype(int)
+    data, truth = irt.simulate("2pl", num_respondents=30, num_items=18, q_matrix=q, seed=2)
+    result = irt.fit(data, "2pl", method="svi", q_matrix=truth.q_matrix, seed=0, num_steps=200, num_draws=20)
+    table = result.abilities()
+    assert result.info["theta_intervals"] == "guide"
+    assert table.attrs["interval"] == POINT_ESTIMATES_ONLY and table["lower"].isna().all()
+
+
+def test_grid_theta_must_be_a_bool():
+    with pytest.raises(ValueError, match="grid_theta='yes' must be True or False"):
+        irt.SVIOptions(grid_theta="yes")
+
+
+@pytest.mark.slow
+def test_corrected_intervals_cover_true_theta_at_the_ai_shape():
+    # 2PL 20 x 600, 4 data sets (80 θ): the guide's own 95% intervals covered 0.35-0.85 of the true θ
+    covered = []
+    for seed in range(1, 5):
+        data, truth = irt.simulate("2pl", num_respondents=20, num_items=600, seed=seed)
+        result = irt.fit(data, "2pl", method="svi", seed=seed)
+        table = result.abilities()
+        covered += list((table["lower"] <= truth.theta[:, 0]) & (truth.theta[:, 0] <= table["upper"]))
+        assert np.corrcoef(table["estimate"], truth.theta[:, 0])[0, 1] > 0.97
+    assert 0.85 <= np.mean(covered) <= 1.0

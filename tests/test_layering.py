@@ -90,8 +90,8 @@ ALLOWED: dict[str, set[str]] = {
     "gapeval.protocol_analysis": ANALYSIS_BASE | {
         "gapeval.protocols", "gapeval.store", "gapeval.gap", "gapeval.decay", "gapeval.tables", "gapeval.figures",
     },
-    "gapeval.report": ANALYSIS_BASE | {
-        "gapeval.store", "gapeval.gap", "gapeval.decay", "gapeval.tables", "gapeval.figures",
+    "gapeval.report": ANALYSIS_BASE | {  # the bank: a run's chance levels (report.sources)
+        "gapeval.bank", "gapeval.store", "gapeval.gap", "gapeval.decay", "gapeval.tables", "gapeval.figures",
         "gapeval.protocol_analysis",
     },
     # 7b. adaptive testing: drives the runner, scores inline; its chooser comes from the calibration (lazily)

@@ -11,9 +11,9 @@ Examples
 
 from __future__ import annotations
 
-from gapeval.bank.chance import answer_chance, chance_levels
+from gapeval.bank.chance import answer_chance, chance_levels, with_chance_levels
 from gapeval.bank.dialogues import dynamic_cells, dynamic_key, resolve_answer, resolve_prompt
-from gapeval.bank.io import Bank, BankError, bank_hash, builtin_path, load_bank, write_bank
+from gapeval.bank.io import Bank, BankError, bank_hash, builtin_path, load_bank, run_bank, write_bank
 from gapeval.bank.schema import (
     CATEGORIES,
     Dialogue,
@@ -59,6 +59,8 @@ __all__ = [
     "load_bank",
     "resolve_answer",
     "resolve_prompt",
+    "run_bank",
+    "with_chance_levels",
     "write_bank",
     "answer_chance",
     "chance_levels",

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from gapeval.bank.io import Bank
 
-__all__ = ["answer_chance", "chance_levels"]
+__all__ = ["answer_chance", "chance_levels", "with_chance_levels"]
 
 
 def answer_chance(answer) -> float:
@@ -57,3 +57,39 @@ def chance_levels(bank: Bank) -> pd.DataFrame:
     rows += [(f"{dialogue.id}#{turn.index}", answer_chance(turn.answer)) for dialogue in bank.dialogues
              for turn in dialogue.turns]
     return pd.DataFrame(rows, columns=[ITEM, CHANCE])
+
+
+def with_chance_levels(responses: pd.DataFrame, bank: Bank) -> pd.DataFrame:
+    """A copy of the long table ``responses`` with the ``chance`` column of ``bank``'s answer specs.
+
+    Rows are matched on ``item`` (dialogue turns as ``"<dialogue id>#<turn>"``); an item the bank does
+    not hold gets an empty chance level (a free answer, to :func:`gapeval.gap_score`). The rows, their
+    order and index are kept.
+
+    Raises
+    ------
+    GapevalError
+        The table already has a ``chance`` column (drop or rename it to take the bank's), or no ``item``
+        column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gapeval.bank import load_bank
+    >>> bank = load_bank("builtin")
+    >>> mcq = next(item.id for item in bank.items if isinstance(item.answer, McqAnswer))
+    >>> table = pd.DataFrame({"model": ["m", "m"], "item": [mcq, "not-in-the-bank"]})
+    >>> with_chance_levels(table, bank)["chance"].tolist()  # doctest: +ELLIPSIS
+    [0..., nan]
+    """
+    from gapeval.errors import GapevalError
+    from gapeval.responses import CHANCE, ITEM
+
+    if CHANCE in responses.columns:
+        raise GapevalError(f"the table already has a {CHANCE!r} column; drop or rename it to take the bank's "
+                           "chance levels")
+    if ITEM not in responses.columns:
+        raise GapevalError(f"the table has no {ITEM!r} column to match the bank's chance levels on; it has "
+                           f"{list(responses.columns)}")
+    levels = chance_levels(bank).set_index(ITEM)[CHANCE]
+    return responses.assign(**{CHANCE: responses[ITEM].map(levels).astype("float64")})

@@ -225,6 +225,51 @@ def load_bank(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, check_i
     return Bank(root=file.parent, items=tuple(items), dialogues=tuple(dialogues), hash=digest)
 
 
+def run_bank(manifest: Mapping[str, Any] | None, bank: Bank | str | Path | None = None, *, where: str,
+             fix: str) -> Bank:
+    """The bank a run was answered on: ``bank``, or the one its manifest names, with its hash checked.
+
+    Parameters
+    ----------
+    manifest : mapping or None
+        The run's latest manifest (:meth:`gapeval.store.Store.manifests`); its ``config["bank"]`` names
+        the bank and ``bank_hash`` (in ``config`` or at the top) is the hash the run recorded.
+    bank : Bank, path or ``"builtin"``, optional
+        The bank to use instead of the one the manifest names; its hash must still match.
+    where : str
+        The run, as the messages name it (e.g. its folder).
+    fix : str
+        What the caller's user should do when the bank is not named or is another one.
+
+    Raises
+    ------
+    GapevalError
+        The manifest names no bank and none is given, or the bank's hash is not the run's.
+    BankError
+        The bank cannot be loaded.
+
+    Examples
+    --------
+    >>> run_bank({"config": {"bank": "builtin"}}, where="runs/mine", fix="pass bank=").hash.startswith("sha256:")
+    True
+    >>> run_bank({"config": {"bank": "builtin", "bank_hash": "sha256:0"}}, where="runs/mine", fix="pass bank=")
+    Traceback (most recent call last):
+    gapeval.errors.GapevalError: the bank at ... has hash sha256:..., but the run in runs/mine was answered on sha256:0; pass bank=
+    """
+    manifest = manifest or {}
+    config = manifest.get("config") or {}
+    if bank is None:
+        if "bank" not in config:
+            raise GapevalError(f"the run in {where} has no manifest naming its bank (manifest config['bank']); {fix}")
+        bank = config["bank"]
+    loaded = bank if isinstance(bank, Bank) else load_bank(bank)
+    expected = config.get("bank_hash") or manifest.get("bank_hash")
+    if expected and expected != loaded.hash:
+        raise GapevalError(f"the bank at {str(loaded.root)!r} has hash {loaded.hash}, but the run in {where} was "
+                           f"answered on {expected}; {fix}")
+    return loaded
+
+
 def validate_bank(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[str]:
     """Every problem of a bank, one ``file:line: ...`` sentence each (an empty list: none).
 

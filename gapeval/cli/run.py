@@ -384,6 +384,8 @@ def _export(args: argparse.Namespace) -> int:
     if suffix not in (".csv", ".parquet"):
         raise GapevalError(f"cannot write {str(args.output)!r}: use a .csv or .parquet file name")
     output_file(args.output, what="export file")
+    from gapeval.report.sources import with_run_chance_levels
+
     with Store(args.run_dir, readonly=True) as store:
         frame = store.to_frame(
             scorer=args.scorer,
@@ -392,6 +394,8 @@ def _export(args: argparse.Namespace) -> int:
             steps=args.steps,
             fingerprints=fingerprint_choices(args.fingerprints),
         )
+        manifests = store.manifests()
+    frame = with_run_chance_levels(frame, manifests[-1] if manifests else None, where=repr(str(args.run_dir)))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         frame.to_csv(args.output, index=False)

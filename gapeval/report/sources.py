@@ -22,7 +22,7 @@ import pandas as pd
 from gapeval.errors import GapevalError
 from gapeval.responses import REQUIRED_COLUMNS, Columns
 
-__all__ = ["canonical_columns", "load_responses", "load_steps", "load_verdicts"]
+__all__ = ["canonical_columns", "load_responses", "load_steps", "load_verdicts", "with_run_chance_levels"]
 
 
 def canonical_columns(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
@@ -45,6 +45,38 @@ def canonical_columns(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
         raise GapevalError(f"the table already has column(s) {clash}, which the renamed columns would replace; "
                            "drop or rename them first, or map those roles to them")
     return frame.rename(columns=renames)
+
+
+def with_run_chance_levels(frame: pd.DataFrame, manifest: Mapping[str, Any] | None, *, where: str) -> pd.DataFrame:
+    """A run's exported table with the ``chance`` column of the bank it was answered on.
+
+    The store records answers, not answer specs; the chance levels (1 / number of options of a
+    multiple-choice question, :func:`gapeval.bank.chance_levels`) come from the bank the manifest names,
+    its hash checked (:func:`gapeval.bank.run_bank`), so that :func:`gapeval.gap_score` models guessing
+    on a run's multiple-choice items as on a table that has the column.
+
+    Warns
+    -----
+    GuessingWarning
+        The bank cannot be had (no manifest naming it, a bank folder moved or changed): the table is
+        returned without chance levels, and the warning says how to add them.
+    """
+    import warnings
+
+    from gapeval.bank import run_bank, with_chance_levels
+
+    fix = ("export the table (gapeval export), add the bank's chance levels (gapeval.bank.chance_levels, "
+           "merged on item) and report from that file")
+    try:
+        bank = run_bank(manifest, where=where, fix=fix)
+    except GapevalError as error:
+        from gapeval.gap.checks import GuessingWarning
+
+        also = "" if fix in str(error) else f"; or {fix}"
+        warnings.warn(f"the run's multiple-choice items get no chance level, so the gap fit will take every "
+                      f"right guess as known: {error}{also}", GuessingWarning, stacklevel=2)
+        return frame
+    return with_chance_levels(frame, bank)
 
 
 def load_responses(
@@ -75,7 +107,8 @@ def load_responses(
     -------
     (DataFrame, dict or None)
         The table (unscorable answers and answers without a score are left out) and, for a run
-        folder, its latest manifest.
+        folder, its latest manifest; a run folder's table has the ``chance`` column of the run's bank
+        (:func:`with_run_chance_levels`).
 
     Raises
     ------
@@ -97,6 +130,7 @@ def load_responses(
             frame = store.to_frame(scorer=scorer, fingerprints=fingerprints)
             manifests = store.manifests()
         manifest = manifests[-1] if manifests else None
+        frame = with_run_chance_levels(frame, manifest, where=repr(str(path)))
     elif path.suffix.lower() in (".csv", ".parquet") and path.is_file():
         from gapeval.files import read_table
 

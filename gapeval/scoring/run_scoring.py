@@ -103,25 +103,13 @@ def _put(store: Any, stored: Any, name: str, score: Score, *, rescore: bool, jud
 
 def _load_bank(store: Any, bank: Any) -> tuple[Any, str]:
     """The run's bank (hash checked) and its dialogue history mode (``bank``, ``self``, ``gold``)."""
-    from gapeval.bank import Bank, load_bank
+    from gapeval.bank.io import run_bank
 
     manifests = store.manifests()
     manifest = manifests[-1] if manifests else {}
+    loaded = run_bank(manifest, bank, where=repr(str(store.path)),
+                      fix="score with the bank the run used (score_run(..., bank=PATH))")
     config = manifest.get("config") or {}
-    if bank is None:
-        if "bank" not in config:
-            raise GapevalError(
-                f"the run in {str(store.path)!r} has no manifest naming its bank "
-                "(manifest config['bank']); pass the bank (score_run(..., bank=PATH))"
-            )
-        bank = config["bank"]
-    loaded = bank if isinstance(bank, Bank) else load_bank(bank)
-    expected = config.get("bank_hash") or manifest.get("bank_hash")
-    if expected and expected != loaded.hash:
-        raise GapevalError(
-            f"the bank at {str(loaded.root)!r} has hash {loaded.hash}, but the run was answered on "
-            f"{expected}; score with the bank the run used"
-        )
     history = config.get("history", "bank")
     if history not in ("bank", "self", "gold"):
         raise GapevalError(f"the run's manifest has history {history!r}; expected bank, self or gold")

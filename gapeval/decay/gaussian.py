@@ -63,14 +63,15 @@ def slope_requests(data: DecayData, random_slopes: str, n_fixed: int):
 
 def fit_engine(data: DecayData, random_slopes: str, engine, *, what: str):
     """Run ``engine`` (:func:`~gapeval.decay.lmer.fit_reml` or :func:`~gapeval.decay.glmer.fit_laplace`) on the
-    decay design, warn about non-convergence and singular fits, and return the fit and its slope requests."""
+    decay design, warn about non-convergence and singular fits, and return the fit, its slope requests and the
+    fixed-effects matrix."""
     y, x, designs = design_matrices(data, random_slopes)
     requests = slope_requests(data, random_slopes, x.shape[1])
     fit = engine(y, x, ("Intercept", *data.fixed_cols), designs, slopes=requests)
     messages = lme_messages(fit, data.user_names())
     if messages:  # engine <- fit_gaussian / fit_binomial_laplace <- decay <- the caller
         warnings.warn(f"{what}: {'; '.join(messages)}", ConvergenceWarning, stacklevel=4)
-    return fit, requests
+    return fit, requests, x
 
 
 def model_slopes(fit, data: DecayData, requests, *, level: float, interval: str) -> tuple[ModelSlope, ...]:
@@ -92,7 +93,7 @@ def model_slopes(fit, data: DecayData, requests, *, level: float, interval: str)
 
 def fit_gaussian(data: DecayData, *, random_slopes: str, level: float) -> DecayResult:
     """Fit the Gaussian decay model and collect fixed effects, variance components and slopes."""
-    fit, requests = fit_engine(data, random_slopes, fit_reml, what="REML fit")
+    fit, requests, _ = fit_engine(data, random_slopes, fit_reml, what="REML fit")
     formula = data.display_formula(random_slopes=random_slopes, family="gaussian")
     mixed = summarize_lme(fit, formula=formula, level=level, groups=group_names(data), columns=EFFECT_NAMES,
                           term_names=data.term_names)

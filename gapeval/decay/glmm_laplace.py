@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from gapeval.decay.containment import containment_df
-from gapeval.decay.gaussian import EFFECT_NAMES, design_matrices, fit_engine, group_names, model_slopes
+from gapeval.decay.gaussian import EFFECT_NAMES, fit_engine, group_names, model_slopes
 from gapeval.decay.glmer import fit_laplace
 from gapeval.decay.mixed import fixed_effect, lme_variance_components
 from gapeval.decay.prepare import DecayData
@@ -33,9 +33,9 @@ SLOPE_INTERVAL = f"{WALD_Z} (fixed effects + conditional mode, conditional on th
 
 def fit_binomial_laplace(data: DecayData, *, random_slopes: str, level: float) -> DecayResult:
     """Fit the logistic decay GLMM by the Laplace approximation and summarise it like the other fits."""
-    fit, requests = fit_engine(data, random_slopes, fit_laplace, what="Laplace GLMM fit")
+    fit, requests, x = fit_engine(data, random_slopes, fit_laplace, what="Laplace GLMM fit")
     names = ("Intercept", *data.fixed_cols)
-    df = containment_df(design_matrices(data, random_slopes)[1], fit.designs)
+    df = containment_df(x, fit.designs)
     effects = tuple(fixed_effect(data.term_names.get(n, n), b, np.sqrt(fit.beta_cov[i, i]), df[i], level=level,
                                  t_name=CONTAINMENT_T)
                     for i, (n, b) in enumerate(zip(names, fit.beta)))

@@ -57,13 +57,15 @@ GAP_INFERENCE = "nuts"
 GAP_NUTS = NUTSOptions(num_warmup=400, num_samples=1200, num_chains=2, target_accept_prob=0.9, max_tree_depth=10,
                        warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
 #: Cohorts of fewer models than this are sampled with ``GAP_NUTS_SMALL``'s chains, draws and target, and with
-#: non-centred abilities (:func:`gapeval.gap.model.model_arguments`).
+#: each model's abilities centred or non-centred as its information calls for (:mod:`gapeval.gap.centring`).
 GAP_SMALL_COHORT = 10
 #: NUTS of the Gap Score on small cohorts: 4 chains x (400 + 600), target 0.99. With 4 models tau is weakly
 #: identified: with centred abilities, on 10 data sets of 4 x 100, this at 0.95 gave 7 fits without a warning
 #: (one data set diverged under every setting); with the non-centred abilities small cohorts now get, 8 at 0.95
 #: (1 and 3 divergences) and 9 at 0.99 (1 divergence in the tenth; ``benchmarks/gap/RESULTS.md``, "Default NUTS
-#: fits that do not warn"), at about twice the leapfrog steps (127 against 63 a draw).
+#: fits that do not warn"), at about twice the leapfrog steps (127 against 63 a draw). With each model centred or
+#: non-centred by its information (``benchmarks/gap/RESULTS.md``, "Per-model centring"): 9 of 10 at 0.99, no
+#: divergence, 79 steps a draw (median); the demo's cohort with a model at the ceiling 127 against 255-511.
 GAP_NUTS_SMALL = NUTSOptions(num_warmup=400, num_samples=600, num_chains=4, target_accept_prob=0.99, max_tree_depth=10,
                              warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
 

@@ -31,9 +31,10 @@ funnel made sigma_gamma mix badly: R-hat 1.15 with explicit non-centred effects 
 pairs). For 0/1 answers the quadrature runs in probability space (one exponential per term) on a
 slot-major (slots, models, units) layout, see :func:`_quadrature_loglik`. With ``y=None`` the model
 draws ``gamma`` explicitly and simulates.
-Abilities are centred (each model answers many items) in cohorts of 10 models or more, non-centred in
-smaller ones (where tau is weakly identified and its posterior reaches into the centred form's funnel;
-:func:`sample_abilities`); the item sites are non-centred (each item has few answers). On the paired
+Abilities are centred (each model answers many items) in cohorts of 10 models or more; in smaller
+ones (where tau is weakly identified and its posterior can reach into the centred form's funnel) each
+model is centred or non-centred as its information next to the cohort's spread calls for
+(:mod:`gapeval.gap.centring`, :func:`sample_abilities`); the item sites are non-centred (each item has few answers). On the paired
 scale the item sites live in their sum-to-zero subspace (:mod:`gapeval.gap.sum_zero`: ``log_a_z``,
 ``b_z``), so no direction of the sampler's space is invisible to the likelihood. Centred abilities are
 sampled on the scale the pair effect attenuates them to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2)
@@ -59,11 +60,11 @@ import pandas as pd
 from numpyro.handlers import reparam
 from numpyro.infer.reparam import LocScaleReparam
 
+from gapeval.gap.centring import ability_centring
 from gapeval.gap.likelihood import layer_quadrature_loglik, marginal_loglik, quadrature_loglik
 from gapeval.gap.observation import JUDGE_PRIOR, Observation, build_observation, cell_weights, sample_observation
 from gapeval.gap.sum_zero import paired_item_parameters
 from gapeval.responses import direction_slots
-from gapeval.sampling import GAP_SMALL_COHORT
 
 __all__ = ["GapData", "build_gap_data", "gap_model", "reparameterised_gap_model", "marginal_loglik",
            "sample_abilities", "sample_item_parameters", "ITEM_SITES"]
@@ -209,19 +210,22 @@ def _centred(x: jnp.ndarray, groups: np.ndarray | None = None) -> jnp.ndarray:
 
 
 def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, attenuation=1.0,
-                     ability_df: float | None = None, centred: bool = True) -> jnp.ndarray:
+                     ability_df: float | None = None, centred: bool | np.ndarray = True) -> jnp.ndarray:
     """theta (models x 2); columns equal when ``unidimensional``.
 
     The 2 x 2 LKJ(2) prior on the correlation is written directly: (rho + 1) / 2 ~ Beta(2, 2).
 
-    ``centred`` (each model answers many items, and the cohort is large enough to pin tau): the
+    ``centred`` says, for the whole cohort or per model (bool array), which of two forms of the same
+    prior the sampler sees (:func:`gapeval.gap.centring.ability_centring` chooses).
+
+    Centred (each model answers many items, and the cohort is large enough to pin tau): the
     bivariate normal is sampled as theta_U ~ N(mu_U, tau_U), theta_G | theta_U normal (same density as
     MVN(mu, diag(tau) Omega diag(tau)), fewer operations to trace). With ``attenuation`` k (a function
     of sigma_gamma, see :func:`gap_model`) the sampled sites hold k * theta, drawn from the
     correspondingly scaled normals, and theta = sampled / k: the same prior and posterior for theta,
     with the sampled values on the scale the data pin down.
 
-    Not ``centred`` (small cohorts, see :data:`gapeval.sampling.GAP_SMALL_COHORT`): theta_m = mu +
+    Non-centred (in small cohorts, models whose answers say little next to the cohort's spread): theta_m = mu +
     diag(tau) Omega^(1/2) z_m with z_m standard normal (site ``theta_z``, models x dimensions) and
     Omega^(1/2) the symmetric square root of the correlation matrix, so that exchanging the direction
     labels exchanges the two columns of ``theta_z`` and nothing else. Same prior; what changes is the
@@ -249,20 +253,34 @@ def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, atten
     if num_dims == 2:
         rho = 2.0 * numpyro.sample("rho_beta", dist.Beta(2.0, 2.0)) - 1.0
         numpyro.deterministic("omega", jnp.array([[1.0, 0.0], [0.0, 1.0]]) + rho * jnp.array([[0.0, 1.0], [1.0, 0.0]]))
-    if not centred:
-        with numpyro.plate("model", num_models):
-            z = numpyro.sample("theta_z", dist.Normal(0.0, 1.0).expand([num_dims]).to_event(1))
-        if num_dims == 2:   # the symmetric square root of [[1, rho], [rho, 1]]: [[p, q], [q, p]]
-            p, q = (jnp.sqrt(1.0 + rho) + jnp.sqrt(1.0 - rho)) / 2.0, (jnp.sqrt(1.0 + rho) - jnp.sqrt(1.0 - rho)) / 2.0
-            z = jnp.stack([p * z[:, 0] + q * z[:, 1], q * z[:, 0] + p * z[:, 1]], axis=-1)
-        theta = mu + tau * jnp.reshape(spread, (-1, 1)) * z
-        return jnp.concatenate([theta, theta], axis=-1) if num_dims == 1 else theta
-    if num_dims == 1:
-        with numpyro.plate("model", num_models):
-            theta = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0] * spread)) / k
-        return jnp.stack([theta, theta], axis=-1)
-    with numpyro.plate("model", num_models):
+    centred = np.broadcast_to(np.asarray(centred, dtype=bool), (num_models,))
+    spread = jnp.broadcast_to(jnp.reshape(spread, (-1,)), (num_models,))
+    theta = jnp.zeros((num_models, num_dims))
+    for kind, chosen in (("noncentred", np.flatnonzero(~centred)), ("centred", np.flatnonzero(centred))):
+        if chosen.size:
+            plate = numpyro.plate("model" if chosen.size == num_models else f"model_{kind}", chosen.size)
+            draw = _non_centred_abilities if kind == "noncentred" else _centred_abilities
+            theta = theta.at[chosen].set(draw(plate, mu, tau, rho, spread[chosen], k))
+    return jnp.concatenate([theta, theta], axis=-1) if num_dims == 1 else theta
+
+
+def _non_centred_abilities(plate, mu, tau, rho, spread, k):
+    """theta = mu + diag(tau) Omega^(1/2) z for the models of ``plate`` (site ``theta_z``; ``k`` unused)."""
+    num_dims = mu.shape[0]
+    with plate:
+        z = numpyro.sample("theta_z", dist.Normal(0.0, 1.0).expand([num_dims]).to_event(1))
+    if num_dims == 2:   # the symmetric square root of [[1, rho], [rho, 1]]: [[p, q], [q, p]]
+        p, q = (jnp.sqrt(1.0 + rho) + jnp.sqrt(1.0 - rho)) / 2.0, (jnp.sqrt(1.0 + rho) - jnp.sqrt(1.0 - rho)) / 2.0
+        z = jnp.stack([p * z[:, 0] + q * z[:, 1], q * z[:, 0] + p * z[:, 1]], axis=-1)
+    return mu + tau * spread[:, None] * z
+
+
+def _centred_abilities(plate, mu, tau, rho, spread, k):
+    """theta of the models of ``plate`` sampled directly, as k * theta (sites ``theta_u``, ``theta_g``)."""
+    with plate:
         theta_u = numpyro.sample("theta_u", dist.Normal(k * mu[0], k * tau[0] * spread)) / k
+        if mu.shape[0] == 1:
+            return theta_u[:, None]
         cond_mean = mu[1] + rho * tau[1] / tau[0] * (theta_u - mu[0])
         cond_sd = k * tau[1] * jnp.sqrt(1.0 - rho ** 2) * spread
         theta_g = numpyro.sample("theta_g", dist.Normal(k * cond_mean, cond_sd)) / k
@@ -330,9 +348,9 @@ def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs
         from N(mean, sd) (site ``delta``) or fixed at ``mean`` when sd is 0. None: the convention delta = 0.
     ability_df : float, optional
         Degrees of freedom of Student-t abilities (:func:`sample_abilities`); None: normal.
-    centred_abilities : bool
-        Sample the abilities centred (large cohorts) or non-centred (small ones, see
-        :func:`sample_abilities` and :func:`model_arguments`); the same prior either way.
+    centred_abilities : bool or numpy.ndarray
+        Sample the abilities centred or non-centred, for all models or per model (bool (models,); see
+        :func:`sample_abilities` and :func:`gapeval.gap.centring.ability_centring`); the same prior either way.
     observe : bool
         False stops after the parameters (no likelihood, no simulation).
     y, mask : array, optional
@@ -397,13 +415,13 @@ def model_arguments(data: GapData, *, scale: str, unidimensional: bool = False, 
                     ability_df: float | None = None) -> dict:
     """Static keyword arguments of :func:`gap_model` for ``data`` (see it for ``difficulty_offset``, ``ability_df``).
 
-    Cohorts of fewer than :data:`gapeval.sampling.GAP_SMALL_COHORT` models get non-centred abilities: with a
-    few models tau is weakly identified and its posterior reaches down to where the centred abilities
-    form a funnel (``benchmarks/gap/RESULTS.md``, "Default NUTS fits that do not warn").
+    Each model's abilities are sampled centred or non-centred as its information calls for
+    (:func:`gapeval.gap.centring.ability_centring`: all centred in cohorts of
+    :data:`gapeval.sampling.GAP_SMALL_COHORT` models or more).
     """
     return dict(item_unit=data.item_unit, item_slot=data.item_slot, partner=data.partner, num_models=data.num_models,
                 num_units=data.num_units, num_pairs=data.num_pairs, points=data.points, scale=scale,
                 unidimensional=unidimensional, observation=data.observation, difficulty_offset=difficulty_offset,
-                ability_df=ability_df, centred_abilities=data.num_models >= GAP_SMALL_COHORT)
+                ability_df=ability_df, centred_abilities=ability_centring(data))
 
 

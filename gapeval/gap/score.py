@@ -257,8 +257,8 @@ def gap_score(
         None takes ``GAP_NUTS.num_samples`` (1,200 per chain) for NUTS and ``GAP_SVI.num_draws`` (4,000) for SVI.
         ``num_chains``, ``num_samples`` and ``target_accept_prob`` left at None take ``GAP_NUTS``'s (2 chains of
         1,200, target 0.9), or for cohorts of fewer than 10 models (``GAP_SMALL_COHORT``) ``GAP_NUTS_SMALL``'s
-        (4 chains of 600, target 0.99; their abilities are sampled non-centred), whose weakly identified
-        scales gave divergences.
+        (4 chains of 600, target 0.99; each model's abilities sampled centred or non-centred as its
+        information calls for, :mod:`gapeval.gap.centring`), whose weakly identified scales gave divergences.
     warm_start_steps, mass_inflation :
         NUTS only: SVI steps of the warm start (each chain starts from a draw of the fitted normal,
         whose variances times ``mass_inflation`` are NUTS's initial mass matrix); 0 starts uniform on

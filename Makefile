@@ -25,7 +25,7 @@ demo: install-core
 
 # pytest exits 5 when it collected no test: that must fail, not pass silently.
 test: install
-	$(BIN)/python -m pytest -q -m "not slow"; rc=$$?; \
+	$(BIN)/python -m pytest -q -m "not slow" --durations=30; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 test-slow: install

@@ -35,3 +35,36 @@ def memory_map_count():
     if not maps.exists():
         pytest.skip("counts Linux memory maps (/proc/self/maps)")
     return lambda: sum(1 for _ in maps.open())
+
+
+@pytest.fixture
+def kill_repeatedly():
+    """A function that starts a writer process again and again and SIGKILLs each at a random point of its work.
+
+    ``kill_repeatedly(start, progress, check, kills=, seed=, longest=)``: ``start()`` returns a new
+    :class:`subprocess.Popen`; ``progress()`` counts what is committed so far; each process is killed
+    (unless it finished) a uniform ``0..longest`` seconds after it committed something new (start-up
+    time varies with the machine's load); ``check()`` runs after each process ended and returns whether
+    the work was then part done. Returns (processes killed, times the work was part done).
+    """
+    import random
+    import signal
+    import time
+
+    def loop(start, progress, check, *, kills: int, seed: int, longest: float) -> tuple[int, int]:
+        rng = random.Random(seed)
+        killed = part_done = before = 0
+        for _ in range(kills):
+            process = start()
+            while process.poll() is None and progress() <= before:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, longest))
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                killed += 1
+            process.wait()
+            part_done += bool(check())
+            before = progress()
+        return killed, part_done
+
+    return loop

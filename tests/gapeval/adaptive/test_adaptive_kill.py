@@ -10,12 +10,9 @@ stored (none asked twice into the store).
 from __future__ import annotations
 
 import os
-import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -53,7 +50,7 @@ def state(folder: Path) -> tuple[list[tuple], dict[tuple, str], int]:
 
 
 @pytest.mark.slow  # about 80 s on the loaded 2-core box (five processes start and load the bank)
-def test_a_killed_adaptive_run_resumes_with_identical_choices_and_no_duplicate_calls(tmp_path):
+def test_a_killed_adaptive_run_resumes_with_identical_choices_and_no_duplicate_calls(tmp_path, kill_repeatedly):
     config, chooser = settings()
     adapter = SimulatedAdapter(**config.models[0].options)
     run_adaptive(config, tmp_path / "expected", chooser=chooser, adapters={"sim": adapter})
@@ -62,22 +59,16 @@ def test_a_killed_adaptive_run_resumes_with_identical_choices_and_no_duplicate_c
 
     folder = tmp_path / "killed"
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
-    rng = random.Random(11)
-    killed = mid_run = before = 0
-    for _ in range(KILLS):
-        process = subprocess.Popen([*WRITER, str(folder)], stdout=subprocess.DEVNULL, env=environment)
-        while process.poll() is None and count(folder) <= before:  # start-up time varies with the load
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 1.2))
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-            killed += 1
-        process.wait()
+
+    def check() -> bool:
         log, answers, _ = state(folder)
         assert log == expected_log[: len(log)]  # every choice made so far is the uninterrupted run's
         assert all(expected_answers[key] == digest for key, digest in answers.items())
-        mid_run += 0 < len(answers) < len(expected_answers)
-        before = count(folder)
+        return 0 < len(answers) < len(expected_answers)
+
+    killed, mid_run = kill_repeatedly(
+        lambda: subprocess.Popen([*WRITER, str(folder)], stdout=subprocess.DEVNULL, env=environment),
+        lambda: count(folder), check, kills=KILLS, seed=11, longest=1.2)
     assert killed >= 3 and mid_run >= 3, (killed, mid_run)
     done = subprocess.run([*WRITER, str(folder)], capture_output=True, text=True, timeout=300, env=environment)
     assert done.returncode == 0, done.stderr

@@ -8,13 +8,9 @@ so equal answers also show that resumed dialogues continued from the model's own
 
 from __future__ import annotations
 
-import os
-import random
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 from gapeval.adapters.scripted import ScriptedAdapter
 from gapeval.bank import load_bank
@@ -50,7 +46,7 @@ def stored(folder) -> dict[tuple, str]:
         return {a.key.columns(): answer_digest(a.result) for a in store.answers()}
 
 
-def test_killed_runs_resume_to_the_uninterrupted_answers(tmp_path):
+def test_killed_runs_resume_to_the_uninterrupted_answers(tmp_path, kill_repeatedly):
     bank = load_bank("builtin")
     config = RunConfig(models=(ModelSpec(name="scripted", adapter="scripted"),), limit=LIMIT, score=False)
     expected_folder = tmp_path / "expected"
@@ -59,23 +55,15 @@ def test_killed_runs_resume_to_the_uninterrupted_answers(tmp_path):
     assert len(expected) == build_plan(bank, config).calls_per_model
 
     folder = tmp_path / "killed"
-    rng = random.Random(7)
-    killed, mid_run, before = 0, 0, 0
-    for _ in range(KILLS):
-        process = subprocess.Popen([*COMMAND, "--out", str(folder)], stdout=subprocess.DEVNULL)
-        # wait until this process has committed something new (start-up time varies with the
-        # machine's load), then kill it at a random point of its work
-        while process.poll() is None and count(folder) <= before:
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.0, 1.5))
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-            killed += 1
-        process.wait()
+
+    def check() -> bool:
         partial = stored(folder)
         assert all(expected[key] == digest for key, digest in partial.items())
-        mid_run += 0 < len(partial) < len(expected)
-        before = len(partial)
+        return 0 < len(partial) < len(expected)
+
+    killed, mid_run = kill_repeatedly(
+        lambda: subprocess.Popen([*COMMAND, "--out", str(folder)], stdout=subprocess.DEVNULL),
+        lambda: count(folder), check, kills=KILLS, seed=7, longest=1.5)
     assert killed >= 3 and mid_run >= 3, (killed, mid_run)
     done = subprocess.run([*COMMAND, "--out", str(folder)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -34,7 +34,8 @@ draws ``gamma`` explicitly and simulates.
 Abilities are centred (each model answers many items) in cohorts of 10 models or more; in smaller
 ones (where tau is weakly identified and its posterior can reach into the centred form's funnel) each
 model is centred or non-centred as its information next to the cohort's spread calls for
-(:mod:`gapeval.gap.centring`, :func:`sample_abilities`); the item sites are non-centred (each item has few answers). On the paired
+(:mod:`gapeval.gap.centring`, :func:`sample_abilities`); the item sites are non-centred (each item
+has few answers). On the paired
 scale the item sites live in their sum-to-zero subspace (:mod:`gapeval.gap.sum_zero`: ``log_a_z``,
 ``b_z``), so no direction of the sampler's space is invisible to the likelihood. Centred abilities are
 sampled on the scale the pair effect attenuates them to, k * theta with k = 1/sqrt(1 + 0.346 sigma_gamma^2)

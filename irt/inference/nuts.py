@@ -1,8 +1,10 @@
 """No-U-Turn sampling of the posterior on the model's sample sites (:func:`irt.fit`'s default, exact estimator).
 
-Takes a :class:`~irt.inference.options.NUTSOptions` and runs through the layer's MCMC driver
-(:func:`irt.inference.runners.run_mcmc`). Unlike the flat-vector runner, it samples the sites
-themselves, so NumPyro can learn a dense mass matrix for a block of named sites (``dense_mass``).
+Takes a :class:`~irt.inference.options.NUTSOptions`. Unlike the flat-vector runner, it samples the
+sites themselves, so NumPyro can learn a dense mass matrix for a block of named sites (``dense_mass``).
+The chains run as one compiled program of the responses, kept per layout (:mod:`irt.inference.sites`):
+a loop of fits of one layout compiles once. With ``progress_bar=True`` the fit runs through NumPyro's
+MCMC driver instead (:func:`irt.inference.runners.run_mcmc`, which draws the bar), compiled for that fit.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import jax
 from numpyro.infer import NUTS
 
 from irt.inference.common import device_args, reparameterised, to_numpy
-from irt.inference.options import NUTSOptions
+from irt.inference.options import NUTSOptions, resolve_chain_method
 from irt.inference.runners import refuse_options, release_compiled_programs, run_mcmc
+from irt.inference.sites import sample_nuts, site_layout, split_arguments
 from irt.posterior import PosteriorFit
 from irt.problem import FitProblem
 
@@ -44,14 +47,28 @@ def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit
     refuse_options(options, ("warm_start_steps", "learning_rate", "mass_inflation"),
                    why="the warm start applies to runs on the flat vector (irt.inference.runners.run_nuts); "
                    "irt.fit's NUTS adapts from NumPyro's own starts (leave them at their defaults)")
-    kernel = NUTS(model_for(problem, options), target_accept_prob=options.target_accept_prob,
-                  max_tree_depth=options.max_tree_depth, dense_mass=_dense_mass(problem, options))
     start = time.perf_counter()
-    grouped, sample_stats, chain_method = run_mcmc(kernel, jax.random.PRNGKey(seed), options,
-                                                   model_kwargs=device_args(problem))
-    draws = to_numpy(grouped)
-    release_compiled_programs()   # else a loop of fits runs out of memory maps (see its docstring)
+    if options.progress_bar:
+        draws, sample_stats, chain_method = _run_with_progress_bar(problem, seed=seed, options=options)
+    else:
+        static, data = split_arguments(problem, device_args(problem))
+        chain_method = resolve_chain_method(options.chain_method, options.num_chains)
+        dense_mass = _dense_mass(problem, options)
+        draws, sample_stats = sample_nuts(model_for(problem, options), static=static, data=data, seed=seed,
+                                          options=options, chain_method=chain_method, dense_mass=dense_mass,
+                                          layout=site_layout(problem, static, "nuts", options, dense_mass))
     info = {"method": "nuts", "seconds": time.perf_counter() - start, "chain_method": chain_method,
             "centered": float(options.centered), "approximate": False}
     return PosteriorFit(problem=problem, method="nuts", seed=seed, options=options, info=info,
                         samples=draws, sample_stats=sample_stats)
+
+
+def _run_with_progress_bar(problem: FitProblem, *, seed: int, options: NUTSOptions):
+    """NumPyro's MCMC driver, which draws the progress bar; its programs are compiled for this fit and dropped."""
+    kernel = NUTS(model_for(problem, options), target_accept_prob=options.target_accept_prob,
+                  max_tree_depth=options.max_tree_depth, dense_mass=_dense_mass(problem, options))
+    grouped, sample_stats, chain_method = run_mcmc(kernel, jax.random.PRNGKey(seed), options,
+                                                   model_kwargs=device_args(problem))
+    draws = to_numpy(grouped)
+    release_compiled_programs()   # else a loop of fits runs out of memory maps (see its docstring)
+    return draws, sample_stats, chain_method

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EstimationError", "IRTError", "as_seed", "check_count", "check_positive"]
+__all__ = ["EstimationError", "IRTError", "SlowFitWarning", "as_seed", "check_count", "check_positive"]
 
 
 class IRTError(ValueError):
@@ -23,6 +23,11 @@ class IRTError(ValueError):
 
 class EstimationError(IRTError):
     """The data (or the fit) cannot give what was asked: a singular matrix, too few degrees of freedom."""
+
+
+class SlowFitWarning(UserWarning):
+    """A fit is estimated, before it starts, to take long for its data's size; the message gives the
+    estimate and the faster methods that fit that shape."""
 
 
 def as_seed(seed: Any) -> int:

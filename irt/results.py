@@ -29,12 +29,13 @@ from __future__ import annotations
 import abc
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from irt.problem import FitProblem
+if TYPE_CHECKING:   # annotations only: irt.problem imports the models (JAX), which the summaries do not need
+    from irt.problem import FitProblem
 
 __all__ = ["FitResult", "ABILITY_COLUMNS", "ITEM_COLUMNS", "LATENT_COLUMNS", "SUMMARY_COLUMNS", "LATENT_PARAMS",
            "LATENT_SD", "item_param_names", "correlation_name", "summarise_draws"]

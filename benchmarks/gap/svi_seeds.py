@@ -26,7 +26,7 @@ import numpy as np
 
 def fit(df, seed: int, schedule: str, draws: int | None = None, steps: int | None = None):
     from gapeval.gap.model import build_gap_data
-    from gapeval.gap.score import fit_gap_model
+    from gapeval.gap.fit import fit_gap_model
     from gapeval.responses import standardize_responses
     from gapeval.sampling import GAP_SVI
 

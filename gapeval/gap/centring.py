@@ -43,7 +43,7 @@ import numpy as np
 from gapeval.sampling import GAP_SMALL_COHORT
 
 if TYPE_CHECKING:
-    from gapeval.gap.model import GapData
+    from gapeval.gap.layout import GapData
 
 __all__ = ["ability_centring", "direction_information"]
 
@@ -60,7 +60,7 @@ def direction_information(data: GapData) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> from gapeval.gap.model import build_gap_data
+    >>> from gapeval.gap.layout import build_gap_data
     >>> from gapeval.gap.simulate import simulate_gap_responses
     >>> df, _ = simulate_gap_responses(3, 20, seed=0)
     >>> logit, information = direction_information(build_gap_data(df, points=1, use_pairs=True))
@@ -86,7 +86,7 @@ def ability_centring(data: GapData) -> np.ndarray:
 
     Examples
     --------
-    >>> from gapeval.gap.model import build_gap_data
+    >>> from gapeval.gap.layout import build_gap_data
     >>> from gapeval.gap.simulate import simulate_gap_responses
     >>> df, _ = simulate_gap_responses(12, 20, seed=0)
     >>> bool(ability_centring(build_gap_data(df, points=1, use_pairs=True)).all())   # a large cohort

@@ -19,7 +19,7 @@ import numpy as np
 
 import pandas as pd
 
-from gapeval.gap.model import GapData
+from gapeval.gap.layout import GapData
 from gapeval.responses import DIRECTIONS
 
 __all__ = ["CeilingWarning", "GuessingWarning", "Boundary", "boundary_models", "ceiling_message", "guessing_message",

@@ -18,7 +18,7 @@ from scipy.special import expit, gammaln, log_expit, logsumexp
 from gapeval.gap.observation import cell_weights
 
 if TYPE_CHECKING:
-    from gapeval.gap.model import GapData
+    from gapeval.gap.layout import GapData
 
 __all__ = ["CLIP", "pair_effect_nodes", "quadrature_loglik", "layer_quadrature_loglik", "marginal_loglik"]
 

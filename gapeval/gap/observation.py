@@ -7,7 +7,7 @@ latently right). What the table records can differ from that:
   :math:`c` (1 / number of options), so :math:`P(\text{right}) = c + (1 - c)\,p` (a 3PL with a known
   lower asymptote); with ``guessing="estimate"`` each multiple-choice item's :math:`g_i` is sampled
   from :math:`\text{Beta}(\kappa c_i, \kappa (1 - c_i))`, centred on its chance level
-  (:data:`CHANCE_CONCENTRATION` = :math:`\kappa`);
+  (:data:`irt.models.CHANCE_CONCENTRATION` = :math:`\kappa`);
 * **judge error**: a judge labels a right answer right with its *sensitivity* :math:`s_j` and a wrong
   one wrong with its *specificity* :math:`t_j`; several judges' labels of one answer are independent
   given the truth (Dawid & Skene 1979). The judges' :math:`s_j, t_j` are sampled jointly with
@@ -45,9 +45,8 @@ import numpy as np
 import pandas as pd
 
 from gapeval.errors import GapevalError
-from irt.models import CHANCE_CONCENTRATION
 
-__all__ = ["Observation", "GUESSING", "JUDGE_PRIOR", "CHANCE_CONCENTRATION", "CALIBRATION_COLUMNS",
+__all__ = ["Observation", "GUESSING", "JUDGE_PRIOR", "CALIBRATION_COLUMNS",
            "calibration_counts", "build_observation", "sample_observation", "cell_weights"]
 
 #: How chance levels enter: ``fixed`` at the given level, ``estimate`` (a Beta prior centred on it),
@@ -191,6 +190,8 @@ def sample_observation(observation: Observation | None, item_unit: np.ndarray, i
     """Sample the layer's parameters (sites ``g``, ``sensitivity``, ``specificity``); {} without a layer."""
     import numpyro
     import numpyro.distributions as dist
+
+    from irt.models import CHANCE_CONCENTRATION
 
     if observation is None:
         return {}

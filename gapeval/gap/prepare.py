@@ -16,7 +16,7 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 from gapeval.gap.checks import GuessingWarning, guessing_message, multiple_choice_looking, unmarked_guessing_message
-from gapeval.gap.model import GapData, build_gap_data
+from gapeval.gap.layout import GapData, build_gap_data
 from gapeval.gap.observation import GUESSING
 from gapeval.responses import standardize_responses
 from gapeval.records.seeds import check_seed

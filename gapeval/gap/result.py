@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapeval.gap.model import GapData, marginal_loglik
+from gapeval.gap.layout import GapData
 from gapeval.responses import DIRECTIONS
 from irt import arviz_bridge
 from irt.diagnostics import Diagnostics
@@ -168,7 +168,7 @@ class GapResult:
 
     @cached_property
     def _dimension_comparison(self) -> pd.DataFrame:
-        from gapeval.gap.score import fit_gap_model
+        from gapeval.gap.fit import fit_gap_model
 
         unified = fit_gap_model(self.data, scale=self.scale, unidimensional=True, level=self.level, seed=self.seed,
                                 options=self.options, difficulty_offset=self.difficulty_offset,
@@ -183,6 +183,8 @@ class GapResult:
     @cached_property
     def pointwise_loglik(self) -> np.ndarray:
         """Log-likelihood per answered question (model x pair or single item), (chain, draw, cell)."""
+        from gapeval.gap.likelihood import marginal_loglik   # JAX's module: imported when a fit is examined
+
         s = self.samples
         chains, draws = s["theta"].shape[:2]
 

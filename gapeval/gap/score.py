@@ -15,20 +15,17 @@ import pandas as pd
 
 from gapeval.errors import GapevalError
 from gapeval.gap.checks import CeilingWarning, GuessingWarning, boundary_models, ceiling_message
-from gapeval.gap.model import GapData, model_arguments, reparameterised_gap_model
 from gapeval.gap.observation import JUDGE_PRIOR
 from gapeval.gap.prepare import (ABILITY_DF, check_options, check_pairs, offset_prior, point_counts,
                                  prepare_gap_data)
-from gapeval.gap.result import CHECKED_SITES, GapResult
-from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT, form_gap
+from gapeval.gap.result import GapResult
+from gapeval.responses import DIRECTIONS, GENERATION_SLOT, UNDERSTANDING_SLOT
 from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_NUTS_SMALL, GAP_SMALL_COHORT, GAP_SVI, check_inference
-from irt.diagnostics import ConvergenceWarning, Diagnostics
-from irt.inference.compiled import layout_key
+from irt.diagnostics import ConvergenceWarning
 from irt.inference.options import NUTSOptions, SVIOptions
-from irt.inference.runners import run_nuts, run_svi
 from irt.results import summarise_draws
 
-__all__ = ["gap_score", "fit_gap_model", "gap_options", "check_pairs", "point_counts", "GAP_COLUMNS",
+__all__ = ["gap_score", "gap_options", "check_pairs", "point_counts", "GAP_COLUMNS",
            "OneDirectionWarning", "CeilingWarning", "GuessingWarning"]
 
 #: Columns of the table, after the model column.
@@ -83,36 +80,6 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
     except ValueError as error:
         raise GapevalError(str(error)) from None
     return nuts if inference == "nuts" else svi
-
-
-def fit_gap_model(data: GapData, *, scale: str, level: float, seed: int, options: NUTSOptions | SVIOptions,
-                  unidimensional: bool = False, difficulty_offset: tuple[float, float] | None = None,
-                  ability_df: float | None = None) -> GapResult:
-    """Fit the Gap Score model to laid-out data and return the record (no table, no warnings).
-
-    ``options`` says how: a :class:`~irt.inference.options.NUTSOptions` samples the posterior by
-    NUTS, an :class:`~irt.inference.options.SVIOptions` fits the mean-field approximation.
-    ``difficulty_offset`` (mean, sd) and ``ability_df`` are those of :func:`gapeval.gap.model.gap_model`.
-    """
-    static = model_arguments(data, scale=scale, unidimensional=unidimensional, difficulty_offset=difficulty_offset,
-                             ability_df=ability_df)
-    inference = "nuts" if isinstance(options, NUTSOptions) else "svi"
-    # The answers are the programs' arguments and the rest of the layout their key: a data set of the
-    # same layout reuses the compiled programs (irt.inference.compiled).
-    run = (run_nuts if inference == "nuts" else run_svi)(
-        reparameterised_gap_model(**static), seed=seed, options=options, data={"y": data.y, "mask": data.mask},
-        layout=layout_key("gapeval.gap.model", static))
-    samples = dict(run.samples)
-    theta = np.broadcast_to(samples["theta"], samples["theta"].shape[:-1] + (2,)).copy()
-    theta[..., data.counts == 0] = np.nan
-    samples["theta"] = theta
-    samples["gap"] = form_gap(theta)
-    diagnostics = Diagnostics.from_draws(samples, sites=CHECKED_SITES, sample_stats=run.sample_stats,
-                                         approximate=run.info["approximate"])
-    return GapResult(data=data, scale=scale, level=level, inference=inference, seed=seed, samples=samples,
-                     sample_stats=run.sample_stats, diagnostics=diagnostics, options=options,
-                     info={**run.info, "unidimensional": unidimensional}, difficulty_offset=difficulty_offset,
-                     ability_df=ability_df)
 
 
 def _table(result: GapResult, model: Hashable) -> pd.DataFrame:
@@ -342,6 +309,8 @@ def gap_score(
     boundary = boundary_models(data)
     if boundary:
         warnings.warn(ceiling_message(boundary, abilities=abilities), CeilingWarning, stacklevel=2)
+    from gapeval.gap.fit import fit_gap_model   # the model and the samplers (JAX): imported when a fit runs
+
     result = fit_gap_model(data, scale=scale, level=level, seed=seed, options=options, difficulty_offset=offset,
                            ability_df=ability_df if abilities == "student_t" else None)
     problems = result.diagnostics.problems()

@@ -13,8 +13,8 @@ from numpyro.infer.reparam import LocScaleReparam
 from irt.grid_scoring import grid_theta_draws
 from irt.problem import FitProblem
 
-__all__ = ["reparameterised", "device_args", "HIERARCHICAL_SITES", "to_numpy", "draw_from_guide", "dense_responses",
-           "grid_theta", "intercepts_at_mean_decentered"]
+__all__ = ["reparameterised", "device_args", "HIERARCHICAL_SITES", "to_numpy", "draw_from_guide", "guide_draws",
+           "dense_responses", "grid_theta", "intercepts_at_mean_decentered"]
 
 #: Hierarchical sites given a location-scale reparameterisation.
 HIERARCHICAL_SITES: tuple[str, ...] = ("log_a", "d", "d_at_mean", "d_first")
@@ -60,6 +60,12 @@ def to_numpy(samples: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def draw_from_guide(model, guide, params, *, key, num_draws: int, args: dict[str, Any]) -> dict[str, np.ndarray]:
     """Draws of every latent and deterministic site from a fitted guide, as one chain (1, draw, ...)."""
+    draws = guide_draws(model, guide, params, key=key, num_draws=num_draws, args=args)
+    return {k: v[None] for k, v in to_numpy(draws).items()}
+
+
+def guide_draws(model, guide, params, *, key, num_draws: int, args: dict[str, Any]) -> dict[str, Any]:
+    """:func:`draw_from_guide`'s draws (draw, ...) as JAX arrays, so that a compiled program can return them."""
     from numpyro import handlers
     from numpyro.infer import Predictive
 
@@ -69,8 +75,7 @@ def draw_from_guide(model, guide, params, *, key, num_draws: int, args: dict[str
     key_guide, key_model = jax.random.split(key)
     # sample_posterior, not the guide's __call__: a Laplace guide's __call__ is the point mass at the mode.
     latent = guide.sample_posterior(key_guide, params, sample_shape=(num_draws,))
-    draws = Predictive(model, posterior_samples=latent, return_sites=sites)(key_model, **args)
-    return {k: v[None] for k, v in to_numpy({**latent, **draws}).items()}
+    return {**latent, **Predictive(model, posterior_samples=latent, return_sites=sites)(key_model, **args)}
 
 
 def dense_responses(problem: FitProblem) -> np.ndarray:

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import time
 
-import jax
 import numpy as np
-from numpyro.infer import SVI, Trace_ELBO
 from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoNormal
-from numpyro.optim import Adam
 
 from irt.grid_scoring import MAX_GRID_DIMENSIONS
 from irt.inference.common import (
-    dense_responses, device_args, draw_from_guide, grid_theta, intercepts_at_mean_decentered, reparameterised,
+    dense_responses, device_args, grid_theta, intercepts_at_mean_decentered, reparameterised,
 )
 from irt.inference.options import SVIOptions
-from irt.inference.runners import release_compiled_programs
+from irt.inference.sites import fit_svi, site_layout, split_arguments
 from irt.posterior import PosteriorFit
 from irt.problem import FitProblem
 
@@ -41,16 +38,12 @@ def run(problem: FitProblem, *, seed: int, options: SVIOptions) -> PosteriorFit:
     if batch is not None and batch >= problem.data.num_responses:
         batch = None
     model = reparameterised(problem, centered=0.0)
-    guide = _GUIDES[options.guide](model, init_scale=options.init_scale)
-    svi = SVI(model, guide, Adam(options.schedule()), Trace_ELBO())
-    args = device_args(problem, batch_size=batch, dense=False if batch else None)
+    static, data = split_arguments(problem, device_args(problem, batch_size=batch, dense=False if batch else None))
+    draw_static = dict(static, batch_size=None) if "batch_size" in static else static
     start = time.perf_counter()
-    key_fit, key_draw = jax.random.split(jax.random.PRNGKey(seed))
-    result = svi.run(key_fit, options.num_steps, progress_bar=False, stable_update=True, **args)
-    draw_args = dict(args, batch_size=None) if "batch_size" in args else args
-    samples = draw_from_guide(model, guide, result.params, key=key_draw, num_draws=options.num_draws, args=draw_args)
-    losses = np.asarray(result.losses)
-    release_compiled_programs()
+    # One compiled program per layout (irt.inference.sites): a loop of fits of one layout compiles once.
+    samples, losses = fit_svi(model, _GUIDES[options.guide], static=static, draw_static=draw_static, data=data,
+                              seed=seed, options=options, layout=site_layout(problem, static, "svi", options))
     info = {"method": "svi", "seconds": time.perf_counter() - start, "centered": 0.0, "approximate": True,
             "final_loss": float(losses[-min(100, len(losses)):].mean()), "batch_size": batch,
             "theta_intervals": "guide"}

@@ -139,10 +139,14 @@ def test_importing_irt_imports_neither_gapeval_nor_torch():
 
 def test_repeated_nuts_fits_release_their_compiled_programs(memory_map_count):
     """Each MCMC run used to leave ~1,100 memory maps; a process stopped after ~58 fits (vm.max_map_count)."""
-    counts = []
+    from irt.inference import compiled
+
+    counts, programs = [], []
     for seed in range(3):
         data, _ = irt.simulate("2pl", num_respondents=40, num_items=8, seed=seed)
         with pytest.warns(irt.ConvergenceWarning):       # 30 draws: the checks fail, as they should
             irt.fit(data, model="2pl", method="nuts", num_warmup=30, num_samples=30, seed=seed)
         counts.append(memory_map_count())
+        programs.append(compiled.statistics()["compiled"])
     assert counts[2] - counts[0] < 100, counts
+    assert programs[0] == programs[1] == programs[2]   # one layout: compiled once (irt.inference.sites)

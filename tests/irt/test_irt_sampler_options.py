@@ -17,7 +17,7 @@ import pytest
 
 import irt
 from irt.inference import nuts as site_nuts
-from irt.inference import runners, svi as site_svi
+from irt.inference import runners, sites, svi as site_svi
 from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
 
 #: A value other than the default for every field of NUTSOptions run on the flat vector ...
@@ -179,6 +179,36 @@ def test_every_nuts_option_reaches_the_site_sampler_of_fit(recorded, monkeypatch
     assert recorded["nuts"]["dense_mass"] is True and seen == [1.0]
 
 
+def test_every_nuts_option_reaches_the_compiled_site_sampler_of_fit(monkeypatch):
+    """Without a progress bar irt.fit's NUTS is one compiled program (irt.inference.sites); stopped while traced."""
+    kernel, given_to = {}, {}
+    real_hmc, real_sample = numpyro.infer.hmc.hmc, site_nuts.sample_nuts
+
+    def hmc(**kwargs):
+        init_kernel, sample_kernel = real_hmc(**kwargs)
+
+        def recording_init(init, num_warmup, **given):
+            kernel.update(given, num_warmup=num_warmup, sites=sorted(init.z))
+            raise _Stop
+
+        return recording_init, sample_kernel
+
+    def sample_nuts(model, **kwargs):
+        given_to.update(kwargs)
+        return real_sample(model, **kwargs)
+
+    monkeypatch.setattr(numpyro.infer.hmc, "hmc", hmc)
+    monkeypatch.setattr(site_nuts, "sample_nuts", sample_nuts)
+    data, _ = irt.simulate("2pl", num_respondents=20, num_items=5, seed=0)
+    options = dict(SITE_NUTS, progress_bar=False)
+    with pytest.raises(_Stop):
+        irt.fit(data, "2pl", method="nuts", **options)
+    assert kernel["num_warmup"] == 7 and kernel["target_accept_prob"] == 0.77 and kernel["max_tree_depth"] == 6
+    assert kernel["dense_mass"] == [tuple(kernel["sites"])]   # dense_mass=True: one block of every site
+    assert given_to["options"] == NUTSOptions(**options) and given_to["chain_method"] == "sequential"
+    assert "log_a" in kernel["sites"] and "log_a_decentered" not in kernel["sites"]   # centered=1.0 reached it
+
+
 def test_each_path_refuses_the_fields_of_the_other():
     data, _ = irt.simulate("2pl", num_respondents=20, num_items=5, seed=0)
     with pytest.raises(ValueError, match=r"warm_start_steps=5: the warm start applies to runs on the flat vector"):
@@ -201,27 +231,31 @@ def test_every_svi_option_reaches_the_flat_fit(recorded):
 
 def test_every_svi_option_reaches_the_site_fit_of_fit(monkeypatch):
     calls: dict = {}
-    real_svi, real_guide = site_svi.SVI, site_svi._GUIDES["lowrank"]
+    real_fit, real_guide = sites.fit_svi, site_svi._GUIDES["lowrank"]
 
-    class SVI(real_svi):
-        def run(self, key, num_steps, **kwargs):
-            calls["num_steps"], calls["batch_size"] = num_steps, kwargs.get("batch_size")
-            return super().run(key, num_steps, **kwargs)
+    def fit_svi(model, guide_class, *, static, draw_static, data, seed, options, layout):
+        calls["batch_size"], calls["draw_batch_size"] = static.get("batch_size"), draw_static.get("batch_size")
+        samples, losses = real_fit(model, guide_class, static=static, draw_static=draw_static, data=data, seed=seed,
+                                   options=options, layout=layout)
+        calls["num_steps"], calls["num_draws"] = len(losses), samples["a"].shape[1]
+        return samples, losses
 
-    def adam(step_size):
+    def adam(step_size, *args, **kwargs):   # what numpyro.optim.Adam wraps, looked up when it is made
         calls["schedule"] = step_size
-        return numpyro.optim.Adam(step_size)
+        return real_adam(step_size, *args, **kwargs)
 
     def guide(model, *, init_scale):
         calls["guide"], calls["init_scale"] = "lowrank", init_scale
         return real_guide(model, init_scale=init_scale)
 
-    monkeypatch.setattr(site_svi, "SVI", SVI)
-    monkeypatch.setattr(site_svi, "Adam", adam)
+    real_adam = numpyro.optim.optimizers.adam
+    monkeypatch.setattr(site_svi, "fit_svi", fit_svi)
+    monkeypatch.setattr(numpyro.optim.optimizers, "adam", adam)
     monkeypatch.setitem(site_svi._GUIDES, "lowrank", guide)
     data, _ = irt.simulate("2pl", num_respondents=40, num_items=5, seed=0)
     result = irt.fit(data, "2pl", method="svi", **SITE_SVI)
-    assert calls["num_steps"] == 13 and calls["batch_size"] == 50
+    assert calls["num_steps"] == 13 and calls["batch_size"] == 50 and calls["draw_batch_size"] is None
+    assert calls["num_draws"] == 5
     assert calls["schedule"](0) == pytest.approx(0.3) and calls["schedule"](13) == pytest.approx(0.15)
     assert calls["guide"] == "lowrank" and calls["init_scale"] == 0.2
     assert result.samples["theta"].shape[:2] == (1, 5) and result.options == SVIOptions(**SITE_SVI)

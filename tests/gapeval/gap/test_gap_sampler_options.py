@@ -12,7 +12,7 @@ import inspect
 import pytest
 
 from gapeval.errors import GapevalError
-from gapeval.gap import score as gap_module
+from gapeval.gap import fit as fit_module
 from gapeval.gap.score import gap_options, gap_score
 from gapeval.gap.simulate import simulate_gap_responses
 from gapeval.sampling import GAP_NUTS, GAP_NUTS_SMALL, GAP_SMALL_COHORT, GAP_SVI
@@ -39,8 +39,8 @@ def runs(monkeypatch):
         seen.append((seed, options))
         raise _Stop
 
-    monkeypatch.setattr(gap_module, "run_nuts", record)
-    monkeypatch.setattr(gap_module, "run_svi", record)
+    monkeypatch.setattr(fit_module, "run_nuts", record)
+    monkeypatch.setattr(fit_module, "run_svi", record)
     return seen
 
 

@@ -1,0 +1,134 @@
+"""The compiled programs of :func:`irt.fit`'s site-based NUTS and SVI, kept per layout.
+
+NumPyro's ``MCMC`` and ``SVI`` drivers compile closures over the data on every fit, so a loop of fits
+of one layout compiled every time, and each fit's programs had to be dropped from JAX's caches
+(:func:`~irt.inference.runners.release_compiled_programs`) before the memory maps ran out. Here a fit
+is one program of the seed's key and the responses (NumPyro's NUTS kernel from its functional
+interface, or an SVI fit and its draws), kept by :mod:`irt.inference.compiled` under the layout: the
+model function, its static arguments (sizes, Q-matrix, chance levels), the options and the shapes of
+the responses. A second data set of the same layout runs the compiled program.
+
+Only the responses (the arrays :func:`~irt.inference.common.device_args` adds: ``respondent``,
+``item``, ``y``, ``mask``) are arguments; everything in ``problem.static_kwargs`` is part of the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from functools import partial
+from typing import Any
+
+import jax
+import numpy as np
+
+from irt.inference import compiled
+from irt.inference.options import NUTSOptions, SVIOptions
+from irt.inference.ticks import tick_each, watched
+from irt.problem import FitProblem
+
+__all__ = ["split_arguments", "site_layout", "sample_nuts", "fit_svi"]
+
+
+def split_arguments(problem: FitProblem, args: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(static, data)``: the model's keyword arguments split into the layout's part and the responses (arrays)."""
+    data = {k: v for k, v in args.items() if k not in problem.static_kwargs and hasattr(v, "shape")}
+    return {k: v for k, v in args.items() if k not in data}, data
+
+
+def site_layout(problem: FitProblem, static: dict[str, Any], *parts: Any) -> Hashable | None:
+    """The key of a fit's program; None (compiled for this fit only) while a watcher listens, since the
+    program then calls that watcher (:mod:`irt.inference.ticks`)."""
+    return None if watched() else compiled.layout_key(problem.model_fn, static, *parts)
+
+
+def sample_nuts(model: Callable, *, static: dict, data: dict, seed: int, options: NUTSOptions,
+                chain_method: str, dense_mass: bool | list, layout: Hashable | None) -> tuple[dict, dict]:
+    """NUTS chains of ``model`` on its sample sites from NumPyro's starts (uniform on (-2, 2) unconstrained).
+
+    Returns the draws (chain, draw, ...) of every latent and deterministic site as NumPy arrays, and
+    ``diverging`` and ``n_steps`` (chain, draw).
+    """
+    chain = _nuts_chain(partial(model, **static), options, dense_mass)
+    keys = jax.random.split(jax.random.PRNGKey(seed), options.num_chains)
+    if chain_method == "sequential" or options.num_chains == 1:
+        run = compiled.program("site_nuts_chain", layout, lambda: jax.jit(chain), (keys[0], data))
+        outs = [run(key, data) for key in keys]
+        out = jax.tree_util.tree_map(lambda *leaves: np.stack([np.asarray(x) for x in leaves]), *outs)
+    else:
+        transform = jax.pmap if chain_method == "parallel" else (lambda f, **kw: jax.jit(jax.vmap(f, **kw)))
+        run = compiled.program(f"site_nuts_chains_{chain_method}", layout,
+                               lambda: transform(chain, in_axes=(0, None)), (keys, data))
+        out = jax.tree_util.tree_map(np.asarray, run(keys, data))
+    samples, diverging, steps = out
+    return {k: v for k, v in samples.items() if k != "y"}, {"diverging": diverging, "n_steps": steps}
+
+
+def _nuts_chain(model: Callable, options: NUTSOptions, dense_mass: bool | list):
+    """One chain as a function of (key, data): start, warm-up, draws and the sites' values of each draw."""
+    from numpyro.infer.hmc import hmc
+    from numpyro.infer.util import initialize_model
+
+    def chain(key, data):
+        key_init, key_run = jax.random.split(key)
+        start, potential_gen, postprocess_gen, _ = initialize_model(key_init, model, model_kwargs=data,
+                                                                    dynamic_args=True)
+        init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
+        blocks = dense_mass if isinstance(dense_mass, list) else [tuple(sorted(start.z))] if dense_mass else []
+        state = init_kernel(start, options.num_warmup, dense_mass=blocks,
+                            target_accept_prob=options.target_accept_prob, max_tree_depth=options.max_tree_depth,
+                            model_kwargs=data, rng_key=key_run)
+
+        def warm_up(state, _):
+            tick_each(state.i)   # a watcher of the fit hears each iteration (irt.inference.ticks)
+            return sample_kernel(state, model_kwargs=data), None
+
+        def draw(state, _):
+            tick_each(state.i)
+            state = sample_kernel(state, model_kwargs=data)
+            return state, (state.z, state.diverging, state.num_steps)
+
+        state, _ = jax.lax.scan(warm_up, state, None, length=options.num_warmup)
+        z, diverging, steps = jax.lax.scan(draw, state, None, length=options.num_samples)[1]
+        return jax.vmap(postprocess_gen(**data))(z), diverging, steps
+
+    return chain
+
+
+def fit_svi(model: Callable, guide_class, *, static: dict, draw_static: dict, data: dict, seed: int,
+            options: SVIOptions, layout: Hashable | None) -> tuple[dict, np.ndarray]:
+    """Fit ``guide_class(model)`` by SVI (Adam, ``stable_update``) and draw ``options.num_draws`` from it.
+
+    ``static`` binds the model for fitting, ``draw_static`` for the draws (e.g. without a minibatch).
+    Returns the draws (1, draw, ...) of every latent and deterministic site, and the losses.
+    """
+    def build():
+        return jax.jit(_svi_program(model, guide_class, static, draw_static, options))
+
+    key = jax.random.PRNGKey(seed)
+    samples, losses = compiled.program("site_svi", layout, build, (key, data))(key, data)
+    return {k: np.asarray(v)[None] for k, v in samples.items() if k != "y"}, np.asarray(losses)
+
+
+def _svi_program(model: Callable, guide_class, static: dict, draw_static: dict, options: SVIOptions):
+    from numpyro.infer import SVI, Trace_ELBO
+    from numpyro.optim import Adam
+
+    from irt.inference.common import guide_draws
+
+    def svi_fit(key, data):
+        key_fit, key_draw = jax.random.split(key)
+        fitted = partial(model, **static)
+        guide = guide_class(fitted, init_scale=options.init_scale)
+        svi = SVI(fitted, guide, Adam(options.schedule()), Trace_ELBO())
+        state = svi.init(key_fit, **data)
+
+        def step(state, _):
+            state, loss = svi.stable_update(state, **data)
+            return state, loss
+
+        state, losses = jax.lax.scan(step, state, None, length=options.num_steps)
+        draws = guide_draws(partial(model, **draw_static), guide, svi.get_params(state), key=key_draw,
+                            num_draws=options.num_draws, args=data)
+        return draws, losses
+
+    return svi_fit

@@ -161,7 +161,10 @@ def grid_theta_draws(
 ) -> np.ndarray:
     """One θ draw per respondent and parameter draw from the grid posterior, shape (S, R, D).
 
-    A grid point is drawn from the posterior weights and jittered uniformly within its cell.
+    A grid point is drawn from the posterior weights and jittered uniformly within its cell. In one
+    dimension, a respondent whose posterior is narrower than the grid's spacing (thousands of items
+    each: sd 0.025 at 10,000 items against a spacing of 0.075) is drawn from a finer grid of its own
+    instead (:func:`_refined_draws`), so the draws keep the posterior's shape at any number of items.
     """
     rng = np.random.default_rng(seed)
     out = np.empty((a.shape[0], responses.shape[0], prior_cov.shape[-1]))
@@ -169,4 +172,53 @@ def grid_theta_draws(
         pick = np.argmax(log_post + rng.gumbel(size=log_post.shape), axis=1)  # Gumbel-max sampling
         step = axis[1] - axis[0]
         out[s] = grid[pick] + rng.uniform(-step / 2, step / 2, size=(len(pick), grid.shape[1]))
+        if grid.shape[1] == 1:
+            mode, sd = _local_normal(log_post, axis)
+            narrow = np.flatnonzero(sd < step)
+            if narrow.size:
+                out[s, narrow, 0] = _refined_draws(log_post[narrow], axis, mode[narrow], sd[narrow], rng)
     return out
+
+
+#: Points, and half-width in posterior sd, of a respondent's own grid when its posterior is narrower
+#: than the common grid's spacing (:func:`_refined_draws`).
+_FINE_POINTS, _FINE_HALF_WIDTH = 49, 6.0
+
+
+def _local_normal(log_post: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mode and sd (R,) of the parabola through each row's highest grid point and its two neighbours.
+
+    Exact for a normal posterior at any spacing; rows whose parabola does not open downwards get an
+    infinite sd (they stay on the common grid).
+    """
+    step, rows = axis[1] - axis[0], np.arange(log_post.shape[0])
+    k = np.clip(np.argmax(log_post, axis=1), 1, len(axis) - 2)
+    left, centre, right = log_post[rows, k - 1], log_post[rows, k], log_post[rows, k + 1]
+    bend = right - 2 * centre + left
+    curved = bend < 0
+    safe = np.where(curved, bend, -1.0)
+    mode = axis[k] + np.where(curved, step * (left - right) / (2 * safe), 0.0)
+    sd = np.where(curved, step / np.sqrt(-safe), np.inf)
+    return mode, sd
+
+
+def _refined_draws(log_post: np.ndarray, axis: np.ndarray, mode: np.ndarray, sd: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    r"""One draw per row from a grid of the row's own: ±6 sd around its mode in steps of sd / 4.
+
+    The log posterior at the new points is the cubic through the four nearest points of the common
+    grid, where it was computed exactly. It is a sum of smooth log-probabilities, so the error is of
+    order :math:`h^4 \max|\ell''''| / 40` (about 1e-3 at 10,000 items and h = 0.075), and a normal
+    posterior's quadratic is reproduced exactly: adaptive quadrature (Naylor & Smith, 1982).
+    """
+    step, rows = axis[1] - axis[0], np.arange(log_post.shape[0])[:, None]
+    z = np.linspace(-_FINE_HALF_WIDTH, _FINE_HALF_WIDTH, _FINE_POINTS)
+    points = mode[:, None] + sd[:, None] * z[None, :]  # (N, F)
+    j = np.clip(np.floor((points - axis[0]) / step).astype(int), 1, len(axis) - 3)
+    t = (points - axis[j]) / step
+    weights = (-t * (t - 1) * (t - 2) / 6, (t + 1) * (t - 1) * (t - 2) / 2, -(t + 1) * t * (t - 2) / 2,
+               (t + 1) * t * (t - 1) / 6)  # Lagrange weights of the nodes j - 1, j, j + 1, j + 2
+    values = sum(w * log_post[rows, j + offset] for offset, w in zip((-1, 0, 1, 2), weights))
+    pick = np.argmax(values + rng.gumbel(size=values.shape), axis=1)
+    fine_step = sd * (z[1] - z[0])
+    return points[rows[:, 0], pick] + rng.uniform(-0.5, 0.5, size=len(pick)) * fine_step

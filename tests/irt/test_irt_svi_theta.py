@@ -118,3 +118,29 @@ def test_corrected_intervals_cover_true_theta_at_the_ai_shape():
         covered += list((table["lower"] <= truth.theta[:, 0]) & (truth.theta[:, 0] <= table["upper"]))
         assert np.corrcoef(table["estimate"], truth.theta[:, 0])[0, 1] > 0.97
     assert 0.85 <= np.mean(covered) <= 1.0
+
+
+def test_grid_draws_follow_a_posterior_narrower_than_the_grid_spacing():
+    # 4,000 items per respondent: θ's posterior sd (about 0.03) is below the common grid's spacing
+    # (0.075); the draws come from each respondent's own finer grid and match the exact posterior,
+    # where the common grid's cells alone gave sd 1.2-1.5 x too large and a lumpy distribution
+    from irt.grid_scoring import grid_theta_draws
+
+    rng = np.random.default_rng(3)
+    num_items, num_draws = 4000, 300
+    a, d, theta = rng.lognormal(0.0, 0.3, num_items), rng.normal(0.0, 1.0, num_items), np.array([-1.2, 0.0, 0.7, 2.0])
+    y = (rng.uniform(size=(4, num_items)) < expit(a * theta[:, None] + d)).astype(float)
+    draws = grid_theta_draws("2pl", y, a=np.tile(a, (num_draws, 1)), d=np.tile(d, (num_draws, 1)), g=None,
+                             prior_cov=np.ones((num_draws, 1, 1)), seed=0)[:, :, 0]
+    for m in range(4):
+        fine = np.linspace(theta[m] - 0.5, theta[m] + 0.5, 2001)
+        log_post = y[m] @ np.log(expit(np.outer(a, fine) + d[:, None])) \
+            + (1 - y[m]) @ np.log(expit(-(np.outer(a, fine) + d[:, None]))) - fine**2 / 2
+        weight = np.exp(log_post - log_post.max())
+        weight /= weight.sum()
+        mean = weight @ fine
+        sd = np.sqrt(weight @ (fine - mean) ** 2)
+        assert sd < 0.06  # below the common grid spacing of 0.075
+        assert abs(draws[:, m].mean() - mean) < 4 * sd / np.sqrt(num_draws)
+        assert 0.88 < draws[:, m].std() / sd < 1.12
+        assert len(np.unique(np.round(draws[:, m] / sd, 1))) > 30  # not a handful of grid cells

@@ -212,9 +212,9 @@ def test_every_svi_option_reaches_the_site_fit_of_fit(monkeypatch):
         calls["schedule"] = step_size
         return numpyro.optim.Adam(step_size)
 
-    def guide(model, *, init_scale):
+    def guide(model, *, init_scale, init_loc_fn):
         calls["guide"], calls["init_scale"] = "lowrank", init_scale
-        return real_guide(model, init_scale=init_scale)
+        return real_guide(model, init_scale=init_scale, init_loc_fn=init_loc_fn)
 
     monkeypatch.setattr(site_svi, "SVI", SVI)
     monkeypatch.setattr(site_svi, "Adam", adam)

@@ -41,35 +41,31 @@ def _onehot(model: str, responses: np.ndarray, d: np.ndarray) -> np.ndarray:
     return onehot
 
 
-def _loglik(model, onehot, grid, axis, loadings, d, g, *, right=None, answered=None):
+def _loglik(model, grid, axis, loadings, d, g, *, onehot, linear, seen):
     r"""Log-likelihood (R, G) of every response row at every grid point for one parameter draw.
 
     Items that load on one dimension only (every item of a unidimensional or between-item model)
     are evaluated on that dimension's axis and summed onto the grid, so a 2-D grid costs points per
     axis, not points squared, per item; the sum over items is a matrix product. Binary logistic
-    items (no lower asymptote) use :math:`\log P(y) = y\eta + \log\sigma(-\eta)`: the first term
-    is linear in the grid point, and the second needs no product over respondents when every
-    respondent answered every item. ``right`` and ``answered`` are ``onehot[..., 1]`` and
-    ``onehot.sum(-1)``, computed once for all draws.
+    items (no lower asymptote; ``onehot`` None) use :math:`\log P(y) = y\eta + \log\sigma(-\eta)`:
+    the first term, ``linear`` (R, G), is linear in the grid point and comes from
+    :func:`_log_posteriors`, and the second needs no product over respondents when every respondent
+    answered every item (``seen`` None; else the 0/1 matrix of answered items).
     """
-    num_r = onehot.shape[0]
     single = (loadings != 0).sum(axis=1) <= 1
     dim_of = np.argmax(loadings != 0, axis=1)
     index = np.round((grid - axis[0]) / (axis[1] - axis[0])).astype(int)  # (G, D) axis positions
-    logistic = model != "graded" and g is None
-    if logistic:
-        total = (right @ loadings) @ grid.T + (right @ d)[:, None]
-    else:
-        total = np.zeros((num_r, grid.shape[0]))
+    total = linear if onehot is None else np.zeros((onehot.shape[0], grid.shape[0]))
 
     def part(eta, items):
-        if logistic:
+        if onehot is None:
             log_wrong = log_expit(-(eta + d[items]))  # (points, items)
-            seen = answered[:, items]
-            return log_wrong.sum(axis=1)[None, :] if seen.all() else seen @ log_wrong.T
+            if seen is None:
+                return log_wrong.sum(axis=1)[None, :]
+            return (seen if items.size == seen.shape[1] else seen[:, items]) @ log_wrong.T
         logp = category_log_probabilities(model, eta, d[items], None if g is None else g[items])
         logp = np.where(np.isfinite(logp), logp, -1e30)
-        return onehot[:, items].reshape(num_r, -1) @ logp.reshape(eta.shape[0], -1).T
+        return onehot[:, items].reshape(onehot.shape[0], -1) @ logp.reshape(eta.shape[0], -1).T
 
     for k in range(grid.shape[1]):
         items = np.flatnonzero(single & (dim_of == k))
@@ -82,15 +78,28 @@ def _loglik(model, onehot, grid, axis, loadings, d, g, *, right=None, answered=N
 
 
 def _log_posteriors(model, responses, *, a, d, g, prior_cov):
-    """Yield (draw index, grid, normalised log posterior (R, G)) for each parameter draw."""
+    """Yield (draw index, grid, normalised log posterior (R, G)) for each parameter draw.
+
+    For binary logistic items the sums over items of the linear term (right answers times slopes
+    and intercepts) are taken for all draws at once, as two matrix products.
+    """
     grid, axis = _grid(prior_cov.shape[-1], prior_cov)
-    onehot = _onehot(model, responses, d)
-    right, answered = onehot[..., 1], onehot.sum(axis=-1)
+    loadings = a if a.ndim == 3 else a[:, :, None]  # (S, I, D)
+    num_draws, num_items, num_dims = loadings.shape
+    answered = ~np.isnan(responses)
+    onehot, seen = None, None
+    if model != "graded" and g is None:
+        right = np.where(answered, responses, 0.0)
+        slope_sums = (right @ loadings.transpose(1, 0, 2).reshape(num_items, -1)).reshape(-1, num_draws, num_dims)
+        intercept_sums = right @ d.T  # (R, S)
+        seen = None if answered.all() else answered.astype(float)
+    else:
+        onehot = _onehot(model, responses, d)
     with single_threaded_blas():  # many small products
-        for s in range(a.shape[0]):
-            loadings = a[s] if a[s].ndim == 2 else a[s][:, None]  # (I, D)
-            loglik = _loglik(model, onehot, grid, axis, loadings, d[s], None if g is None else g[s], right=right,
-                             answered=answered)
+        for s in range(num_draws):
+            linear = None if onehot is not None else slope_sums[:, s] @ grid.T + intercept_sums[:, s][:, None]
+            loglik = _loglik(model, grid, axis, loadings[s], d[s], None if g is None else g[s], onehot=onehot,
+                             linear=linear, seen=seen)
             precision = np.linalg.inv(prior_cov[s])
             _, logdet = np.linalg.slogdet(prior_cov[s])
             unnorm = loglik - 0.5 * np.einsum("gi,ij,gj->g", grid, precision, grid) - 0.5 * logdet

@@ -23,7 +23,8 @@ __all__ = ["PosteriorFit", "CHECKED_SITES", "POINT_ESTIMATES_ONLY", "NOT_TRUSTWO
 
 #: ``attrs["interval"]`` of a θ table without intervals (SVI with the guide's own θ marginals).
 POINT_ESTIMATES_ONLY = "point estimates only (SVI without the grid correction of θ: its intervals would be far too narrow)"
-#: ``attrs["interval"]`` of every table of an SVI fit that failed its scale check (:func:`irt.inference.svi.scale_check`).
+#: ``attrs["interval"]`` of every table of an SVI fit that failed its scale check
+#: (:func:`irt.inference.svi.scale_check`).
 NOT_TRUSTWORTHY = ("not trustworthy: the SVI fit failed its scale check (info['scale_check_z']); refit with another "
                    "seed or more num_steps, or use method='nuts'")
 

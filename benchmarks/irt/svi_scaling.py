@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from _shared import CompileClock, cpu_seconds, machine_facts, markdown_table, peak_rss_mb, recovery, uptime_line
 
 SIZES: dict[str, tuple[int, int]] = {"1e5": (1000, 100), "1e6": (1000, 1000), "1e7": (1000, 10000)}
@@ -93,7 +95,8 @@ def full_batch_step(problem, *, seed: int, num_steps: int) -> dict:
             "floor_ratio": 1000 * wall / num_steps / floor_ms, "full_batch_steps": num_steps}
 
 
-def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed: int, full_batch_steps: int) -> dict:
+def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed: int, full_batch_steps: int,
+            learning_rate_decay: float = 1.0) -> dict:
     """Simulate one size, fit it by SVI and measure (runs in the child process)."""
 
     import irt
@@ -106,7 +109,7 @@ def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed:
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     with CompileClock() as clock:
         result = irt.fit(data, "2pl", method="svi", seed=seed, batch_size=batch_size, num_steps=num_steps,
-                         num_draws=num_draws)
+                         num_draws=num_draws, learning_rate_decay=learning_rate_decay)
         abilities = result.abilities()
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
     grid_cpu = result.info.get("grid_cpu_seconds")
@@ -120,6 +123,8 @@ def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed:
             "ms_per_step": 1000 * (wall - clock.seconds) / num_steps, "irt_info_seconds": result.info["seconds"],
             "peak_rss_after_simulate_mb": rss_simulate, "peak_rss_mb": peak_rss_mb(),
             "theta_r": score["r"], "theta_rmse": score["rmse"], "coverage_95": score["coverage"],
+            "theta_scale": float(np.polyfit(truth.theta[:, 0], theta, 1)[0]),
+            "learning_rate_decay": learning_rate_decay,
             "mean_width": score["mean_width"], "final_loss": result.info.get("final_loss"),
             "grid_wall_s": result.info.get("grid_seconds"), "grid_cpu_s": grid_cpu,
             "scale_check": result.info.get("scale_check"), "scale_check_z": result.info.get("scale_check_z"),
@@ -133,7 +138,8 @@ def run_in_child(size: str, args: argparse.Namespace) -> dict:
         out = Path(tmp) / "result.json"
         command = [sys.executable, __file__, "--one", size, "--out", str(out), "--batch-size", str(args.batch_size),
                    "--num-steps", str(args.num_steps), "--num-draws", str(args.num_draws), "--seed", str(args.seed),
-                   "--full-batch-steps", str(args.full_batch_steps)]
+                   "--full-batch-steps", str(args.full_batch_steps),
+                   "--learning-rate-decay", str(args.learning_rate_decay)]
         started = time.perf_counter()
         try:
             proc = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
@@ -153,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-steps", type=int, default=2000)
     parser.add_argument("--num-draws", type=int, default=1000, help="draws from the fitted guide (irt default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learning-rate-decay", type=float, default=1.0, help="SVIOptions.learning_rate_decay")
     parser.add_argument("--full-batch-steps", type=int, default=10,
                         help="full-batch SVI steps timed after the fit against the memory floor (0: none)")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per size")
@@ -163,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.one:
         record = run_one(args.one, batch_size=args.batch_size, num_steps=args.num_steps, num_draws=args.num_draws,
-                         seed=args.seed, full_batch_steps=args.full_batch_steps)
+                         seed=args.seed, full_batch_steps=args.full_batch_steps,
+                         learning_rate_decay=args.learning_rate_decay)
         args.out.write_text(json.dumps(record))
         return 0
     if args.quick:

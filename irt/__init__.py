@@ -27,15 +27,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ResponseData", "fit", "FitResult", "simulate", "SimulationTruth", "compare", "ConvergenceWarning",
-    "Diagnostics", "NUTSOptions", "SVIOptions", "models", "MODEL_NAMES", "IRTError", "EstimationError",
-    "SlowFitWarning", "__version__",
+    "ApproximationWarning", "Diagnostics", "NUTSOptions", "SVIOptions", "models", "MODEL_NAMES", "IRTError",
+    "EstimationError", "SlowFitWarning", "__version__",
 ]
 
 #: Public name -> the module that defines it (imported on first use).
 _LAZY: dict[str, str] = {
     "models": "irt.models", "compare": "irt.compare", "ResponseData": "irt.data",
-    "ConvergenceWarning": "irt.diagnostics", "Diagnostics": "irt.diagnostics", "EstimationError": "irt.errors",
-    "IRTError": "irt.errors", "SlowFitWarning": "irt.errors", "fit": "irt.fit", "NUTSOptions": "irt.inference.options",
+    "ConvergenceWarning": "irt.diagnostics", "ApproximationWarning": "irt.diagnostics",
+    "Diagnostics": "irt.diagnostics", "EstimationError": "irt.errors", "IRTError": "irt.errors",
+    "SlowFitWarning": "irt.errors", "fit": "irt.fit", "NUTSOptions": "irt.inference.options",
     "SVIOptions": "irt.inference.options", "MODEL_NAMES": "irt.problem", "FitResult": "irt.results",
     "SimulationTruth": "irt.simulate", "simulate": "irt.simulate",
 }

@@ -3,7 +3,8 @@
 :meth:`Diagnostics.from_draws` is the only place a convergence table is built from draws: the
 posterior fits of :func:`irt.fit`, ``gapeval.gap_score``, the explanatory decay model and the
 binomial GLMM of ``gapeval.decay`` all call it. :class:`ConvergenceWarning` is the one warning class
-for failed checks, in ``irt`` and ``gapeval`` alike.
+for failed checks, in ``irt`` and ``gapeval`` alike (:class:`ApproximationWarning`, an SVI fit's own
+check, is a kind of it).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import pandas as pd
 
 from irt.errors import IRTError
 
-__all__ = ["ConvergenceWarning", "Diagnostics", "RHAT_MAX", "ESS_MIN", "RHAT_CHANCE", "RHAT_FALSE_ALARM",
-           "CORRELATION_SITES", "TABLE_COLUMNS", "rhat_limit"]
+__all__ = ["ConvergenceWarning", "ApproximationWarning", "Diagnostics", "RHAT_MAX", "ESS_MIN", "RHAT_CHANCE",
+           "RHAT_FALSE_ALARM", "CORRELATION_SITES", "TABLE_COLUMNS", "rhat_limit"]
 
 #: Thresholds of docs/methods.md §1: the smallest R-hat limit (see :func:`rhat_limit`) and the smallest ESS.
 RHAT_MAX = 1.01
@@ -80,6 +81,12 @@ TABLE_COLUMNS: tuple[str, ...] = ("site", "index", "r_hat", "ess_bulk", "ess_tai
 class ConvergenceWarning(UserWarning):
     """A fit failed a convergence check: a sampler's diagnostics, or an optimiser that did not converge
     cleanly or stopped on the boundary of its space. The message says which and what to try."""
+
+
+class ApproximationWarning(ConvergenceWarning):
+    """An approximate (SVI) fit failed a check of its own: it settled away from the posterior's mass,
+    so its estimates and intervals are not trustworthy. The message says what to do; the fit's tables
+    say so in ``attrs["interval"]``."""
 
 
 @dataclass(frozen=True)

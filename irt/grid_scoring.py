@@ -41,35 +41,31 @@ def _onehot(model: str, responses: np.ndarray, d: np.ndarray) -> np.ndarray:
     return onehot
 
 
-def _loglik(model, onehot, grid, axis, loadings, d, g, *, right=None, answered=None):
+def _loglik(model, grid, axis, loadings, d, g, *, onehot, linear, seen):
     r"""Log-likelihood (R, G) of every response row at every grid point for one parameter draw.
 
     Items that load on one dimension only (every item of a unidimensional or between-item model)
     are evaluated on that dimension's axis and summed onto the grid, so a 2-D grid costs points per
     axis, not points squared, per item; the sum over items is a matrix product. Binary logistic
-    items (no lower asymptote) use :math:`\log P(y) = y\eta + \log\sigma(-\eta)`: the first term
-    is linear in the grid point, and the second needs no product over respondents when every
-    respondent answered every item. ``right`` and ``answered`` are ``onehot[..., 1]`` and
-    ``onehot.sum(-1)``, computed once for all draws.
+    items (no lower asymptote; ``onehot`` None) use :math:`\log P(y) = y\eta + \log\sigma(-\eta)`:
+    the first term, ``linear`` (R, G), is linear in the grid point and comes from
+    :func:`_log_posteriors`, and the second needs no product over respondents when every respondent
+    answered every item (``seen`` None; else the 0/1 matrix of answered items).
     """
-    num_r = onehot.shape[0]
     single = (loadings != 0).sum(axis=1) <= 1
     dim_of = np.argmax(loadings != 0, axis=1)
     index = np.round((grid - axis[0]) / (axis[1] - axis[0])).astype(int)  # (G, D) axis positions
-    logistic = model != "graded" and g is None
-    if logistic:
-        total = (right @ loadings) @ grid.T + (right @ d)[:, None]
-    else:
-        total = np.zeros((num_r, grid.shape[0]))
+    total = linear if onehot is None else np.zeros((onehot.shape[0], grid.shape[0]))
 
     def part(eta, items):
-        if logistic:
+        if onehot is None:
             log_wrong = log_expit(-(eta + d[items]))  # (points, items)
-            seen = answered[:, items]
-            return log_wrong.sum(axis=1)[None, :] if seen.all() else seen @ log_wrong.T
+            if seen is None:
+                return log_wrong.sum(axis=1)[None, :]
+            return (seen if items.size == seen.shape[1] else seen[:, items]) @ log_wrong.T
         logp = category_log_probabilities(model, eta, d[items], None if g is None else g[items])
         logp = np.where(np.isfinite(logp), logp, -1e30)
-        return onehot[:, items].reshape(num_r, -1) @ logp.reshape(eta.shape[0], -1).T
+        return onehot[:, items].reshape(onehot.shape[0], -1) @ logp.reshape(eta.shape[0], -1).T
 
     for k in range(grid.shape[1]):
         items = np.flatnonzero(single & (dim_of == k))
@@ -82,15 +78,28 @@ def _loglik(model, onehot, grid, axis, loadings, d, g, *, right=None, answered=N
 
 
 def _log_posteriors(model, responses, *, a, d, g, prior_cov):
-    """Yield (draw index, grid, normalised log posterior (R, G)) for each parameter draw."""
+    """Yield (draw index, grid, normalised log posterior (R, G)) for each parameter draw.
+
+    For binary logistic items the sums over items of the linear term (right answers times slopes
+    and intercepts) are taken for all draws at once, as two matrix products.
+    """
     grid, axis = _grid(prior_cov.shape[-1], prior_cov)
-    onehot = _onehot(model, responses, d)
-    right, answered = onehot[..., 1], onehot.sum(axis=-1)
+    loadings = a if a.ndim == 3 else a[:, :, None]  # (S, I, D)
+    num_draws, num_items, num_dims = loadings.shape
+    answered = ~np.isnan(responses)
+    onehot, seen = None, None
+    if model != "graded" and g is None:
+        right = np.where(answered, responses, 0.0)
+        slope_sums = (right @ loadings.transpose(1, 0, 2).reshape(num_items, -1)).reshape(-1, num_draws, num_dims)
+        intercept_sums = right @ d.T  # (R, S)
+        seen = None if answered.all() else answered.astype(float)
+    else:
+        onehot = _onehot(model, responses, d)
     with single_threaded_blas():  # many small products
-        for s in range(a.shape[0]):
-            loadings = a[s] if a[s].ndim == 2 else a[s][:, None]  # (I, D)
-            loglik = _loglik(model, onehot, grid, axis, loadings, d[s], None if g is None else g[s], right=right,
-                             answered=answered)
+        for s in range(num_draws):
+            linear = None if onehot is not None else slope_sums[:, s] @ grid.T + intercept_sums[:, s][:, None]
+            loglik = _loglik(model, grid, axis, loadings[s], d[s], None if g is None else g[s], onehot=onehot,
+                             linear=linear, seen=seen)
             precision = np.linalg.inv(prior_cov[s])
             _, logdet = np.linalg.slogdet(prior_cov[s])
             unnorm = loglik - 0.5 * np.einsum("gi,ij,gj->g", grid, precision, grid) - 0.5 * logdet
@@ -161,7 +170,10 @@ def grid_theta_draws(
 ) -> np.ndarray:
     """One θ draw per respondent and parameter draw from the grid posterior, shape (S, R, D).
 
-    A grid point is drawn from the posterior weights and jittered uniformly within its cell.
+    A grid point is drawn from the posterior weights and jittered uniformly within its cell. In one
+    dimension, a respondent whose posterior is narrower than the grid's spacing (thousands of items
+    each: sd 0.025 at 10,000 items against a spacing of 0.075) is drawn from a finer grid of its own
+    instead (:func:`_refined_draws`), so the draws keep the posterior's shape at any number of items.
     """
     rng = np.random.default_rng(seed)
     out = np.empty((a.shape[0], responses.shape[0], prior_cov.shape[-1]))
@@ -169,4 +181,53 @@ def grid_theta_draws(
         pick = np.argmax(log_post + rng.gumbel(size=log_post.shape), axis=1)  # Gumbel-max sampling
         step = axis[1] - axis[0]
         out[s] = grid[pick] + rng.uniform(-step / 2, step / 2, size=(len(pick), grid.shape[1]))
+        if grid.shape[1] == 1:
+            mode, sd = _local_normal(log_post, axis)
+            narrow = np.flatnonzero(sd < step)
+            if narrow.size:
+                out[s, narrow, 0] = _refined_draws(log_post[narrow], axis, mode[narrow], sd[narrow], rng)
     return out
+
+
+#: Points, and half-width in posterior sd, of a respondent's own grid when its posterior is narrower
+#: than the common grid's spacing (:func:`_refined_draws`).
+_FINE_POINTS, _FINE_HALF_WIDTH = 49, 6.0
+
+
+def _local_normal(log_post: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mode and sd (R,) of the parabola through each row's highest grid point and its two neighbours.
+
+    Exact for a normal posterior at any spacing; rows whose parabola does not open downwards get an
+    infinite sd (they stay on the common grid).
+    """
+    step, rows = axis[1] - axis[0], np.arange(log_post.shape[0])
+    k = np.clip(np.argmax(log_post, axis=1), 1, len(axis) - 2)
+    left, centre, right = log_post[rows, k - 1], log_post[rows, k], log_post[rows, k + 1]
+    bend = right - 2 * centre + left
+    curved = bend < 0
+    safe = np.where(curved, bend, -1.0)
+    mode = axis[k] + np.where(curved, step * (left - right) / (2 * safe), 0.0)
+    sd = np.where(curved, step / np.sqrt(-safe), np.inf)
+    return mode, sd
+
+
+def _refined_draws(log_post: np.ndarray, axis: np.ndarray, mode: np.ndarray, sd: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    r"""One draw per row from a grid of the row's own: ±6 sd around its mode in steps of sd / 4.
+
+    The log posterior at the new points is the cubic through the four nearest points of the common
+    grid, where it was computed exactly. It is a sum of smooth log-probabilities, so the error is of
+    order :math:`h^4 \max|\ell''''| / 40` (about 1e-3 at 10,000 items and h = 0.075), and a normal
+    posterior's quadratic is reproduced exactly: adaptive quadrature (Naylor & Smith, 1982).
+    """
+    step, rows = axis[1] - axis[0], np.arange(log_post.shape[0])[:, None]
+    z = np.linspace(-_FINE_HALF_WIDTH, _FINE_HALF_WIDTH, _FINE_POINTS)
+    points = mode[:, None] + sd[:, None] * z[None, :]  # (N, F)
+    j = np.clip(np.floor((points - axis[0]) / step).astype(int), 1, len(axis) - 3)
+    t = (points - axis[j]) / step
+    weights = (-t * (t - 1) * (t - 2) / 6, (t + 1) * (t - 1) * (t - 2) / 2, -(t + 1) * t * (t - 2) / 2,
+               (t + 1) * t * (t - 1) / 6)  # Lagrange weights of the nodes j - 1, j, j + 1, j + 2
+    values = sum(w * log_post[rows, j + offset] for offset, w in zip((-1, 0, 1, 2), weights))
+    pick = np.argmax(values + rng.gumbel(size=values.shape), axis=1)
+    fine_step = sd * (z[1] - z[0])
+    return points[rows[:, 0], pick] + rng.uniform(-0.5, 0.5, size=len(pick)) * fine_step

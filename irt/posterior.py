@@ -18,11 +18,15 @@ from irt.errors import IRTError
 from irt.grid_scoring import grid_scores
 from irt.results import ABILITY_COLUMNS, ITEM_COLUMNS, LATENT_COLUMNS, LATENT_SD, FitResult, correlation_name, summarise_draws
 
-__all__ = ["PosteriorFit", "CHECKED_SITES", "POINT_ESTIMATES_ONLY"]
+__all__ = ["PosteriorFit", "CHECKED_SITES", "POINT_ESTIMATES_ONLY", "NOT_TRUSTWORTHY"]
 
 
 #: ``attrs["interval"]`` of a θ table without intervals (SVI with the guide's own θ marginals).
 POINT_ESTIMATES_ONLY = "point estimates only (SVI without the grid correction of θ: its intervals would be far too narrow)"
+#: ``attrs["interval"]`` of every table of an SVI fit that failed its scale check
+#: (:func:`irt.inference.svi.scale_check`).
+NOT_TRUSTWORTHY = ("not trustworthy: the SVI fit failed its scale check (info['scale_check_z']); refit with another "
+                   "seed or more num_steps, or use method='nuts'")
 
 #: Reported sites whose convergence :meth:`PosteriorFit.diagnostics` checks.
 CHECKED_SITES: tuple[str, ...] = ("theta", "a", "d", "g", "omega", "sigma_theta")
@@ -59,7 +63,9 @@ class PosteriorFit(FitResult):
             SVI fit whose θ are the guide's own (``grid_theta=False``, or more than two dimensions)
             reports point estimates only: ``sd``, ``lower`` and ``upper`` are NaN and
             ``attrs["interval"]`` is :data:`POINT_ESTIMATES_ONLY` (those intervals cover the true θ
-            far less often than they say: 0.27-0.80 at 95%, ``benchmarks/irt/RESULTS.md``).
+            far less often than they say: 0.27-0.80 at 95%, ``benchmarks/irt/RESULTS.md``). An SVI
+            fit that failed its scale check (``info["scale_check"] == "failed"``, with an
+            :class:`irt.ApproximationWarning`) says :data:`NOT_TRUSTWORTHY`, here and in every table.
         """
         stats = summarise_draws(self.samples["theta"], level)
         interval = self._interval_name
@@ -111,6 +117,8 @@ class PosteriorFit(FitResult):
 
     @property
     def _interval_name(self) -> str:
+        if self.info.get("scale_check") == "failed":
+            return NOT_TRUSTWORTHY
         return "approximate credible interval" if self.info.get("approximate") else "credible interval"
 
     def _param_order(self) -> list[str]:

@@ -10,9 +10,10 @@ from that one fit, side by side:
 - ``grid``: the default correction (``irt.inference.svi._theta_given_items``): as ``grid_items``
   with the common location of θ redrawn from its exact posterior N(0, Ω/M).
 
-The correction's cost is timed on its own (process CPU and wall). With ``--refit-seed`` the same
-data are fitted a second time with another seed and the θ point estimates of the two fits compared
-(stability across seeds).
+``scale_check`` / ``scale_check_z`` record the verdict of :func:`irt.inference.svi.scale_check` on
+the default (``grid``) draws, as ``irt.fit`` gives it. The correction's cost is timed on its own
+(process CPU and wall). With ``--refit-seed`` the same data are fitted a second time with another
+seed and the θ point estimates of the two fits compared (stability across seeds).
 
 Run from the repository root::
 
@@ -30,6 +31,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +51,7 @@ def replicate(case: str, rep: int, args: argparse.Namespace) -> dict:
     """One simulated data set, one SVI fit, three θ tables; returns the record."""
     import irt
     from irt.inference.common import dense_responses, grid_theta
-    from irt.inference.svi import _theta_given_items
+    from irt.inference.svi import _theta_given_items, scale_check
 
     num_r, num_i, num_d = CASES[case]
     data, truth = simulate_case(num_respondents=num_r, num_items=num_i, num_dims=num_d, seed=rep)
@@ -66,8 +68,12 @@ def replicate(case: str, rep: int, args: argparse.Namespace) -> dict:
               "num_steps": fit.options.num_steps, "batch_size": fit.info["batch_size"]}
     tables = {"guide": fit.samples["theta"][0]}
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
-    tables["grid"] = _theta_given_items(fit.problem, fit.samples, seed=rep)["theta"][0]
+    corrected = _theta_given_items(fit.problem, fit.samples, seed=rep)
+    tables["grid"] = corrected["theta"][0]
     record.update(grid_wall_s=time.perf_counter() - wall0, grid_cpu_s=cpu_seconds() - cpu0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        record.update(scale_check(fit.problem, corrected))  # irt.fit's verdict on the default (corrected) draws
     if not args.skip_items_only:
         tables["grid_items"] = grid_theta(fit.problem, fit.samples, dense_responses(fit.problem), seed=rep)
     for name, draws in tables.items():

@@ -19,7 +19,12 @@ Run from the repository root::
     .venv/bin/python benchmarks/irt/svi_scaling.py --sizes 1e6 --json /tmp/svi.json
 
 Targets (foundation issue): time grows at most linearly with the responses; 10^7 responses in
-under 5 minutes and 4 GB.
+under 5 minutes and 4 GB. Issue 20: 10^7 in at most 2 minutes and 2 GB with θ coverage 0.9-0.97
+(``coverage_95`` of ``irt.fit``'s default θ table, the grid correction included; ``grid_cpu_s`` is
+the correction's share), and a full-batch SVI step within 2x of the memory floor: after the fit
+the child times ``--full-batch-steps`` steps of the same model and guide on every response
+(``ms_per_full_step``, compiled first, process CPU beside wall) and reads a 512 MiB array, jitted in
+JAX, to measure the bandwidth; ``floor_ms`` = the bytes of the step's data arrays / that bandwidth.
 """
 
 from __future__ import annotations
@@ -32,15 +37,66 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from _shared import CompileClock, cpu_seconds, machine_facts, markdown_table, peak_rss_mb, recovery, uptime_line
 
 SIZES: dict[str, tuple[int, int]] = {"1e5": (1000, 100), "1e6": (1000, 1000), "1e7": (1000, 10000)}
 COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps", "epochs", "simulate_s",
-           "fit_wall_s", "fit_cpu_s", "compile_s", "ms_per_step", "peak_rss_after_simulate_mb", "peak_rss_mb",
-           "theta_r", "theta_rmse", "coverage_95"]
+           "fit_wall_s", "fit_cpu_s", "grid_cpu_s", "compile_s", "ms_per_step", "peak_rss_after_simulate_mb",
+           "peak_rss_mb", "theta_r", "theta_rmse", "coverage_95", "mean_width", "scale_check",
+           "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio"]
 
 
-def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed: int) -> dict:
+def bandwidth_gb_s(repeats: int = 5) -> float:
+    """Read bandwidth in GB/s: the best of ``repeats`` jitted sums of a 512 MiB float32 array."""
+    import jax
+    import jax.numpy as jnp
+
+    x = jnp.ones(2**27, dtype=jnp.float32)
+    total = jax.jit(jnp.sum)
+    total(x).block_until_ready()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total(x).block_until_ready()
+        best = min(best, time.perf_counter() - start)
+    return x.nbytes / best / 1e9
+
+
+def full_batch_step(problem, *, seed: int, num_steps: int) -> dict:
+    """Time ``num_steps`` full-batch SVI steps (the site fit's model and guide, every response) against the floor."""
+    import jax
+    from numpyro.infer import SVI, Trace_ELBO
+    from numpyro.infer.autoguide import AutoNormal
+    from numpyro.optim import Adam
+
+    from irt.inference.common import device_args, reparameterised
+
+    model = reparameterised(problem, centered=0.0)
+    args = device_args(problem)
+    data = {k: v for k, v in args.items() if hasattr(v, "nbytes")}
+    svi = SVI(model, AutoNormal(model), Adam(0.02), Trace_ELBO())
+    state = svi.init(jax.random.PRNGKey(seed), **args)
+    step = jax.jit(lambda st, arrays: svi.update(st, **{**args, **arrays}))
+    state, loss = step(state, data)
+    loss.block_until_ready()
+    bandwidth_before = bandwidth_gb_s()
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    for _ in range(num_steps):
+        state, loss = step(state, data)
+    loss.block_until_ready()
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    bandwidth = max(bandwidth_before, bandwidth_gb_s())
+    data_bytes = sum(int(v.nbytes) for v in data.values())
+    floor_ms = 1000 * data_bytes / (bandwidth * 1e9)
+    return {"ms_per_full_step": 1000 * wall / num_steps, "cpu_ms_per_full_step": 1000 * cpu / num_steps,
+            "full_step_data_bytes": data_bytes, "bandwidth_gb_s": bandwidth, "floor_ms": floor_ms,
+            "floor_ratio": 1000 * wall / num_steps / floor_ms, "full_batch_steps": num_steps}
+
+
+def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed: int, full_batch_steps: int,
+            learning_rate_decay: float = 1.0) -> dict:
     """Simulate one size, fit it by SVI and measure (runs in the child process)."""
 
     import irt
@@ -53,9 +109,10 @@ def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed:
     wall0, cpu0 = time.perf_counter(), cpu_seconds()
     with CompileClock() as clock:
         result = irt.fit(data, "2pl", method="svi", seed=seed, batch_size=batch_size, num_steps=num_steps,
-                         num_draws=num_draws)
+                         num_draws=num_draws, learning_rate_decay=learning_rate_decay)
         abilities = result.abilities()
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    grid_cpu = result.info.get("grid_cpu_seconds")
     theta = abilities["estimate"].to_numpy()
     score = recovery(theta, truth.theta[:, 0], lower=abilities["lower"].to_numpy(),
                      upper=abilities["upper"].to_numpy())
@@ -66,7 +123,13 @@ def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed:
             "ms_per_step": 1000 * (wall - clock.seconds) / num_steps, "irt_info_seconds": result.info["seconds"],
             "peak_rss_after_simulate_mb": rss_simulate, "peak_rss_mb": peak_rss_mb(),
             "theta_r": score["r"], "theta_rmse": score["rmse"], "coverage_95": score["coverage"],
-            "final_loss": result.info.get("final_loss")}
+            "theta_scale": float(np.polyfit(truth.theta[:, 0], theta, 1)[0]),
+            "learning_rate_decay": learning_rate_decay,
+            "mean_width": score["mean_width"], "final_loss": result.info.get("final_loss"),
+            "grid_wall_s": result.info.get("grid_seconds"), "grid_cpu_s": grid_cpu,
+            "scale_check": result.info.get("scale_check"), "scale_check_z": result.info.get("scale_check_z"),
+            "load": uptime_line().split("load average:")[-1].strip(),
+            **(full_batch_step(result.problem, seed=seed, num_steps=full_batch_steps) if full_batch_steps else {})}
 
 
 def run_in_child(size: str, args: argparse.Namespace) -> dict:
@@ -74,7 +137,9 @@ def run_in_child(size: str, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
         command = [sys.executable, __file__, "--one", size, "--out", str(out), "--batch-size", str(args.batch_size),
-                   "--num-steps", str(args.num_steps), "--num-draws", str(args.num_draws), "--seed", str(args.seed)]
+                   "--num-steps", str(args.num_steps), "--num-draws", str(args.num_draws), "--seed", str(args.seed),
+                   "--full-batch-steps", str(args.full_batch_steps),
+                   "--learning-rate-decay", str(args.learning_rate_decay)]
         started = time.perf_counter()
         try:
             proc = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
@@ -94,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-steps", type=int, default=2000)
     parser.add_argument("--num-draws", type=int, default=1000, help="draws from the fitted guide (irt default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learning-rate-decay", type=float, default=1.0, help="SVIOptions.learning_rate_decay")
+    parser.add_argument("--full-batch-steps", type=int, default=10,
+                        help="full-batch SVI steps timed after the fit against the memory floor (0: none)")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per size")
     parser.add_argument("--quick", action="store_true", help="smoke run: 10^5 only with 300 steps")
     parser.add_argument("--json", type=Path, help="also write the records and machine facts here")
@@ -102,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.one:
         record = run_one(args.one, batch_size=args.batch_size, num_steps=args.num_steps, num_draws=args.num_draws,
-                         seed=args.seed)
+                         seed=args.seed, full_batch_steps=args.full_batch_steps,
+                         learning_rate_decay=args.learning_rate_decay)
         args.out.write_text(json.dumps(record))
         return 0
     if args.quick:

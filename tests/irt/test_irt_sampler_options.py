@@ -244,9 +244,9 @@ def test_every_svi_option_reaches_the_site_fit_of_fit(monkeypatch):
         calls["schedule"] = step_size
         return real_adam(step_size, *args, **kwargs)
 
-    def guide(model, *, init_scale):
+    def guide(model, *, init_scale, init_loc_fn):
         calls["guide"], calls["init_scale"] = "lowrank", init_scale
-        return real_guide(model, init_scale=init_scale)
+        return real_guide(model, init_scale=init_scale, init_loc_fn=init_loc_fn)
 
     real_adam = numpyro.optim.optimizers.adam
     monkeypatch.setattr(site_svi, "fit_svi", fit_svi)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
+
 import numpy as np
 import pytest
 from scipy.special import expit
@@ -9,7 +12,8 @@ from scipy.special import expit
 import irt
 from irt.grid_scoring import grid_scores
 from irt.inference.common import dense_responses
-from irt.posterior import POINT_ESTIMATES_ONLY
+from irt.inference.svi import scale_check
+from irt.posterior import NOT_TRUSTWORTHY, POINT_ESTIMATES_ONLY
 
 QUICK = {"num_steps": 600, "num_draws": 300, "learning_rate": 0.05}
 
@@ -118,3 +122,55 @@ def test_corrected_intervals_cover_true_theta_at_the_ai_shape():
         covered += list((table["lower"] <= truth.theta[:, 0]) & (truth.theta[:, 0] <= table["upper"]))
         assert np.corrcoef(table["estimate"], truth.theta[:, 0])[0, 1] > 0.97
     assert 0.85 <= np.mean(covered) <= 1.0
+
+
+def test_grid_draws_follow_a_posterior_narrower_than_the_grid_spacing():
+    # 4,000 items per respondent: θ's posterior sd (about 0.03) is below the common grid's spacing
+    # (0.075); the draws come from each respondent's own finer grid and match the exact posterior,
+    # where the common grid's cells alone gave sd 1.2-1.5 x too large and a lumpy distribution
+    from irt.grid_scoring import grid_theta_draws
+
+    rng = np.random.default_rng(3)
+    num_items, num_draws = 4000, 300
+    a, d, theta = rng.lognormal(0.0, 0.3, num_items), rng.normal(0.0, 1.0, num_items), np.array([-1.2, 0.0, 0.7, 2.0])
+    y = (rng.uniform(size=(4, num_items)) < expit(a * theta[:, None] + d)).astype(float)
+    draws = grid_theta_draws("2pl", y, a=np.tile(a, (num_draws, 1)), d=np.tile(d, (num_draws, 1)), g=None,
+                             prior_cov=np.ones((num_draws, 1, 1)), seed=0)[:, :, 0]
+    for m in range(4):
+        fine = np.linspace(theta[m] - 0.5, theta[m] + 0.5, 2001)
+        log_post = y[m] @ np.log(expit(np.outer(a, fine) + d[:, None])) \
+            + (1 - y[m]) @ np.log(expit(-(np.outer(a, fine) + d[:, None]))) - fine**2 / 2
+        weight = np.exp(log_post - log_post.max())
+        weight /= weight.sum()
+        mean = weight @ fine
+        sd = np.sqrt(weight @ (fine - mean) ** 2)
+        assert sd < 0.06  # below the common grid spacing of 0.075
+        assert abs(draws[:, m].mean() - mean) < 4 * sd / np.sqrt(num_draws)
+        assert 0.88 < draws[:, m].std() / sd < 1.12
+        assert len(np.unique(np.round(draws[:, m] / sd, 1))) > 30  # not a handful of grid cells
+
+
+def test_scale_check_passes_a_converged_fit_without_a_warning():
+    data, truth = irt.simulate("2pl", num_respondents=12, num_items=60, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", irt.ApproximationWarning)
+        result = irt.fit(data, "2pl", method="svi", seed=3, **QUICK)
+    assert result.info["scale_check"] == "passed" and result.info["scale_check_z"] < 0.5
+    assert result.abilities().attrs["interval"] == "approximate credible interval"
+
+
+def test_scale_check_flags_draws_where_the_slopes_grow_and_theta_shrinks(small_pair):
+    # the failed fits at 20 x 600 (seeds 13, 14, 16 before the median start) had θ squeezed to 0.1-0.2
+    # of its spread, slopes 4x too large and sigma_log_a 3.3 (0.16-0.19 when converged); the same
+    # applied to a converged fit's draws (scale score 37 sd from 0, where the fit's own is 0.1)
+    _, _, grid, _ = small_pair
+    sigma = 3.3 * (1.0 + 0.03 * np.random.default_rng(0).standard_normal(grid.samples["sigma_log_a"].shape))
+    squeezed = dict(grid.samples, theta=grid.samples["theta"] * 0.2, a=grid.samples["a"] * 5.0,
+                    log_a=grid.samples["log_a"] + np.log(5.0), sigma_log_a=sigma)
+    with pytest.warns(irt.ApproximationWarning, match="not trustworthy. Refit with another seed"):
+        verdict = scale_check(grid.problem, squeezed)
+    assert verdict["scale_check"] == "failed" and verdict["scale_check_z"] > 2.0
+    failed = dataclasses.replace(grid, samples=squeezed, info={**grid.info, **verdict})
+    assert failed.abilities().attrs["interval"] == NOT_TRUSTWORTHY
+    assert failed.items().attrs["interval"] == NOT_TRUSTWORTHY
+    assert issubclass(irt.ApproximationWarning, irt.ConvergenceWarning)

@@ -38,7 +38,8 @@ def _config(text: str) -> tuple[str, dict]:
     settings = {}
     for item in filter(None, rest.split(",")):
         key, _, value = item.partition("=")
-        settings[key] = float(value) if "." in value else int(value)
+        settings[key] = {"True": True, "False": False}.get(value) if value in ("True", "False") else (
+            float(value) if "." in value else int(value))
     return name, settings
 
 

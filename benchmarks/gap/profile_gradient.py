@@ -19,7 +19,6 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
 import json  # noqa: E402
 import time  # noqa: E402
-from functools import partial  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -54,14 +53,15 @@ def _timed(fn, args, repeats=200):
 
 
 def main() -> None:
-    from gapeval.gap.model import _quadrature_loglik, model_arguments, reparameterised_gap_model
-    from gapeval.gap.score import _prepare
+    from gapeval.gap.likelihood import quadrature_loglik
+    from gapeval.gap.model import model_arguments, reparameterised_gap_model
+    from gapeval.gap.prepare import prepare_gap_data
     from gapeval.gap.simulate import simulate_gap_responses
     from irt.inference.flat import flat_potential, latent_shapes
 
     df, _ = simulate_gap_responses(20, 600, seed=2026)
-    data = _prepare(df, model="model", item="item", direction="direction", score="score", pair="pair",
-                    scale="paired", points=1, threshold=None)
+    data = prepare_gap_data(df, model="model", item="item", direction="direction", score="score", pair="pair",
+                            chance="chance", judge="judge", scale="paired", points=1, threshold=None)
     rng = np.random.default_rng(0)
     a_grid = jnp.asarray(np.exp(rng.normal(0, 0.3, (data.num_units, 2))), dtype=jnp.float32)
     logits = jnp.asarray(rng.normal(0, 1, (data.num_models, data.num_units, 2)), dtype=jnp.float32)
@@ -71,7 +71,7 @@ def main() -> None:
                              argnums=(0, 1, 2)))
     second = jax.jit(jax.grad(lambda a, lg, s: _unit_major_loglik(a, lg, s, data.y, data.mask, nodes, weights),
                               argnums=(0, 1, 2)))
-    shipped = jax.jit(jax.grad(lambda a, lg, s: _quadrature_loglik(a.T, jnp.moveaxis(lg, -1, 0), s, y=data.y,
+    shipped = jax.jit(jax.grad(lambda a, lg, s: quadrature_loglik(a.T, jnp.moveaxis(lg, -1, 0), s, y=data.y,
                                                                    mask=data.mask, points=1, num_pairs=data.num_pairs,
                                                                    num_nodes=3), argnums=(0, 1, 2)))
     args = (a_grid, logits, jnp.float32(0.5))
@@ -80,9 +80,9 @@ def main() -> None:
     for name in ("first", "second"):
         out[f"likelihood_cpu_ratio_{name}_over_shipped"] = round(
             out[f"likelihood_{name}"]["cpu_ms"] / out["likelihood_shipped"]["cpu_ms"], 2)
-    model = partial(reparameterised_gap_model(**model_arguments(data, scale="paired")), y=data.y, mask=data.mask)
-    shapes = latent_shapes(model)
-    potential, _, size = flat_potential(model)
+    model, answers = reparameterised_gap_model(**model_arguments(data, scale="paired")), {"y": data.y, "mask": data.mask}
+    shapes = latent_shapes(model, answers)
+    potential, _, size = flat_potential(model, answers)
     gradient = jax.grad(potential)
     out["potential_shipped"] = _timed(jax.jit(gradient), (jnp.zeros(size),))
     loops = 1000

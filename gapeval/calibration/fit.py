@@ -18,7 +18,7 @@ from gapeval.gap.prepare import ABILITY_DF
 from gapeval.gap.result import GapResult
 from gapeval.gap.score import gap_score
 from gapeval.responses import DIRECTIONS
-from gapeval.sampling import GAP_INFERENCE, GAP_NUTS, GAP_SVI
+from gapeval.sampling import GAP_INFERENCE, GAP_SVI
 
 __all__ = ["calibrate", "calibration_from_result", "NUM_DRAWS"]
 
@@ -48,7 +48,7 @@ def calibrate(
     seed: int = 0,
     num_draws: int = NUM_DRAWS,
     bank_hash: str | None = None,
-    num_warmup: int = GAP_NUTS.num_warmup,
+    num_warmup: int | None = None,
     num_samples: int | None = None,
     num_chains: int | None = None,
     num_steps: int = GAP_SVI.num_steps,

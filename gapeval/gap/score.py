@@ -39,7 +39,7 @@ class OneDirectionWarning(UserWarning):
     """A model answered items in one direction only: its gap is NaN."""
 
 
-def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.num_warmup,
+def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int | None = None,
                 num_samples: int | None = None, num_chains: int | None = None,
                 chain_method: str | None = GAP_NUTS.chain_method,
                 target_accept_prob: float | None = None, num_steps: int = GAP_SVI.num_steps,
@@ -49,9 +49,9 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
     """The sampler options record of a :func:`gap_score` fit from its keyword arguments.
 
     Both records are built (so every setting is checked, whichever path runs) from the defaults of
-    :mod:`gapeval.sampling`; ``num_samples`` is also the number of SVI draws (None: ``GAP_NUTS.num_samples``
-    NUTS draws per chain, ``GAP_SVI.num_draws`` SVI draws) and ``learning_rate``
-    that of the NUTS warm start as well as of SVI.
+    :mod:`gapeval.sampling` (``num_warmup`` None: ``GAP_NUTS.num_warmup``); ``num_samples`` is also the number
+    of SVI draws (None: ``GAP_NUTS.num_samples`` NUTS draws per chain, ``GAP_SVI.num_draws`` SVI draws) and
+    ``learning_rate`` that of the NUTS warm start as well as of SVI.
 
     Raises
     ------
@@ -67,7 +67,7 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int = GAP_NUTS.nu
     """
     check_inference(inference)
     try:
-        nuts = dataclasses.replace(GAP_NUTS, num_warmup=num_warmup,
+        nuts = dataclasses.replace(GAP_NUTS, num_warmup=GAP_NUTS.num_warmup if num_warmup is None else num_warmup,
                                    num_chains=GAP_NUTS.num_chains if num_chains is None else num_chains,
                                    num_samples=GAP_NUTS.num_samples if num_samples is None else num_samples,
                                    chain_method=chain_method,
@@ -145,7 +145,7 @@ def gap_score(
     difficulty_offset: float | tuple[float, float] | None = None,
     abilities: str = "normal",
     ability_df: float = ABILITY_DF,
-    num_warmup: int = GAP_NUTS.num_warmup,
+    num_warmup: int | None = None,
     num_samples: int | None = None,
     num_chains: int | None = None,
     chain_method: str | None = GAP_NUTS.chain_method,
@@ -222,10 +222,11 @@ def gap_score(
         sees a device per chain (``XLA_FLAGS=--xla_force_host_platform_device_count=2`` before JAX
         starts), else vectorized. ``num_samples`` is also the number of draws taken from the SVI guide;
         None takes ``GAP_NUTS.num_samples`` (1,200 per chain) for NUTS and ``GAP_SVI.num_draws`` (4,000) for SVI.
-        ``num_chains``, ``num_samples`` and ``target_accept_prob`` left at None take ``GAP_NUTS``'s (2 chains of
-        1,200, target 0.9), or for cohorts of fewer than 10 models (``GAP_SMALL_COHORT``) ``GAP_NUTS_SMALL``'s
-        (4 chains of 600, target 0.99; each model's abilities sampled centred or non-centred as its
-        information calls for, :mod:`gapeval.gap.centring`), whose weakly identified scales gave divergences.
+        ``num_warmup``, ``num_chains``, ``num_samples`` and ``target_accept_prob`` left at None take
+        ``GAP_NUTS``'s (400 warm-up, 2 chains of 1,200, target 0.9), or for cohorts of fewer than 10 models
+        (``GAP_SMALL_COHORT``) ``GAP_NUTS_SMALL``'s (400 warm-up, 4 chains of 600, target 0.99; each model's
+        abilities sampled centred or non-centred as its information calls for, :mod:`gapeval.gap.centring`),
+        whose weakly identified scales gave divergences.
     warm_start_steps, mass_inflation :
         NUTS only: SVI steps of the warm start (each chain starts from a draw of the fitted normal,
         whose variances times ``mass_inflation`` are NUTS's initial mass matrix); 0 starts uniform on
@@ -303,7 +304,8 @@ def gap_score(
         warnings.warn(f"{len(one_sided)} model(s) answered one direction only: {shown}; their gap is NaN and only "
                       "the answered direction's theta is reported", OneDirectionWarning, stacklevel=2)
     if isinstance(options, NUTSOptions) and data.num_models < GAP_SMALL_COHORT:   # the settings not given
-        given = {"num_chains": num_chains, "num_samples": num_samples, "target_accept_prob": target_accept_prob}
+        given = {"num_warmup": num_warmup, "num_chains": num_chains, "num_samples": num_samples,
+                 "target_accept_prob": target_accept_prob}
         options = dataclasses.replace(options, **{name: getattr(GAP_NUTS_SMALL, name)
                                                   for name, value in given.items() if value is None})
     boundary = boundary_models(data)

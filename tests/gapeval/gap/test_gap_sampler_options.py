@@ -96,3 +96,13 @@ def test_a_bad_setting_is_a_gapeval_error_naming_it(table):
         gap_score(table, mass_inflation=0)
     with pytest.raises(GapevalError, match=r"chain_method='pmap' is not one of"):
         gap_score(table, inference="svi", chain_method="pmap")   # checked whichever path runs
+
+
+def test_small_cohorts_take_their_own_warm_up_unless_given(runs, table, monkeypatch):
+    # GAP_NUTS_SMALL's warm-up applies under GAP_SMALL_COHORT models even when GAP_NUTS's differs
+    monkeypatch.setattr(gap_module, "GAP_NUTS", dataclasses.replace(GAP_NUTS, num_warmup=123))
+    cohort = simulate_gap_responses(GAP_SMALL_COHORT, 40, seed=0)[0]
+    for frame, kwargs in ((cohort, {}), (table, {}), (table, {"num_warmup": 77})):
+        with pytest.raises(_Stop):
+            gap_score(frame, **kwargs)
+    assert [options.num_warmup for _, options in runs] == [123, GAP_NUTS_SMALL.num_warmup, 77]

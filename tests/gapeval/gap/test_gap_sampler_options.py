@@ -13,6 +13,7 @@ import pytest
 
 from gapeval.errors import GapevalError
 from gapeval.gap import fit as fit_module
+from gapeval.gap import score as gap_module
 from gapeval.gap.score import gap_options, gap_score
 from gapeval.gap.simulate import simulate_gap_responses
 from gapeval.sampling import GAP_NUTS, GAP_NUTS_SMALL, GAP_SMALL_COHORT, GAP_SVI

@@ -1,7 +1,7 @@
 """The sampler layer: NUTS and SVI runs of a NumPyro model, returned as one frozen record.
 
 Every NUTS and SVI run in the distribution goes through this module or the site-based estimators of
-:func:`irt.fit` (:mod:`irt.inference.nuts`, :mod:`irt.inference.svi`, which use its MCMC driver):
+:func:`irt.fit` (:mod:`irt.inference.nuts`, :mod:`irt.inference.svi`, compiled by :mod:`irt.inference.sites`):
 
 * :func:`run_nuts` samples a model on its flat unconstrained vector (:mod:`irt.inference.flat`),
   each chain started from a draw of a short mean-field SVI fit whose variances are NUTS's initial
@@ -12,8 +12,8 @@ Every NUTS and SVI run in the distribution goes through this module or the site-
 * :func:`run_svi` fits a mean-field normal in the same space and draws from it;
 * both take the model's data as arguments of their compiled programs, kept per layout by
   :mod:`irt.inference.compiled`: a second data set of the same layout does not compile again;
-* :func:`run_mcmc` is NumPyro's MCMC driver for :func:`irt.fit`'s site-based NUTS;
-* :func:`release_compiled_programs` frees what a finished site-based run compiled; only this layer calls it.
+* :func:`run_mcmc` is NumPyro's MCMC driver for :func:`irt.fit`'s site-based NUTS with a progress bar;
+* :func:`release_compiled_programs` frees what such a run compiled; only this layer calls it.
 
 Both runners return a :class:`SamplerRun`: draws (chain, draw, ...) of every latent and
 deterministic site, the sampler statistics and facts about the run.
@@ -69,7 +69,7 @@ class SamplerRun:
 
 
 def release_compiled_programs() -> None:
-    """Free the programs JAX compiled for a finished site-based run of :func:`irt.fit` (NumPyro's MCMC or SVI).
+    """Free the programs JAX compiled for a finished run of NumPyro's MCMC driver (:func:`irt.fit` with a progress bar).
 
     Every NumPyro MCMC run leaves its compiled programs in JAX's caches, and each holds memory maps
     (about 850-1,100 per fit of the models here). Linux allows 65,530 maps per process

@@ -54,8 +54,8 @@ CENTRING_THRESHOLD = 1.0
 def direction_information(data: GapData) -> tuple[np.ndarray, np.ndarray]:
     """Logit of each model's proportion right and its binomial information, (models, 2) each.
 
-    Direct scores count k of K points; a judged answer counts the share of its judges' "right" labels
-    (one answer, however many labels). The information is 0 where a direction was not answered or was
+    Direct scores count k of K points; an answer with judges' labels only counts the share of its judges'
+    "right" labels (one answer, however many labels; :attr:`GapData.counts` counts the answers). The information is 0 where a direction was not answered or was
     answered all right or all wrong (the logit is then NaN).
 
     Examples
@@ -68,13 +68,12 @@ def direction_information(data: GapData) -> tuple[np.ndarray, np.ndarray]:
     ((3, 2), True)
     """
     right = np.where(data.mask, data.y / data.points, 0.0).sum(axis=1)
-    answers = data.mask.sum(axis=1).astype(float)
     if data.observation is not None and data.observation.num_judges:
         positive = data.observation.positive.sum(axis=0)
         labels = positive + data.observation.negative.sum(axis=0)
-        judged = labels > 0
-        right = right + np.where(judged, positive / np.maximum(labels, 1), 0.0).sum(axis=1)
-        answers = answers + judged.sum(axis=1)
+        judged_only = (labels > 0) & ~data.mask
+        right = right + np.where(judged_only, positive / np.maximum(labels, 1), 0.0).sum(axis=1)
+    answers = data.counts.astype(float)
     inside = (right > 0) & (right < answers)
     share = np.where(inside, right / np.maximum(answers, 1.0), 0.5)
     logit = np.where(inside, np.log(share / (1.0 - share)), np.nan)

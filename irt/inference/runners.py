@@ -253,40 +253,59 @@ def _nuts_chain(potential, options: NUTSOptions):
         state = init_kernel(init, options.num_warmup, inverse_mass_matrix=inverse_mass,
                             target_accept_prob=options.target_accept_prob, max_tree_depth=options.max_tree_depth,
                             model_args=(data,), rng_key=key)
-
-        def warm_up(state, _):
-            tick_each(state.i)   # a watcher of the fit hears each iteration (irt.inference.ticks)
-            return sample_kernel(state, model_args=(data,)), None
-
-        def draw(state, _):
-            tick_each(state.i)
-            state = sample_kernel(state, model_args=(data,))
-            return state, (state.z, state.diverging, state.num_steps)
-
-        state, _ = jax.lax.scan(warm_up, state, None, length=options.num_warmup)
-        return jax.lax.scan(draw, state, None, length=options.num_samples)[1]
+        return scan_nuts(state, sample_kernel, options, model_args=(data,))
 
     return nuts_chain
 
 
+def scan_nuts(state, sample_kernel, options: NUTSOptions, **kernel_kwargs) -> tuple:
+    """One NUTS chain from its initial ``state``: ``num_warmup`` then ``num_samples`` iterations of ``sample_kernel``.
+
+    Returns (z, diverging, num_steps), one row per kept draw. Each iteration ticks
+    (:mod:`irt.inference.ticks`: a watcher of the fit hears it). Traceable (called inside compiled chains).
+    """
+    def warm_up(state, _):
+        tick_each(state.i)
+        return sample_kernel(state, **kernel_kwargs), None
+
+    def draw(state, _):
+        tick_each(state.i)
+        state = sample_kernel(state, **kernel_kwargs)
+        return state, (state.z, state.diverging, state.num_steps)
+
+    state, _ = jax.lax.scan(warm_up, state, None, length=options.num_warmup)
+    return jax.lax.scan(draw, state, None, length=options.num_samples)[1]
+
+
+def run_chains(name: str, layout: Hashable | None, chain, keys, *args, per_chain: tuple[bool, ...],
+               chain_method: str):
+    """``chain(key, *args)`` for each of ``keys``, compiled once per layout; outputs stacked (chain, ...) as NumPy.
+
+    ``per_chain`` says which of ``args`` have a leading chain axis (the others are shared).
+    ``chain_method``: ``parallel`` (one chain per device), ``vectorized`` (in lock-step) or
+    ``sequential`` (one after another; also for a single chain).
+    """
+    if chain_method == "sequential" or len(keys) == 1:
+        def pick(c):
+            return tuple(a[c] if split else a for a, split in zip(args, per_chain))
+
+        run = compiled.program(f"{name}_chain", layout, lambda: jax.jit(chain), (keys[0], *pick(0)))
+        outs = [run(keys[c], *pick(c)) for c in range(len(keys))]
+        return jax.tree_util.tree_map(lambda *leaves: np.stack([np.asarray(x) for x in leaves]), *outs)
+    transform = jax.pmap if chain_method == "parallel" else (lambda f, **kw: jax.jit(jax.vmap(f, **kw)))
+    in_axes = (0, *(0 if split else None for split in per_chain))
+    run = compiled.program(f"{name}_chains_{chain_method}", layout, lambda: transform(chain, in_axes=in_axes),
+                           (keys, *args))
+    return jax.tree_util.tree_map(np.asarray, run(keys, *args))
+
+
 def _sample_chains(flat: _Flat, options: NUTSOptions, chain_method: str, layout, key, init, variance, data):
-    """Run the chains (``parallel``: one per device; ``vectorized``: in lock-step; ``sequential``: one after another)."""
+    """Run the chains of the flat potential (see :func:`run_chains`)."""
     chains = options.num_chains
-    keys = jax.random.split(key, chains)
     starts = init.reshape((chains, flat.size)) if chains > 1 else init[None]
-    if chain_method == "sequential" or chains == 1:
-        run = compiled.program("nuts_chain", _key(layout, options, "chain"),
-                               lambda: jax.jit(_nuts_chain(flat.potential, options)),
-                               (keys[0], starts[0], variance, data))
-        outs = [run(keys[c], starts[c], variance, data) for c in range(chains)]
-        out = tuple(np.stack([np.asarray(o[k]) for o in outs]) for k in range(3))
-    else:
-        transform = jax.pmap if chain_method == "parallel" else (lambda f, **kw: jax.jit(jax.vmap(f, **kw)))
-        run = compiled.program(f"nuts_chains_{chain_method}", _key(layout, options, "chains"),
-                               lambda: transform(_nuts_chain(flat.potential, options), in_axes=(0, 0, None, None)),
-                               (keys, starts, variance, data))
-        out = tuple(np.asarray(v) for v in run(keys, starts, variance, data))
-    z, diverging, steps = out
+    z, diverging, steps = run_chains("nuts", _key(layout, options, "chains"), _nuts_chain(flat.potential, options),
+                                     jax.random.split(key, chains), starts, variance, data,
+                                     per_chain=(True, False, False), chain_method=chain_method)
     return z, {"diverging": diverging, "n_steps": steps}
 
 

@@ -23,7 +23,8 @@ import numpy as np
 
 from irt.inference import compiled
 from irt.inference.options import NUTSOptions, SVIOptions
-from irt.inference.ticks import tick_each, watched
+from irt.inference.runners import run_chains, scan_nuts
+from irt.inference.ticks import watched
 from irt.problem import FitProblem
 
 __all__ = ["split_arguments", "site_layout", "sample_nuts", "fit_svi"]
@@ -50,16 +51,8 @@ def sample_nuts(model: Callable, *, static: dict, data: dict, seed: int, options
     """
     chain = _nuts_chain(partial(model, **static), options, dense_mass)
     keys = jax.random.split(jax.random.PRNGKey(seed), options.num_chains)
-    if chain_method == "sequential" or options.num_chains == 1:
-        run = compiled.program("site_nuts_chain", layout, lambda: jax.jit(chain), (keys[0], data))
-        outs = [run(key, data) for key in keys]
-        out = jax.tree_util.tree_map(lambda *leaves: np.stack([np.asarray(x) for x in leaves]), *outs)
-    else:
-        transform = jax.pmap if chain_method == "parallel" else (lambda f, **kw: jax.jit(jax.vmap(f, **kw)))
-        run = compiled.program(f"site_nuts_chains_{chain_method}", layout,
-                               lambda: transform(chain, in_axes=(0, None)), (keys, data))
-        out = jax.tree_util.tree_map(np.asarray, run(keys, data))
-    samples, diverging, steps = out
+    samples, diverging, steps = run_chains("site_nuts", layout, chain, keys, data, per_chain=(False,),
+                                           chain_method=chain_method)
     return {k: v for k, v in samples.items() if k != "y"}, {"diverging": diverging, "n_steps": steps}
 
 
@@ -77,18 +70,7 @@ def _nuts_chain(model: Callable, options: NUTSOptions, dense_mass: bool | list):
         state = init_kernel(start, options.num_warmup, dense_mass=blocks,
                             target_accept_prob=options.target_accept_prob, max_tree_depth=options.max_tree_depth,
                             model_kwargs=data, rng_key=key_run)
-
-        def warm_up(state, _):
-            tick_each(state.i)   # a watcher of the fit hears each iteration (irt.inference.ticks)
-            return sample_kernel(state, model_kwargs=data), None
-
-        def draw(state, _):
-            tick_each(state.i)
-            state = sample_kernel(state, model_kwargs=data)
-            return state, (state.z, state.diverging, state.num_steps)
-
-        state, _ = jax.lax.scan(warm_up, state, None, length=options.num_warmup)
-        z, diverging, steps = jax.lax.scan(draw, state, None, length=options.num_samples)[1]
+        z, diverging, steps = scan_nuts(state, sample_kernel, options, model_kwargs=data)
         return jax.vmap(postprocess_gen(**data))(z), diverging, steps
 
     return chain

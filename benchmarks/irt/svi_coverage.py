@@ -10,10 +10,11 @@ from that one fit, side by side:
 - ``grid``: the default correction (``irt.inference.svi._theta_given_items``): as ``grid_items``
   with the common location of θ redrawn from its exact posterior N(0, Ω/M).
 
-``scale_check`` / ``scale_check_z`` record the verdict of :func:`irt.inference.svi.scale_check` on
-the default (``grid``) draws, as ``irt.fit`` gives it. The correction's cost is timed on its own
-(process CPU and wall). With ``--refit-seed`` the same data are fitted a second time with another
-seed and the θ point estimates of the two fits compared (stability across seeds).
+``scale_check`` / ``scale_check_z`` / ``scale_check_spread`` record the verdict of
+:func:`irt.inference.svi.scale_check` on the default (``grid``) draws, as ``irt.fit`` gives it. The
+correction's cost is timed on its own (process CPU and wall). With ``--refit-seed`` the same data are
+fitted a second time with another seed and the θ point estimates of the two fits compared (stability
+across seeds).
 
 Run from the repository root::
 

@@ -21,7 +21,11 @@ Run from the repository root::
 Targets (foundation issue): time grows at most linearly with the responses; 10^7 responses in
 under 5 minutes and 4 GB. Issue 20: 10^7 in at most 2 minutes and 2 GB with θ coverage 0.9-0.97
 (``coverage_95`` of ``irt.fit``'s default θ table, the grid correction included; ``grid_cpu_s`` is
-the correction's share), and a full-batch SVI step within 2x of the memory floor: after the fit
+the correction's share; ``coverage_95_centred`` the coverage of θ - θ̄ draw by draw, and
+``location_z`` the true θ̄'s distance from the draws' θ̄ in their sds: with 10,000 items θ's common
+location, exactly N(0, 1/M) a posteriori, is most of each interval, so one data set's coverage
+moves with it and ``coverage_95_centred`` is the respondent-by-respondent part), and a full-batch
+SVI step within 2x of the memory floor: after the fit
 the child times ``--full-batch-steps`` steps of the same model and guide on every response
 (``ms_per_full_step``, compiled first, process CPU beside wall) and reads a 512 MiB array, jitted in
 JAX, to measure the bandwidth; ``floor_ms`` = the bytes of the step's data arrays / that bandwidth.
@@ -44,7 +48,8 @@ from _shared import CompileClock, cpu_seconds, machine_facts, markdown_table, pe
 SIZES: dict[str, tuple[int, int]] = {"1e5": (1000, 100), "1e6": (1000, 1000), "1e7": (1000, 10000)}
 COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps", "epochs", "simulate_s",
            "fit_wall_s", "fit_cpu_s", "grid_cpu_s", "compile_s", "ms_per_step", "peak_rss_after_simulate_mb",
-           "peak_rss_mb", "theta_r", "theta_rmse", "coverage_95", "mean_width", "scale_check",
+           "peak_rss_mb", "theta_r", "theta_rmse", "coverage_95", "coverage_95_centred", "location_z", "mean_width",
+           "scale_check", "scale_check_z", "scale_check_spread",
            "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio"]
 
 
@@ -116,6 +121,11 @@ def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed:
     theta = abilities["estimate"].to_numpy()
     score = recovery(theta, truth.theta[:, 0], lower=abilities["lower"].to_numpy(),
                      upper=abilities["upper"].to_numpy())
+    draws = result.samples["theta"][0, :, :, 0]
+    location = draws.mean(axis=1)  # θ̄ of each draw: its posterior is N(0, 1/M), shared by every respondent
+    centred = draws - location[:, None]
+    centred_score = recovery(centred.mean(axis=0), truth.theta[:, 0] - truth.theta[:, 0].mean(),
+                             lower=np.quantile(centred, 0.025, axis=0), upper=np.quantile(centred, 0.975, axis=0))
     return {"size": size, "respondents": num_respondents, "items": data.num_items,
             "responses": int(data.num_responses), "batch_size": batch_size, "num_steps": num_steps,
             "epochs": num_steps * batch_size / data.num_responses, "num_draws": num_draws,
@@ -128,6 +138,9 @@ def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed:
             "mean_width": score["mean_width"], "final_loss": result.info.get("final_loss"),
             "grid_wall_s": result.info.get("grid_seconds"), "grid_cpu_s": grid_cpu,
             "scale_check": result.info.get("scale_check"), "scale_check_z": result.info.get("scale_check_z"),
+            "scale_check_spread": result.info.get("scale_check_spread"),
+            "coverage_95_centred": centred_score["coverage"],
+            "location_z": float((truth.theta[:, 0].mean() - location.mean()) / location.std()),
             "load": uptime_line().split("load average:")[-1].strip(),
             **(full_batch_step(result.problem, seed=seed, num_steps=full_batch_steps) if full_batch_steps else {})}
 

@@ -27,11 +27,14 @@ def small_pair():
     return data, truth, grid, guide
 
 
-def test_grid_theta_is_the_default_and_keeps_the_guides_item_slopes(small_pair):
+def test_grid_theta_is_the_default_and_keeps_the_guides_item_slopes_up_to_the_scale(small_pair):
     _, _, grid, guide = small_pair
     assert grid.info["theta_intervals"] == "grid" and guide.info["theta_intervals"] == "guide"
-    # same seed, same guide: the slopes are the guide's draws, untouched by the correction
-    np.testing.assert_array_equal(grid.samples["a"], guide.samples["a"])
+    # same seed, same guide: the slopes are the guide's draws, moved only by the common scale that
+    # is redrawn for each draw (a -> a / c: one factor for every item of a draw)
+    ratio = grid.samples["a"] / guide.samples["a"]
+    np.testing.assert_allclose(ratio, np.broadcast_to(ratio[..., :1], ratio.shape), rtol=1e-5)
+    assert 0.9 < np.median(ratio) < 1.1 and ratio.std() > 0
     assert grid.samples["theta"].shape == guide.samples["theta"].shape == (1, 300, 12, 1)
 
 
@@ -174,3 +177,20 @@ def test_scale_check_flags_draws_where_the_slopes_grow_and_theta_shrinks(small_p
     assert failed.abilities().attrs["interval"] == NOT_TRUSTWORTHY
     assert failed.items().attrs["interval"] == NOT_TRUSTWORTHY
     assert issubclass(irt.ApproximationWarning, irt.ConvergenceWarning)
+
+
+def test_spread_check_still_flags_the_squeezed_mode_after_the_scale_redraw(small_pair):
+    # the scale redraw moves the squeezed draws back along θ -> cθ, a -> a/c (the scale score then
+    # passes), but σ_log a 3.3 against slopes that spread by about 0.2 is still seen
+    from irt.inference.svi import _redraw_scale
+
+    _, _, grid, _ = small_pair
+    sigma = np.full(grid.samples["sigma_log_a"].shape, 3.3)
+    squeezed = dict(grid.samples, theta=grid.samples["theta"] * 0.2, a=grid.samples["a"] * 5.0,
+                    log_a=grid.samples["log_a"] + np.log(5.0), sigma_log_a=sigma)
+    redrawn = _redraw_scale(squeezed, np.random.default_rng(0))
+    assert abs(np.median(redrawn["a"] / grid.samples["a"]) - 1) < 0.2  # back near the converged scale
+    with pytest.warns(irt.ApproximationWarning, match="from its slopes' spread"):
+        verdict = scale_check(grid.problem, redrawn)
+    assert verdict["scale_check_z"] < 2.0 and verdict["scale_check_spread"] > 2.0
+    assert verdict["scale_check"] == "failed"

@@ -29,6 +29,9 @@ SVI step within 2x of the memory floor: after the fit
 the child times ``--full-batch-steps`` steps of the same model and guide on every response
 (``ms_per_full_step``, compiled first, process CPU beside wall) and reads a 512 MiB array, jitted in
 JAX, to measure the bandwidth; ``floor_ms`` = the bytes of the step's data arrays / that bandwidth.
+``ms_per_hand_step`` times the fastest formulation of ``full_step.py`` (``grad_int8_tiled``: the
+responses as an int8 sign, the gradient written from r = s σ(-s x), block by block of respondents)
+on the same responses, against the same floor.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps
            "fit_wall_s", "fit_cpu_s", "grid_cpu_s", "compile_s", "ms_per_step", "peak_rss_after_simulate_mb",
            "peak_rss_mb", "theta_r", "theta_rmse", "coverage_95", "coverage_95_centred", "location_z", "mean_width",
            "scale_check", "scale_check_z", "scale_check_spread",
-           "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio"]
+           "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio", "ms_per_hand_step",
+           "cpu_ms_per_hand_step", "hand_floor_ratio"]
 
 
 def bandwidth_gb_s(repeats: int = 5) -> float:
@@ -92,12 +96,38 @@ def full_batch_step(problem, *, seed: int, num_steps: int) -> dict:
         state, loss = step(state, data)
     loss.block_until_ready()
     wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    hand_wall, hand_cpu = _hand_gradient_step(problem, seed=seed, num_steps=num_steps)
     bandwidth = max(bandwidth_before, bandwidth_gb_s())
     data_bytes = sum(int(v.nbytes) for v in data.values())
     floor_ms = 1000 * data_bytes / (bandwidth * 1e9)
     return {"ms_per_full_step": 1000 * wall / num_steps, "cpu_ms_per_full_step": 1000 * cpu / num_steps,
             "full_step_data_bytes": data_bytes, "bandwidth_gb_s": bandwidth, "floor_ms": floor_ms,
-            "floor_ratio": 1000 * wall / num_steps / floor_ms, "full_batch_steps": num_steps}
+            "floor_ratio": 1000 * wall / num_steps / floor_ms, "full_batch_steps": num_steps,
+            "ms_per_hand_step": hand_wall, "cpu_ms_per_hand_step": hand_cpu, "hand_floor_ratio": hand_wall / floor_ms,
+            "hand_cpu_floor_ratio": hand_cpu / floor_ms}
+
+
+def _hand_gradient_step(problem, *, seed: int, num_steps: int) -> tuple[float, float]:
+    """Wall and CPU ms of ``full_step.py``'s ``grad_int8_tiled`` step (the y as an int8 sign, the
+    gradient from r = s σ(-s x), block by block of respondents) on the same responses."""
+    import jax
+    import jax.numpy as jnp
+
+    from full_step import init_params, make_steps
+    from irt.inference.common import dense_responses
+
+    sign = jnp.asarray(np.where(dense_responses(problem) > 0.5, 1, -1).astype(np.int8))  # complete matrices
+    built = make_steps()
+    step, key = built["steps"]["grad_int8_tiled"], jax.random.PRNGKey(seed)
+    state = built["init"](init_params(*sign.shape))
+    for i in range(2):  # compiled, then warm
+        state, _ = step(state, i, jax.random.fold_in(key, i), sign)
+    jax.block_until_ready(state)
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    for i in range(num_steps):
+        state, _ = step(state, i, jax.random.fold_in(key, i), sign)
+    jax.block_until_ready(state)
+    return 1000 * (time.perf_counter() - wall0) / num_steps, 1000 * (cpu_seconds() - cpu0) / num_steps
 
 
 def run_one(size: str, *, batch_size: int, num_steps: int, num_draws: int, seed: int, full_batch_steps: int,

@@ -25,8 +25,8 @@ __all__ = ["PosteriorFit", "CHECKED_SITES", "POINT_ESTIMATES_ONLY", "NOT_TRUSTWO
 POINT_ESTIMATES_ONLY = "point estimates only (SVI without the grid correction of θ: its intervals would be far too narrow)"
 #: ``attrs["interval"]`` of every table of an SVI fit that failed its scale check
 #: (:func:`irt.inference.svi.scale_check`).
-NOT_TRUSTWORTHY = ("not trustworthy: the SVI fit failed its scale check (info['scale_check_z']); refit with another "
-                   "seed or more num_steps, or use method='nuts'")
+NOT_TRUSTWORTHY = ("not trustworthy: the SVI fit failed its scale check (info['scale_check_z'], "
+                   "info['scale_check_spread']); refit with another seed or more num_steps, or use method='nuts'")
 
 #: Reported sites whose convergence :meth:`PosteriorFit.diagnostics` checks.
 CHECKED_SITES: tuple[str, ...] = ("theta", "a", "d", "g", "omega", "sigma_theta")

@@ -159,10 +159,23 @@ def rank_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
     [1.0, 1.001, 0.999]
     """
     num_chains, num_draws, num_scalars = np.shape(draws)
-    nan = np.full(num_scalars, np.nan)
+    stats = {name: np.full(num_scalars, np.nan) for name in ("r_hat", "ess_bulk", "ess_tail")}
     if num_draws < 4:
-        return {"r_hat": nan, "ess_bulk": nan.copy(), "ess_tail": nan.copy()}
+        return stats
     draws = np.ascontiguousarray(np.moveaxis(np.asarray(draws), -1, 0))      # (scalar, chain, draw)
+    # all draws equal: no R-hat, and the ESS of every statistic is the number of split draws
+    constant = draws.max(axis=(1, 2)) == draws.min(axis=(1, 2))
+    stats["ess_bulk"][constant] = stats["ess_tail"][constant] = num_chains * 2 * (num_draws // 2)
+    varying = np.flatnonzero(~constant)
+    if varying.size:
+        for name, values in _varying_diagnostics(draws[varying]).items():
+            stats[name][varying] = values
+    return stats
+
+
+def _varying_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`rank_diagnostics` of (scalar, chain, draw) draws, each scalar's not all equal."""
+    num_scalars, num_chains, num_draws = draws.shape
     invalid = np.isnan(draws).any(axis=(1, 2)) if draws.dtype.kind == "f" else np.zeros(num_scalars, bool)
     split = _split_chains(draws)
     scores = _z_scale(split)
@@ -173,7 +186,7 @@ def rank_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
         folded = _rhat(_z_scale(np.abs(split - median[:, None, None])))
         r_hat = np.where(folded > bulk, folded, bulk)          # Python's max(bulk, folded), NaN included
     else:
-        r_hat = nan.copy()
+        r_hat = np.full(num_scalars, np.nan)
     ordered = np.sort(draws.reshape(num_scalars, -1), axis=1)
     low, high = (_ess(_split_chains(draws <= _quantile(ordered, prob)[:, None, None])) for prob in (0.05, 0.95))
     ess_tail = np.where(high < low, high, low)                 # Python's min(low, high), NaN included

@@ -66,16 +66,18 @@ def child(case: str, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trees", nargs="+", required=True, help="code trees (PYTHONPATH of each process)")
+    parser.add_argument("--trees", nargs="+", help="code trees (PYTHONPATH of each process)")
     parser.add_argument("--cases", nargs="+", default=["2pl-20x600", "2d-20x1200"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    parser.add_argument("--cache-root", required=True, help="folder for the per-run persistent caches")
+    parser.add_argument("--cache-root", help="folder for the per-run persistent caches")
     parser.add_argument("--out", default=None, help="JSON lines file to append to")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child[0], int(args.child[1]))))
         return
+    if not args.trees or not args.cache_root:
+        parser.error("--trees and --cache-root are required")
     for seed, case, cache in itertools.product(args.seeds, args.cases, ("cold", "warm")):
         for tree in args.trees:
             folder = Path(args.cache_root) / Path(tree).name / case / str(seed)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from numpyro.handlers import reparam
 from numpyro.infer.reparam import LocScaleReparam
@@ -30,7 +29,8 @@ def reparameterised(problem: FitProblem, *, centered: float):
 
 
 def device_args(problem: FitProblem, *, batch_size: int | None = None, dense: bool | None = None) -> dict[str, Any]:
-    """Model keyword arguments with the data as JAX arrays.
+    """Model keyword arguments with the data as NumPy arrays of JAX's dtypes (the compiled programs take them as
+    arguments; building them in NumPy compiles no small JAX programs).
 
     The dense form (an M x I matrix with a mask) is used when at least half the cells are observed
     and no minibatching is asked for; otherwise the long form (one entry per response).
@@ -45,12 +45,18 @@ def device_args(problem: FitProblem, *, batch_size: int | None = None, dense: bo
         observed = np.zeros_like(y, dtype=bool)
         y[data.respondent, data.item] = data.response
         observed[data.respondent, data.item] = True
-        args.update(respondent=jnp.arange(data.num_respondents)[:, None], item=jnp.arange(data.num_items)[None, :],
-                    y=jnp.asarray(y), mask=None if observed.all() else jnp.asarray(observed))
+        args.update(respondent=np.arange(data.num_respondents, dtype=np.int32)[:, None],
+                    item=np.arange(data.num_items, dtype=np.int32)[None, :], y=y,
+                    mask=None if observed.all() else observed)
     else:
-        args.update(respondent=jnp.asarray(data.respondent), item=jnp.asarray(data.item),
-                    y=jnp.asarray(data.response), batch_size=batch_size)
+        args.update(respondent=_as_jax_dtype(data.respondent), item=_as_jax_dtype(data.item),
+                    y=_as_jax_dtype(data.response), batch_size=batch_size)
     return args
+
+
+def _as_jax_dtype(values: np.ndarray) -> np.ndarray:
+    """``values`` as a NumPy array of the dtype JAX would give it (64-bit types narrowed unless x64 is on)."""
+    return np.asarray(values, dtype=jax.dtypes.canonicalize_dtype(np.asarray(values).dtype))
 
 
 def to_numpy(samples: dict[str, Any]) -> dict[str, np.ndarray]:

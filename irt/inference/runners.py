@@ -263,18 +263,17 @@ def scan_nuts(state, sample_kernel, options: NUTSOptions, **kernel_kwargs) -> tu
 
     Returns (z, diverging, num_steps), one row per kept draw. Each iteration ticks
     (:mod:`irt.inference.ticks`: a watcher of the fit hears it). Traceable (called inside compiled chains).
+    Warm-up and draws are one scan of the kernel (which adapts while ``state.i < num_warmup``), so the
+    kernel is compiled once, not once per phase (half the compilation of a fit); the warm-up's rows are
+    dropped afterwards.
     """
-    def warm_up(state, _):
-        tick_each(state.i)
-        return sample_kernel(state, **kernel_kwargs), None
-
-    def draw(state, _):
+    def iteration(state, _):
         tick_each(state.i)
         state = sample_kernel(state, **kernel_kwargs)
         return state, (state.z, state.diverging, state.num_steps)
 
-    state, _ = jax.lax.scan(warm_up, state, None, length=options.num_warmup)
-    return jax.lax.scan(draw, state, None, length=options.num_samples)[1]
+    rows = jax.lax.scan(iteration, state, None, length=options.num_warmup + options.num_samples)[1]
+    return jax.tree_util.tree_map(lambda x: x[options.num_warmup:], rows)
 
 
 def run_chains(name: str, layout: Hashable | None, chain, keys, *args, per_chain: tuple[bool, ...],

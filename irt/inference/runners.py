@@ -250,14 +250,24 @@ def _sample_blocks(model, flat: _Flat, options: NUTSOptions, chain_method: str, 
     Returns the samples, the sampler statistics and ``num_samples`` (draws per chain), ``stopped``
     (``converged`` or ``maximum``) and ``checks`` ((draws per chain, problems) of each check).
     """
-    per_chain = (True, False, False)
-    states = run_chains("nuts_warm_up", _key(layout, options, "warm_up"), _nuts_warm_up(flat.potential, options),
-                        keys, starts, variance, data, per_chain=per_chain, chain_method=chain_method)
+    # A warm-up of whole blocks runs as blocks (the kernel adapts while its iteration count is in the warm-up):
+    # one compiled NUTS program instead of two, ~5 CPU s less compilation at 20 x 600.
+    blocks, rest = divmod(options.num_warmup, options.block_size)
+    warm_up = 0 if rest == 0 else options.num_warmup
+    states = run_chains(f"nuts_warm_up_{warm_up}", _key(layout, options, "warm_up"),
+                        _nuts_warm_up(flat.potential, options, warm_up), keys, starts, variance, data,
+                        per_chain=(True, False, False), chain_method=chain_method)
     block = _nuts_block(flat.potential, options)
+
+    def advance(states):
+        return run_chains("nuts_block", _key(layout, options, "block"), block, states, data, per_chain=(False,),
+                          chain_method=chain_method)
+
+    for _ in range(blocks if warm_up == 0 else 0):
+        states = advance(states)[0]
     parts, checks, drawn, stopped = [], [], 0, "maximum"
     while drawn < options.num_samples:
-        states, (z, diverging, steps) = run_chains("nuts_block", _key(layout, options, "block"), block, states, data,
-                                                   per_chain=(False,), chain_method=chain_method)
+        states, (z, diverging, steps) = advance(states)
         parts.append((_constrain(model, flat, options, layout, z, data), {"diverging": diverging, "n_steps": steps}))
         drawn = min(drawn + options.block_size, options.num_samples)
         if options.min_samples <= drawn < options.num_samples:
@@ -342,13 +352,14 @@ def _nuts_chain(potential, options: NUTSOptions):
     return nuts_chain
 
 
-def _nuts_warm_up(potential, options: NUTSOptions):
-    """One NUTS chain's warm-up as a function of (key, start, inverse mass matrix, data): its state after it."""
+def _nuts_warm_up(potential, options: NUTSOptions, iterations: int):
+    """One NUTS chain's start and first ``iterations`` as a function of (key, start, inverse mass matrix, data):
+    its state after them."""
     start, sample_kernel = _nuts_kernel(potential, options)
 
     def nuts_warm_up(key, init, inverse_mass, data):
-        return warm_up_nuts(start(key, init, inverse_mass, data), sample_kernel, options.num_warmup,
-                            model_args=(data,))
+        state = start(key, init, inverse_mass, data)
+        return warm_up_nuts(state, sample_kernel, iterations, model_args=(data,)) if iterations else state
 
     return nuts_warm_up
 
@@ -358,8 +369,8 @@ def _nuts_block(potential, options: NUTSOptions):
     start, sample_kernel = _nuts_kernel(potential, options)
 
     def nuts_block(state, data):
-        # sets the kernel's settings that its sampling reads; the state it builds is not used (compiled away)
-        start(state.rng_key, state.z, state.adapt_state.inverse_mass_matrix, data)
+        # sets the kernel's settings that its sampling reads, traced on its own: nothing of it enters the program
+        jax.eval_shape(start, state.rng_key, state.z, state.adapt_state.inverse_mass_matrix, data)
         return draw_nuts(state, sample_kernel, options.block_size, model_args=(data,))
 
     return nuts_block

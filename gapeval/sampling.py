@@ -54,8 +54,19 @@ GAP_INFERENCE = "nuts"
 #: chains. With 600 kept per chain sigma_gamma's tail ESS (always the smallest) was under 400 in 4 of 6 fits of
 #: 20 models x 100 pairs; with 1,200 in 1 of 6, about as with 4 chains of 600 run vectorized, at half their CPU
 #: time (``benchmarks/gap/RESULTS.md``, "Default NUTS without a warning").
+#: 1,200 is the most: after 400 draws per chain, and after each further block of 200, the fit's convergence
+#: checks (R-hat under its limit, bulk and tail ESS >= 400, no divergence: ``irt.diagnostics``) are computed, and
+#: the chains stop as soon as all pass (``min_samples``, ``block_size``; ``stop_when_converged=False`` always
+#: draws 1,200). Stopping when the ESS reaches a threshold is a sequential fixed-width stopping rule: the Monte
+#: Carlo error of the reported means and quantiles is then at most about 1/20 of a posterior sd, and such rules
+#: give intervals whose coverage is asymptotically the nominal one (Jones, Haran, Caffo & Neath 2006; Vats,
+#: Flegal & Jones 2019, who stop on a multivariate ESS); the draws a stopped run keeps are the first blocks of
+#: the run that went on, so what it can bias is a quantile's Monte Carlo error, of that size
+#: (``docs/inference.md``, "Stopping once converged"). Measured (``benchmarks/gap/RESULTS.md``, sixth session):
+#: 20 x 600, 6 seeds: stopped at 800-1,000 draws, 0.78 of the CPU, the same gaps covered, no warning; 20 x 100,
+#: 20 seeds: median 800 draws, coverage 0.963 against 0.958, 4 warnings against 1 (all at 1,200 draws; p = 0.34).
 GAP_NUTS = NUTSOptions(num_warmup=400, num_samples=1200, num_chains=2, target_accept_prob=0.9, max_tree_depth=10,
-                       warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
+                       warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0, min_samples=400, block_size=200)
 #: Cohorts of fewer models than this are sampled with ``GAP_NUTS_SMALL``'s chains, draws and target, and with
 #: each model's abilities centred or non-centred as its information calls for (:mod:`gapeval.gap.centring`).
 GAP_SMALL_COHORT = 10
@@ -66,8 +77,10 @@ GAP_SMALL_COHORT = 10
 #: fits that do not warn"), at about twice the leapfrog steps (127 against 63 a draw). With each model centred or
 #: non-centred by its information (``benchmarks/gap/RESULTS.md``, "Per-model centring"): 9 of 10 at 0.99, no
 #: divergence, 79 steps a draw (median); the demo's cohort with a model at the ceiling 127 against 255-511.
+#: Small cohorts stop as the others do, from 400 draws per chain (checks at 400, else 600).
 GAP_NUTS_SMALL = NUTSOptions(num_warmup=400, num_samples=600, num_chains=4, target_accept_prob=0.99, max_tree_depth=10,
-                             warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0)
+                             warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0, min_samples=400,
+                             block_size=200)
 
 #: SVI of the Gap Score (the fast, approximate path): 6,000 Adam steps from 0.05 decaying to 0.00005, and
 #: 4,000 draws from the fitted guide. On 20 models x 100 pairs across 4 seeds the gaps' posterior means spread

@@ -2,10 +2,10 @@
 
     PYTHONPATH=$PWD python benchmarks/gap/bench_cold.py --repeats 3 --out benchmarks/gap/timing/cold.jsonl
 
-Each repeat runs, one after the other (alternated), four fresh processes of ``bench_warm.py --fits 1``
-(20 models x 600 pairs, ``simulate_gap_responses(20, 600, seed=2026)``, seed 0): NUTS and SVI with
-the persistent cache off, then NUTS and SVI with it warm (a folder filled by one unmeasured run of
-each before the repeats). Every run appends one JSON line to ``--out`` as it finishes: the
+Each repeat runs, one after the other (alternated), six fresh processes of ``bench_warm.py --fits 1``
+(20 models x 600 pairs, ``simulate_gap_responses(20, 600, seed=2026)``, seed 0): NUTS stopping once
+converged, NUTS drawing 1,200 (``--stop off``) and SVI with the persistent cache off, then the same with
+it warm (a folder filled by one unmeasured run of each before the repeats). Every run appends one JSON line to ``--out`` as it finishes: the
 ``gap_score`` call's wall and process CPU (from ``bench_warm.py``), the whole process's wall and CPU
 (start to exit: interpreter, imports, simulation and fit; CPU from ``RUSAGE_CHILDREN``), the coverage
 of the 20 true gaps and the 1-minute load average. The summary prints medians.
@@ -27,8 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _run(inference: str, cache: str) -> dict:
-    command = [sys.executable, str(HERE / "bench_warm.py"), inference, "--fits", "1", "--disk-cache", cache]
+def _run(inference: str, cache: str, stop: str = "on") -> dict:
+    command = [sys.executable, str(HERE / "bench_warm.py"), inference, "--fits", "1", "--disk-cache", cache,
+               "--stop", stop]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -45,26 +46,28 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="JSON lines, appended as runs finish")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="gapeval-jax-cache-")
-    variants = [("nuts", "off"), ("svi", "off"), ("nuts", folder), ("svi", folder)]
-    for inference in ("nuts", "svi"):
-        _run(inference, folder)   # fills the persistent cache; not measured
+    variants = [("nuts", "off", "on"), ("nuts", "off", "off"), ("svi", "off", "on"), ("nuts", folder, "on"),
+                ("nuts", folder, "off"), ("svi", folder, "on")]
+    for inference, stop in (("nuts", "on"), ("nuts", "off"), ("svi", "on")):
+        _run(inference, folder, stop)   # fills the persistent cache; not measured
     rows = []
     for repeat in range(args.repeats):
-        for inference, cache in variants:
-            row = {"repeat": repeat, "cache": "off" if cache == "off" else "warm", **_run(inference, cache)}
+        for inference, cache, stop in variants:
+            row = {"repeat": repeat, "cache": "off" if cache == "off" else "warm", **_run(inference, cache, stop)}
             rows.append(row)
             with args.out.open("a") as out:
                 out.write(json.dumps(row) + "\n")
             print(json.dumps(row), flush=True)
     print(f"load now: {os.getloadavg()}")
-    print("| inference | persistent cache | gap_score wall s | gap_score CPU s | process wall s | process CPU s | "
-          "coverage | load (1 min) |")
-    print("|---|---|---|---|---|---|---|---|")
-    for inference, cache in variants:
-        mine = [r for r in rows if r["inference"] == inference and r["cache"] == ("off" if cache == "off" else "warm")]
+    print("| inference | NUTS stops once converged | persistent cache | gap_score wall s | gap_score CPU s | "
+          "process wall s | process CPU s | coverage | load (1 min) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for inference, cache, stop in variants:
+        mine = [r for r in rows if r["inference"] == inference and r.get("stop", "on") == stop
+                and r["cache"] == ("off" if cache == "off" else "warm")]
         med = {k: statistics.median(r[k] for r in mine) for k in ("wall_s", "cpu_s", "process_wall_s",
                                                                  "process_cpu_s", "coverage_95", "load_1min")}
-        print(f"| {inference} | {mine[0]['cache']} | {med['wall_s']:.1f} | {med['cpu_s']:.1f} | "
+        print(f"| {inference} | {stop if inference == 'nuts' else '-'} | {mine[0]['cache']} | {med['wall_s']:.1f} | {med['cpu_s']:.1f} | "
               f"{med['process_wall_s']:.1f} | {med['process_cpu_s']:.1f} | {med['coverage_95']:.2f} | "
               f"{med['load_1min']:.1f} |")
 

@@ -2,6 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/gap/bench_warm.py nuts --fits 3
     PYTHONPATH=. .venv/bin/python benchmarks/gap/bench_warm.py svi --fits 3
+    PYTHONPATH=. .venv/bin/python benchmarks/gap/bench_warm.py nuts --fits 3 --stop off   # always 1,200 draws
 
 20 models x 600 pairs (``simulate_gap_responses(20, 600, seed=2026 + k)`` for fit k), seed 0. The
 persistent compilation cache is switched off (``GAPEVAL_JAX_CACHE=off``) unless ``--disk-cache DIR``
@@ -29,6 +30,8 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=20, help="models")
     parser.add_argument("--pairs", type=int, default=600, help="pairs per model")
     parser.add_argument("--disk-cache", default="off", help="folder of JAX's persistent cache (default: off)")
+    parser.add_argument("--stop", choices=["on", "off"], default="on",
+                        help="NUTS: stop once the checks pass (on, the default) or always draw 1,200 (off)")
     args = parser.parse_args()
     os.environ["GAPEVAL_JAX_CACHE"] = args.disk_cache
     import numpy as np
@@ -40,7 +43,7 @@ def main() -> None:
     for k in range(args.fits):
         df, truth = simulate_gap_responses(args.models, args.pairs, seed=2026 + k)
         wall, cpu = time.perf_counter(), time.process_time()
-        table = gap_score(df, inference=args.inference, seed=0)
+        table = gap_score(df, inference=args.inference, seed=0, stop_when_converged=args.stop == "on")
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         covered = (table["gap_lower"] <= truth.gap) & (truth.gap <= table["gap_upper"])
         out = {"inference": args.inference, "fit": k, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
@@ -49,6 +52,8 @@ def main() -> None:
             out["from_process_start_s"] = round(time.perf_counter() - START, 2)
         if args.inference == "nuts":
             out["max_rhat"] = round(float(table.attrs["diagnostics"].get("max_rhat", float("nan"))), 3)
+            info = table.attrs["result"].info
+            out.update(stop=args.stop, num_samples=info["num_samples"], stopped=info["stopped"])
         print(json.dumps(out), flush=True)
 
 

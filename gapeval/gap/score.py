@@ -45,13 +45,16 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int | None = None
                 target_accept_prob: float | None = None, num_steps: int = GAP_SVI.num_steps,
                 learning_rate: float = GAP_NUTS.learning_rate, warm_start_steps: int = GAP_NUTS.warm_start_steps,
                 max_tree_depth: int = GAP_NUTS.max_tree_depth,
-                mass_inflation: float = GAP_NUTS.mass_inflation) -> NUTSOptions | SVIOptions:
+                mass_inflation: float = GAP_NUTS.mass_inflation,
+                stop_when_converged: bool = True) -> NUTSOptions | SVIOptions:
     """The sampler options record of a :func:`gap_score` fit from its keyword arguments.
 
     Both records are built (so every setting is checked, whichever path runs) from the defaults of
     :mod:`gapeval.sampling` (``num_warmup`` None: ``GAP_NUTS.num_warmup``); ``num_samples`` is also the number
     of SVI draws (None: ``GAP_NUTS.num_samples`` NUTS draws per chain, ``GAP_SVI.num_draws`` SVI draws) and
-    ``learning_rate`` that of the NUTS warm start as well as of SVI.
+    ``learning_rate`` that of the NUTS warm start as well as of SVI. ``stop_when_converged``: NUTS stops
+    drawing once the fit's convergence checks pass (from ``GAP_NUTS.min_samples`` draws per chain on, every
+    ``GAP_NUTS.block_size``); False always draws ``num_samples``.
 
     Raises
     ------
@@ -74,7 +77,8 @@ def gap_options(inference: str = GAP_INFERENCE, *, num_warmup: int | None = None
                                    target_accept_prob=GAP_NUTS.target_accept_prob if target_accept_prob is None
                                    else target_accept_prob,
                                    max_tree_depth=max_tree_depth, warm_start_steps=warm_start_steps,
-                                   learning_rate=learning_rate, mass_inflation=mass_inflation)
+                                   learning_rate=learning_rate, mass_inflation=mass_inflation,
+                                   min_samples=GAP_NUTS.min_samples if stop_when_converged else None)
         svi = dataclasses.replace(GAP_SVI, num_steps=num_steps, learning_rate=learning_rate,
                                   num_draws=GAP_SVI.num_draws if num_samples is None else num_samples)
     except ValueError as error:
@@ -155,6 +159,7 @@ def gap_score(
     warm_start_steps: int = GAP_NUTS.warm_start_steps,
     max_tree_depth: int = GAP_NUTS.max_tree_depth,
     mass_inflation: float = GAP_NUTS.mass_inflation,
+    stop_when_converged: bool = True,
     calibration=None,
 ) -> pd.DataFrame:
     r"""Gap Score of every model: posterior of theta_U - theta_G from one joint 2-D IRT fit.
@@ -231,6 +236,11 @@ def gap_score(
         NUTS only: SVI steps of the warm start (each chain starts from a draw of the fitted normal,
         whose variances times ``mass_inflation`` are NUTS's initial mass matrix); 0 starts uniform on
         (-0.5, 0.5) with a unit mass matrix (then give ``num_warmup`` >= 500).
+    stop_when_converged : bool
+        NUTS only: ``num_samples`` is the most draws per chain; from 400 on (``GAP_NUTS.min_samples``) the
+        fit's convergence checks are computed after every block of 200 draws and the chains stop as soon as
+        all pass (``docs/inference.md``, "Stopping once converged"). The draws taken and why the chains
+        stopped are ``attrs["result"].info["num_samples"]`` and ``["stopped"]``. False: always ``num_samples``.
     num_steps, learning_rate :
         SVI settings (Adam, the learning rate decays geometrically to a tenth over the steps); the
         learning rate is also that of the NUTS warm start. Every default comes from
@@ -291,7 +301,8 @@ def gap_score(
     options = gap_options(inference, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
                           chain_method=chain_method, target_accept_prob=target_accept_prob, num_steps=num_steps,
                           learning_rate=learning_rate, warm_start_steps=warm_start_steps,
-                          max_tree_depth=max_tree_depth, mass_inflation=mass_inflation)
+                          max_tree_depth=max_tree_depth, mass_inflation=mass_inflation,
+                          stop_when_converged=stop_when_converged)
     if method == "gapeval-2026":
         return _legacy(responses, model=model, item=item, direction=direction, score=score, pair=pair, by=by,
                        threshold=threshold)

@@ -88,9 +88,10 @@ def model_for(problem: FitProblem, options: NUTSOptions):
 
 def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit:
     """Sample the posterior with NUTS and return the fit (convergence is checked by :func:`irt.fit`)."""
-    refuse_options(options, ("warm_start_steps", "learning_rate", "mass_inflation"),
-                   why="the warm start applies to runs on the flat vector (irt.inference.runners.run_nuts); "
-                   "irt.fit's NUTS adapts from NumPyro's own starts (leave them at their defaults)")
+    refuse_options(options, ("warm_start_steps", "learning_rate", "mass_inflation", "min_samples", "block_size"),
+                   why="the warm start and the stopping once converged apply to runs on the flat vector "
+                   "(irt.inference.runners.run_nuts); irt.fit's NUTS adapts from NumPyro's own starts and "
+                   "draws num_samples (leave them at their defaults)")
     _warn_if_slow(problem, options)
     start = time.perf_counter()
     if options.progress_bar:

@@ -82,6 +82,13 @@ class NUTSOptions:
     mass_inflation : float
         *flat only.* Factor on the warm start's variances: mean-field variances understate the
         posterior's.
+    min_samples : int or None
+        *flat only.* Draws per chain after which a run may stop: given a convergence check
+        (:func:`irt.inference.runners.run_nuts`'s ``converged``), the chains are drawn in blocks of
+        ``block_size`` and stop after the first block from ``min_samples`` on whose draws pass the
+        check, else at ``num_samples``. None (or not below ``num_samples``): always ``num_samples``.
+    block_size : int
+        *flat only.* Draws per chain between two checks of a run that may stop (see ``min_samples``).
     dense_mass : bool, list or None
         *sites only.* NumPyro's ``dense_mass``; None: a dense block for the abilities and the
         location parameters when there are at most ``irt.inference.nuts.DENSE_ABILITY_LIMIT``
@@ -117,6 +124,8 @@ class NUTSOptions:
     warm_start_steps: int = 0
     learning_rate: float = 0.05
     mass_inflation: float = 2.0
+    min_samples: int | None = None
+    block_size: int = 200
     dense_mass: bool | list | None = None
     centered: float = 0.0
     progress_bar: bool = False
@@ -125,6 +134,9 @@ class NUTSOptions:
         for name in ("num_warmup", "num_samples", "num_chains"):
             _count(name, getattr(self, name))
         _count("max_tree_depth", self.max_tree_depth, 1)
+        _count("block_size", self.block_size)
+        if self.min_samples is not None:
+            _count("min_samples", self.min_samples)
         _count("warm_start_steps", self.warm_start_steps, 0)
         if self.chain_method is not None and self.chain_method not in CHAIN_METHODS:
             raise IRTError(f"chain_method={self.chain_method!r} is not one of {list(CHAIN_METHODS)} (or None to "

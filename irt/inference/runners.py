@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -139,7 +139,7 @@ def _ticking(kernel) -> None:
 
 
 def run_nuts(model, *, seed: int, options: NUTSOptions, data: dict | None = None,
-             layout: Hashable | None = None) -> SamplerRun:
+             layout: Hashable | None = None, converged: Callable[[dict, dict], list[str]] | None = None) -> SamplerRun:
     """NUTS on ``model``'s flat unconstrained vector, warm-started by a mean-field SVI fit.
 
     ``options.warm_start_steps`` SVI steps (step size ``options.learning_rate``) give each chain a
@@ -161,6 +161,20 @@ def run_nuts(model, *, seed: int, options: NUTSOptions, data: dict | None = None
         Everything else ``model`` depends on (:func:`irt.inference.compiled.layout_key` of its static
         arguments): with it the compiled programs are kept and a later run with the same layout and
         data of the same shapes reuses them (:mod:`irt.inference.compiled`). None: compiled for this run.
+    converged : callable, optional
+        ``converged(samples, sample_stats)`` -> the failed convergence checks of the draws so far (an
+        empty list: all pass). With it and ``options.min_samples`` below ``options.num_samples``, the
+        chains are drawn in blocks of ``options.block_size`` after the warm-up, and the run stops after
+        the first block from ``options.min_samples`` draws per chain on whose draws pass, else at
+        ``options.num_samples``. The draws of a run that stopped after k blocks are the first k blocks
+        of a run that did not stop; the stopping is deterministic for a seed.
+
+    Returns
+    -------
+    SamplerRun
+        ``info`` also holds ``num_samples`` (draws per chain taken), ``stopped`` (``fixed``: no stopping
+        rule; ``converged``: the checks passed; ``maximum``: ``options.num_samples`` drawn) and, for a
+        run that could stop, ``checks``: (draws per chain, failed checks) of each check made.
 
     Examples
     --------
@@ -196,15 +210,82 @@ def run_nuts(model, *, seed: int, options: NUTSOptions, data: dict | None = None
     if init is None:
         init = np.asarray(uniform_start(key_start, lead + (flat.size,)))
     chain_method = resolve_chain_method(options.chain_method, chains)
-    draws, stats = _sample_chains(flat, options, chain_method, layout, key_run, init, variance, data)
-    samples = compiled.program("nuts_constrain", _key(layout, options, "constrain"),
+    starts = init.reshape((chains, flat.size)) if chains > 1 else init[None]
+    keys = jax.random.split(key_run, chains)
+    if _stops(options, converged):
+        samples, stats, stopping = _sample_blocks(model, flat, options, chain_method, layout, keys, starts, variance,
+                                                  data, converged)
+    else:
+        z, diverging, steps = run_chains("nuts", _key(layout, options, "chains"), _nuts_chain(flat.potential, options),
+                                         keys, starts, variance, data, per_chain=(True, False, False),
+                                         chain_method=chain_method)
+        samples, stats = _constrain(model, flat, options, layout, z, data), {"diverging": diverging, "n_steps": steps}
+        stopping = {"num_samples": options.num_samples, "stopped": "fixed"}
+    info = {"method": "nuts", "seconds": time.perf_counter() - start_time, "approximate": False,
+            "chain_method": chain_method, "start": start, **stopping}
+    return SamplerRun(samples=samples, sample_stats=stats, info=info)
+
+
+def _stops(options: NUTSOptions, converged) -> bool:
+    """Whether the chains are drawn block by block and may stop before ``num_samples`` (see :func:`run_nuts`)."""
+    return converged is not None and options.min_samples is not None and options.min_samples < options.num_samples
+
+
+def _constrain(model, flat: _Flat, options: NUTSOptions, layout, z, data: dict) -> dict:
+    """The sites' values (NumPy arrays, (chain, draw, ...)) of flat draws ``z`` (chain, draw, size)."""
+    program = compiled.program("nuts_constrain", _key(layout, options, "constrain"),
                                lambda: jax.jit(lambda x, d: constrained(model, jax.vmap(jax.vmap(flat.unravel))(x),
                                                                         2, d)),
-                               (draws, data))(draws, data)
-    samples = {k: np.asarray(v) for k, v in samples.items()}
-    info = {"method": "nuts", "seconds": time.perf_counter() - start_time, "approximate": False,
-            "chain_method": chain_method, "start": start}
-    return SamplerRun(samples=samples, sample_stats=stats, info=info)
+                               (z, data))
+    return {k: np.asarray(v) for k, v in program(z, data).items()}
+
+
+def _sample_blocks(model, flat: _Flat, options: NUTSOptions, chain_method: str, layout, keys, starts, variance,
+                   data: dict, converged) -> tuple[dict, dict, dict]:
+    """The chains' warm-up, then blocks of ``options.block_size`` draws until ``converged`` finds no problem.
+
+    ``converged(samples, sample_stats)`` (the draws so far) is asked after each block from
+    ``options.min_samples`` draws per chain on; the draws of a run that stopped after k blocks are the
+    first k blocks of a run that went on (each block continues the chains' states, keys included).
+    Returns the samples, the sampler statistics and ``num_samples`` (draws per chain), ``stopped``
+    (``converged`` or ``maximum``) and ``checks`` ((draws per chain, problems) of each check).
+    """
+    # A warm-up of whole blocks runs as blocks (the kernel adapts while its iteration count is in the warm-up):
+    # one compiled NUTS program instead of two, ~5 CPU s less compilation at 20 x 600.
+    blocks, rest = divmod(options.num_warmup, options.block_size)
+    warm_up = 0 if rest == 0 else options.num_warmup
+    states = run_chains(f"nuts_warm_up_{warm_up}", _key(layout, options, "warm_up"),
+                        _nuts_warm_up(flat.potential, options, warm_up), keys, starts, variance, data,
+                        per_chain=(True, False, False), chain_method=chain_method)
+    block = _nuts_block(flat.potential, options)
+
+    def advance(states):
+        return run_chains("nuts_block", _key(layout, options, "block"), block, states, data, per_chain=(False,),
+                          chain_method=chain_method)
+
+    for _ in range(blocks if warm_up == 0 else 0):
+        states = advance(states)[0]
+    parts, checks, drawn, stopped = [], [], 0, "maximum"
+    while drawn < options.num_samples:
+        states, (z, diverging, steps) = advance(states)
+        parts.append((_constrain(model, flat, options, layout, z, data), {"diverging": diverging, "n_steps": steps}))
+        drawn = min(drawn + options.block_size, options.num_samples)
+        if options.min_samples <= drawn < options.num_samples:
+            problems = list(converged(*_joined(parts, drawn)))
+            checks.append((drawn, problems))
+            if not problems:
+                stopped = "converged"
+                break
+    per_iteration = _mcmc_iterations(options) // (options.num_warmup + options.num_samples)
+    announce(-per_iteration * (options.num_samples - drawn))   # the watcher's total: the iterations not run go
+    samples, stats = _joined(parts, drawn)
+    return samples, stats, {"num_samples": drawn, "stopped": stopped, "checks": checks}
+
+
+def _joined(parts: list, drawn: int) -> tuple[dict, dict]:
+    """Blocks of (samples, sample_stats) joined along the draw axis, the first ``drawn`` draws per chain."""
+    return tuple({k: np.concatenate([part[i][k] for part in parts], axis=1)[:, :drawn] for k in parts[0][i]}
+                 for i in (0, 1))
 
 
 class _Flat:
@@ -243,19 +324,56 @@ def _warm_start(potential, size: int, lead: tuple, options: NUTSOptions):
     return warm_start
 
 
-def _nuts_chain(potential, options: NUTSOptions):
-    """One NUTS chain as a function of (key, start, inverse mass matrix, data): NumPyro's kernel, data as arguments."""
+def _nuts_kernel(potential, options: NUTSOptions):
+    """NumPyro's NUTS kernel on ``potential``, data as arguments: (start, sample_kernel).
+
+    ``start(key, init, inverse_mass, data)`` is the chain's initial state; it also sets the settings that
+    ``sample_kernel`` reads (warm-up length, tree depth), so a program that continues a chain calls it too.
+    """
     from numpyro.infer.hmc import hmc
 
     init_kernel, sample_kernel = hmc(potential_fn_gen=lambda data: partial(potential, data=data), algo="NUTS")
 
+    def start(key, init, inverse_mass, data):
+        return init_kernel(init, options.num_warmup, inverse_mass_matrix=inverse_mass,
+                           target_accept_prob=options.target_accept_prob, max_tree_depth=options.max_tree_depth,
+                           model_args=(data,), rng_key=key)
+
+    return start, sample_kernel
+
+
+def _nuts_chain(potential, options: NUTSOptions):
+    """One NUTS chain as a function of (key, start, inverse mass matrix, data): warm-up and every draw."""
+    start, sample_kernel = _nuts_kernel(potential, options)
+
     def nuts_chain(key, init, inverse_mass, data):
-        state = init_kernel(init, options.num_warmup, inverse_mass_matrix=inverse_mass,
-                            target_accept_prob=options.target_accept_prob, max_tree_depth=options.max_tree_depth,
-                            model_args=(data,), rng_key=key)
-        return scan_nuts(state, sample_kernel, options, model_args=(data,))
+        return scan_nuts(start(key, init, inverse_mass, data), sample_kernel, options, model_args=(data,))
 
     return nuts_chain
+
+
+def _nuts_warm_up(potential, options: NUTSOptions, iterations: int):
+    """One NUTS chain's start and first ``iterations`` as a function of (key, start, inverse mass matrix, data):
+    its state after them."""
+    start, sample_kernel = _nuts_kernel(potential, options)
+
+    def nuts_warm_up(key, init, inverse_mass, data):
+        state = start(key, init, inverse_mass, data)
+        return warm_up_nuts(state, sample_kernel, iterations, model_args=(data,)) if iterations else state
+
+    return nuts_warm_up
+
+
+def _nuts_block(potential, options: NUTSOptions):
+    """``options.block_size`` more draws of a warmed-up chain as a function of (state, data): (state, draws)."""
+    start, sample_kernel = _nuts_kernel(potential, options)
+
+    def nuts_block(state, data):
+        # sets the kernel's settings that its sampling reads, traced on its own: nothing of it enters the program
+        jax.eval_shape(start, state.rng_key, state.z, state.adapt_state.inverse_mass_matrix, data)
+        return draw_nuts(state, sample_kernel, options.block_size, model_args=(data,))
+
+    return nuts_block
 
 
 def scan_nuts(state, sample_kernel, options: NUTSOptions, **kernel_kwargs) -> tuple:
@@ -267,45 +385,56 @@ def scan_nuts(state, sample_kernel, options: NUTSOptions, **kernel_kwargs) -> tu
     kernel is compiled once, not once per phase (half the compilation of a fit); the warm-up's rows are
     dropped afterwards.
     """
-    def iteration(state, _):
+    rows = draw_nuts(state, sample_kernel, options.num_warmup + options.num_samples, **kernel_kwargs)[1]
+    return jax.tree_util.tree_map(lambda x: x[options.num_warmup:], rows)
+
+
+def warm_up_nuts(state, sample_kernel, num_warmup: int, **kernel_kwargs):
+    """``num_warmup`` adapting iterations of ``sample_kernel`` from ``state``; the state after them (traceable)."""
+    def warm_up(state, _):
+        tick_each(state.i)
+        return sample_kernel(state, **kernel_kwargs), None
+
+    return jax.lax.scan(warm_up, state, None, length=num_warmup)[0]
+
+
+def draw_nuts(state, sample_kernel, num_draws: int, **kernel_kwargs) -> tuple:
+    """``num_draws`` iterations of ``sample_kernel`` from ``state``: (the state after them, (z, diverging,
+    num_steps) one row per draw). A chain continued block by block draws what one call of all the blocks
+    together draws: the key is the state's (traceable)."""
+    def draw(state, _):
         tick_each(state.i)
         state = sample_kernel(state, **kernel_kwargs)
         return state, (state.z, state.diverging, state.num_steps)
 
-    rows = jax.lax.scan(iteration, state, None, length=options.num_warmup + options.num_samples)[1]
-    return jax.tree_util.tree_map(lambda x: x[options.num_warmup:], rows)
+    return jax.lax.scan(draw, state, None, length=num_draws)
 
 
 def run_chains(name: str, layout: Hashable | None, chain, keys, *args, per_chain: tuple[bool, ...],
                chain_method: str):
     """``chain(key, *args)`` for each of ``keys``, compiled once per layout; outputs stacked (chain, ...) as NumPy.
 
-    ``per_chain`` says which of ``args`` have a leading chain axis (the others are shared).
-    ``chain_method``: ``parallel`` (one chain per device), ``vectorized`` (in lock-step) or
-    ``sequential`` (one after another; also for a single chain).
+    ``keys`` is the first argument of each chain: its keys, or any tree of arrays with a leading chain
+    axis (the chains' states, to continue them). ``per_chain`` says which of ``args`` have a leading
+    chain axis (the others are shared). ``chain_method``: ``parallel`` (one chain per device),
+    ``vectorized`` (in lock-step) or ``sequential`` (one after another; also for a single chain).
     """
-    if chain_method == "sequential" or len(keys) == 1:
-        def pick(c):
-            return tuple(a[c] if split else a for a, split in zip(args, per_chain))
+    num_chains = len(jax.tree_util.tree_leaves(keys)[0])
+    if chain_method == "sequential" or num_chains == 1:
+        def arguments(c):
+            def at(tree):
+                return jax.tree_util.tree_map(lambda a: a[c], tree)
 
-        run = compiled.program(f"{name}_chain", layout, lambda: jax.jit(chain), (keys[0], *pick(0)))
-        outs = [run(keys[c], *pick(c)) for c in range(len(keys))]
+            return (at(keys), *(at(a) if split else a for a, split in zip(args, per_chain)))
+
+        run = compiled.program(f"{name}_chain", layout, lambda: jax.jit(chain), arguments(0))
+        outs = [run(*arguments(c)) for c in range(num_chains)]
         return jax.tree_util.tree_map(lambda *leaves: np.stack([np.asarray(x) for x in leaves]), *outs)
     transform = jax.pmap if chain_method == "parallel" else (lambda f, **kw: jax.jit(jax.vmap(f, **kw)))
     in_axes = (0, *(0 if split else None for split in per_chain))
     run = compiled.program(f"{name}_chains_{chain_method}", layout, lambda: transform(chain, in_axes=in_axes),
                            (keys, *args))
     return jax.tree_util.tree_map(np.asarray, run(keys, *args))
-
-
-def _sample_chains(flat: _Flat, options: NUTSOptions, chain_method: str, layout, key, init, variance, data):
-    """Run the chains of the flat potential (see :func:`run_chains`)."""
-    chains = options.num_chains
-    starts = init.reshape((chains, flat.size)) if chains > 1 else init[None]
-    z, diverging, steps = run_chains("nuts", _key(layout, options, "chains"), _nuts_chain(flat.potential, options),
-                                     jax.random.split(key, chains), starts, variance, data,
-                                     per_chain=(True, False, False), chain_method=chain_method)
-    return z, {"diverging": diverging, "n_steps": steps}
 
 
 def run_svi(model, *, seed: int, options: SVIOptions, data: dict | None = None,

@@ -22,7 +22,8 @@ from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
 
 #: A value other than the default for every field of NUTSOptions run on the flat vector ...
 FLAT_NUTS = dict(num_warmup=7, num_samples=9, num_chains=3, chain_method="sequential", target_accept_prob=0.77,
-                 max_tree_depth=6, warm_start_steps=11, learning_rate=0.123, mass_inflation=3.0)
+                 max_tree_depth=6, warm_start_steps=11, learning_rate=0.123, mass_inflation=3.0, min_samples=5,
+                 block_size=3)
 #: ... and on the sites (irt.fit).
 SITE_NUTS = dict(num_warmup=7, num_samples=9, num_chains=3, chain_method="sequential", target_accept_prob=0.77,
                  max_tree_depth=6, dense_mass=True, centered=1.0, progress_bar=True)
@@ -54,6 +55,8 @@ def test_every_field_is_checked_by_a_test_below():
     (NUTSOptions, {"target_accept_prob": 1.0}, r"target_accept_prob=1.0 must lie strictly between 0 and 1"),
     (NUTSOptions, {"max_tree_depth": 0}, r"max_tree_depth=0 must be an integer >= 1"),
     (NUTSOptions, {"warm_start_steps": -1}, r"warm_start_steps=-1 must be an integer >= 0"),
+    (NUTSOptions, {"min_samples": 0}, r"min_samples=0 must be an integer >= 1"),
+    (NUTSOptions, {"block_size": 2.5}, r"block_size=2.5 must be an integer >= 1"),
     (NUTSOptions, {"learning_rate": 0}, r"learning_rate=0 must be a positive number"),
     (NUTSOptions, {"mass_inflation": -2.0}, r"mass_inflation=-2.0 must be a positive number"),
     (NUTSOptions, {"centered": 2}, r"centered=2 must lie in \[0, 1\]"),
@@ -135,7 +138,7 @@ def _check_mcmc(calls, given):
 
 def test_every_nuts_option_reaches_the_flat_sampler(recorded, monkeypatch):
     kernel, chains = {}, {}
-    real_hmc, real_chains = numpyro.infer.hmc.hmc, runners._sample_chains
+    real_hmc, real_chains = numpyro.infer.hmc.hmc, runners.run_chains
 
     def hmc(**kwargs):
         init_kernel, sample_kernel = real_hmc(**kwargs)
@@ -146,15 +149,23 @@ def test_every_nuts_option_reaches_the_flat_sampler(recorded, monkeypatch):
 
         return recording_init, sample_kernel
 
-    def sample_chains(flat, options, chain_method, layout, key, init, variance, data):
-        chains.update(chain_method=chain_method, init=init, variance=variance)
-        return real_chains(flat, options, chain_method, layout, key, init, variance, data)
+    def run_chains(name, layout, chain, keys, *args, per_chain, chain_method):
+        chains.setdefault("names", []).append(name)
+        if name.startswith("nuts_warm_up"):
+            chains.update(chain_method=chain_method, init=args[0], variance=args[1])
+        return real_chains(name, layout, chain, keys, *args, per_chain=per_chain, chain_method=chain_method)
 
     monkeypatch.setattr(numpyro.infer.hmc, "hmc", hmc)
-    monkeypatch.setattr(runners, "_sample_chains", sample_chains)
-    run = runners.run_nuts(_model, seed=0, options=NUTSOptions(**FLAT_NUTS))
+    monkeypatch.setattr(runners, "run_chains", run_chains)
+    asked = []
+    run = runners.run_nuts(_model, seed=0, options=NUTSOptions(**FLAT_NUTS),
+                           converged=lambda samples, stats: asked.append(samples["x"].shape) or [])
     assert kernel["num_warmup"] == 7 and kernel["target_accept_prob"] == 0.77 and kernel["max_tree_depth"] == 6
-    assert run.samples["x"].shape == (3, 9, 4) and run.sample_stats["n_steps"].shape == (3, 9)   # chains, draws
+    # blocks of 3 draws, asked from 5 on (after 6), stopped there: 6 of the 9 draws per chain
+    # 7 warm-up iterations are not whole blocks of 3: one program starts the chains and warms them up
+    assert chains["names"] == ["nuts_warm_up_7", "nuts_block", "nuts_block"] and asked == [(3, 6, 4)]
+    assert run.samples["x"].shape == (3, 6, 4) and run.sample_stats["n_steps"].shape == (3, 6)   # chains, draws
+    assert (run.info["num_samples"], run.info["stopped"], run.info["checks"]) == (6, "converged", [(6, [])])
     assert chains["chain_method"] == run.info["chain_method"] == "sequential"
     warm = recorded["mean_field"]
     assert warm["num_steps"] == 11 and warm["learning_rate"](0) == pytest.approx(0.123)
@@ -211,8 +222,10 @@ def test_every_nuts_option_reaches_the_compiled_site_sampler_of_fit(monkeypatch)
 
 def test_each_path_refuses_the_fields_of_the_other():
     data, _ = irt.simulate("2pl", num_respondents=20, num_items=5, seed=0)
-    with pytest.raises(ValueError, match=r"warm_start_steps=5: the warm start applies to runs on the flat vector"):
+    with pytest.raises(ValueError, match=r"warm_start_steps=5: the warm start and the stopping once converged apply to runs on the flat"):
         irt.fit(data, "2pl", method="nuts", warm_start_steps=5)
+    with pytest.raises(ValueError, match=r"min_samples=400: the warm start and the stopping once converged apply"):
+        irt.fit(data, "2pl", method="nuts", min_samples=400)
     with pytest.raises(ValueError, match=r"dense_mass=True: these settings apply to irt.fit's site-based NUTS"):
         runners.run_nuts(_model, seed=0, options=NUTSOptions(dense_mass=True))
     with pytest.raises(ValueError, match=r"progress_bar=True: a run on the flat vector .* no progress bar"):

@@ -35,8 +35,9 @@ class _Stop(Exception):
 def runs(monkeypatch):
     seen = []
 
-    def record(model, *, seed, options, data, layout):
+    def record(model, *, seed, options, data, layout, converged=None):
         assert set(data) == {"y", "mask"} and layout is not None   # the answers are arguments, kept per layout
+        assert (converged is not None) == isinstance(options, NUTSOptions)   # NUTS may stop once converged
         seen.append((seed, options))
         raise _Stop
 
@@ -55,6 +56,7 @@ def test_every_documented_sampler_keyword_is_checked_here():
     sampler = {"num_warmup", "num_samples", "num_chains", "chain_method", "target_accept_prob", "num_steps",
                "learning_rate", "warm_start_steps", "max_tree_depth", "mass_inflation"}
     assert keywords == sampler
+    assert "stop_when_converged" in inspect.signature(gap_score).parameters   # checked below
     assert all(getattr(GAP_NUTS, k) != v for k, v in NUTS_KEYWORDS.items())
     assert all(getattr(GAP_SVI, SVI_FIELDS[k]) != v for k, v in SVI_KEYWORDS.items())
 
@@ -66,6 +68,14 @@ def test_every_nuts_keyword_reaches_the_sampler(runs, table):
     assert seed == 5 and isinstance(options, NUTSOptions)
     for name, value in NUTS_KEYWORDS.items():
         assert getattr(options, name) == value, name
+
+
+def test_stop_when_converged_false_draws_num_samples(runs, table):
+    for stop in (True, False):
+        with pytest.raises(_Stop):
+            gap_score(table, stop_when_converged=stop)
+    assert [options.min_samples for _, options in runs] == [GAP_NUTS_SMALL.min_samples, None]
+    assert GAP_NUTS.min_samples == GAP_NUTS_SMALL.min_samples == 400 and GAP_NUTS.block_size == 200
 
 
 def test_every_svi_keyword_reaches_the_sampler(runs, table):

@@ -24,6 +24,14 @@ def _check_small_cohort(num_models: int, num_pairs: int, seed: int) -> None:
         warnings.simplefilter("ignore")   # R-hat slightly over 1.01 is allowed below; the warning is not the check
         table = gap_score(df, seed=seed)   # the defaults, as a user runs them
     result = table.attrs["result"]
+    # the chains stop once the checks pass (400 draws per chain at the earliest), else at GAP_NUTS_SMALL's 600
+    checks = result.info["checks"]
+    assert [draws for draws, _ in checks] == [400][:len(checks)] and result.samples["gap"].shape[1] == \
+        result.info["num_samples"]
+    if result.info["stopped"] == "converged":
+        assert result.info["num_samples"] == 400 and checks[-1][1] == [] and result.diagnostics.ok
+    else:
+        assert result.info["stopped"] == "maximum" and result.info["num_samples"] == 600 and checks[0][1]
     diagnostics = result.diagnostics.table
     gaps = diagnostics[diagnostics["site"] == "gap"]
     assert result.diagnostics.num_divergences == 0

@@ -6,16 +6,19 @@ imports it when first used, so scripts can set ``XLA_FLAGS`` before that.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["recovery", "CompileClock", "cpu_seconds", "peak_rss_mb", "machine_facts", "markdown_table", "simulate_case"]
+__all__ = ["recovery", "CompileClock", "cpu_seconds", "peak_rss_mb", "machine_facts", "markdown_table", "simulate_case",
+           "emit_json_line"]
 
 #: JAX's monitoring events whose durations add up to the time spent tracing, lowering and compiling.
 COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
@@ -115,6 +118,16 @@ def machine_facts() -> MachineFacts:
     return MachineFacts(cpus=os.cpu_count() or 0, cpu_model=model, memory_gb=round(memory, 1),
                         load_average=tuple(round(x, 2) for x in os.getloadavg()), python=platform.python_version(),
                         when_utc=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
+
+
+def emit_json_line(record: dict, out: str | Path | None) -> None:
+    """Print ``record`` as one JSON line and append it to ``out`` (when given) at once, so a stopped run
+    keeps what it measured."""
+    line = json.dumps(record)
+    print(line, flush=True)
+    if out:
+        with Path(out).open("a") as fh:
+            print(line, file=fh)
 
 
 def uptime_line() -> str:

@@ -17,13 +17,11 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")  # before JAX is imported
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from _shared import cpu_seconds  # noqa: E402
+from _shared import cpu_seconds, emit_json_line  # noqa: E402
 from profile_nuts import CASES, simulate  # noqa: E402
 
 
@@ -70,11 +68,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="JSON lines file to append to")
     args = parser.parse_args()
     for case in args.cases:
-        line = json.dumps(one_case(case, args.seed, args.repeats))
-        print(line, flush=True)
-        if args.out:
-            with Path(args.out).open("a") as fh:
-                print(line, file=fh)
+        emit_json_line(one_case(case, args.seed, args.repeats), args.out)
 
 
 if __name__ == "__main__":

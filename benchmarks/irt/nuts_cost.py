@@ -22,14 +22,13 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")  
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
-import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from _shared import CompileClock, cpu_seconds, recovery  # noqa: E402
+from _shared import CompileClock, cpu_seconds, emit_json_line, recovery  # noqa: E402
 from profile_nuts import CASES, simulate  # noqa: E402
 
 
@@ -83,11 +82,7 @@ def main() -> None:
     configs = [_config(text) for text in args.config]
     out = Path(args.out) if args.out else None
     for seed, case, (name, settings) in itertools.product(args.seeds, args.cases, configs):
-        line = json.dumps(one_fit(case, seed, name, settings))
-        print(line, flush=True)
-        if out is not None:   # after every fit, so a stopped run keeps what it measured
-            with out.open("a") as fh:
-                print(line, file=fh)
+        emit_json_line(one_fit(case, seed, name, settings), out)
 
 
 if __name__ == "__main__":

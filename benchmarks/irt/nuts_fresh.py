@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _shared import emit_json_line  # noqa: E402  (no JAX: the parent process stays light)
 
 
 def child(case: str, seed: int) -> dict:
@@ -94,11 +97,7 @@ def main() -> None:
             record = {"tree": tree, "case": case, "seed": seed, "cache": cache, "process_wall_s": round(wall, 2),
                       **json.loads(done.stdout.strip().splitlines()[-1]),
                       "load_1min": [round(load, 2), round(os.getloadavg()[0], 2)]}
-            line = json.dumps(record)
-            print(line, flush=True)
-            if args.out:
-                with Path(args.out).open("a") as fh:
-                    print(line, file=fh)
+            emit_json_line(record, args.out)
 
 
 if __name__ == "__main__":

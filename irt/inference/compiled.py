@@ -36,7 +36,7 @@ import numpy as np
 __all__ = ["PROGRAM_LIMIT", "CACHE_ENV", "layout_key", "program", "statistics", "clear", "persistent_cache_dir",
            "enable_persistent_cache"]
 
-#: Most compiled programs kept (a NUTS layout uses three, an SVI layout one).
+#: Most compiled programs kept (a NUTS layout uses three, four when it stops once converged; an SVI layout one).
 PROGRAM_LIMIT = 24
 #: Environment variable naming the folder of the persistent compilation cache (``off`` or empty: none).
 CACHE_ENV = "GAPEVAL_JAX_CACHE"

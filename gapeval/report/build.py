@@ -157,13 +157,25 @@ def _data_files(writer: _Writer, responses: pd.DataFrame, manifest: dict[str, An
     writer.lines += [f"Data files: {', '.join(listed)}.", ""]
 
 
-def _convergence(diagnostics: Any, inference: str | None) -> str:
+def _convergence(diagnostics: Any, inference: str | None, result: Any = None) -> str:
+    """The gap table's note on convergence: the checks' verdict and numbers, and the draws they saw."""
     if inference != "nuts" or diagnostics is None:
         return f"Convergence diagnostics do not apply to {inference} (an optimisation, not a sampler)."
     d = diagnostics if isinstance(diagnostics, dict) else vars(diagnostics)
     verdict = "passed" if d.get("ok") else "FAILED (read the intervals with caution)"
     return (f"NUTS convergence {verdict}: max R-hat {d.get('max_rhat'):.3f}, min bulk ESS "
-            f"{d.get('min_ess_bulk'):.0f}, {d.get('num_divergences')} divergent transitions.")
+            f"{d.get('min_ess_bulk'):.0f}, {d.get('num_divergences')} divergent transitions.{_draws_taken(result)}")
+
+
+def _draws_taken(result: Any) -> str:
+    """" Draws: C chains x N after W warm-up, ..." for a NUTS fit that records them, else ""."""
+    info, options = getattr(result, "info", None) or {}, getattr(result, "options", None)
+    if "num_samples" not in info or options is None:
+        return ""
+    why = {"converged": ", stopped once the checks passed",
+           "maximum": f", the most it draws (the checks did not pass from {options.min_samples} on)"}
+    return (f" Draws: {options.num_chains} chains × {info['num_samples']} after {options.num_warmup} warm-up"
+            f"{why.get(info.get('stopped'), '')}.")
 
 
 def _gap_part(writer: _Writer, outcome: Outcome) -> None:
@@ -183,7 +195,8 @@ def _gap_part(writer: _Writer, outcome: Outcome) -> None:
     gaps.to_csv(writer.folder / "gap_scores.csv", index=False)
     writer.files.append(writer.folder / "gap_scores.csv")
     writer.table("gap_scores", gap_score_table(gaps, notes=[_convergence(attrs.get("diagnostics"),
-                                                                          attrs.get("inference"))]), "Gap scores")
+                                                                          attrs.get("inference"),
+                                                                          attrs.get("result"))]), "Gap scores")
     comparisons: pd.DataFrame = outcome.results["comparisons"]
     if not comparisons.empty:
         table = gap_comparison_table(comparisons, interval=str(attrs.get("interval", "credible interval")))

@@ -192,3 +192,23 @@ def test_a_model_with_one_direction_has_empty_cells_not_empty_intervals():
     assert "| a | 0.500 | [0.100, 0.900] | > 0.999 | 0.200 | -0.300 | 10 | 10 |" in markdown
     assert "| b | — | — | — | -1.000 | — | 5 | 0 |" in markdown
     assert "| Model | Gap | 90% CrI |" in markdown
+
+
+def test_the_convergence_note_says_how_many_draws_the_checks_saw_and_why_the_chains_stopped():
+    from types import SimpleNamespace
+
+    from gapeval.report.build import _convergence
+    from gapeval.sampling import GAP_NUTS_SMALL
+
+    passed = {"ok": True, "max_rhat": 1.0071, "min_ess_bulk": 1271.6, "num_divergences": 0}
+    stopped = SimpleNamespace(info={"num_samples": 400, "stopped": "converged"}, options=GAP_NUTS_SMALL)
+    assert _convergence(passed, "nuts", stopped) == (
+        "NUTS convergence passed: max R-hat 1.007, min bulk ESS 1272, 0 divergent transitions. "
+        "Draws: 4 chains × 400 after 400 warm-up, stopped once the checks passed.")
+    went_on = SimpleNamespace(info={"num_samples": 600, "stopped": "maximum"}, options=GAP_NUTS_SMALL)
+    assert _convergence({**passed, "ok": False}, "nuts", went_on).endswith(
+        "Draws: 4 chains × 600 after 400 warm-up, the most it draws (the checks did not pass from 400 on).")
+    fixed = SimpleNamespace(info={"num_samples": 600, "stopped": "fixed"}, options=GAP_NUTS_SMALL)
+    assert _convergence(passed, "nuts", fixed).endswith("Draws: 4 chains × 600 after 400 warm-up.")
+    assert _convergence(passed, "nuts").endswith("divergent transitions.")   # a result that records no draws
+    assert _convergence(None, "svi", stopped).startswith("Convergence diagnostics do not apply to svi")

@@ -231,10 +231,9 @@ def _average_ranks(rows: np.ndarray) -> np.ndarray:
 def _quantile(ordered: np.ndarray, prob: float) -> np.ndarray:
     """The quantile of each row of sorted draws, as ``scipy.stats.mstats.mquantiles`` (type 7) computes it."""
     n = ordered.shape[1]
-    p = np.atleast_1d(np.asarray(prob))
-    aleph = n * p + (1.0 + p * (1.0 - 1.0 - 1.0))
-    k = int(np.floor(aleph.clip(1, n - 1))[0])
-    gamma = (aleph - k).clip(0, 1)
+    aleph = n * prob + 1.0 - prob                  # mquantiles' n p + alphap + p (1 - alphap - betap), alphap = betap = 1
+    k = int(np.floor(min(max(aleph, 1), n - 1)))
+    gamma = min(max(aleph - k, 0.0), 1.0)
     return (1.0 - gamma) * ordered[:, k - 1] + gamma * ordered[:, k]
 
 

@@ -317,8 +317,10 @@ def gap_score(
     if isinstance(options, NUTSOptions) and data.num_models < GAP_SMALL_COHORT:   # the settings not given
         given = {"num_warmup": num_warmup, "num_chains": num_chains, "num_samples": num_samples,
                  "target_accept_prob": target_accept_prob}
-        options = dataclasses.replace(options, **{name: getattr(GAP_NUTS_SMALL, name)
-                                                  for name, value in given.items() if value is None})
+        fields = {name: getattr(GAP_NUTS_SMALL, name) for name, value in given.items() if value is None}
+        if options.min_samples is not None:   # stopping once converged, by the small cohorts' own blocks
+            fields.update(min_samples=GAP_NUTS_SMALL.min_samples, block_size=GAP_NUTS_SMALL.block_size)
+        options = dataclasses.replace(options, **fields)
     boundary = boundary_models(data)
     if boundary:
         warnings.warn(ceiling_message(boundary, abilities=abilities), CeilingWarning, stacklevel=2)

@@ -58,6 +58,8 @@ class Quantised:
     ----------
     labels
         ``(height, width)`` int array: index into :data:`COLOUR_NAMES`, or ``-1`` for unknown.
+    rgb
+        ``(height, width, 3)`` float array: the pixels that were quantised (after :func:`to_rgb_array`).
     unknown_fraction
         Share of pixels further than the tolerance from every palette colour.
     fit_fraction
@@ -67,6 +69,7 @@ class Quantised:
     """
 
     labels: np.ndarray
+    rgb: np.ndarray
     unknown_fraction: float
     fit_fraction: float
     flat_fraction: float
@@ -133,7 +136,8 @@ def quantise(image: Any, *, tolerance: float = 80.0, max_side: int = ANALYSIS_SI
     >>> COLOUR_NAMES[q.labels[0, 0]], q.readable
     ('white', True)
     """
-    rgb = to_rgb_array(image, max_side=max_side).astype(np.int64)
+    pixels = to_rgb_array(image, max_side=max_side)
+    rgb = pixels.astype(np.int64)
     # Distances are computed once per distinct colour: flat renderings have few of them.
     keys = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
     distinct, inverse = np.unique(keys.ravel(), return_inverse=True)
@@ -148,6 +152,7 @@ def quantise(image: Any, *, tolerance: float = 80.0, max_side: int = ANALYSIS_SI
     flat = same_right[:-1, :] & same_down[:, :-1]
     return Quantised(
         labels=labels,
+        rgb=pixels,
         unknown_fraction=float((labels < 0).mean()),
         fit_fraction=float((best <= tolerance / 2).mean()),
         flat_fraction=float(flat.mean()) if flat.size else 1.0,

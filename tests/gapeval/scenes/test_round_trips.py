@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -39,6 +39,7 @@ def test_grid_round_trip(rows: int, cols: int, seed: int, scale: float) -> None:
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 20))
+@example(seed=110143, n=12)  # an 18-pixel yellow square whose corners JPEG blurs into white: read as a circle once
 def test_scene_round_trip(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
     kinds = [(str(rng.choice(GRID_COLOURS)), str(rng.choice(SHAPES))) for _ in range(n)]

@@ -31,7 +31,8 @@ the child times ``--full-batch-steps`` steps of the model SVI fits on dense resp
 :mod:`irt.inference.dense_logistic`; ``plain_ms_per_full_step``: the same site model without it,
 NumPyro's autodiff, main's step before it; 3 alternated rounds, medians; compiled first, process
 CPU beside wall) and reads a 512 MiB array, jitted in JAX, to measure the bandwidth; ``floor_ms`` =
-the bytes of the step's data arrays (the int32 response matrix) / that bandwidth.
+the bytes of the plain step's data arrays (the int32 response matrix) / that bandwidth, and
+``read_floor_ms`` the same for the bytes ``irt.fit``'s fused step reads (the matrix as int8).
 ``ms_per_hand_step`` times the fastest formulation of ``full_step.py`` (``grad_int8_tiled``: the
 responses as an int8 sign, the gradient written from r = s σ(-s x), block by block of respondents)
 on the same responses, against the same floor.
@@ -57,7 +58,7 @@ COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps
            "peak_rss_mb", "theta_r", "theta_rmse", "coverage_95", "coverage_95_centred", "location_z", "mean_width",
            "scale_check", "scale_check_z", "scale_check_spread",
            "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio", "cpu_floor_ratio",
-           "plain_cpu_ms_per_full_step", "plain_cpu_floor_ratio", "cpu_ms_per_hand_step", "hand_cpu_floor_ratio"]
+           "cpu_read_floor_ratio", "plain_cpu_ms_per_full_step", "plain_cpu_floor_ratio", "cpu_ms_per_hand_step", "hand_cpu_floor_ratio"]
 
 
 def bandwidth_gb_s(repeats: int = 5) -> float:
@@ -93,16 +94,18 @@ def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> d
     from irt.inference.common import device_args, reparameterised
     from irt.inference.svi import fit_model
 
-    args = device_args(problem)
-    data = {k: v for k, v in args.items() if hasattr(v, "nbytes")}
-    runners = {}
-    for name, model in (("plain", reparameterised(problem, centered=0.0)), ("fused", fit_model(problem, dense=True))):
+    plain_args = device_args(problem)
+    runners, read_bytes = {}, {}
+    for name, (model, args) in (("plain", (reparameterised(problem, centered=0.0), plain_args)),
+                                ("fused", fit_model(problem, batch_size=None))):
+        data = {k: v for k, v in args.items() if hasattr(v, "nbytes")}
+        read_bytes[name] = sum(int(v.nbytes) for v in data.values())
         svi = SVI(model, AutoNormal(model), Adam(0.02), Trace_ELBO())
-        step = jax.jit(lambda st, arrays, svi=svi: svi.update(st, **{**args, **arrays}))
+        step = jax.jit(lambda st, arrays, svi=svi, args=args: svi.update(st, **{**args, **arrays}))
         state, loss = step(svi.init(jax.random.PRNGKey(seed), **args), data)
         loss.block_until_ready()
 
-        def run(n, step=step, box=[state]):
+        def run(n, step=step, data=data, box=[state]):
             for _ in range(n):
                 box[0], loss = step(box[0], data)
             loss.block_until_ready()
@@ -117,9 +120,11 @@ def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> d
                                 1000 * (cpu_seconds() - cpu0) / num_steps))
     hand_wall, hand_cpu = _hand_gradient_step(problem, seed=seed, num_steps=num_steps)
     bandwidth = max(bandwidth_before, bandwidth_gb_s())
-    data_bytes = sum(int(v.nbytes) for v in data.values())
+    data_bytes = read_bytes["plain"]  # the int32 response matrix: the floor of every session so far
     floor_ms = 1000 * data_bytes / (bandwidth * 1e9)
+    read_floor_ms = 1000 * read_bytes["fused"] / (bandwidth * 1e9)  # what irt.fit's step reads (int8)
     record = {"full_step_data_bytes": data_bytes, "bandwidth_gb_s": bandwidth, "floor_ms": floor_ms,
+              "fused_read_bytes": read_bytes["fused"], "read_floor_ms": read_floor_ms,
               "full_batch_steps": num_steps, "full_batch_rounds": rounds,
               "ms_per_hand_step": hand_wall, "cpu_ms_per_hand_step": hand_cpu, "hand_floor_ratio": hand_wall / floor_ms,
               "hand_cpu_floor_ratio": hand_cpu / floor_ms}
@@ -128,6 +133,7 @@ def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> d
         prefix = "" if name == "fused" else "plain_"
         record.update({f"{prefix}ms_per_full_step": wall, f"{prefix}cpu_ms_per_full_step": cpu,
                        f"{prefix}floor_ratio": wall / floor_ms, f"{prefix}cpu_floor_ratio": cpu / floor_ms,
+                       f"{prefix}cpu_read_floor_ratio": cpu / (floor_ms if name == "plain" else read_floor_ms),
                        f"{prefix}full_step_rounds_ms": measured})
     return record
 

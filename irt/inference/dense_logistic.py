@@ -68,24 +68,41 @@ def logistic_log_likelihood(theta: jax.Array, loadings: jax.Array, d: jax.Array,
     return _masked(theta, loadings, d, y, mask)
 
 
+def _logits(theta, loadings, d):
+    """θ aᵀ + d for a block of respondents (a broadcast product in one dimension, not a matrix product)."""
+    return (theta * loadings[:, 0] if loadings.shape[1] == 1 else theta @ loadings.T) + d
+
+
+def _sigmoid_and_log(z):
+    """p = σ(z) and log σ(z) with one exp, one divide and one log per cell.
+
+    log σ(z) is log(p + the smallest normal float32): equal to float32 precision down to z = -80,
+    floored at -87.3 below (so never -inf; the gradient, from p, stays exact). Guarding with a
+    select or a clamp on z instead made XLA split the block into more passes (20 against 12 CPU ms
+    at 10^7 responses).
+    """
+    p = jax.nn.sigmoid(z)
+    return p, jnp.log(p + _TINY)
+
+
+#: Smallest normal float32: log σ(z) is taken as log(σ(z) + this), so it stays finite (above -87.3).
+_TINY = float(jnp.finfo(jnp.float32).tiny)
+
+
 def _value(theta, loadings, d, y, mask):
     """The log-likelihood alone: one fused reduction over the matrix (no temporaries)."""
-    sign = 2.0 * y.astype(theta.dtype) - 1.0
-    log_p = jax.nn.log_sigmoid(sign * (theta @ loadings.T + d))
+    _, log_p = _sigmoid_and_log((2.0 * y.astype(theta.dtype) - 1.0) * _logits(theta, loadings, d))
     return jnp.sum(log_p if mask is None else jnp.where(mask, log_p, 0.0))
 
 
 def _block(theta_b, loadings, d, y_b, mask_b):
-    """Value, [θ_b, 1]ᵀ r (D + 1, I) and r a (b, D) of one block of respondents."""
+    """Value, [θ_b, 1]ᵀ r (D + 1, I) and r a (b, D) of one block of respondents, r = s σ(-s x) = s (1 - p)."""
     sign = 2.0 * y_b.astype(theta_b.dtype) - 1.0
     if mask_b is not None:
         sign = jnp.where(mask_b, sign, 0.0)
-    x = (theta_b * loadings[:, 0] if loadings.shape[1] == 1 else theta_b @ loadings.T) + d
-    z = sign * x
-    # log σ(z) and σ(-z) from one exp: e = exp(-|z|)
-    e = jnp.exp(-jnp.abs(z))
-    log_p = jnp.minimum(z, 0.0) - jnp.log1p(e)
-    r = sign * jnp.where(z >= 0, e, 1.0) / (1.0 + e)
+    z = sign * _logits(theta_b, loadings, d)
+    p, log_p = _sigmoid_and_log(z)
+    r = sign * (1.0 - p)
     value = jnp.sum(log_p if mask_b is None else jnp.where(mask_b, log_p, 0.0))
     stacked = jnp.concatenate([theta_b, jnp.ones_like(theta_b[:, :1])], axis=1)
     return value, stacked.T @ r, r @ loadings

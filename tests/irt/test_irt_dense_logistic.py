@@ -110,3 +110,19 @@ def test_far_logits_keep_a_finite_value_and_the_exact_gradient():
     plain = jax.grad(_plain, argnums=(0, 1, 2))(theta, loadings, d, y.astype(jnp.int32), None)
     for fused, exact in zip(grads, plain):
         np.testing.assert_allclose(fused, exact, rtol=1e-6)
+
+
+def test_irt_fit_svi_fuses_dense_binary_logistic_data_only():
+    from irt.inference.svi import fit_model
+
+    problem = _problem("2pl", 1)
+    model, args = fit_model(problem, batch_size=None)
+    trace = handlers.trace(handlers.seed(model, 0)).get_trace(**args)
+    assert type(trace["y"]["fn"]).__name__ == "_SummedLogistic" and args["y"].dtype == np.int8
+    _, long_args = fit_model(problem, batch_size=50)  # minibatches: the long form, left to the model's own site
+    assert np.ndim(long_args["respondent"]) == 1 and long_args["y"].dtype != np.int8
+    graded = resolve_problem(ResponseData.from_wide(np.random.default_rng(1).integers(0, 3, (NUM_RESPONDENTS, NUM_ITEMS))),
+                             "graded")
+    assert not dense_logistic.uses_fused_likelihood(graded.model_fn, dense=True)
+    assert fit_model(graded, batch_size=None)[1]["y"].dtype != np.int8
+    assert dense_logistic.uses_fused_likelihood(_problem("2pl", 2).model_fn, dense=True)

@@ -8,7 +8,7 @@ full-batch SVI step took 38 times its memory floor (``benchmarks/irt/RESULTS.md`
 
 :func:`logistic_log_likelihood` is :math:`\sum_{mi} o_{mi} \log\sigma(s_{mi} x_{mi})` (:math:`s = 2y - 1`,
 :math:`o` the observed cells) with a :func:`jax.custom_vjp`: its forward pass reads the responses
-once, block by block of respondents (each block's M x I part a few MiB, so it stays in the cache),
+once, block by block of respondents (each block's part of the matrix small enough to stay in the cache),
 and returns the value together with all three gradients, from :math:`r = s\,\sigma(-s x)`:
 :math:`\partial\theta_m = \sum_i r_{mi} a_i`, :math:`\partial a_i = \sum_m r_{mi}\theta_m`,
 :math:`\partial d_i = \sum_m r_{mi}`. The backward pass only scales them by the cotangent.
@@ -35,8 +35,9 @@ __all__ = ["logistic_log_likelihood", "fused_likelihood", "uses_fused_likelihood
 
 #: The models whose dense likelihood :func:`fused_likelihood` replaces (logit θ·a + d, binary).
 FUSED_MODELS = (models.rasch, models.onepl, models.twopl, models.mirt_2pl)
-#: Bytes of one block's M x I float32 part (the logits of a block of respondents): a size that
-#: stays in a core's L2 cache, so the block is read from memory once.
+#: Bytes of one block's float32 logits (a block of respondents), so that the block's temporaries
+#: stay in the cache and the responses are read from memory once; blocks of 1 to 104 rows of
+#: 10,000 items timed alike within the noise (``benchmarks/irt/RESULTS.md``, seventh session).
 BLOCK_BYTES = 2**21
 
 

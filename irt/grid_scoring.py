@@ -7,6 +7,8 @@ scores carry the item parameters' uncertainty.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.special import log_expit, logsumexp
 
@@ -41,7 +43,47 @@ def _onehot(model: str, responses: np.ndarray, d: np.ndarray) -> np.ndarray:
     return onehot
 
 
-def _loglik(model, grid, axis, loadings, d, g, *, onehot, linear, seen):
+def _log_wrong_sums(loadings: np.ndarray, d: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    r"""(S, D, P): for each draw and dimension, :math:`\sum_i \log\sigma(-(a_{ik} t_p + d_i))` over the items
+    loading on that dimension alone, at each point :math:`t_p` of the axis.
+
+    The bulk of the grid posterior's cost for complete binary data (161 points x 10,000 items x
+    1,000 draws at 10^7 responses: 1.6e9 terms, about 30 of the θ correction's 49 CPU s in float64 NumPy),
+    so it runs for all draws at once in JAX, float32, one fused reduction (about 1 ns a term). The
+    sums are accurate to float32 (relative 3e-7: about 1e-3 of a log density of -5,000).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    single = (loadings[0] != 0).sum(axis=1) <= 1
+    dim_of = np.argmax(loadings[0] != 0, axis=1)
+    out = np.zeros((loadings.shape[0], loadings.shape[2], len(axis)))
+    for k in range(loadings.shape[2]):
+        items = np.flatnonzero(single & (dim_of == k))
+        if items.size:
+            out[:, k] = np.asarray(_wrong_sums_program()(jnp.asarray(loadings[:, items, k], jnp.float32),
+                                                   jnp.asarray(d[:, items], jnp.float32),
+                                                   jnp.asarray(axis, jnp.float32)))
+    return out
+
+
+def _wrong_sums_jax(a, d, axis):
+    """(S, I) slopes and intercepts, (P,) points -> (S, P) sums over items of log σ(-(a t + d))."""
+    import jax.numpy as jnp
+
+    x = axis[None, :, None] * a[:, None, :] + d[:, None, :]
+    return -jnp.sum(jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x))), axis=-1)
+
+
+@functools.cache
+def _wrong_sums_program():
+    """:func:`_wrong_sums_jax` compiled (JAX imported on first use: scoring alone does not need it)."""
+    import jax
+
+    return jax.jit(_wrong_sums_jax)
+
+
+def _loglik(model, grid, axis, loadings, d, g, *, onehot, linear, seen, wrong=None):
     r"""Log-likelihood (R, G) of every response row at every grid point for one parameter draw.
 
     Items that load on one dimension only (every item of a unidimensional or between-item model)
@@ -69,7 +111,9 @@ def _loglik(model, grid, axis, loadings, d, g, *, onehot, linear, seen):
 
     for k in range(grid.shape[1]):
         items = np.flatnonzero(single & (dim_of == k))
-        if items.size:
+        if items.size and wrong is not None:
+            total = total + wrong[k][None, index[:, k]]
+        elif items.size:
             total = total + part(axis[:, None] * loadings[items, k][None, :], items)[:, index[:, k]]
     items = np.flatnonzero(~single)
     if items.size:
@@ -77,8 +121,17 @@ def _loglik(model, grid, axis, loadings, d, g, *, onehot, linear, seen):
     return total
 
 
-def _log_posteriors(model, responses, *, a, d, g, prior_cov):
+def _log_normalised(log_weights: np.ndarray) -> np.ndarray:
+    """Each row minus its log-sum-exp (SciPy's ``logsumexp`` without its checks, once per draw on (R, G))."""
+    top = log_weights.max(axis=1, keepdims=True)
+    return log_weights - (top + np.log(np.exp(log_weights - top).sum(axis=1, keepdims=True)))
+
+
+def _log_posteriors(model, responses, *, a, d, g, prior_cov, normalise=True):
     """Yield (draw index, grid, normalised log posterior (R, G)) for each parameter draw.
+
+    With ``normalise=False`` each row is off by a constant of its own (what sampling a grid point
+    and the local parabola of :func:`grid_theta_draws` need: a third of its cost per draw skipped).
 
     For binary logistic items the sums over items of the linear term (right answers times slopes
     and intercepts) are taken for all draws at once, as two matrix products.
@@ -95,15 +148,16 @@ def _log_posteriors(model, responses, *, a, d, g, prior_cov):
         seen = None if answered.all() else answered.astype(float)
     else:
         onehot = _onehot(model, responses, d)
+    wrong = _log_wrong_sums(loadings, d, axis) if onehot is None and seen is None else None
     with single_threaded_blas():  # many small products
         for s in range(num_draws):
             linear = None if onehot is not None else slope_sums[:, s] @ grid.T + intercept_sums[:, s][:, None]
             loglik = _loglik(model, grid, axis, loadings[s], d[s], None if g is None else g[s], onehot=onehot,
-                             linear=linear, seen=seen)
+                             linear=linear, seen=seen, wrong=None if wrong is None else wrong[s])
             precision = np.linalg.inv(prior_cov[s])
             _, logdet = np.linalg.slogdet(prior_cov[s])
             unnorm = loglik - 0.5 * np.einsum("gi,ij,gj->g", grid, precision, grid) - 0.5 * logdet
-            yield s, grid, axis, unnorm - logsumexp(unnorm, axis=1, keepdims=True)
+            yield s, grid, axis, _log_normalised(unnorm) if normalise else unnorm
 
 
 def grid_scores(
@@ -177,7 +231,8 @@ def grid_theta_draws(
     """
     rng = np.random.default_rng(seed)
     out = np.empty((a.shape[0], responses.shape[0], prior_cov.shape[-1]))
-    for s, grid, axis, log_post in _log_posteriors(model, responses, a=a, d=d, g=g, prior_cov=prior_cov):
+    for s, grid, axis, log_post in _log_posteriors(model, responses, a=a, d=d, g=g, prior_cov=prior_cov,
+                                                   normalise=False):
         pick = np.argmax(log_post + rng.gumbel(size=log_post.shape), axis=1)  # Gumbel-max sampling
         step = axis[1] - axis[0]
         out[s] = grid[pick] + rng.uniform(-step / 2, step / 2, size=(len(pick), grid.shape[1]))

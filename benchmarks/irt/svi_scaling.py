@@ -26,9 +26,13 @@ the correction's share; ``coverage_95_centred`` the coverage of θ - θ̄ draw b
 location, exactly N(0, 1/M) a posteriori, is most of each interval, so one data set's coverage
 moves with it and ``coverage_95_centred`` is the respondent-by-respondent part), and a full-batch
 SVI step within 2x of the memory floor: after the fit
-the child times ``--full-batch-steps`` steps of the same model and guide on every response
-(``ms_per_full_step``, compiled first, process CPU beside wall) and reads a 512 MiB array, jitted in
-JAX, to measure the bandwidth; ``floor_ms`` = the bytes of the step's data arrays / that bandwidth.
+the child times ``--full-batch-steps`` steps of the model SVI fits on dense responses and an
+``AutoNormal`` guide on every response (``ms_per_full_step``: the fused likelihood of
+:mod:`irt.inference.dense_logistic`; ``plain_ms_per_full_step``: the same site model without it,
+NumPyro's autodiff, main's step before it; 3 alternated rounds, medians; compiled first, process
+CPU beside wall) and reads a 512 MiB array, jitted in JAX, to measure the bandwidth; ``floor_ms`` =
+the bytes of the plain step's data arrays (the int32 response matrix) / that bandwidth, and
+``read_floor_ms`` the same for the bytes ``irt.fit``'s fused step reads (the matrix as int8).
 ``ms_per_hand_step`` times the fastest formulation of ``full_step.py`` (``grad_int8_tiled``: the
 responses as an int8 sign, the gradient written from r = s σ(-s x), block by block of respondents)
 on the same responses, against the same floor.
@@ -53,8 +57,8 @@ COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps
            "fit_wall_s", "fit_cpu_s", "grid_cpu_s", "compile_s", "ms_per_step", "peak_rss_after_simulate_mb",
            "peak_rss_mb", "theta_r", "theta_rmse", "coverage_95", "coverage_95_centred", "location_z", "mean_width",
            "scale_check", "scale_check_z", "scale_check_spread",
-           "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio", "ms_per_hand_step",
-           "cpu_ms_per_hand_step", "hand_floor_ratio"]
+           "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio", "cpu_floor_ratio",
+           "cpu_read_floor_ratio", "plain_cpu_ms_per_full_step", "plain_cpu_floor_ratio", "cpu_ms_per_hand_step", "hand_cpu_floor_ratio"]
 
 
 def bandwidth_gb_s(repeats: int = 5) -> float:
@@ -73,38 +77,65 @@ def bandwidth_gb_s(repeats: int = 5) -> float:
     return x.nbytes / best / 1e9
 
 
-def full_batch_step(problem, *, seed: int, num_steps: int) -> dict:
-    """Time ``num_steps`` full-batch SVI steps (the site fit's model and guide, every response) against the floor."""
+def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> dict:
+    """Time full-batch SVI steps (every response) against the floor: ``irt.fit``'s step and main's, alternated.
+
+    ``fused``: the model :func:`irt.inference.svi.fit_model` gives SVI on dense responses (the
+    likelihood and its gradient in one tiled pass, :mod:`irt.inference.dense_logistic`); ``plain``:
+    the site model without it (NumPyro's autodiff of the Bernoulli site: the step before the fused
+    likelihood, main at d4a8fc1). Both with an ``AutoNormal`` guide and Adam, compiled first, then
+    ``rounds`` alternated rounds of ``num_steps`` steps; medians of the rounds.
+    """
     import jax
     from numpyro.infer import SVI, Trace_ELBO
     from numpyro.infer.autoguide import AutoNormal
     from numpyro.optim import Adam
 
     from irt.inference.common import device_args, reparameterised
+    from irt.inference.svi import fit_model
 
-    model = reparameterised(problem, centered=0.0)
-    args = device_args(problem)
-    data = {k: v for k, v in args.items() if hasattr(v, "nbytes")}
-    svi = SVI(model, AutoNormal(model), Adam(0.02), Trace_ELBO())
-    state = svi.init(jax.random.PRNGKey(seed), **args)
-    step = jax.jit(lambda st, arrays: svi.update(st, **{**args, **arrays}))
-    state, loss = step(state, data)
-    loss.block_until_ready()
+    plain_args = device_args(problem)
+    runners, read_bytes = {}, {}
+    for name, (model, args) in (("plain", (reparameterised(problem, centered=0.0), plain_args)),
+                                ("fused", fit_model(problem, batch_size=None))):
+        data = {k: v for k, v in args.items() if hasattr(v, "nbytes")}
+        read_bytes[name] = sum(int(v.nbytes) for v in data.values())
+        svi = SVI(model, AutoNormal(model), Adam(0.02), Trace_ELBO())
+        step = jax.jit(lambda st, arrays, svi=svi, args=args: svi.update(st, **{**args, **arrays}))
+        state, loss = step(svi.init(jax.random.PRNGKey(seed), **args), data)
+        loss.block_until_ready()
+
+        def run(n, step=step, data=data, box=[state]):
+            for _ in range(n):
+                box[0], loss = step(box[0], data)
+            loss.block_until_ready()
+        runners[name] = run
     bandwidth_before = bandwidth_gb_s()
-    wall0, cpu0 = time.perf_counter(), cpu_seconds()
-    for _ in range(num_steps):
-        state, loss = step(state, data)
-    loss.block_until_ready()
-    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    times = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, run in runners.items():
+            wall0, cpu0 = time.perf_counter(), cpu_seconds()
+            run(num_steps)
+            times[name].append((1000 * (time.perf_counter() - wall0) / num_steps,
+                                1000 * (cpu_seconds() - cpu0) / num_steps))
     hand_wall, hand_cpu = _hand_gradient_step(problem, seed=seed, num_steps=num_steps)
     bandwidth = max(bandwidth_before, bandwidth_gb_s())
-    data_bytes = sum(int(v.nbytes) for v in data.values())
+    data_bytes = read_bytes["plain"]  # the int32 response matrix: the floor of every session so far
     floor_ms = 1000 * data_bytes / (bandwidth * 1e9)
-    return {"ms_per_full_step": 1000 * wall / num_steps, "cpu_ms_per_full_step": 1000 * cpu / num_steps,
-            "full_step_data_bytes": data_bytes, "bandwidth_gb_s": bandwidth, "floor_ms": floor_ms,
-            "floor_ratio": 1000 * wall / num_steps / floor_ms, "full_batch_steps": num_steps,
-            "ms_per_hand_step": hand_wall, "cpu_ms_per_hand_step": hand_cpu, "hand_floor_ratio": hand_wall / floor_ms,
-            "hand_cpu_floor_ratio": hand_cpu / floor_ms}
+    read_floor_ms = 1000 * read_bytes["fused"] / (bandwidth * 1e9)  # what irt.fit's step reads (int8)
+    record = {"full_step_data_bytes": data_bytes, "bandwidth_gb_s": bandwidth, "floor_ms": floor_ms,
+              "fused_read_bytes": read_bytes["fused"], "read_floor_ms": read_floor_ms,
+              "full_batch_steps": num_steps, "full_batch_rounds": rounds,
+              "ms_per_hand_step": hand_wall, "cpu_ms_per_hand_step": hand_cpu, "hand_floor_ratio": hand_wall / floor_ms,
+              "hand_cpu_floor_ratio": hand_cpu / floor_ms}
+    for name, measured in times.items():
+        wall, cpu = (float(np.median([m[k] for m in measured])) for k in (0, 1))
+        prefix = "" if name == "fused" else "plain_"
+        record.update({f"{prefix}ms_per_full_step": wall, f"{prefix}cpu_ms_per_full_step": cpu,
+                       f"{prefix}floor_ratio": wall / floor_ms, f"{prefix}cpu_floor_ratio": cpu / floor_ms,
+                       f"{prefix}cpu_read_floor_ratio": cpu / (floor_ms if name == "plain" else read_floor_ms),
+                       f"{prefix}full_step_rounds_ms": measured})
+    return record
 
 
 def _hand_gradient_step(problem, *, seed: int, num_steps: int) -> tuple[float, float]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -31,12 +32,13 @@ from irt.grid_scoring import MAX_GRID_DIMENSIONS
 from irt.inference.common import (
     dense_responses, device_args, grid_theta, intercepts_at_mean_decentered, reparameterised,
 )
+from irt.inference.dense_logistic import fused_likelihood, uses_fused_likelihood
 from irt.inference.options import SVIOptions
 from irt.inference.sites import fit_svi, site_layout, split_arguments
 from irt.posterior import PosteriorFit
 from irt.problem import FitProblem
 
-__all__ = ["SVIOptions", "run", "scale_check", "SCALE_CHECK_LIMIT", "SPREAD_CHECK_LIMIT"]
+__all__ = ["SVIOptions", "run", "fit_model", "scale_check", "SCALE_CHECK_LIMIT", "SPREAD_CHECK_LIMIT"]
 
 _GUIDES = {"normal": AutoNormal, "lowrank": AutoLowRankMultivariateNormal}
 #: Prior draws whose median is the guide's starting point (:func:`numpyro.infer.init_to_median`).
@@ -54,8 +56,8 @@ def run(problem: FitProblem, *, seed: int, options: SVIOptions) -> PosteriorFit:
     batch = options.batch_size
     if batch is not None and batch >= problem.data.num_responses:
         batch = None
-    model = reparameterised(problem, centered=0.0)
-    static, data = split_arguments(problem, device_args(problem, batch_size=batch, dense=False if batch else None))
+    model, args = fit_model(problem, batch_size=batch)
+    static, data = split_arguments(problem, args)
     draw_static = dict(static, batch_size=None) if "batch_size" in static else static
     guide_class = partial(_GUIDES[options.guide], init_loc_fn=init_to_median(num_samples=_INIT_DRAWS))
     start = time.perf_counter()
@@ -73,6 +75,22 @@ def run(problem: FitProblem, *, seed: int, options: SVIOptions) -> PosteriorFit:
     info.update(scale_check(problem, samples))
     info["seconds"] = time.perf_counter() - start
     return PosteriorFit(problem=problem, method="svi", seed=seed, options=options, info=info, samples=samples)
+
+
+def fit_model(problem: FitProblem, *, batch_size: int | None) -> tuple[Callable, dict]:
+    """The model SVI fits and its keyword arguments: the non-centred site model, fused where it applies.
+
+    Minibatches (``batch_size``) take the long form; otherwise :func:`~irt.inference.common.device_args`
+    chooses. On dense responses of the binary logistic models
+    (:data:`irt.inference.dense_logistic.FUSED_MODELS`) the full-batch ELBO's likelihood and its
+    gradient are one tiled pass over the responses (:func:`irt.inference.dense_logistic.fused_likelihood`),
+    which reads them as int8 (a quarter of int32's bytes); the draws are the same model's.
+    """
+    args = device_args(problem, batch_size=batch_size, dense=False if batch_size else None)
+    model = reparameterised(problem, centered=0.0)
+    if not uses_fused_likelihood(problem.model_fn, dense=np.ndim(args["respondent"]) == 2):
+        return model, args
+    return fused_likelihood(model), dict(args, y=args["y"].astype(np.int8))
 
 
 def _theta_given_items(problem: FitProblem, samples: dict, *, seed: int) -> dict:

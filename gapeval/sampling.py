@@ -87,6 +87,10 @@ GAP_NUTS_SMALL = NUTSOptions(num_warmup=400, num_samples=600, num_chains=4, targ
 #: by at most 0.087 posterior sd (median 0.054); with 3,000 steps and 600 draws by 0.153 (median 0.083), of
 #: which the Monte Carlo error of a mean of 600 draws (0.04 sd) was most; 3,000 steps and 4,000 draws: 0.123
 #: (``benchmarks/gap/RESULTS.md``, "SVI across seeds"). 1,000 steps decaying to 0.005 spread them by up to 0.51 sd.
+#: Seventh session (pooled sd of the gap means across seeds, in posterior sds; 4,000 draws alone give 0.016): 6,000
+#: steps 0.025 (20 x 100, 8 seeds) and 0.026 (20 x 600), 4,000 0.026, 3,000 0.030 / 0.029, 2,000 0.042 at 20 x 600;
+#: a rule stopping once the window-averaged iterates moved < 0.1 guide sd stopped at 4,000-5,500 steps with 0.037 /
+#: 0.042, and averaging the last iterates did not help: none kept.
 GAP_SVI = SVIOptions(num_steps=6000, learning_rate=GAP_NUTS.learning_rate, learning_rate_decay=0.001,
                      num_draws=4000, init_scale=0.05)
 

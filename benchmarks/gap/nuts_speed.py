@@ -10,6 +10,9 @@ from seed 1 on (each variant reuses its own programs).
     PYTHONPATH=$PWD python benchmarks/gap/nuts_speed.py --models 20 --pairs 600 --replications 6 \\
         --out benchmarks/gap/convergence/nuts_speed_20x600.csv
 
+``NUTS_SPEED_COMPARE=warmup`` compares instead the default warm-up (400) with 200 iterations, both with the
+hand-written gradient.
+
 Writes the CSV after every seed and resumes from it.
 """
 
@@ -20,28 +23,36 @@ import os
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
 
+from functools import partial  # noqa: E402
+
 import pandas as pd  # noqa: E402
 from gradient_variant import use_gradient  # noqa: E402
 from replications import cohort_main  # noqa: E402
 from stopping import fit_once  # noqa: E402
 
 
-def replicate(seed: int, *, num_models: int, num_pairs: int) -> pd.DataFrame:
+#: The variants each seed's data set is fitted by: (gradient, num_warmup), by the name of what they compare.
+COMPARISONS = {"gradient": (("hand", None), ("autodiff", None)), "warmup": (("hand", None), ("hand", 200))}
+
+
+def replicate(seed: int, *, num_models: int, num_pairs: int, compare: str = "gradient") -> pd.DataFrame:
     from gapeval.gap.simulate import simulate_gap_responses
 
     df, truth = simulate_gap_responses(num_models, num_pairs, seed=seed)
-    order = ("hand", "autodiff") if seed % 2 == 0 else ("autodiff", "hand")   # alternated
+    variants = COMPARISONS[compare]
     rows = []
-    for k, gradient in enumerate(order):
+    for k, (gradient, num_warmup) in enumerate(variants if seed % 2 == 0 else variants[::-1]):   # alternated
         use_gradient(gradient)
         rows.append({"replication": seed, "models": num_models, "pairs": num_pairs, "position": k,
-                     "gradient": gradient, **fit_once(df, truth, seed=seed, stop=True)})
+                     "gradient": gradient, "num_warmup": num_warmup or "default",
+                     **fit_once(df, truth, seed=seed, stop=True, num_warmup=num_warmup)})
     return pd.DataFrame(rows)
 
 
 def main() -> None:
-    cohort_main(__doc__.splitlines()[0], replicate, replications=6, describe=lambda r: (
-        f"{r.gradient} draws={r.num_samples} steps={r.leapfrog_steps:.1f} warned={r.warned} "
+    compare = os.environ.get("NUTS_SPEED_COMPARE", "gradient")
+    cohort_main(__doc__.splitlines()[0], partial(replicate, compare=compare), replications=6, describe=lambda r: (
+        f"{r.gradient} warm-up {r.num_warmup} draws={r.num_samples} steps={r.leapfrog_steps:.1f} warned={r.warned} "
         f"cov={r.coverage_95:.2f} cpu={r.cpu_seconds:.1f}s wall={r.seconds:.1f}s load={r.load:.1f}"))
 
 

@@ -29,15 +29,15 @@ import pandas as pd  # noqa: E402
 from replications import cohort_main  # noqa: E402
 
 
-def fit_once(df, truth, *, seed: int, stop: bool) -> dict:
-    """One default ``gap_score`` fit (``stop_when_converged=stop``) and what it did, as one row."""
+def fit_once(df, truth, *, seed: int, stop: bool, num_warmup: int | None = None) -> dict:
+    """One default ``gap_score`` fit (``stop_when_converged=stop``, ``num_warmup``) and what it did, as one row."""
     from gapeval.gap.score import gap_score
     from irt.diagnostics import ConvergenceWarning
 
     wall, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = gap_score(df, seed=seed, stop_when_converged=stop)
+        table = gap_score(df, seed=seed, stop_when_converged=stop, num_warmup=num_warmup)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     result = table.attrs["result"]
     diag = result.diagnostics

@@ -18,6 +18,10 @@ process after the first (its wall and CPU are ``second_wall_s``, ``second_cpu_s`
 compiled program reused); ``--compare DIR`` runs the same variants with another source tree (e.g. an
 earlier commit unpacked by ``git archive``; its own ``bench_warm.py``, ``PYTHONPATH=DIR``) alternated
 with this one in every repeat (``code``: ``this`` or ``compare``).
+
+``--variants gradient`` runs instead NUTS (stopping once converged) with the 0/1 likelihood's gradient written
+by hand (shipped) and JAX's (commit d4a8fc1, ``bench_warm.py --gradient autodiff``), each with the persistent
+cache off and warm: four variants alternated in each repeat.
 """
 
 from __future__ import annotations
@@ -37,9 +41,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 
-def _run(inference: str, cache: str, stop: str = "on", *, fits: int = 1, tree: Path = ROOT) -> dict:
+def _run(inference: str, cache: str, stop: str = "on", gradient: str = "hand", *, fits: int = 1,
+         tree: Path = ROOT) -> dict:
     command = [sys.executable, str(tree / "benchmarks" / "gap" / "bench_warm.py"), inference, "--fits", str(fits),
-               "--disk-cache", cache, "--stop", stop]
+               "--disk-cache", cache, "--stop", stop] + (["--gradient", gradient] if gradient != "hand" else [])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tree,
@@ -59,39 +64,45 @@ def main() -> None:
     parser.add_argument("--inference", choices=["both", "nuts", "svi"], default="both", help="which variants run")
     parser.add_argument("--fits", type=int, default=1, help="fits per process (the second: another data set)")
     parser.add_argument("--compare", type=Path, default=None, help="another source tree, alternated with this one")
+    parser.add_argument("--variants", choices=["inference", "gradient"], default="inference",
+                        help="the variants: NUTS and SVI (default), or NUTS with either likelihood gradient")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="gapeval-jax-cache-")
-    variants = [v for v in [("nuts", "off", "on"), ("nuts", "off", "off"), ("svi", "off", "on"), ("nuts", folder, "on"),
-                            ("nuts", folder, "off"), ("svi", folder, "on")] if args.inference in ("both", v[0])]
+    if args.variants == "gradient":
+        variants = [("nuts", cache, "on", gradient) for cache in ("off", folder) for gradient in ("hand", "autodiff")]
+    else:
+        variants = [v for v in [("nuts", "off", "on", "hand"), ("nuts", "off", "off", "hand"), ("svi", "off", "on", "hand"),
+                                ("nuts", folder, "on", "hand"), ("nuts", folder, "off", "hand"),
+                                ("svi", folder, "on", "hand")] if args.inference in ("both", v[0])]
     trees = {"this": ROOT} if args.compare is None else {"this": ROOT, "compare": args.compare.resolve()}
     for tree in trees.values():
-        for inference, cache, stop in variants:
+        for inference, cache, stop, gradient in variants:
             if cache != "off":
-                _run(inference, folder, stop, tree=tree)   # fills the persistent cache; not measured
+                _run(inference, folder, stop, gradient, tree=tree)   # fills the persistent cache; not measured
     rows = []
     for repeat in range(args.repeats):
         order = list(trees.items()) if repeat % 2 == 0 else list(trees.items())[::-1]
-        for inference, cache, stop in variants:
+        for inference, cache, stop, gradient in variants:
             for code, tree in order:
-                row = {"repeat": repeat, "code": code, "cache": "off" if cache == "off" else "warm",
-                       **_run(inference, cache, stop, fits=args.fits, tree=tree)}
+                row = {"repeat": repeat, "code": code, "cache": "off" if cache == "off" else "warm", "gradient": gradient,
+                       **_run(inference, cache, stop, gradient, fits=args.fits, tree=tree)}
                 rows.append(row)
                 with args.out.open("a") as out:
                     out.write(json.dumps(row) + "\n")
                 print(json.dumps(row), flush=True)
     print(f"load now: {os.getloadavg()}")
-    print("| code | inference | NUTS stops once converged | persistent cache | gap_score wall s | gap_score CPU s | "
+    print("| code | inference | NUTS stops once converged | gradient | persistent cache | gap_score wall s | gap_score CPU s | "
           "process wall s | process CPU s | second fit wall s / CPU s | coverage | load (1 min) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for code in trees:
-        for inference, cache, stop in variants:
+        for inference, cache, stop, gradient in variants:
             mine = [r for r in rows if r["code"] == code and r["inference"] == inference and r.get("stop", "on") == stop
-                    and r["cache"] == ("off" if cache == "off" else "warm")]
+                    and r["gradient"] == gradient and r["cache"] == ("off" if cache == "off" else "warm")]
             med = {k: statistics.median(r[k] for r in mine) for k in ("wall_s", "cpu_s", "process_wall_s",
                                                                      "process_cpu_s", "coverage_95", "load_1min")}
             second = (f"{statistics.median(r['second_wall_s'] for r in mine):.2f} / "
                       f"{statistics.median(r['second_cpu_s'] for r in mine):.2f}" if args.fits > 1 else "-")
-            print(f"| {code} | {inference} | {stop if inference == 'nuts' else '-'} | {mine[0]['cache']} | "
+            print(f"| {code} | {inference} | {stop if inference == 'nuts' else '-'} | {gradient} | {mine[0]['cache']} | "
                   f"{med['wall_s']:.2f} | {med['cpu_s']:.2f} | {med['process_wall_s']:.1f} | {med['process_cpu_s']:.1f} | "
                   f"{second} | {med['coverage_95']:.2f} | {med['load_1min']:.1f} |")
 

@@ -3,6 +3,7 @@
     PYTHONPATH=. .venv/bin/python benchmarks/gap/bench_warm.py nuts --fits 3
     PYTHONPATH=. .venv/bin/python benchmarks/gap/bench_warm.py svi --fits 3
     PYTHONPATH=. .venv/bin/python benchmarks/gap/bench_warm.py nuts --fits 3 --stop off   # always 1,200 draws
+    PYTHONPATH=. .venv/bin/python benchmarks/gap/bench_warm.py nuts --fits 3 --gradient autodiff   # d4a8fc1's gradient
 
 20 models x 600 pairs (``simulate_gap_responses(20, 600, seed=2026 + k)`` for fit k), seed 0. The
 persistent compilation cache is switched off (``GAPEVAL_JAX_CACHE=off``) unless ``--disk-cache DIR``
@@ -32,8 +33,14 @@ def main() -> None:
     parser.add_argument("--disk-cache", default="off", help="folder of JAX's persistent cache (default: off)")
     parser.add_argument("--stop", choices=["on", "off"], default="on",
                         help="NUTS: stop once the checks pass (on, the default) or always draw 1,200 (off)")
+    parser.add_argument("--gradient", choices=["hand", "autodiff"], default="hand",
+                        help="the 0/1 likelihood's gradient: written by hand (shipped) or JAX's (d4a8fc1; gradient_variant.py)")
     args = parser.parse_args()
     os.environ["GAPEVAL_JAX_CACHE"] = args.disk_cache
+    if args.gradient != "hand":
+        from gradient_variant import use_gradient
+
+        use_gradient(args.gradient)
     import numpy as np
 
     from gapeval.gap.score import gap_score
@@ -53,7 +60,8 @@ def main() -> None:
         if args.inference == "nuts":
             out["max_rhat"] = round(float(table.attrs["diagnostics"].get("max_rhat", float("nan"))), 3)
             info = table.attrs["result"].info
-            out.update(stop=args.stop, num_samples=info["num_samples"], stopped=info["stopped"])
+            out.update(stop=args.stop, gradient=args.gradient, num_samples=info["num_samples"], stopped=info["stopped"],
+                       leapfrog_steps=float(np.mean(table.attrs["result"].sample_stats["n_steps"])))
         print(json.dumps(out), flush=True)
 
 

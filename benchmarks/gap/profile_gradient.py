@@ -7,8 +7,10 @@ alone on random parameters, 20 models x 600 pairs, in three forms: the first (tw
 term and a log-sum-exp over the 3 Gauss-Hermite nodes, (models, units, slots, nodes) layout), the
 second (probability space, same layout) and the one shipped (probability space, slot-major
 (slots, models, units) layout); and (b) the full potential of the model as shipped, called from
-Python and inside a ``fori_loop`` (as NUTS calls it). All run back to back, so the ratios are fair
-even on a loaded machine.
+Python and inside a ``fori_loop`` (as NUTS calls it); (c) the potential's gradient in a ``fori_loop`` with
+the 0/1 likelihood's hand-written gradient (shipped) and JAX's (``gradient="autodiff"``, d4a8fc1), on one
+device and on both (``pmap``, one loop per device, as the parallel chains run; CPU per loop step of one
+device), alternated over 3 repeats. All run back to back, so the ratios are fair even on a loaded machine.
 """
 
 from __future__ import annotations
@@ -52,6 +54,39 @@ def _timed(fn, args, repeats=200):
             "cpu_ms": round((time.process_time() - cpu) / repeats * 1e3, 3)}
 
 
+def _gradient_forms(data, answers: dict, loops: int) -> dict:
+    """CPU ms per gradient of the potential in a loop, hand-written against JAX's likelihood gradient."""
+    from functools import partial
+
+    import gapeval.gap.model as model_module
+    from gapeval.gap.likelihood import quadrature_loglik
+    from irt.inference.flat import flat_potential
+
+    programs = {}
+    for gradient in ("autodiff", "hand"):
+        model_module.quadrature_loglik = partial(quadrature_loglik, gradient=gradient)   # read when traced
+        potential, _, size = flat_potential(
+            model_module.reparameterised_gap_model(**model_module.model_arguments(data, scale="paired")), answers)
+        step = jax.grad(potential)
+
+        def loop(x, d, step=step):
+            return jax.lax.fori_loop(0, loops, lambda i, x: x - 1e-7 * step(x, d), x)
+
+        start = np.random.default_rng(1).normal(0.0, 0.3, (2, size)).astype(np.float32)
+        for where, run, x in (("one_device", jax.jit(loop), start[0]),
+                              ("parallel", jax.pmap(loop, in_axes=(0, None)), start)):
+            jax.block_until_ready(run(x, answers))   # traced and compiled with this gradient
+            programs[f"{gradient}_{where}"] = (run, x, 1 if where == "one_device" else 2)
+    model_module.quadrature_loglik = quadrature_loglik
+    cpu = {name: [] for name in programs}
+    for _ in range(3):
+        for name, (run, x, devices) in programs.items():
+            start = time.process_time()
+            jax.block_until_ready(run(x, answers))
+            cpu[name].append((time.process_time() - start) / loops / devices * 1e3)
+    return {f"potential_gradient_{name}_cpu_ms": [round(v, 4) for v in values] for name, values in cpu.items()}
+
+
 def main() -> None:
     from gapeval.gap.likelihood import quadrature_loglik
     from gapeval.gap.model import model_arguments, reparameterised_gap_model
@@ -90,6 +125,7 @@ def main() -> None:
     timing = _timed(in_loop, (jnp.zeros(size),), repeats=3)
     out["potential_shipped_in_loop"] = {"wall_ms": round(timing["wall_ms"] / loops, 3),
                                         "cpu_ms": round(timing["cpu_ms"] / loops, 3)}
+    out.update(_gradient_forms(data, answers, loops))
     out["num_latent"] = int(sum(np.prod(v, dtype=int) for v in shapes.values()))
     out["x64"] = bool(jax.config.jax_enable_x64)
     out["load"] = [round(x, 2) for x in os.getloadavg()]

@@ -6,7 +6,10 @@ The scripts run as ``python benchmarks/gap/<script>.py`` (this folder is then on
 from __future__ import annotations
 
 import os
+import argparse
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -44,3 +47,26 @@ def run_replications(replicate: Callable[[int], pd.DataFrame], *, replications: 
         if out:
             frame.to_csv(out, index=False)
     return frame
+
+
+def cohort_main(description: str, replicate: Callable[..., pd.DataFrame], describe: Callable[[object], str], *,
+                replications: int) -> pd.DataFrame:
+    """A replication script's command line: ``--models``, ``--pairs``, ``--replications``, ``--out``.
+
+    ``replicate(seed, num_models=, num_pairs=)`` fits one seed's data set; ``describe(row)`` is the progress
+    text of one of its rows (a named tuple of the frame).
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--models", type=int, default=20)
+    parser.add_argument("--pairs", type=int, default=600)
+    parser.add_argument("--replications", type=int, default=replications)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    start = time.perf_counter()
+
+    def progress(seed: int, frame: pd.DataFrame) -> str:
+        rows = frame[frame["replication"] == seed]
+        return f"seed {seed} ({time.perf_counter() - start:.0f}s): " + "; ".join(describe(r) for r in rows.itertuples())
+
+    return run_replications(partial(replicate, num_models=args.models, num_pairs=args.pairs),
+                            replications=args.replications, out=args.out, progress=progress)

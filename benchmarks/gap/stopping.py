@@ -21,24 +21,23 @@ import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
-import argparse  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from functools import partial  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from replications import run_replications  # noqa: E402
+from replications import cohort_main  # noqa: E402
 
 
-def _fit(df, truth, *, seed: int, stop: bool) -> dict:
+def fit_once(df, truth, *, seed: int, stop: bool, num_warmup: int | None = None) -> dict:
+    """One default ``gap_score`` fit (``stop_when_converged=stop``, ``num_warmup``) and what it did, as one row."""
     from gapeval.gap.score import gap_score
     from irt.diagnostics import ConvergenceWarning
 
     wall, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = gap_score(df, seed=seed, stop_when_converged=stop)
+        table = gap_score(df, seed=seed, stop_when_converged=stop, num_warmup=num_warmup)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     result = table.attrs["result"]
     diag = result.diagnostics
@@ -48,6 +47,7 @@ def _fit(df, truth, *, seed: int, stop: bool) -> dict:
             "warned": any(issubclass(w.category, ConvergenceWarning) for w in caught),
             "problems": " | ".join(diag.problems()), "max_rhat": diag.max_rhat, "min_ess_bulk": diag.min_ess_bulk,
             "min_ess_tail": diag.min_ess_tail, "divergences": diag.num_divergences,
+            "leapfrog_steps": float(np.mean(result.sample_stats["n_steps"])),
             "coverage_95": float(np.mean(covered)), "covered": int(covered.sum()), "gaps": int(covered.size),
             "seconds": wall, "cpu_seconds": cpu, "load": os.getloadavg()[0]}
 
@@ -58,27 +58,14 @@ def replicate(seed: int, *, num_models: int, num_pairs: int) -> pd.DataFrame:
     df, truth = simulate_gap_responses(num_models, num_pairs, seed=seed)
     order = (True, False) if seed % 2 == 0 else (False, True)   # alternated
     rows = [{"replication": seed, "models": num_models, "pairs": num_pairs, "position": k,
-             **_fit(df, truth, seed=seed, stop=stop)} for k, stop in enumerate(order)]
+             **fit_once(df, truth, seed=seed, stop=stop)} for k, stop in enumerate(order)]
     return pd.DataFrame(rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", type=int, default=20)
-    parser.add_argument("--pairs", type=int, default=600)
-    parser.add_argument("--replications", type=int, default=10)
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    start = time.perf_counter()
-
-    def progress(seed: int, frame: pd.DataFrame) -> str:
-        rows = frame[frame["replication"] == seed]
-        return f"seed {seed} ({time.perf_counter() - start:.0f}s): " + "; ".join(
-            f"stop={r.stop_when_converged} draws={r.num_samples} {r.stopped} warned={r.warned} "
-            f"cov={r.coverage_95:.2f} cpu={r.cpu_seconds:.1f}s" for r in rows.itertuples())
-
-    run_replications(partial(replicate, num_models=args.models, num_pairs=args.pairs),
-                     replications=args.replications, out=args.out, progress=progress)
+    cohort_main(__doc__.splitlines()[0], replicate, replications=10, describe=lambda r: (
+        f"stop={r.stop_when_converged} draws={r.num_samples} {r.stopped} warned={r.warned} "
+        f"cov={r.coverage_95:.2f} cpu={r.cpu_seconds:.1f}s"))
 
 
 if __name__ == "__main__":

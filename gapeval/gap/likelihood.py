@@ -7,8 +7,9 @@ the reference the first is tested against. Both take the observation layer
 
 For 0/1 answers the gradient of :func:`quadrature_loglik` is written by hand (:func:`binary_marginal`, a
 custom VJP): NUTS takes ~30 of them a draw, and the hand-written one, computed in the same pass as the
-value, costs 0.21 ms against 0.36 ms for JAX's derivative of the same sum (the whole potential's gradient
-on 20 models x 600 pairs, ``benchmarks/gap/RESULTS.md``, seventh session).
+value, makes the whole potential's gradient on 20 models x 600 pairs cost 0.19-0.22 ms CPU against 0.36 ms
+with JAX's derivative of the same sum (one device; 0.16-0.18 against 0.19 ms with both chains in parallel;
+``benchmarks/gap/RESULTS.md``, seventh session).
 """
 
 from __future__ import annotations

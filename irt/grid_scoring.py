@@ -52,7 +52,6 @@ def _log_wrong_sums(loadings: np.ndarray, d: np.ndarray, axis: np.ndarray) -> np
     so it runs for all draws at once in JAX, float32, one fused reduction (about 1 ns a term). The
     sums are accurate to float32 (relative 3e-7: about 1e-3 of a log density of -5,000).
     """
-    import jax
     import jax.numpy as jnp
 
     single = (loadings[0] != 0).sum(axis=1) <= 1

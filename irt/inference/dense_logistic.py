@@ -64,9 +64,7 @@ def logistic_log_likelihood(theta: jax.Array, loadings: jax.Array, d: jax.Array,
         The log-likelihood, a float32 scalar. Differentiable in ``theta``, ``loadings`` and ``d``
         (not in ``y`` or ``mask``).
     """
-    if mask is None:
-        return _complete(theta, loadings, d, y)
-    return _masked(theta, loadings, d, y, mask)
+    return _fused(theta, loadings, d, y, mask)
 
 
 def _logits(theta, loadings, d):
@@ -141,35 +139,19 @@ def _pass(theta, loadings, d, y, mask):
 
 
 @jax.custom_vjp
-def _complete(theta, loadings, d, y):
-    return _value(theta, loadings, d, y, None)
-
-
-def _complete_fwd(theta, loadings, d, y):
-    return _pass(theta, loadings, d, y, None)
-
-
-def _complete_bwd(gradients, cotangent):
-    return (*(cotangent * g for g in gradients), None)
-
-
-_complete.defvjp(_complete_fwd, _complete_bwd)
-
-
-@jax.custom_vjp
-def _masked(theta, loadings, d, y, mask):
+def _fused(theta, loadings, d, y, mask):
     return _value(theta, loadings, d, y, mask)
 
 
-def _masked_fwd(theta, loadings, d, y, mask):
+def _fused_fwd(theta, loadings, d, y, mask):
     return _pass(theta, loadings, d, y, mask)
 
 
-def _masked_bwd(gradients, cotangent):
-    return (*(cotangent * g for g in gradients), None, None)
+def _fused_bwd(gradients, cotangent):
+    return (*(cotangent * g for g in gradients), None, None)   # no gradient in y or mask (None: all observed)
 
 
-_masked.defvjp(_masked_fwd, _masked_bwd)
+_fused.defvjp(_fused_fwd, _fused_bwd)
 
 
 class _SummedLogistic(dist.Distribution):

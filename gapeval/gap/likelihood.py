@@ -8,9 +8,9 @@ the reference the first is tested against. Both take the observation layer
 For 0/1 answers the gradient of :func:`quadrature_loglik` is written by hand (:func:`binary_marginal`, a
 custom VJP): NUTS takes ~30 of them a draw. Computed in the same pass as the value, with one exponential per
 cell instead of one per cell and node (the nodes' odds differ by a factor per (slot, unit)), it makes the whole
-potential's gradient on 20 models x 600 pairs cost 0.16-0.19 ms CPU on one device (0.12-0.13 with both
-chains in parallel), against 0.22-0.23 (0.16-0.17) with the seventh session's hand-written gradient and
-0.36 (0.19-0.20) with JAX's derivative of the same sum (``benchmarks/gap/RESULTS.md``, eighth session).
+potential's gradient on 20 models x 600 pairs cost 0.14-0.16 ms CPU on one device (0.12-0.13 with both
+chains in parallel), against 0.20-0.23 (0.17) with the seventh session's hand-written gradient and
+0.33-0.35 (0.20-0.21) with JAX's derivative of the same sum (``benchmarks/gap/RESULTS.md``, eighth session).
 """
 
 from __future__ import annotations

@@ -64,6 +64,8 @@ def main() -> None:
     parser.add_argument("--inference", choices=["both", "nuts", "svi"], default="both", help="which variants run")
     parser.add_argument("--fits", type=int, default=1, help="fits per process (the second: another data set)")
     parser.add_argument("--compare", type=Path, default=None, help="another source tree, alternated with this one")
+    parser.add_argument("--stop", choices=["both", "on", "off"], default="both",
+                        help="NUTS variants that stop once converged (on), run the full draws (off), or both")
     parser.add_argument("--variants", choices=["inference", "gradient"], default="inference",
                         help="the variants: NUTS and SVI (default), or NUTS with either likelihood gradient")
     args = parser.parse_args()
@@ -73,7 +75,8 @@ def main() -> None:
     else:
         variants = [v for v in [("nuts", "off", "on", "hand"), ("nuts", "off", "off", "hand"), ("svi", "off", "on", "hand"),
                                 ("nuts", folder, "on", "hand"), ("nuts", folder, "off", "hand"),
-                                ("svi", folder, "on", "hand")] if args.inference in ("both", v[0])]
+                                ("svi", folder, "on", "hand")]
+                    if args.inference in ("both", v[0]) and args.stop in ("both", v[2])]
     trees = {"this": ROOT} if args.compare is None else {"this": ROOT, "compare": args.compare.resolve()}
     for tree in trees.values():
         for inference, cache, stop, gradient in variants:

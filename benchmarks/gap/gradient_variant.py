@@ -1,24 +1,44 @@
-"""Fit ``gap_score`` with the 0/1 likelihood's hand-written gradient (as shipped) or JAX's (as before, commit d4a8fc1).
+"""Fit ``gap_score`` with the 0/1 likelihood's hand-written gradient (as shipped), JAX's (as before, commit d4a8fc1),
+or another source tree's likelihood (e.g. an earlier commit's hand-written gradient, from ``git archive``).
 
 ``use_gradient("autodiff")`` makes the model sum its likelihood with
 ``quadrature_loglik(..., gradient="autodiff")`` (the exact form of d4a8fc1) and keys its compiled programs
 apart from the shipped form's, so the two can alternate in one process, each reusing its own programs.
-For the benchmarks only (``nuts_speed.py``, ``bench_warm.py --gradient``).
+``use_gradient("hand", source=DIR)`` takes ``quadrature_loglik`` from ``DIR/gapeval/gap/likelihood.py`` (loaded
+as a module of its own; everything else is this tree's). For the benchmarks only (``nuts_speed.py``,
+``bench_warm.py --gradient``, ``profile_gradient.py --before``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from functools import partial
+from pathlib import Path
 
 
-def use_gradient(gradient: str) -> None:
-    """Make the following ``gap_score`` fits in this process use ``gradient`` (``hand`` or ``autodiff``)."""
+def likelihood_module(source: Path | None):
+    """``gapeval.gap.likelihood`` of this tree (None) or of the source tree ``source``."""
+    if source is None:
+        import gapeval.gap.likelihood as likelihood
+
+        return likelihood
+    path = Path(source).resolve() / "gapeval" / "gap" / "likelihood.py"
+    spec = importlib.util.spec_from_file_location(f"likelihood_of_{abs(hash(str(path)))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def use_gradient(gradient: str, *, source: Path | None = None) -> None:
+    """Make the following ``gap_score`` fits in this process use ``gradient`` (``hand`` or ``autodiff``), of the
+    likelihood of this tree or of ``source``."""
     import gapeval.gap.fit as fit
     import gapeval.gap.model as model
-    from gapeval.gap.likelihood import GRADIENTS, quadrature_loglik
     from irt.inference.compiled import layout_key
 
-    if gradient not in GRADIENTS:
-        raise ValueError(f"gradient={gradient!r} is not one of {list(GRADIENTS)}")
-    model.quadrature_loglik = partial(quadrature_loglik, gradient=gradient)
-    fit.layout_key = lambda *parts: layout_key(*parts, ("likelihood gradient", gradient))
+    likelihood = likelihood_module(source)
+    if gradient not in likelihood.GRADIENTS:
+        raise ValueError(f"gradient={gradient!r} is not one of {list(likelihood.GRADIENTS)}")
+    model.quadrature_loglik = partial(likelihood.quadrature_loglik, gradient=gradient)
+    tag = ("likelihood gradient", gradient) if source is None else ("likelihood gradient", gradient, str(source))
+    fit.layout_key = lambda *parts: layout_key(*parts, tag)

@@ -11,7 +11,9 @@ from seed 1 on (each variant reuses its own programs).
         --out benchmarks/gap/convergence/nuts_speed_20x600.csv
 
 ``NUTS_SPEED_COMPARE=warmup`` compares instead the default warm-up (400) with 200 iterations, both with the
-hand-written gradient.
+hand-written gradient; ``NUTS_SPEED_COMPARE=before NUTS_SPEED_BEFORE=DIR`` this tree's hand-written gradient with
+that of the source tree DIR (e.g. ``git archive 8211860``: the seventh session's; the column ``gradient`` reads
+``hand_before`` for it).
 
 Writes the CSV after every seed and resumes from it.
 """
@@ -31,8 +33,11 @@ from replications import cohort_main  # noqa: E402
 from stopping import fit_once  # noqa: E402
 
 
-#: The variants each seed's data set is fitted by: (gradient, num_warmup), by the name of what they compare.
-COMPARISONS = {"gradient": (("hand", None), ("autodiff", None)), "warmup": (("hand", None), ("hand", 200))}
+#: The variants each seed's data set is fitted by: (gradient, num_warmup, from the tree NUTS_SPEED_BEFORE), by
+#: the name of what they compare.
+COMPARISONS = {"gradient": (("hand", None, False), ("autodiff", None, False)),
+               "warmup": (("hand", None, False), ("hand", 200, False)),
+               "before": (("hand", None, False), ("hand", None, True))}
 
 
 def replicate(seed: int, *, num_models: int, num_pairs: int, compare: str = "gradient") -> pd.DataFrame:
@@ -41,10 +46,10 @@ def replicate(seed: int, *, num_models: int, num_pairs: int, compare: str = "gra
     df, truth = simulate_gap_responses(num_models, num_pairs, seed=seed)
     variants = COMPARISONS[compare]
     rows = []
-    for k, (gradient, num_warmup) in enumerate(variants if seed % 2 == 0 else variants[::-1]):   # alternated
-        use_gradient(gradient)
+    for k, (gradient, num_warmup, before) in enumerate(variants if seed % 2 == 0 else variants[::-1]):   # alternated
+        use_gradient(gradient, source=os.environ["NUTS_SPEED_BEFORE"] if before else None)
         rows.append({"replication": seed, "models": num_models, "pairs": num_pairs, "position": k,
-                     "gradient": gradient, "num_warmup": num_warmup or "default",
+                     "gradient": gradient + ("_before" if before else ""), "num_warmup": num_warmup or "default",
                      **fit_once(df, truth, seed=seed, stop=True, num_warmup=num_warmup)})
     return pd.DataFrame(rows)
 

@@ -10,7 +10,11 @@ second (probability space, same layout) and the one shipped (probability space, 
 Python and inside a ``fori_loop`` (as NUTS calls it); (c) the potential's gradient in a ``fori_loop`` with
 the 0/1 likelihood's hand-written gradient (shipped) and JAX's (``gradient="autodiff"``, d4a8fc1), on one
 device and on both (``pmap``, one loop per device, as the parallel chains run; CPU per loop step of one
-device), alternated over 3 repeats. All run back to back, so the ratios are fair even on a loaded machine.
+device), alternated over ``--repeats`` (3). With ``--before DIR`` the hand-written gradient of another source
+tree's likelihood (e.g. ``git archive 8211860``, the seventh session's) joins (c) as ``hand_before``. All run
+back to back, so the ratios are fair even on a loaded machine.
+
+    .venv/bin/python benchmarks/gap/profile_gradient.py --before /tmp/before --repeats 5
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
 
+import argparse  # noqa: E402
 import json  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -54,17 +61,25 @@ def _timed(fn, args, repeats=200):
             "cpu_ms": round((time.process_time() - cpu) / repeats * 1e3, 3)}
 
 
-def _gradient_forms(data, answers: dict, loops: int) -> dict:
-    """CPU ms per gradient of the potential in a loop, hand-written against JAX's likelihood gradient."""
+def _gradient_forms(data, answers: dict, loops: int, *, before: Path | None, repeats: int) -> dict:
+    """CPU ms per gradient of the potential in a loop, hand-written against JAX's likelihood gradient (and the
+    hand-written one of the tree ``before``)."""
     from functools import partial
 
     import gapeval.gap.model as model_module
     from gapeval.gap.likelihood import quadrature_loglik
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gradient_variant import likelihood_module
     from irt.inference.flat import flat_potential
 
+    variants = {"autodiff": ("autodiff", None), "hand": ("hand", None)}
+    if before is not None:
+        variants["hand_before"] = ("hand", before)
     programs = {}
-    for gradient in ("autodiff", "hand"):
-        model_module.quadrature_loglik = partial(quadrature_loglik, gradient=gradient)   # read when traced
+    for name, (gradient, source) in variants.items():
+        model_module.quadrature_loglik = partial(likelihood_module(source).quadrature_loglik,   # read when traced
+                                                 gradient=gradient)
         potential, _, size = flat_potential(
             model_module.reparameterised_gap_model(**model_module.model_arguments(data, scale="paired")), answers)
         step = jax.grad(potential)
@@ -76,10 +91,10 @@ def _gradient_forms(data, answers: dict, loops: int) -> dict:
         for where, run, x in (("one_device", jax.jit(loop), start[0]),
                               ("parallel", jax.pmap(loop, in_axes=(0, None)), start)):
             jax.block_until_ready(run(x, answers))   # traced and compiled with this gradient
-            programs[f"{gradient}_{where}"] = (run, x, 1 if where == "one_device" else 2)
+            programs[f"{name}_{where}"] = (run, x, 1 if where == "one_device" else 2)
     model_module.quadrature_loglik = quadrature_loglik
     cpu = {name: [] for name in programs}
-    for _ in range(3):
+    for _ in range(repeats):
         for name, (run, x, devices) in programs.items():
             start = time.process_time()
             jax.block_until_ready(run(x, answers))
@@ -88,6 +103,10 @@ def _gradient_forms(data, answers: dict, loops: int) -> dict:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, default=None, help="a source tree whose hand-written gradient joins (c)")
+    parser.add_argument("--repeats", type=int, default=3, help="alternated repeats of (c)")
+    options = parser.parse_args()
     from gapeval.gap.likelihood import quadrature_loglik
     from gapeval.gap.model import model_arguments, reparameterised_gap_model
     from gapeval.gap.prepare import prepare_gap_data
@@ -125,7 +144,7 @@ def main() -> None:
     timing = _timed(in_loop, (jnp.zeros(size),), repeats=3)
     out["potential_shipped_in_loop"] = {"wall_ms": round(timing["wall_ms"] / loops, 3),
                                         "cpu_ms": round(timing["cpu_ms"] / loops, 3)}
-    out.update(_gradient_forms(data, answers, loops))
+    out.update(_gradient_forms(data, answers, loops, before=options.before, repeats=options.repeats))
     out["num_latent"] = int(sum(np.prod(v, dtype=int) for v in shapes.values()))
     out["x64"] = bool(jax.config.jax_enable_x64)
     out["load"] = [round(x, 2) for x in os.getloadavg()]

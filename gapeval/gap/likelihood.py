@@ -6,10 +6,11 @@ the reference the first is tested against. Both take the observation layer
 (:mod:`gapeval.gap.observation`: chance levels, judge error) when the data have one.
 
 For 0/1 answers the gradient of :func:`quadrature_loglik` is written by hand (:func:`binary_marginal`, a
-custom VJP): NUTS takes ~30 of them a draw, and the hand-written one, computed in the same pass as the
-value, makes the whole potential's gradient on 20 models x 600 pairs cost 0.19-0.22 ms CPU against 0.36 ms
-with JAX's derivative of the same sum (one device; 0.16-0.18 against 0.19 ms with both chains in parallel;
-``benchmarks/gap/RESULTS.md``, seventh session).
+custom VJP): NUTS takes ~30 of them a draw. Computed in the same pass as the value, with one exponential per
+cell instead of one per cell and node (the nodes' odds differ by a factor per (slot, unit)), it makes the whole
+potential's gradient on 20 models x 600 pairs cost 0.14-0.16 ms CPU on one device (0.12-0.13 with both
+chains in parallel), against 0.20-0.23 (0.17) with the seventh session's hand-written gradient and
+0.33-0.35 (0.20-0.21) with JAX's derivative of the same sum (``benchmarks/gap/RESULTS.md``, eighth session).
 """
 
 from __future__ import annotations
@@ -70,11 +71,12 @@ def quadrature_loglik(a_slots, logits, sigma_gamma, *, y, mask, points, num_pair
     base = a_slots[:, None, :] * logits                                    # (2, M, U)
     step = jnp.where(is_pair, a_slots * sigma_gamma, 0.0)[:, None, :]      # (2, 1, U)
     if points == 1:
+        if gradient == "hand":   # sign of the observed answer, 0 for a cell without one (probability 1)
+            sign = jnp.where(mask, jnp.where(y > 0, 1.0, -1.0), 0.0)
+            return binary_marginal(a_slots, logits, jnp.where(is_pair, sigma_gamma, 0.0), sign,
+                                   tuple(float(n) for n in nodes), tuple(float(w) for w in weights))
         sign = jnp.where(y > 0, 1.0, -1.0)
         base, step = sign * base, sign * step
-        if gradient == "hand":   # a masked cell: probability 1 at every node
-            return binary_marginal(jnp.where(mask, base, jnp.inf), jnp.where(mask, step, 0.0),
-                                   tuple(float(n) for n in nodes), tuple(float(w) for w in weights))
         total = 0.0
         for node, weight in zip(nodes, weights):
             prob = jnp.where(mask, jax.nn.sigmoid(jnp.clip(base + node * step, -CLIP, CLIP)), 1.0)
@@ -88,50 +90,113 @@ def quadrature_loglik(a_slots, logits, sigma_gamma, *, y, mask, points, num_pair
     return jnp.sum(jax.scipy.special.logsumexp(jnp.stack(terms), axis=0))
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(2, 3))
-def binary_marginal(eta, step, nodes: tuple, weights: tuple):
-    r"""sum over (model, unit) of log sum_q w_q sigmoid(eta_0 + n_q step_0) sigmoid(eta_1 + n_q step_1), by hand.
+@partial(jax.custom_vjp, nondiff_argnums=(4, 5))
+def binary_marginal(a_slots, logits, pair_scale, sign, nodes: tuple, weights: tuple):
+    r"""sum over (model, unit) of log sum_q w_q sigmoid(z_0q) sigmoid(z_1q), by hand, for 0/1 answers.
 
-    ``eta`` (2, models, units) are the signed logits of the observed answers (+inf: a cell without an answer,
-    probability 1), ``step`` (same shape) their signed shift per unit of node, ``nodes`` and
-    ``weights`` the quadrature's (floats). Logits below -:data:`CLIP` are taken as -CLIP. Its gradient is
-    computed in the same pass as the value (a custom VJP): with p = sigmoid(e), dp/de = p (1 - p) = t p^2
-    for t = exp(-e), and per (model, unit) with T = sum_q w_q p_0q p_1q,
+    With ``a_slots`` (2, units) the slopes, ``logits`` (2, models, units) theta - b, ``pair_scale`` (units,)
+    sigma_gamma on a pair and 0 elsewhere, and ``sign`` (2, models, units) +1 / -1 for an observed 1 / 0
+    and 0 for a cell without an answer (probability 1), the signed logit of the observed answer at node
+    n_q is z_q = sign a (logit + n_q pair_scale). Logits below -:data:`CLIP` are taken as -CLIP; ``nodes``
+    and ``weights`` are the quadrature's (floats). The gradient with respect to ``a_slots``, ``logits``
+    and ``pair_scale`` is computed in the same pass as the value (a custom VJP; none flows to ``sign``,
+    the data): with t = exp(-z), p = 1 / (1 + t) and dp/dz = t p^2, per (model, unit) with
+    T = sum_q w_q p_0q p_1q,
 
     .. math::
 
-        \partial/\partial\eta_0 = \sum_q w_q\, t_{0q} p_{0q}^2 p_{1q} / T, \qquad
-        \partial/\partial s_0 = \sum_q n_q w_q\, t_{0q} p_{0q}^2 p_{1q} / T
+        G_0 = \sum_q w_q\, t_{0q} p_{0q}^2 p_{1q} / T, \qquad
+        H_0 = \sum_q n_q w_q\, t_{0q} p_{0q}^2 p_{1q} / T
 
-    (slot 1 alike): one exponential and one division per term for value and gradient together, where JAX's
-    derivative of :func:`quadrature_loglik` goes through the sum again.
+    (slot 1 alike) are the derivatives by a shift of z common to the nodes and by its spacing; the
+    logits get sign a G, the slopes sum_models sign (G logit + H pair_scale), the pair scale
+    sum_(slots, models) sign a H. The odds t_q are t_0 exp(-sign n_q a pair_scale): one exponential per
+    cell and a few per (slot, unit), not one per node (:func:`_odds`).
     """
-    return _binary_marginal_parts(eta, step, nodes, weights)[0]
+    return _binary_marginal_parts(a_slots, logits, pair_scale, sign, nodes, weights)[0]
 
 
-def _binary_marginal_parts(eta, step, nodes: tuple, weights: tuple):
-    """(value, (d value / d eta, d value / d step per (model, unit))) of :func:`binary_marginal`."""
-    total = grad_0 = grad_1 = shift_0 = shift_1 = 0.0
-    for node, weight in zip(nodes, weights):
-        eta_q = eta + node * step
-        t = jnp.exp(-jnp.maximum(eta_q, -CLIP))                # (2, M, U); 0 where eta is +inf
-        prob = 1.0 / (1.0 + t)
-        slope = jnp.where(eta_q > -CLIP, t * prob * prob, 0.0)  # d prob / d eta (0 where clipped)
+#: Signed logits are floored here before exp(-z) (which stays finite in float32); every logit below -CLIP is
+#: told apart by its odds exceeding e^CLIP.
+LOWEST = -88.0
+#: Node shifts |n_q| a sigma_gamma up to which :func:`_odds` factors the odds: exp(-LOWEST - SHIFT_BOUND) still
+#: reaches e^CLIP, so a logit floored at LOWEST stays beyond the clip at every node.
+SHIFT_BOUND = 58.0
+
+
+def _odds(z, sign, shift, nodes: tuple, factored: bool) -> list:
+    """exp(-max(z_q, LOWEST)) of every cell at every node (0 where ``sign`` is 0).
+
+    ``z`` = sign a logit (2, M, U), ``shift`` = a pair_scale (2, U). ``factored``: exp(-z) once per cell times
+    exp(-+n_q shift) per (slot, unit), exact while |n_q shift| <= :data:`SHIFT_BOUND`; otherwise one
+    exponential per cell and node.
+    """
+    observed = jnp.abs(sign)
+    if not factored:
+        return [observed * jnp.exp(-jnp.maximum(z + node * sign * shift[:, None, :], LOWEST)) for node in nodes]
+    odds, up = observed * jnp.exp(-jnp.maximum(z, LOWEST)), sign > 0
+    return [odds * jnp.where(up, jnp.exp(-node * shift)[:, None, :], jnp.exp(node * shift)[:, None, :])
+            for node in nodes]
+
+
+def _binary_marginal_parts(a_slots, logits, pair_scale, sign, nodes: tuple, weights: tuple):
+    """(value, (d/d a_slots, d/d logits, d/d pair_scale)) of :func:`binary_marginal`.
+
+    The odds are factored (:func:`_odds`) unless a node shift exceeds :data:`SHIFT_BOUND`, chosen by a
+    ``lax.cond``; under ``vmap`` (chains run vectorized) one condition for the whole batch keeps it a branch,
+    where JAX would compute both and select.
+    """
+    largest = max(abs(node) for node in nodes)
+    if largest == 0.0:
+        return _binary_marginal_sums(a_slots, logits, pair_scale, sign, nodes=nodes, weights=weights, factored=False)
+    factored, direct = (partial(_binary_marginal_sums, nodes=nodes, weights=weights, factored=factored)
+                        for factored in (True, False))
+
+    def safe(a_slots, pair_scale):
+        return largest * jnp.max(jnp.abs(a_slots * pair_scale)) <= SHIFT_BOUND
+
+    @jax.custom_batching.custom_vmap
+    def chosen(*args):
+        return jax.lax.cond(safe(args[0], args[2]), factored, direct, *args)
+
+    @chosen.def_vmap
+    def _one_branch_per_batch(axis_size, in_batched, *args):
+        axes = tuple(0 if batched else None for batched in in_batched)
+        every = jnp.all(jax.vmap(safe, in_axes=(axes[0], axes[2]), axis_size=axis_size)(args[0], args[2]))
+        out = jax.lax.cond(every, jax.vmap(factored, in_axes=axes, axis_size=axis_size),
+                           jax.vmap(direct, in_axes=axes, axis_size=axis_size), *args)
+        return out, jax.tree_util.tree_map(lambda _: True, out)
+
+    return chosen(a_slots, logits, pair_scale, sign)
+
+
+def _binary_marginal_sums(a_slots, logits, pair_scale, sign, *, nodes: tuple, weights: tuple, factored: bool):
+    """:func:`_binary_marginal_parts` with the odds factored or not."""
+    z, shift = sign * a_slots[:, None, :] * logits, a_slots * pair_scale
+    total = grad_0 = grad_1 = spread_0 = spread_1 = 0.0
+    for node, weight, odds in zip(nodes, weights, _odds(z, sign, shift, nodes, factored)):
+        inside = odds < np.float32(np.exp(CLIP))                   # z > -CLIP
+        odds = jnp.minimum(odds, np.float32(np.exp(CLIP)))
+        prob = 1.0 / (1.0 + odds)
+        slope = jnp.where(inside, odds * prob * prob, 0.0)        # d prob / d z (0 where clipped)
         total = total + weight * prob[0] * prob[1]
         part_0, part_1 = weight * slope[0] * prob[1], weight * prob[0] * slope[1]
         grad_0, grad_1 = grad_0 + part_0, grad_1 + part_1
-        shift_0, shift_1 = shift_0 + node * part_0, shift_1 + node * part_1
-    inverse = 1.0 / total
-    return jnp.sum(jnp.log(total)), (jnp.stack([grad_0, grad_1]) * inverse, jnp.stack([shift_0, shift_1]) * inverse)
+        spread_0, spread_1 = spread_0 + node * part_0, spread_1 + node * part_1
+    inverse = sign / total
+    by_z, by_spread = jnp.stack([grad_0, grad_1]) * inverse, jnp.stack([spread_0, spread_1]) * inverse
+    by_spread = jnp.sum(by_spread, axis=1)                                            # (2, U)
+    by_a = jnp.sum(by_z * logits, axis=1) + pair_scale * by_spread
+    return jnp.sum(jnp.log(total)), (by_a, by_z * a_slots[:, None, :], jnp.sum(a_slots * by_spread, axis=0))
 
 
-def _binary_marginal_forward(eta, step, nodes, weights):
-    return _binary_marginal_parts(eta, step, nodes, weights)
+def _binary_marginal_forward(a_slots, logits, pair_scale, sign, nodes, weights):
+    return _binary_marginal_parts(a_slots, logits, pair_scale, sign, nodes, weights)
 
 
 def _binary_marginal_backward(nodes, weights, gradients, cotangent):
-    by_eta, by_step = gradients
-    return cotangent * by_eta, cotangent * by_step
+    by_a, by_logits, by_scale = gradients
+    return cotangent * by_a, cotangent * by_logits, cotangent * by_scale, None   # none to the data
 
 
 binary_marginal.defvjp(_binary_marginal_forward, _binary_marginal_backward)

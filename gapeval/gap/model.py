@@ -133,7 +133,8 @@ def sample_abilities(num_models: int, *, scale: str, unidimensional: bool, atten
         if chosen.size:
             plate = numpyro.plate("model" if chosen.size == num_models else f"model_{kind}", chosen.size)
             draw = _non_centred_abilities if kind == "noncentred" else _centred_abilities
-            theta = theta.at[chosen].set(draw(plate, mu, tau, rho, spread[chosen], k))
+            drawn = draw(plate, mu, tau, rho, spread[chosen], k)
+            theta = drawn if chosen.size == num_models else theta.at[chosen].set(drawn, unique_indices=True)
     return jnp.concatenate([theta, theta], axis=-1) if num_dims == 1 else theta
 
 
@@ -246,8 +247,10 @@ def gap_model(*, item_unit, item_slot, partner, num_models, num_units, num_pairs
     else:
         a, b = sample_item_parameters(item_slot, partner, scale=scale)
     layer = sample_observation(observation, np.asarray(item_unit), np.asarray(item_slot))
-    a_grid = jnp.ones((num_units, 2)).at[item_unit, item_slot].set(a)
-    b_grid = jnp.zeros((num_units, 2)).at[item_unit, item_slot].set(b)
+    # Each item has a cell of its own: told so, JAX's gradient of the scatter is one gather, where otherwise it
+    # scatters item ids to settle duplicates (the potential's gradient: 2-11% less CPU at 20 x 600).
+    a_grid = jnp.ones((num_units, 2)).at[item_unit, item_slot].set(a, unique_indices=True)
+    b_grid = jnp.zeros((num_units, 2)).at[item_unit, item_slot].set(b, unique_indices=True)
     if not observe:  # parameters only (used to turn draws into reported quantities)
         return None
     if y is not None:  # fitting: the pair effect is integrated out by Gauss-Hermite quadrature

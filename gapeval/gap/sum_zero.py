@@ -115,9 +115,10 @@ def paired_item_parameters(item_slot: np.ndarray, partner: np.ndarray, *, paired
     total = jnp.sqrt(sigma_beta ** 2 + sigma_epsilon ** 2)
     mean_part = jnp.sqrt(2.0 * sigma_beta ** 2 + sigma_epsilon ** 2) * s / np.sqrt(2.0)
     difference_part = sigma_epsilon * d / np.sqrt(2.0)
-    b = jnp.zeros(num_items)
-    b = b.at[understanding].set(mean_part + difference_part).at[generation].set(mean_part - difference_part)
-    b = b.at[free].set(total * b_free[max(2 * num_pairs - 2, 0):])
+    b = jnp.zeros(num_items)     # understanding, generation and free are disjoint: unique indices
+    b = b.at[understanding].set(mean_part + difference_part, unique_indices=True).at[generation].set(
+        mean_part - difference_part, unique_indices=True)
+    b = b.at[free].set(total * b_free[max(2 * num_pairs - 2, 0):], unique_indices=True)
     b = _centred_per_slot(b, item_slot, paired) + generation_shift * (item_slot == 1)
     a = numpyro.deterministic("a", jnp.exp(log_a))
     return a, numpyro.deterministic("b", b)

@@ -71,27 +71,117 @@ def test_hand_value_equals_float64_reference(layout):
 
 
 def test_binary_marginal_is_exact_for_one_cell():
-    """One (model, unit) cell by hand: log sum_q w_q sigmoid(e0 + n_q s0) sigmoid(e1 + n_q s1), and its derivatives."""
+    """One (model, unit) cell by hand: log sum_q w_q sigmoid(z_0q) sigmoid(z_1q), z = sign a (logit + n_q scale),
+    and its derivatives by the slopes, the logits and the pair scale."""
     nodes, weights = (-1.0, 0.0, 1.0), (0.25, 0.5, 0.25)
-    eta, step = jnp.array([[[0.3]], [[-1.2]]]), jnp.array([[[0.8]], [[0.5]]])
+    a, logits, scale = jnp.array([[1.3], [0.6]]), jnp.array([[[0.3]], [[-1.2]]]), jnp.array([0.8])
+    sign = jnp.array([[[1.0]], [[-1.0]]])
 
-    def direct(e, s):
-        p = jax.nn.sigmoid(e[:, 0, 0, None] + jnp.array(nodes) * s[:, 0, 0, None])
+    def direct(a, logits, scale):
+        z = sign[:, 0, 0, None] * a[:, 0, None] * (logits[:, 0, 0, None] + jnp.array(nodes) * scale[0])
+        p = jax.nn.sigmoid(z)
         return jnp.log(jnp.sum(jnp.array(weights) * p[0] * p[1]))
 
-    assert float(binary_marginal(eta, step, nodes, weights)) == pytest.approx(float(direct(eta, step)), rel=1e-6)
-    for mine, reference in zip(jax.grad(binary_marginal, argnums=(0, 1))(eta, step, nodes, weights),
-                               jax.grad(direct, argnums=(0, 1))(eta, step)):
+    args = (a, logits, scale)
+    assert float(binary_marginal(*args, sign, nodes, weights)) == pytest.approx(float(direct(*args)), rel=1e-6)
+    for mine, reference in zip(jax.grad(binary_marginal, argnums=(0, 1, 2))(*args, sign, nodes, weights),
+                               jax.grad(direct, argnums=(0, 1, 2))(*args)):
         np.testing.assert_allclose(np.asarray(mine), np.asarray(reference), rtol=1e-5)
-    # an unanswered cell (eta = +inf) contributes 0 and passes no gradient
-    both = jnp.concatenate([eta, jnp.full((2, 1, 1), jnp.inf)], axis=2)
-    steps = jnp.concatenate([step, jnp.zeros((2, 1, 1))], axis=2)
-    assert float(binary_marginal(both, steps, nodes, weights)) == pytest.approx(float(direct(eta, step)), rel=1e-6)
-    grads = jax.grad(binary_marginal, argnums=(0, 1))(both, steps, nodes, weights)
-    assert all(float(g[0, 0, 1]) == 0.0 and float(g[1, 0, 1]) == 0.0 for g in grads)
+    # an unanswered cell (sign 0) contributes 0 and passes no gradient
+    both = (jnp.concatenate([a, a], axis=1), jnp.concatenate([logits, logits], axis=2), jnp.concatenate([scale, scale]))
+    signs = jnp.concatenate([sign, jnp.zeros((2, 1, 1))], axis=2)
+    assert float(binary_marginal(*both, signs, nodes, weights)) == pytest.approx(float(direct(*args)), rel=1e-6)
+    grads = jax.grad(binary_marginal, argnums=(0, 1, 2))(*both, signs, nodes, weights)
+    assert float(jnp.max(jnp.abs(grads[1][:, 0, 1]))) == 0.0 and float(jnp.max(jnp.abs(grads[0][:, 1]))) == 0.0
+    assert float(grads[2][1]) == 0.0
+    # without pairs: one node
+    assert float(binary_marginal(a, logits, 0.0 * scale, sign, (0.0,), (1.0,))) == pytest.approx(
+        float(jnp.sum(jax.nn.log_sigmoid(sign[:, 0, 0] * a[:, 0] * logits[:, 0, 0]))), rel=1e-6)
+
+
+@pytest.mark.parametrize("spread", [2.0, 40.0, 80.0])
+def test_factored_odds_agree_with_one_exponential_per_node(layout, spread):
+    """The odds of the nodes as exp(-z) times a factor per (slot, unit), against JAX's derivative of a sum with an
+    exponential per node: logits beyond the clip, shifts up to 40 and one past SHIFT_BOUND (80, where
+    binary_marginal computes one exponential per node instead)."""
+    from gapeval.gap.likelihood import SHIFT_BOUND
+
+    data, mask, a, logits = layout
+    sign = jnp.where(jnp.asarray(np.moveaxis(mask, -1, 0)), jnp.where(np.moveaxis(data.y, -1, 0) > 0, 1.0, -1.0), 0.0)
+    nodes, weights = (-1.7320508, 0.0, 1.7320508), (1 / 6, 2 / 3, 1 / 6)
+    scale = jnp.full(data.num_units, spread / float(np.max(a)) / 1.7320508, jnp.float32)   # largest shift: spread
+    assert (float(jnp.max(jnp.asarray(a) * scale)) * 1.7320508 <= SHIFT_BOUND) == (spread < SHIFT_BOUND)
+    logits, unit = logits.copy(), int(np.argmax(a[0]))     # a cell whose node shift brings z from -(20 + spread) to -20
+    logits[0, 1, unit] = -(20.0 + spread) / (float(sign[0, 1, unit]) * a[0, unit])
+    assert float(sign[0, 1, unit]) != 0.0
+    args = (jnp.asarray(a), jnp.asarray(logits), scale)
+    mine = jax.jit(jax.value_and_grad(lambda *x: binary_marginal(*x, sign, nodes, weights), argnums=(0, 1, 2)))(*args)
+    reference = jax.value_and_grad(lambda *x: _reference_sum(*x, sign, nodes, weights), argnums=(0, 1, 2))(*args)
+    assert np.isfinite(float(mine[0])) and float(mine[0]) == pytest.approx(float(reference[0]), rel=1e-5)
+    for by_mine, by_reference in zip(mine[1], reference[1]):
+        largest = float(jnp.max(jnp.abs(by_reference)))
+        np.testing.assert_allclose(np.asarray(by_mine), np.asarray(by_reference), atol=2e-5 * max(largest, 1.0),
+                                   rtol=1e-4)
+
+
+def _reference_sum(a, logits, scale, sign, nodes, weights):
+    """The same sum by JAX's derivative, one log-sigmoid-free exponential per node (the form before)."""
+    total = 0.0
+    for node, weight in zip(nodes, weights):
+        z = sign * a[:, None, :] * (logits + node * scale)
+        prob = jnp.where(sign != 0, jax.nn.sigmoid(jnp.clip(z, -30.0, 30.0)), 1.0)
+        total = total + weight * prob[0] * prob[1]
+    return jnp.sum(jnp.log(total))
 
 
 def test_unknown_gradient_is_refused(layout):
     data, mask, a, logits = layout
     with pytest.raises(ValueError, match="gradient='numeric' is not one of"):
         _loglik("numeric", data, mask)(a, logits, 0.5)
+
+
+@pytest.mark.parametrize("scale, num_models", [("paired", 12), ("standardized", 4)])
+def test_potential_and_gradient_equal_autodiff_of_the_same_sum(monkeypatch, scale, num_models):
+    """The whole potential of the model (prior, transforms, likelihood) and its gradient at random points, with
+    the hand-written likelihood gradient against JAX's derivative of the same sum: binary answers with some
+    missing, on the paired scale and, in a small cohort (non-centred abilities), on the standardized one."""
+    from functools import partial
+
+    import gapeval.gap.model as model_module
+    from gapeval.gap.centring import ability_centring
+    from gapeval.gap.model import build_gap_data, model_arguments, reparameterised_gap_model
+    from irt.inference.flat import flat_potential
+
+    df, _ = simulate_gap_responses(num_models, 40, seed=11)
+    data = build_gap_data(df.sample(frac=0.85, random_state=0), points=1, use_pairs=True)
+    assert not data.mask.all() and np.all(ability_centring(data)) == (num_models == 12)
+    answers = {"y": data.y, "mask": data.mask}
+    gradients = {}
+    for gradient in ("hand", "autodiff"):
+        monkeypatch.setattr(model_module, "quadrature_loglik", partial(quadrature_loglik, gradient=gradient))
+        potential, _, size = flat_potential(reparameterised_gap_model(**model_arguments(data, scale=scale)), answers)
+        points = jax.random.uniform(jax.random.PRNGKey(5), (3, size), minval=-1.5, maxval=1.5)
+        gradients[gradient] = jax.jit(jax.vmap(jax.value_and_grad(potential)))(points)
+    for value, by_x, reference, by_reference in zip(*gradients["hand"], *gradients["autodiff"]):
+        assert np.isfinite(float(reference)) and float(value) == pytest.approx(float(reference), rel=1e-5)
+        largest = float(jnp.max(jnp.abs(by_reference)))
+        np.testing.assert_allclose(np.asarray(by_x), np.asarray(by_reference), atol=1e-5 * largest, rtol=1e-4)
+
+
+def test_vectorized_chains_get_each_chain_own_value_and_gradient(layout):
+    """Under vmap (chains run vectorized) the batch takes one branch of the odds; each chain's value and gradient
+    are still its own, also when one chain's node shift is past SHIFT_BOUND and the other's is not."""
+    data, mask, a, logits = layout
+    sign = jnp.where(jnp.asarray(np.moveaxis(mask, -1, 0)), jnp.where(np.moveaxis(data.y, -1, 0) > 0, 1.0, -1.0), 0.0)
+    nodes, weights = (-1.7320508, 0.0, 1.7320508), (1 / 6, 2 / 3, 1 / 6)
+    chains = (jnp.stack([jnp.asarray(a), 1.1 * jnp.asarray(a)]), jnp.stack([jnp.asarray(logits), -jnp.asarray(logits)]))
+    gradient = jax.value_and_grad(lambda *x: binary_marginal(*x, sign, nodes, weights), argnums=(0, 1, 2))
+    for spread in (0.7, 40.0):
+        scales = jnp.stack([jnp.full(data.num_units, 0.7), jnp.full(data.num_units, spread)])
+        value, by_x = jax.jit(jax.vmap(gradient))(*chains, scales)
+        for chain in range(2):
+            own_value, own_by_x = jax.jit(gradient)(chains[0][chain], chains[1][chain], scales[chain])
+            assert float(value[chain]) == pytest.approx(float(own_value), rel=1e-6)
+            for batched, own in zip(by_x, own_by_x):
+                np.testing.assert_allclose(np.asarray(batched[chain]), np.asarray(own), rtol=1e-5,
+                                           atol=1e-6 * float(jnp.max(jnp.abs(own))))

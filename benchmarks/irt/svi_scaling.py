@@ -85,10 +85,10 @@ def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> d
 
     ``gradient``: ``irt.fit``'s step on dense responses since the eighth session
     (:func:`irt.inference.sites.gradient_step`: the ELBO's gradient alone, without the loss, of the
-    model :func:`irt.inference.svi.fit_model` gives, whose likelihood and gradient are one tiled pass,
-    :mod:`irt.inference.dense_logistic`); ``value``: the same model with NumPyro's ``stable_update``
-    (the loss with the gradient: ``irt.fit``'s step in the seventh session, and still its last
-    :data:`irt.inference.sites.LOSS_STEPS` steps); ``plain``: the site model without the fused
+    model :func:`irt.inference.svi.fit_model` gives, whose likelihood's gradient is one tiled pass,
+    :func:`irt.inference.dense_logistic.logistic_log_likelihood_for_gradient`); ``value``: the
+    seventh session's step, NumPyro's ``stable_update`` (the loss with the gradient) of the model
+    with :func:`~irt.inference.dense_logistic.logistic_log_likelihood` (value and gradient in one pass); ``plain``: the site model without the fused
     likelihood (NumPyro's autodiff of the Bernoulli site, ``SVI.update``: main's step before the
     seventh session). Each with an ``AutoNormal`` guide and Adam, compiled first, then ``rounds``
     alternated rounds of ``num_steps`` steps; medians of the rounds.
@@ -99,13 +99,15 @@ def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> d
     from numpyro.optim import Adam
 
     from irt.inference.common import device_args, reparameterised
+    from irt.inference.dense_logistic import fused_likelihood
     from irt.inference.sites import gradient_step
     from irt.inference.svi import fit_model
 
     plain = (reparameterised(problem, centered=0.0), device_args(problem))
-    fused = fit_model(problem, batch_size=None)
+    fused = fit_model(problem, batch_size=None)   # irt.fit's: the likelihood's form for the gradient alone
+    value = (fused_likelihood(plain[0]), fused[1])   # the seventh session's: value and gradient in one pass
     runners, read_bytes = {}, {}
-    for name, (model, args) in (("plain", plain), ("value", fused), ("gradient", fused)):
+    for name, (model, args) in (("plain", plain), ("value", value), ("gradient", fused)):
         data = {k: v for k, v in args.items() if hasattr(v, "nbytes")}
         read_bytes[name] = sum(int(v.nbytes) for v in data.values())
         svi = SVI(model, AutoNormal(model), Adam(0.02), Trace_ELBO())

@@ -84,13 +84,15 @@ def fit_model(problem: FitProblem, *, batch_size: int | None) -> tuple[Callable,
     chooses. On dense responses of the binary logistic models
     (:data:`irt.inference.dense_logistic.FUSED_MODELS`) the full-batch ELBO's likelihood and its
     gradient are one tiled pass over the responses (:func:`irt.inference.dense_logistic.fused_likelihood`),
-    which reads them as int8 (a quarter of int32's bytes); the draws are the same model's.
+    which reads them as int8 (a quarter of int32's bytes); the draws are the same model's. Its
+    form for steps that take the gradient alone (``for_gradient``: :func:`irt.inference.sites.gradient_step`,
+    all steps but the last :data:`~irt.inference.sites.LOSS_STEPS`, whose loss costs a second pass).
     """
     args = device_args(problem, batch_size=batch_size, dense=False if batch_size else None)
     model = reparameterised(problem, centered=0.0)
     if not uses_fused_likelihood(problem.model_fn, dense=np.ndim(args["respondent"]) == 2):
         return model, args
-    return fused_likelihood(model), dict(args, y=args["y"].astype(np.int8))
+    return fused_likelihood(model, for_gradient=True), dict(args, y=args["y"].astype(np.int8))
 
 
 def _theta_given_items(problem: FitProblem, samples: dict, *, seed: int) -> dict:

@@ -30,7 +30,7 @@ from irt.problem import FitProblem
 
 __all__ = ["split_arguments", "site_layout", "sample_nuts", "fit_svi", "gradient_step", "LOSS_STEPS"]
 
-#: Final SVI steps whose loss is evaluated (NumPyro's ``stable_update``); the steps before them take
+#: Final SVI steps whose loss is evaluated (forward only, beside the gradient step); every step takes
 #: the gradient alone (:func:`gradient_step`). ``info["final_loss"]`` is the mean of these losses.
 LOSS_STEPS = 100
 
@@ -86,12 +86,13 @@ def fit_svi(model: Callable, guide_class, *, static: dict, draw_static: dict, da
     """Fit ``guide_class(model)`` by SVI (Adam) and draw ``options.num_draws`` from it.
 
     ``static`` binds the model for fitting, ``draw_static`` for the draws (e.g. without a minibatch).
-    The steps take the ELBO's gradient alone (:func:`gradient_step`) except the last
-    :data:`LOSS_STEPS`, which are NumPyro's ``stable_update`` (the loss with the gradient); both skip
-    an update whose gradients (``stable_update``: or loss) are not finite, and the random keys are
-    the same, so the fit is ``stable_update``'s at every step up to float rounding.
+    Every step takes the ELBO's gradient alone (:func:`gradient_step`: NumPyro's ``stable_update``
+    with the same random keys and update, without the loss; an update whose gradient is not finite
+    is skipped), so the fit is ``stable_update``'s up to float rounding (and where a loss alone was
+    not finite). The last :data:`LOSS_STEPS` steps also evaluate the loss before their update
+    (``SVI.evaluate``, forward only, with the step's key: ``stable_update``'s loss).
     Returns the draws (1, draw, ...) of every latent and deterministic site, and the losses of the
-    last ``min(LOSS_STEPS, num_steps)`` steps (NaN where an update was skipped).
+    last ``min(LOSS_STEPS, num_steps)`` steps.
     """
     def build():
         return jax.jit(_svi_program(model, guide_class, static, draw_static, options))
@@ -148,7 +149,7 @@ def _svi_program(model: Callable, guide_class, static: dict, draw_static: dict, 
 
     from irt.inference.common import guide_draws
 
-    loss_steps = min(LOSS_STEPS, options.num_steps)
+    first_loss_step = options.num_steps - min(LOSS_STEPS, options.num_steps)
 
     def svi_fit(key, data):
         key_fit, key_draw = jax.random.split(key)
@@ -156,13 +157,15 @@ def _svi_program(model: Callable, guide_class, static: dict, draw_static: dict, 
         guide = guide_class(fitted, init_scale=options.init_scale)
         svi = SVI(fitted, guide, Adam(options.schedule()), Trace_ELBO())
         state = svi.init(key_fit, **data)
-        state = jax.lax.fori_loop(0, options.num_steps - loss_steps, lambda _, st: gradient_step(svi, st, data), state)
 
-        def step(state, _):
-            state, loss = svi.stable_update(state, **data)
-            return state, loss
+        def step(state, i):
+            # the loss before the update, with the step's key (stable_update's); one step body, so the
+            # program holds the gradient once and the loss (forward only) once
+            loss = jax.lax.cond(i >= first_loss_step, lambda: svi.evaluate(state, **data), lambda: jnp.float32(jnp.nan))
+            return gradient_step(svi, state, data), loss
 
-        state, losses = jax.lax.scan(step, state, None, length=loss_steps)
+        state, losses = jax.lax.scan(step, state, jnp.arange(options.num_steps))
+        losses = losses[first_loss_step:]
         draws = guide_draws(partial(model, **draw_static), guide, svi.get_params(state), key=key_draw,
                             num_draws=options.num_draws, args=data)
         return draws, losses

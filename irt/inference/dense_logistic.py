@@ -13,7 +13,11 @@ and returns the value together with all three gradients, from :math:`r = s\,\sig
 :math:`\partial\theta_m = \sum_i r_{mi} a_i`, :math:`\partial a_i = \sum_m r_{mi}\theta_m`,
 :math:`\partial d_i = \sum_m r_{mi}`. The backward pass only scales them by the cotangent.
 
-:func:`fused_likelihood` puts it on a model: an effect handler that replaces the observed dense
+:func:`logistic_log_likelihood_for_gradient` has the same value, and a gradient pass without it
+(:math:`r = y - \sigma(x)`, no log): for callers that take the gradient alone, as ``irt.fit``'s SVI
+steps do (:func:`irt.inference.sites.gradient_step`); under ``jax.grad`` XLA drops the value.
+
+:func:`fused_likelihood` puts either on a model: an effect handler that replaces the observed dense
 ``y`` site's distribution by one whose ``log_prob`` is that sum (read from the model's ``theta``,
 ``a`` and ``d`` sites), so that NumPyro's ELBO, guide and optimiser run unchanged. The long form
 (minibatches) and the other models keep their own likelihood.

@@ -84,9 +84,10 @@ def fit_model(problem: FitProblem, *, batch_size: int | None) -> tuple[Callable,
     chooses. On dense responses of the binary logistic models
     (:data:`irt.inference.dense_logistic.FUSED_MODELS`) the full-batch ELBO's likelihood and its
     gradient are one tiled pass over the responses (:func:`irt.inference.dense_logistic.fused_likelihood`),
-    which reads them as int8 (a quarter of int32's bytes); the draws are the same model's. Its
-    form for steps that take the gradient alone (``for_gradient``: :func:`irt.inference.sites.gradient_step`,
-    all steps but the last :data:`~irt.inference.sites.LOSS_STEPS`, whose loss costs a second pass).
+    which reads them as int8 (a quarter of int32's bytes); the draws are the same model's. Its form
+    for steps that take the gradient alone (``for_gradient``: every step is
+    :func:`irt.inference.sites.gradient_step`; the loss of the last :data:`~irt.inference.sites.LOSS_STEPS`
+    steps is a pass of its own).
     """
     args = device_args(problem, batch_size=batch_size, dense=False if batch_size else None)
     model = reparameterised(problem, centered=0.0)

@@ -27,10 +27,12 @@ location, exactly N(0, 1/M) a posteriori, is most of each interval, so one data 
 moves with it and ``coverage_95_centred`` is the respondent-by-respondent part), and a full-batch
 SVI step within 2x of the memory floor: after the fit
 the child times ``--full-batch-steps`` steps of the model SVI fits on dense responses and an
-``AutoNormal`` guide on every response (``ms_per_full_step``: the fused likelihood of
-:mod:`irt.inference.dense_logistic`; ``plain_ms_per_full_step``: the same site model without it,
-NumPyro's autodiff, main's step before it; 3 alternated rounds, medians; compiled first, process
-CPU beside wall) and reads a 512 MiB array, jitted in JAX, to measure the bandwidth; ``floor_ms`` =
+``AutoNormal`` guide on every response (``ms_per_full_step``: ``irt.fit``'s step, the gradient
+alone of the fused likelihood of :mod:`irt.inference.dense_logistic`,
+:func:`irt.inference.sites.gradient_step`; ``value_ms_per_full_step``: the same with the loss,
+NumPyro's ``stable_update``, the seventh session's step; ``plain_ms_per_full_step``: the same site
+model without the fused likelihood, NumPyro's autodiff, main's step before it; 3 alternated rounds,
+medians; compiled first, process CPU beside wall) and reads a 512 MiB array, jitted in JAX, to measure the bandwidth; ``floor_ms`` =
 the bytes of the plain step's data arrays (the int32 response matrix) / that bandwidth, and
 ``read_floor_ms`` the same for the bytes ``irt.fit``'s fused step reads (the matrix as int8).
 ``ms_per_hand_step`` times the fastest formulation of ``full_step.py`` (``grad_int8_tiled``: the
@@ -58,7 +60,8 @@ COLUMNS = ["size", "respondents", "items", "responses", "batch_size", "num_steps
            "peak_rss_mb", "theta_r", "theta_rmse", "coverage_95", "coverage_95_centred", "location_z", "mean_width",
            "scale_check", "scale_check_z", "scale_check_spread",
            "ms_per_full_step", "cpu_ms_per_full_step", "floor_ms", "floor_ratio", "cpu_floor_ratio",
-           "cpu_read_floor_ratio", "plain_cpu_ms_per_full_step", "plain_cpu_floor_ratio", "cpu_ms_per_hand_step", "hand_cpu_floor_ratio"]
+           "cpu_read_floor_ratio", "value_cpu_ms_per_full_step", "value_cpu_floor_ratio", "plain_cpu_ms_per_full_step",
+           "plain_cpu_floor_ratio", "cpu_ms_per_hand_step", "hand_cpu_floor_ratio"]
 
 
 def bandwidth_gb_s(repeats: int = 5) -> float:
@@ -78,13 +81,17 @@ def bandwidth_gb_s(repeats: int = 5) -> float:
 
 
 def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> dict:
-    """Time full-batch SVI steps (every response) against the floor: ``irt.fit``'s step and main's, alternated.
+    """Time full-batch SVI steps (every response) against the floor: ``irt.fit``'s step, the one before it, main's; alternated.
 
-    ``fused``: the model :func:`irt.inference.svi.fit_model` gives SVI on dense responses (the
-    likelihood and its gradient in one tiled pass, :mod:`irt.inference.dense_logistic`); ``plain``:
-    the site model without it (NumPyro's autodiff of the Bernoulli site: the step before the fused
-    likelihood, main at d4a8fc1). Both with an ``AutoNormal`` guide and Adam, compiled first, then
-    ``rounds`` alternated rounds of ``num_steps`` steps; medians of the rounds.
+    ``gradient``: ``irt.fit``'s step on dense responses since the eighth session
+    (:func:`irt.inference.sites.gradient_step`: the ELBO's gradient alone, without the loss, of the
+    model :func:`irt.inference.svi.fit_model` gives, whose likelihood's gradient is one tiled pass,
+    :func:`irt.inference.dense_logistic.logistic_log_likelihood_for_gradient`); ``value``: the
+    seventh session's step, NumPyro's ``stable_update`` (the loss with the gradient) of the model
+    with :func:`~irt.inference.dense_logistic.logistic_log_likelihood` (value and gradient in one pass); ``plain``: the site model without the fused
+    likelihood (NumPyro's autodiff of the Bernoulli site, ``SVI.update``: main's step before the
+    seventh session). Each with an ``AutoNormal`` guide and Adam, compiled first, then ``rounds``
+    alternated rounds of ``num_steps`` steps; medians of the rounds.
     """
     import jax
     from numpyro.infer import SVI, Trace_ELBO
@@ -92,23 +99,30 @@ def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> d
     from numpyro.optim import Adam
 
     from irt.inference.common import device_args, reparameterised
+    from irt.inference.dense_logistic import fused_likelihood
+    from irt.inference.sites import gradient_step
     from irt.inference.svi import fit_model
 
-    plain_args = device_args(problem)
+    plain = (reparameterised(problem, centered=0.0), device_args(problem))
+    fused = fit_model(problem, batch_size=None)   # irt.fit's: the likelihood's form for the gradient alone
+    value = (fused_likelihood(plain[0]), fused[1])   # the seventh session's: value and gradient in one pass
     runners, read_bytes = {}, {}
-    for name, (model, args) in (("plain", (reparameterised(problem, centered=0.0), plain_args)),
-                                ("fused", fit_model(problem, batch_size=None))):
+    for name, (model, args) in (("plain", plain), ("value", value), ("gradient", fused)):
         data = {k: v for k, v in args.items() if hasattr(v, "nbytes")}
         read_bytes[name] = sum(int(v.nbytes) for v in data.values())
         svi = SVI(model, AutoNormal(model), Adam(0.02), Trace_ELBO())
-        step = jax.jit(lambda st, arrays, svi=svi, args=args: svi.update(st, **{**args, **arrays}))
-        state, loss = step(svi.init(jax.random.PRNGKey(seed), **args), data)
-        loss.block_until_ready()
+        update = {"plain": lambda st, arrays, svi=svi, args=args: svi.update(st, **{**args, **arrays}),
+                  "value": lambda st, arrays, svi=svi, args=args: svi.stable_update(st, **{**args, **arrays}),
+                  "gradient": lambda st, arrays, svi=svi, args=args: (gradient_step(svi, st, {**args, **arrays}),
+                                                                      st.rng_key)}[name]
+        step = jax.jit(update)
+        state, out = step(svi.init(jax.random.PRNGKey(seed), **args), data)
+        out.block_until_ready()
 
         def run(n, step=step, data=data, box=[state]):
             for _ in range(n):
-                box[0], loss = step(box[0], data)
-            loss.block_until_ready()
+                box[0], out = step(box[0], data)
+            jax.block_until_ready(box[0])
         runners[name] = run
     bandwidth_before = bandwidth_gb_s()
     times = {name: [] for name in runners}
@@ -122,15 +136,15 @@ def full_batch_step(problem, *, seed: int, num_steps: int, rounds: int = 3) -> d
     bandwidth = max(bandwidth_before, bandwidth_gb_s())
     data_bytes = read_bytes["plain"]  # the int32 response matrix: the floor of every session so far
     floor_ms = 1000 * data_bytes / (bandwidth * 1e9)
-    read_floor_ms = 1000 * read_bytes["fused"] / (bandwidth * 1e9)  # what irt.fit's step reads (int8)
+    read_floor_ms = 1000 * read_bytes["gradient"] / (bandwidth * 1e9)  # what irt.fit's step reads (int8)
     record = {"full_step_data_bytes": data_bytes, "bandwidth_gb_s": bandwidth, "floor_ms": floor_ms,
-              "fused_read_bytes": read_bytes["fused"], "read_floor_ms": read_floor_ms,
+              "fused_read_bytes": read_bytes["gradient"], "read_floor_ms": read_floor_ms,
               "full_batch_steps": num_steps, "full_batch_rounds": rounds,
               "ms_per_hand_step": hand_wall, "cpu_ms_per_hand_step": hand_cpu, "hand_floor_ratio": hand_wall / floor_ms,
               "hand_cpu_floor_ratio": hand_cpu / floor_ms}
     for name, measured in times.items():
         wall, cpu = (float(np.median([m[k] for m in measured])) for k in (0, 1))
-        prefix = "" if name == "fused" else "plain_"
+        prefix = {"gradient": "", "value": "value_", "plain": "plain_"}[name]
         record.update({f"{prefix}ms_per_full_step": wall, f"{prefix}cpu_ms_per_full_step": cpu,
                        f"{prefix}floor_ratio": wall / floor_ms, f"{prefix}cpu_floor_ratio": cpu / floor_ms,
                        f"{prefix}cpu_read_floor_ratio": cpu / (floor_ms if name == "plain" else read_floor_ms),

@@ -13,7 +13,11 @@ and returns the value together with all three gradients, from :math:`r = s\,\sig
 :math:`\partial\theta_m = \sum_i r_{mi} a_i`, :math:`\partial a_i = \sum_m r_{mi}\theta_m`,
 :math:`\partial d_i = \sum_m r_{mi}`. The backward pass only scales them by the cotangent.
 
-:func:`fused_likelihood` puts it on a model: an effect handler that replaces the observed dense
+:func:`logistic_log_likelihood_for_gradient` has the same value, and a gradient pass without it
+(:math:`r = y - \sigma(x)`, no log): for callers that take the gradient alone, as ``irt.fit``'s SVI
+steps do (:func:`irt.inference.sites.gradient_step`); under ``jax.grad`` XLA drops the value.
+
+:func:`fused_likelihood` puts either on a model: an effect handler that replaces the observed dense
 ``y`` site's distribution by one whose ``log_prob`` is that sum (read from the model's ``theta``,
 ``a`` and ``d`` sites), so that NumPyro's ELBO, guide and optimiser run unchanged. The long form
 (minibatches) and the other models keep their own likelihood.
@@ -31,7 +35,8 @@ from numpyro.primitives import Messenger
 
 from irt import models
 
-__all__ = ["logistic_log_likelihood", "fused_likelihood", "uses_fused_likelihood", "FUSED_MODELS", "BLOCK_BYTES"]
+__all__ = ["logistic_log_likelihood", "logistic_log_likelihood_for_gradient", "fused_likelihood", "uses_fused_likelihood",
+           "FUSED_MODELS", "BLOCK_BYTES"]
 
 #: The models whose dense likelihood :func:`fused_likelihood` replaces (logit θ·a + d, binary).
 FUSED_MODELS = (models.rasch, models.onepl, models.twopl, models.mirt_2pl)
@@ -65,6 +70,21 @@ def logistic_log_likelihood(theta: jax.Array, loadings: jax.Array, d: jax.Array,
         (not in ``y`` or ``mask``).
     """
     return _fused(theta, loadings, d, y, mask)
+
+
+def logistic_log_likelihood_for_gradient(theta: jax.Array, loadings: jax.Array, d: jax.Array, y: jax.Array,
+                                         mask: jax.Array | None = None) -> jax.Array:
+    r""":func:`logistic_log_likelihood` for callers that take its gradient alone (``jax.grad``, an optimiser step).
+
+    The same value; its gradient comes from a tiled pass without the value, with
+    :math:`r = y - \sigma(x)` per cell (one exp and one divide; :func:`logistic_log_likelihood`'s
+    pass needs :math:`\sigma(s x)` for the log and takes :math:`r = s(1 - \sigma(s x))` from it, four
+    more operations a cell: 11% more CPU at 10^7 responses, ``benchmarks/irt/RESULTS.md``, eighth
+    session). The value, where it is used, is a second reduction over the responses; under
+    ``jax.grad`` it is dead and XLA drops it. Where value and gradient are both needed (NUTS, a loss
+    with its gradient) use :func:`logistic_log_likelihood`. Same parameters and return.
+    """
+    return _fused_for_gradient(theta, loadings, d, y, mask)
 
 
 def _logits(theta, loadings, d):
@@ -107,13 +127,25 @@ def _block(theta_b, loadings, d, y_b, mask_b):
     return value, stacked.T @ r, r @ loadings
 
 
+def _gradient_block(theta_b, loadings, d, y_b, mask_b):
+    """:func:`_block` without the value: r = y - σ(x) (0 where unobserved)."""
+    r = y_b.astype(theta_b.dtype) - jax.nn.sigmoid(_logits(theta_b, loadings, d))
+    if mask_b is not None:
+        r = jnp.where(mask_b, r, 0.0)
+    stacked = jnp.concatenate([theta_b, jnp.ones_like(theta_b[:, :1])], axis=1)
+    return jnp.zeros((), theta_b.dtype), stacked.T @ r, r @ loadings
+
+
 def _block_rows(num_respondents: int, num_items: int) -> int:
     """Respondents per block: :data:`BLOCK_BYTES` of float32 logits, at least 1, at most all."""
     return max(1, min(num_respondents, BLOCK_BYTES // (4 * max(num_items, 1))))
 
 
-def _pass(theta, loadings, d, y, mask):
-    """Value and gradients (θ, loadings, d) in one read of ``y``: full blocks in a loop, then the rest."""
+def _pass(theta, loadings, d, y, mask, block=_block):
+    """Value and gradients (θ, loadings, d) in one read of ``y``: full blocks in a loop, then the rest.
+
+    ``block`` computes one block's part (:func:`_block`; :func:`_gradient_block` gives the value 0).
+    """
     num_respondents, num_items = y.shape
     rows = _block_rows(num_respondents, num_items)
     num_blocks, rest = divmod(num_respondents, rows)
@@ -124,7 +156,7 @@ def _pass(theta, loadings, d, y, mask):
     def body(k, carry):
         value, columns, grad_theta = carry
         start = k * rows
-        v, c, g = _block(take(theta, start, rows), loadings, d, take(y, start, rows), take(mask, start, rows))
+        v, c, g = block(take(theta, start, rows), loadings, d, take(y, start, rows), take(mask, start, rows))
         return value + v, columns + c, lax.dynamic_update_slice_in_dim(grad_theta, g, start, axis=0)
 
     carry = (jnp.zeros((), theta.dtype), jnp.zeros((theta.shape[1] + 1, num_items), theta.dtype),
@@ -132,7 +164,7 @@ def _pass(theta, loadings, d, y, mask):
     value, columns, grad_theta = lax.fori_loop(0, num_blocks, body, carry)
     if rest:
         start = num_blocks * rows
-        v, c, g = _block(theta[start:], loadings, d, y[start:], None if mask is None else mask[start:])
+        v, c, g = block(theta[start:], loadings, d, y[start:], None if mask is None else mask[start:])
         value, columns = value + v, columns + c
         grad_theta = grad_theta.at[start:].set(g)
     return value, (grad_theta, columns[:-1].T, columns[-1])
@@ -154,6 +186,19 @@ def _fused_bwd(gradients, cotangent):
 _fused.defvjp(_fused_fwd, _fused_bwd)
 
 
+@jax.custom_vjp
+def _fused_for_gradient(theta, loadings, d, y, mask):
+    return _value(theta, loadings, d, y, mask)
+
+
+def _fused_for_gradient_fwd(theta, loadings, d, y, mask):
+    _, gradients = _pass(theta, loadings, d, y, mask, block=_gradient_block)
+    return _value(theta, loadings, d, y, mask), gradients   # the value: dead under jax.grad
+
+
+_fused_for_gradient.defvjp(_fused_for_gradient_fwd, _fused_bwd)
+
+
 class _SummedLogistic(dist.Distribution):
     """The dense responses' distribution whose ``log_prob`` is already summed over the cells (the ELBO's use).
 
@@ -161,13 +206,14 @@ class _SummedLogistic(dist.Distribution):
     is one number, not one per cell.
     """
 
-    def __init__(self, theta, loadings, d, mask, shape):
+    def __init__(self, theta, loadings, d, mask, shape, likelihood):
         self._parts = (theta, loadings, d, mask)
+        self._likelihood = likelihood
         super().__init__(batch_shape=shape)
 
     def log_prob(self, value):
         theta, loadings, d, mask = self._parts
-        return logistic_log_likelihood(theta, loadings, d, value, mask)
+        return self._likelihood(theta, loadings, d, value, mask)
 
     def sample(self, key, sample_shape=()):
         raise NotImplementedError("the fused likelihood only observes responses; simulate with the model itself")
@@ -176,8 +222,8 @@ class _SummedLogistic(dist.Distribution):
 class _FusedSite(Messenger):
     """Replaces the observed dense ``y`` site's distribution by :class:`_SummedLogistic` of the recorded sites."""
 
-    def __init__(self, fn=None, *, mask=None):
-        self.mask = mask
+    def __init__(self, fn=None, *, mask=None, likelihood=logistic_log_likelihood):
+        self.mask, self.likelihood = mask, likelihood
         self.values: dict = {}
         super().__init__(fn)
 
@@ -192,16 +238,19 @@ class _FusedSite(Messenger):
         num_items = msg["value"].shape[1]
         a = self.values.get("a", jnp.ones(()))
         loadings = jnp.broadcast_to(a.reshape(num_items, -1) if jnp.ndim(a) else a, (num_items, theta.shape[1]))
-        msg["fn"] = _SummedLogistic(theta, loadings, self.values["d"], self.mask, jnp.shape(msg["value"]))
+        msg["fn"] = _SummedLogistic(theta, loadings, self.values["d"], self.mask, jnp.shape(msg["value"]),
+                                    self.likelihood)
 
 
-def fused_likelihood(model: Callable) -> Callable:
+def fused_likelihood(model: Callable, *, for_gradient: bool = False) -> Callable:
     """``model`` with its dense binary logistic likelihood computed by :func:`logistic_log_likelihood`.
 
     For the models of :data:`FUSED_MODELS` (possibly reparameterised): the observed ``y`` site of
     the dense form gets a distribution whose ``log_prob`` is the summed log-likelihood with the
     fused, tiled gradient; the long form is left as it is. Meant for fitting (the ELBO): the site no
     longer has a log density per cell, so pointwise log-likelihoods and predictions use the model.
+    ``for_gradient=True`` uses :func:`logistic_log_likelihood_for_gradient` (an optimiser's steps
+    that take the gradient alone; the value, where used, costs a second pass over the responses).
 
     Examples
     --------
@@ -217,8 +266,10 @@ def fused_likelihood(model: Callable) -> Callable:
     >>> bool(abs(plain - fused) < 1e-5)
     True
     """
+    likelihood = logistic_log_likelihood_for_gradient if for_gradient else logistic_log_likelihood
+
     def fused(*args, **kwargs):
-        with _FusedSite(mask=kwargs.get("mask")):
+        with _FusedSite(mask=kwargs.get("mask"), likelihood=likelihood):
             return model(*args, **kwargs)
 
     return fused

@@ -65,7 +65,7 @@ def run(problem: FitProblem, *, seed: int, options: SVIOptions) -> PosteriorFit:
     samples, losses = fit_svi(model, guide_class, static=static, draw_static=draw_static, data=data,
                               seed=seed, options=options, layout=site_layout(problem, static, "svi", options))
     info = {"method": "svi", "seconds": time.perf_counter() - start, "centered": 0.0, "approximate": True,
-            "final_loss": float(losses[-min(100, len(losses)):].mean()), "batch_size": batch,
+            "final_loss": float(losses.mean()), "batch_size": batch,
             "theta_intervals": "guide"}
     if options.grid_theta and problem.num_dimensions <= MAX_GRID_DIMENSIONS:
         grid_start, grid_cpu = time.perf_counter(), time.process_time()
@@ -84,13 +84,16 @@ def fit_model(problem: FitProblem, *, batch_size: int | None) -> tuple[Callable,
     chooses. On dense responses of the binary logistic models
     (:data:`irt.inference.dense_logistic.FUSED_MODELS`) the full-batch ELBO's likelihood and its
     gradient are one tiled pass over the responses (:func:`irt.inference.dense_logistic.fused_likelihood`),
-    which reads them as int8 (a quarter of int32's bytes); the draws are the same model's.
+    which reads them as int8 (a quarter of int32's bytes); the draws are the same model's. Its form
+    for steps that take the gradient alone (``for_gradient``: every step is
+    :func:`irt.inference.sites.gradient_step`; the loss of the last :data:`~irt.inference.sites.LOSS_STEPS`
+    steps is a pass of its own).
     """
     args = device_args(problem, batch_size=batch_size, dense=False if batch_size else None)
     model = reparameterised(problem, centered=0.0)
     if not uses_fused_likelihood(problem.model_fn, dense=np.ndim(args["respondent"]) == 2):
         return model, args
-    return fused_likelihood(model), dict(args, y=args["y"].astype(np.int8))
+    return fused_likelihood(model, for_gradient=True), dict(args, y=args["y"].astype(np.int8))
 
 
 def _theta_given_items(problem: FitProblem, samples: dict, *, seed: int) -> dict:

@@ -13,7 +13,9 @@ from irt import models
 from irt.data import ResponseData
 from irt.inference import dense_logistic
 from irt.inference.common import reparameterised
-from irt.inference.dense_logistic import fused_likelihood, logistic_log_likelihood
+from irt.inference.dense_logistic import (
+    fused_likelihood, logistic_log_likelihood, logistic_log_likelihood_for_gradient,
+)
 from irt.problem import resolve_problem
 
 NUM_RESPONDENTS, NUM_ITEMS = 23, 17  # blocks of 4 rows below: 5 full blocks and a rest of 3
@@ -37,21 +39,23 @@ def _case(num_dims: int, masked: bool):
 
 @pytest.mark.parametrize("num_dims", [1, 2])
 @pytest.mark.parametrize("masked", [False, True])
-def test_value_and_gradient_equal_the_plain_formula(monkeypatch, num_dims, masked):
+@pytest.mark.parametrize("likelihood", [logistic_log_likelihood, logistic_log_likelihood_for_gradient])
+def test_value_and_gradient_equal_the_plain_formula(monkeypatch, num_dims, masked, likelihood):
     monkeypatch.setattr(dense_logistic, "BLOCK_BYTES", 4 * 4 * NUM_ITEMS)  # 4 respondents a block
     theta, loadings, d, y, mask = _case(num_dims, masked)
-    fused_value, fused_grad = jax.value_and_grad(logistic_log_likelihood, argnums=(0, 1, 2))(theta, loadings, d, y,
-                                                                                             mask)
+    fused_value, fused_grad = jax.value_and_grad(likelihood, argnums=(0, 1, 2))(theta, loadings, d, y, mask)
     plain_value, plain_grad = jax.value_and_grad(_plain, argnums=(0, 1, 2))(theta, loadings, d, y, mask)
     assert float(fused_value) == pytest.approx(float(plain_value), rel=1e-6)
-    assert float(logistic_log_likelihood(theta, loadings, d, y, mask)) == pytest.approx(float(plain_value), rel=1e-6)
-    for fused, plain in zip(fused_grad, plain_grad):
+    assert float(likelihood(theta, loadings, d, y, mask)) == pytest.approx(float(plain_value), rel=1e-6)
+    alone = jax.jit(jax.grad(likelihood, argnums=(0, 1, 2)))(theta, loadings, d, y, mask)
+    for fused, plain, grad_alone in zip(fused_grad, plain_grad, alone):
         assert fused.shape == plain.shape
         np.testing.assert_allclose(fused, plain, rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(grad_alone, plain, rtol=2e-5, atol=2e-6)
     if masked:  # unobserved cells contribute nothing, whatever their y
         flipped = jnp.where(mask, y, 1 - y)
-        assert float(logistic_log_likelihood(theta, loadings, d, flipped, mask)) == pytest.approx(float(fused_value),
-                                                                                                 rel=1e-6)
+        assert float(likelihood(theta, loadings, d, flipped, mask)) == pytest.approx(float(fused_value), rel=1e-6)
+        np.testing.assert_allclose(jax.grad(likelihood)(theta, loadings, d, flipped, mask), alone[0], rtol=1e-6)
 
 
 def _dense_kwargs(problem, masked: bool):
@@ -85,10 +89,12 @@ def test_fused_model_has_the_models_log_density_and_gradient(model, num_dims, ma
         return log_density(m, (), kwargs, p)[0]
 
     plain, plain_grad = jax.jit(jax.value_and_grad(lambda p: density(plain_model, p)))(params)
-    fused, fused_grad = jax.jit(jax.value_and_grad(lambda p: density(fused_likelihood(plain_model), p)))(params)
-    assert float(fused) == pytest.approx(float(plain), rel=1e-5)
-    for name in params:
-        np.testing.assert_allclose(fused_grad[name], plain_grad[name], rtol=1e-4, atol=1e-4, err_msg=name)
+    for for_gradient in (False, True):
+        fused_model = fused_likelihood(plain_model, for_gradient=for_gradient)
+        fused, fused_grad = jax.jit(jax.value_and_grad(lambda p: density(fused_model, p)))(params)
+        assert float(fused) == pytest.approx(float(plain), rel=1e-5)
+        for name in params:
+            np.testing.assert_allclose(fused_grad[name], plain_grad[name], rtol=1e-4, atol=1e-4, err_msg=name)
 
 
 def test_long_form_and_simulation_are_left_alone():
@@ -108,8 +114,10 @@ def test_far_logits_keep_a_finite_value_and_the_exact_gradient():
     value, grads = jax.value_and_grad(logistic_log_likelihood, argnums=(0, 1, 2))(theta, loadings, d, y)
     assert np.isfinite(float(value)) and float(value) == pytest.approx(4 * np.log(np.finfo(np.float32).tiny), rel=1e-5)
     plain = jax.grad(_plain, argnums=(0, 1, 2))(theta, loadings, d, y.astype(jnp.int32), None)
-    for fused, exact in zip(grads, plain):
+    alone = jax.grad(logistic_log_likelihood_for_gradient, argnums=(0, 1, 2))(theta, loadings, d, y)
+    for fused, exact, grad_alone in zip(grads, plain, alone):
         np.testing.assert_allclose(fused, exact, rtol=1e-6)
+        np.testing.assert_allclose(grad_alone, exact, rtol=1e-6)
 
 
 def test_irt_fit_svi_fuses_dense_binary_logistic_data_only():
@@ -119,6 +127,7 @@ def test_irt_fit_svi_fuses_dense_binary_logistic_data_only():
     model, args = fit_model(problem, batch_size=None)
     trace = handlers.trace(handlers.seed(model, 0)).get_trace(**args)
     assert type(trace["y"]["fn"]).__name__ == "_SummedLogistic" and args["y"].dtype == np.int8
+    assert trace["y"]["fn"]._likelihood is logistic_log_likelihood_for_gradient   # SVI's steps take the gradient alone
     _, long_args = fit_model(problem, batch_size=50)  # minibatches: the long form, left to the model's own site
     assert np.ndim(long_args["respondent"]) == 1 and long_args["y"].dtype != np.int8
     graded = resolve_problem(ResponseData.from_wide(np.random.default_rng(1).integers(0, 3, (NUM_RESPONDENTS, NUM_ITEMS))),

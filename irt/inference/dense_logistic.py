@@ -1,4 +1,4 @@
-r"""The dense binary logistic log-likelihood and its gradient in one tiled pass, for full-batch SVI.
+r"""The dense binary logistic log-likelihood and its gradient in one tiled pass, for full-batch SVI and NUTS.
 
 The binary models whose logit is :math:`x_{mi} = \theta_m^\top a_i + d_i` (Rasch, 1PL, 2PL and the
 confirmatory multidimensional 2PL) observe the dense M x I response matrix as a Bernoulli site.
@@ -15,7 +15,8 @@ and returns the value together with all three gradients, from :math:`r = s\,\sig
 
 :func:`fused_likelihood` puts it on a model: an effect handler that replaces the observed dense
 ``y`` site's distribution by one whose ``log_prob`` is that sum (read from the model's ``theta``,
-``a`` and ``d`` sites), so that NumPyro's ELBO, guide and optimiser run unchanged. The long form
+``a`` and ``d`` sites), so that NumPyro's ELBO, guide and optimiser run unchanged, and NUTS's potential
+(:func:`irt.inference.nuts.model_for`, with ``exact=True``) takes one pass a leapfrog step. The long form
 (minibatches) and the other models keep their own likelihood.
 """
 

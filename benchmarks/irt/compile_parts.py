@@ -1,12 +1,13 @@
 """Where the compilation of ``irt.fit``'s NUTS program goes: truncated versions of its chain compiled, process CPU s.
 
-    cd benchmarks/irt && PYTHONPATH=../.. GAPEVAL_JAX_CACHE=off python compile_parts.py 2pl-20x600
+    cd benchmarks/irt && PYTHONPATH=../.. GAPEVAL_JAX_CACHE=off python compile_parts.py 2pl-20x600 [plain|fused]
 
 The chain of ``irt.inference.sites`` (seed 1's data of ``compare_peers.py``, the defaults' options and
 dense block), cut after NumPyro's ``initialize_model``, after ``init_kernel``, after one kernel step, after
 the scan of warm-up and draws, and whole (the constrained sites of every draw), each traced, lowered and
 compiled in a process whose JAX caches are cleared in between; and the potential's value and gradient
-alone. Prints trace + lower and compile process CPU seconds of each (the differences between lines are
+alone. ``fused`` (the default, as ``irt.fit`` runs it on dense binary data) samples the model with the
+fused likelihood of ``irt.inference.dense_logistic``, ``plain`` with NumPyro's Bernoulli site. Prints trace + lower and compile process CPU seconds of each (the differences between lines are
 what each part adds; ``init_kernel`` adds little because a program that returns only ``z`` drops its
 step-size search).
 """
@@ -31,7 +32,8 @@ data, _ = simulate(case, 1)
 problem = resolve_problem(data, "2pl", None, None)
 options = NUTSOptions()
 static, dat = split_arguments(problem, device_args(problem))
-model = partial(model_for(problem, options), **static)
+variant = sys.argv[2] if len(sys.argv) > 2 else "fused"
+model = partial(model_for(problem, options, dense=variant == "fused"), **static)
 dense = _dense_mass(problem, options)
 
 def chain(key, data, part):
@@ -68,4 +70,4 @@ for part in ["potential+grad", "initialize_model", "+ init_kernel", "+ one kerne
     c1 = time.process_time()
     lowered.compile()
     print(f"{part}: trace+lower {c1 - c:.2f} compile {time.process_time() - c1:.2f} CPU s (wall {time.perf_counter() - w:.2f})", flush=True)
-print("load", os.getloadavg())
+print("variant", variant, "load", os.getloadavg())

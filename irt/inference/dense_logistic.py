@@ -1,4 +1,4 @@
-r"""The dense binary logistic log-likelihood and its gradient in one tiled pass, for full-batch SVI.
+r"""The dense binary logistic log-likelihood and its gradient in one tiled pass, for full-batch SVI and NUTS.
 
 The binary models whose logit is :math:`x_{mi} = \theta_m^\top a_i + d_i` (Rasch, 1PL, 2PL and the
 confirmatory multidimensional 2PL) observe the dense M x I response matrix as a Bernoulli site.
@@ -19,13 +19,15 @@ steps do (:func:`irt.inference.sites.gradient_step`); under ``jax.grad`` XLA dro
 
 :func:`fused_likelihood` puts either on a model: an effect handler that replaces the observed dense
 ``y`` site's distribution by one whose ``log_prob`` is that sum (read from the model's ``theta``,
-``a`` and ``d`` sites), so that NumPyro's ELBO, guide and optimiser run unchanged. The long form
+``a`` and ``d`` sites), so that NumPyro's ELBO, guide and optimiser run unchanged, and NUTS's potential
+(:func:`irt.inference.nuts.model_for`, with ``exact=True``) takes one pass a leapfrog step. The long form
 (minibatches) and the other models keep their own likelihood.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -47,7 +49,7 @@ BLOCK_BYTES = 2**21
 
 
 def logistic_log_likelihood(theta: jax.Array, loadings: jax.Array, d: jax.Array, y: jax.Array,
-                            mask: jax.Array | None = None) -> jax.Array:
+                            mask: jax.Array | None = None, *, exact: bool = False) -> jax.Array:
     r""":math:`\sum_{mi} o_{mi} \log\sigma(s_{mi}(\theta_m^\top a_i + d_i))`, with its gradient in one tiled pass.
 
     Parameters
@@ -62,6 +64,11 @@ def logistic_log_likelihood(theta: jax.Array, loadings: jax.Array, d: jax.Array,
         Responses (M, I), 0 or 1 (any integer or float dtype).
     mask : jax.Array, optional
         Observed cells (M, I), boolean; None when every cell is observed.
+    exact : bool, default False
+        False: each cell's log σ is floored at -87.3 (logits below -87; the gradient stays exact),
+        the cheapest pass (SVI's, whose loss value is only watched). True: exact to float32 for every
+        logit (a select per cell): a sampler's potential (NUTS) needs the value to match its gradient
+        also far in the tails, where NumPyro's starts put the logits.
 
     Returns
     -------
@@ -69,7 +76,7 @@ def logistic_log_likelihood(theta: jax.Array, loadings: jax.Array, d: jax.Array,
         The log-likelihood, a float32 scalar. Differentiable in ``theta``, ``loadings`` and ``d``
         (not in ``y`` or ``mask``).
     """
-    return _fused(theta, loadings, d, y, mask)
+    return _fused(theta, loadings, d, y, mask, exact)
 
 
 def logistic_log_likelihood_for_gradient(theta: jax.Array, loadings: jax.Array, d: jax.Array, y: jax.Array,
@@ -92,35 +99,37 @@ def _logits(theta, loadings, d):
     return (theta * loadings[:, 0] if loadings.shape[1] == 1 else theta @ loadings.T) + d
 
 
-def _sigmoid_and_log(z):
+def _sigmoid_and_log(z, exact: bool):
     """p = σ(z) and log σ(z) with one exp, one divide and one log per cell.
 
     log σ(z) is log(p + the smallest normal float32): equal to float32 precision down to z = -80,
     floored at -87.3 below (so never -inf; the gradient, from p, stays exact). Guarding with a
     select or a clamp on z instead made XLA split the block into more passes (20 against 12 CPU ms
-    at 10^7 responses).
+    at 10^7 responses). ``exact``: log σ(z) = z below z = -30 (where log1p(e^z) < 1e-13), the select
+    that makes the value exact for every z.
     """
     p = jax.nn.sigmoid(z)
-    return p, jnp.log(p + _TINY)
+    log_p = jnp.log(p + _TINY)
+    return p, jnp.where(z < -30.0, z, log_p) if exact else log_p
 
 
 #: Smallest normal float32: log σ(z) is taken as log(σ(z) + this), so it stays finite (above -87.3).
 _TINY = float(jnp.finfo(jnp.float32).tiny)
 
 
-def _value(theta, loadings, d, y, mask):
+def _value(theta, loadings, d, y, mask, exact):
     """The log-likelihood alone: one fused reduction over the matrix (no temporaries)."""
-    _, log_p = _sigmoid_and_log((2.0 * y.astype(theta.dtype) - 1.0) * _logits(theta, loadings, d))
+    _, log_p = _sigmoid_and_log((2.0 * y.astype(theta.dtype) - 1.0) * _logits(theta, loadings, d), exact)
     return jnp.sum(log_p if mask is None else jnp.where(mask, log_p, 0.0))
 
 
-def _block(theta_b, loadings, d, y_b, mask_b):
+def _block(theta_b, loadings, d, y_b, mask_b, exact):
     """Value, [θ_b, 1]ᵀ r (D + 1, I) and r a (b, D) of one block of respondents, r = s σ(-s x) = s (1 - p)."""
     sign = 2.0 * y_b.astype(theta_b.dtype) - 1.0
     if mask_b is not None:
         sign = jnp.where(mask_b, sign, 0.0)
     z = sign * _logits(theta_b, loadings, d)
-    p, log_p = _sigmoid_and_log(z)
+    p, log_p = _sigmoid_and_log(z, exact)
     r = sign * (1.0 - p)
     value = jnp.sum(log_p if mask_b is None else jnp.where(mask_b, log_p, 0.0))
     stacked = jnp.concatenate([theta_b, jnp.ones_like(theta_b[:, :1])], axis=1)
@@ -141,10 +150,10 @@ def _block_rows(num_respondents: int, num_items: int) -> int:
     return max(1, min(num_respondents, BLOCK_BYTES // (4 * max(num_items, 1))))
 
 
-def _pass(theta, loadings, d, y, mask, block=_block):
+def _pass(theta, loadings, d, y, mask, *, block):
     """Value and gradients (θ, loadings, d) in one read of ``y``: full blocks in a loop, then the rest.
 
-    ``block`` computes one block's part (:func:`_block`; :func:`_gradient_block` gives the value 0).
+    ``block`` computes one block's part (:func:`_block` with ``exact`` bound; :func:`_gradient_block` gives the value 0).
     """
     num_respondents, num_items = y.shape
     rows = _block_rows(num_respondents, num_items)
@@ -170,16 +179,16 @@ def _pass(theta, loadings, d, y, mask, block=_block):
     return value, (grad_theta, columns[:-1].T, columns[-1])
 
 
-@jax.custom_vjp
-def _fused(theta, loadings, d, y, mask):
-    return _value(theta, loadings, d, y, mask)
+@partial(jax.custom_vjp, nondiff_argnums=(5,))
+def _fused(theta, loadings, d, y, mask, exact):
+    return _value(theta, loadings, d, y, mask, exact)
 
 
-def _fused_fwd(theta, loadings, d, y, mask):
-    return _pass(theta, loadings, d, y, mask)
+def _fused_fwd(theta, loadings, d, y, mask, exact):
+    return _pass(theta, loadings, d, y, mask, block=partial(_block, exact=exact))
 
 
-def _fused_bwd(gradients, cotangent):
+def _fused_bwd(exact, gradients, cotangent):
     return (*(cotangent * g for g in gradients), None, None)   # no gradient in y or mask (None: all observed)
 
 
@@ -188,15 +197,19 @@ _fused.defvjp(_fused_fwd, _fused_bwd)
 
 @jax.custom_vjp
 def _fused_for_gradient(theta, loadings, d, y, mask):
-    return _value(theta, loadings, d, y, mask)
+    return _value(theta, loadings, d, y, mask, False)
 
 
 def _fused_for_gradient_fwd(theta, loadings, d, y, mask):
     _, gradients = _pass(theta, loadings, d, y, mask, block=_gradient_block)
-    return _value(theta, loadings, d, y, mask), gradients   # the value: dead under jax.grad
+    return _value(theta, loadings, d, y, mask, False), gradients   # the value: dead under jax.grad
 
 
-_fused_for_gradient.defvjp(_fused_for_gradient_fwd, _fused_bwd)
+def _fused_for_gradient_bwd(gradients, cotangent):
+    return _fused_bwd(False, gradients, cotangent)
+
+
+_fused_for_gradient.defvjp(_fused_for_gradient_fwd, _fused_for_gradient_bwd)
 
 
 class _SummedLogistic(dist.Distribution):
@@ -242,7 +255,7 @@ class _FusedSite(Messenger):
                                     self.likelihood)
 
 
-def fused_likelihood(model: Callable, *, for_gradient: bool = False) -> Callable:
+def fused_likelihood(model: Callable, *, for_gradient: bool = False, exact: bool = False) -> Callable:
     """``model`` with its dense binary logistic likelihood computed by :func:`logistic_log_likelihood`.
 
     For the models of :data:`FUSED_MODELS` (possibly reparameterised): the observed ``y`` site of
@@ -251,6 +264,7 @@ def fused_likelihood(model: Callable, *, for_gradient: bool = False) -> Callable
     longer has a log density per cell, so pointwise log-likelihoods and predictions use the model.
     ``for_gradient=True`` uses :func:`logistic_log_likelihood_for_gradient` (an optimiser's steps
     that take the gradient alone; the value, where used, costs a second pass over the responses).
+    ``exact``: as in :func:`logistic_log_likelihood` (True for a sampler's potential).
 
     Examples
     --------
@@ -266,7 +280,10 @@ def fused_likelihood(model: Callable, *, for_gradient: bool = False) -> Callable
     >>> bool(abs(plain - fused) < 1e-5)
     True
     """
-    likelihood = logistic_log_likelihood_for_gradient if for_gradient else logistic_log_likelihood
+    if for_gradient and exact:
+        raise ValueError("fused_likelihood: for_gradient=True has no exact form (an optimiser's steps do not use "
+                         "the value); pass exact=True alone for a sampler's potential")
+    likelihood = logistic_log_likelihood_for_gradient if for_gradient else partial(logistic_log_likelihood, exact=exact)
 
     def fused(*args, **kwargs):
         with _FusedSite(mask=kwargs.get("mask"), likelihood=likelihood):

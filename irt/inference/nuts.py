@@ -13,10 +13,12 @@ import time
 import warnings
 
 import jax
+import numpy as np
 from numpyro.infer import NUTS
 
 from irt.errors import SlowFitWarning
 from irt.inference.common import device_args, reparameterised, to_numpy
+from irt.inference.dense_logistic import fused_likelihood, uses_fused_likelihood
 from irt.inference.options import NUTSOptions, resolve_chain_method
 from irt.inference.runners import refuse_options, release_compiled_programs, run_mcmc
 from irt.inference.sites import sample_nuts, site_layout, split_arguments
@@ -81,9 +83,22 @@ def _dense_mass(problem: FitProblem, options: NUTSOptions) -> bool | list:
     return [("theta", "L_omega", "mu_d") if problem.num_dimensions > 1 else ("theta", "mu_d")]
 
 
-def model_for(problem: FitProblem, options: NUTSOptions):
-    """The (reparameterised) NumPyro model that NUTS samples for ``problem`` under ``options``."""
-    return reparameterised(problem, centered=float(options.centered))
+def model_for(problem: FitProblem, options: NUTSOptions, *, dense: bool = False):
+    """The (reparameterised) NumPyro model that NUTS samples for ``problem`` under ``options``.
+
+    ``dense``: the responses are the dense matrix of :func:`~irt.inference.common.device_args`. Then the
+    binary logistic models (:data:`irt.inference.dense_logistic.FUSED_MODELS`) compute the likelihood and
+    its gradient in one pass over the responses (:func:`~irt.inference.dense_logistic.fused_likelihood`),
+    so each leapfrog step's gradient reads them once; the posterior is the same model's (the value is exact
+    also far in the tails, where NumPyro's starts put the logits: ``exact=True``).
+    """
+    model = reparameterised(problem, centered=float(options.centered))
+    return fused_likelihood(model, exact=True) if uses_fused_likelihood(problem.model_fn, dense=dense) else model
+
+
+def _is_dense(args: dict) -> bool:
+    """Whether ``args`` (from :func:`~irt.inference.common.device_args`) hold the dense response matrix."""
+    return np.ndim(args["respondent"]) == 2
 
 
 def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit:
@@ -97,10 +112,12 @@ def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit
     if options.progress_bar:
         draws, sample_stats, chain_method = _run_with_progress_bar(problem, seed=seed, options=options)
     else:
-        static, data = split_arguments(problem, device_args(problem))
+        args = device_args(problem)
+        static, data = split_arguments(problem, args)
         chain_method = resolve_chain_method(options.chain_method, options.num_chains)
         dense_mass = _dense_mass(problem, options)
-        draws, sample_stats = sample_nuts(model_for(problem, options), static=static, data=data, seed=seed,
+        draws, sample_stats = sample_nuts(model_for(problem, options, dense=_is_dense(args)), static=static,
+                                          data=data, seed=seed,
                                           options=options, chain_method=chain_method, dense_mass=dense_mass,
                                           layout=site_layout(problem, static, "nuts", options, dense_mass))
     info = {"method": "nuts", "seconds": time.perf_counter() - start, "chain_method": chain_method,
@@ -111,10 +128,10 @@ def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit
 
 def _run_with_progress_bar(problem: FitProblem, *, seed: int, options: NUTSOptions):
     """NumPyro's MCMC driver, which draws the progress bar; its programs are compiled for this fit and dropped."""
-    kernel = NUTS(model_for(problem, options), target_accept_prob=options.target_accept_prob,
+    args = device_args(problem)
+    kernel = NUTS(model_for(problem, options, dense=_is_dense(args)), target_accept_prob=options.target_accept_prob,
                   max_tree_depth=options.max_tree_depth, dense_mass=_dense_mass(problem, options))
-    grouped, sample_stats, chain_method = run_mcmc(kernel, jax.random.PRNGKey(seed), options,
-                                                   model_kwargs=device_args(problem))
+    grouped, sample_stats, chain_method = run_mcmc(kernel, jax.random.PRNGKey(seed), options, model_kwargs=args)
     draws = to_numpy(grouped)
     release_compiled_programs()   # else a loop of fits runs out of memory maps (see its docstring)
     return draws, sample_stats, chain_method

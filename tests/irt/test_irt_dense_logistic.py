@@ -135,3 +135,8 @@ def test_irt_fit_svi_fuses_dense_binary_logistic_data_only():
     assert not dense_logistic.uses_fused_likelihood(graded.model_fn, dense=True)
     assert fit_model(graded, batch_size=None)[1]["y"].dtype != np.int8
     assert dense_logistic.uses_fused_likelihood(_problem("2pl", 2).model_fn, dense=True)
+
+
+def test_the_gradient_only_form_has_no_exact_variant():
+    with pytest.raises(ValueError, match="for_gradient=True has no exact form"):
+        fused_likelihood(models.twopl, for_gradient=True, exact=True)

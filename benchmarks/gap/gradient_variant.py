@@ -12,6 +12,7 @@ as a module of its own; everything else is this tree's). For the benchmarks only
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from functools import partial
 from pathlib import Path
 
@@ -40,5 +41,9 @@ def use_gradient(gradient: str, *, source: Path | None = None) -> None:
     if gradient not in likelihood.GRADIENTS:
         raise ValueError(f"gradient={gradient!r} is not one of {list(likelihood.GRADIENTS)}")
     model.quadrature_loglik = partial(likelihood.quadrature_loglik, gradient=gradient)
+    # the observation layer's likelihood alike where that tree's takes a gradient (older trees: JAX's only)
+    layer = likelihood.layer_quadrature_loglik
+    takes = "gradient" in inspect.signature(layer).parameters
+    model.layer_quadrature_loglik = partial(layer, gradient=gradient) if takes else layer
     tag = ("likelihood gradient", gradient) if source is None else ("likelihood gradient", gradient, str(source))
     fit.layout_key = lambda *parts: layout_key(*parts, tag)

@@ -13,7 +13,8 @@ from seed 1 on (each variant reuses its own programs).
 ``NUTS_SPEED_COMPARE=warmup`` compares instead the default warm-up (400) with 200 iterations, both with the
 hand-written gradient; ``NUTS_SPEED_COMPARE=before NUTS_SPEED_BEFORE=DIR`` this tree's hand-written gradient with
 that of the source tree DIR (e.g. ``git archive 8211860``: the seventh session's; the column ``gradient`` reads
-``hand_before`` for it).
+``hand_before`` for it). ``NUTS_SPEED_CHANCE=0.25`` gives the understanding forms that chance level (an observation
+layer: the variants then differ in the layer likelihood's gradient, ``layer_marginal`` against JAX's).
 
 Writes the CSV after every seed and resumes from it.
 """
@@ -43,7 +44,8 @@ COMPARISONS = {"gradient": (("hand", None, False), ("autodiff", None, False)),
 def replicate(seed: int, *, num_models: int, num_pairs: int, compare: str = "gradient") -> pd.DataFrame:
     from gapeval.gap.simulate import simulate_gap_responses
 
-    df, truth = simulate_gap_responses(num_models, num_pairs, seed=seed)
+    chance = float(os.environ.get("NUTS_SPEED_CHANCE", "0"))
+    df, truth = simulate_gap_responses(num_models, num_pairs, seed=seed, chance=(chance, 0.0))
     variants = COMPARISONS[compare]
     rows = []
     for k, (gradient, num_warmup, before) in enumerate(variants if seed % 2 == 0 else variants[::-1]):   # alternated

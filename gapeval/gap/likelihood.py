@@ -11,6 +11,8 @@ cell instead of one per cell and node (the nodes' odds differ by a factor per (s
 potential's gradient on 20 models x 600 pairs cost 0.14-0.16 ms CPU on one device (0.12-0.13 with both
 chains in parallel), against 0.20-0.23 (0.17) with the seventh session's hand-written gradient and
 0.33-0.35 (0.20-0.21) with JAX's derivative of the same sum (``benchmarks/gap/RESULTS.md``, eighth session).
+Answers seen through the observation layer take the same treatment (:func:`layer_marginal`): the potential's
+gradient with chance levels costs 0.10 against 0.20 ms CPU at 6 models x 640 pairs, 0.25 against 0.44 at 20 x 600.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from gapeval.gap.layout import GapData
 
 __all__ = ["CLIP", "GRADIENTS", "pair_effect_nodes", "quadrature_loglik", "binary_marginal", "layer_quadrature_loglik",
-           "marginal_loglik"]
+           "layer_marginal", "marginal_loglik"]
 
 #: Logits are clipped to +-CLIP inside the likelihood: sigmoid(-30) = 1e-13, so the product of a
 #: pair's two probabilities stays far above float32's smallest normal number.
@@ -116,21 +118,27 @@ def binary_marginal(a_slots, logits, pair_scale, sign, nodes: tuple, weights: tu
     return _binary_marginal_parts(a_slots, logits, pair_scale, sign, nodes, weights)[0]
 
 
-#: Signed logits are floored here before exp(-z) (which stays finite in float32); every logit below -CLIP is
-#: told apart by its odds exceeding e^CLIP.
+#: Logits are floored here before exp(-z) (which stays finite in float32); every logit below -CLIP is told apart by
+#: its odds exceeding e^CLIP.
 LOWEST = -88.0
 #: Node shifts |n_q| a sigma_gamma up to which :func:`_odds` factors the odds: exp(-LOWEST - SHIFT_BOUND) still
-#: reaches e^CLIP, so a logit floored at LOWEST stays beyond the clip at every node.
-SHIFT_BOUND = 58.0
+#: reaches e^CLIP, so a logit floored at LOWEST stays beyond the clip at every node, and e^-(CLIP + SHIFT_BOUND) is
+#: a normal float32 (not flushed to 0), so a logit above CLIP + SHIFT_BOUND is the only one whose odds may vanish.
+SHIFT_BOUND = 56.0
 
 
 def _odds(z, sign, shift, nodes: tuple, factored: bool) -> list:
     """exp(-max(z_q, LOWEST)) of every cell at every node (0 where ``sign`` is 0).
 
-    ``z`` = sign a logit (2, M, U), ``shift`` = a pair_scale (2, U). ``factored``: exp(-z) once per cell times
-    exp(-+n_q shift) per (slot, unit), exact while |n_q shift| <= :data:`SHIFT_BOUND`; otherwise one
-    exponential per cell and node.
+    ``z`` = sign a logit (2, M, U), ``shift`` = a pair_scale (2, U); ``sign`` None: every cell observed with
+    sign +1 (the observation layer's unsigned logits). ``factored``: exp(-z) once per cell times exp(-+n_q shift)
+    per (slot, unit), exact while |n_q shift| <= :data:`SHIFT_BOUND`; otherwise one exponential per cell and node.
     """
+    if sign is None:
+        if not factored:
+            return [jnp.exp(-jnp.maximum(z + node * shift[:, None, :], LOWEST)) for node in nodes]
+        odds = jnp.exp(-jnp.maximum(z, LOWEST))
+        return [odds * jnp.exp(-node * shift)[:, None, :] for node in nodes]
     observed = jnp.abs(sign)
     if not factored:
         return [observed * jnp.exp(-jnp.maximum(z + node * sign * shift[:, None, :], LOWEST)) for node in nodes]
@@ -140,17 +148,22 @@ def _odds(z, sign, shift, nodes: tuple, factored: bool) -> list:
 
 
 def _binary_marginal_parts(a_slots, logits, pair_scale, sign, nodes: tuple, weights: tuple):
-    """(value, (d/d a_slots, d/d logits, d/d pair_scale)) of :func:`binary_marginal`.
+    """(value, (d/d a_slots, d/d logits, d/d pair_scale)) of :func:`binary_marginal`."""
+    return _by_shift(partial(_binary_marginal_sums, nodes=nodes, weights=weights), nodes,
+                     a_slots, logits, pair_scale, sign)
 
-    The odds are factored (:func:`_odds`) unless a node shift exceeds :data:`SHIFT_BOUND`, chosen by a
-    ``lax.cond``; under ``vmap`` (chains run vectorized) one condition for the whole batch keeps it a branch,
-    where JAX would compute both and select.
+
+def _by_shift(sums, nodes: tuple, *args):
+    """``sums(*args, factored=...)`` with the odds factored (:func:`_odds`) unless a node shift exceeds
+    :data:`SHIFT_BOUND`; ``args[0]`` are the slopes and ``args[2]`` the pair scale.
+
+    The branch is a ``lax.cond``; under ``vmap`` (chains run vectorized) one condition for the whole batch keeps it
+    a branch, where JAX would compute both and select.
     """
     largest = max(abs(node) for node in nodes)
     if largest == 0.0:
-        return _binary_marginal_sums(a_slots, logits, pair_scale, sign, nodes=nodes, weights=weights, factored=False)
-    factored, direct = (partial(_binary_marginal_sums, nodes=nodes, weights=weights, factored=factored)
-                        for factored in (True, False))
+        return sums(*args, factored=False)
+    factored, direct = (partial(sums, factored=factored) for factored in (True, False))
 
     def safe(a_slots, pair_scale):
         return largest * jnp.max(jnp.abs(a_slots * pair_scale)) <= SHIFT_BOUND
@@ -167,7 +180,15 @@ def _binary_marginal_parts(a_slots, logits, pair_scale, sign, nodes: tuple, weig
                            jax.vmap(direct, in_axes=axes, axis_size=axis_size), *args)
         return out, jax.tree_util.tree_map(lambda _: True, out)
 
-    return chosen(a_slots, logits, pair_scale, sign)
+    return chosen(*args)
+
+
+def _chain_rule(by_z, by_spread, a_slots, logits, pair_scale):
+    """Gradients by (a_slots, logits, pair_scale) from those by the cells' logits z = a (logit + n_q pair_scale):
+    ``by_z`` (2, M, U) by a shift common to the nodes, ``by_spread`` (2, M, U) by its spacing."""
+    by_spread = jnp.sum(by_spread, axis=1)                                            # (2, U)
+    by_a = jnp.sum(by_z * logits, axis=1) + pair_scale * by_spread
+    return by_a, by_z * a_slots[:, None, :], jnp.sum(a_slots * by_spread, axis=0)
 
 
 def _binary_marginal_sums(a_slots, logits, pair_scale, sign, *, nodes: tuple, weights: tuple, factored: bool):
@@ -185,9 +206,7 @@ def _binary_marginal_sums(a_slots, logits, pair_scale, sign, *, nodes: tuple, we
         spread_0, spread_1 = spread_0 + node * part_0, spread_1 + node * part_1
     inverse = sign / total
     by_z, by_spread = jnp.stack([grad_0, grad_1]) * inverse, jnp.stack([spread_0, spread_1]) * inverse
-    by_spread = jnp.sum(by_spread, axis=1)                                            # (2, U)
-    by_a = jnp.sum(by_z * logits, axis=1) + pair_scale * by_spread
-    return jnp.sum(jnp.log(total)), (by_a, by_z * a_slots[:, None, :], jnp.sum(a_slots * by_spread, axis=0))
+    return jnp.sum(jnp.log(total)), _chain_rule(by_z, by_spread, a_slots, logits, pair_scale)
 
 
 def _binary_marginal_forward(a_slots, logits, pair_scale, sign, nodes, weights):
@@ -202,17 +221,24 @@ def _binary_marginal_backward(nodes, weights, gradients, cotangent):
 binary_marginal.defvjp(_binary_marginal_forward, _binary_marginal_backward)
 
 
-def layer_quadrature_loglik(a_slots, logits, sigma_gamma, *, weights, num_pairs, num_nodes):
+def layer_quadrature_loglik(a_slots, logits, sigma_gamma, *, weights, num_pairs, num_nodes, gradient="hand"):
     """:func:`quadrature_loglik` of 0/1 answers seen through the observation layer.
 
     ``weights`` = (K, U, V) in the data layout (models, units, 2) (:func:`~gapeval.gap.observation.cell_weights`):
     each cell contributes K + U sigmoid(eta) + V sigmoid(-eta), a sum of non-negative terms (an
-    unobserved cell contributes 1).
+    unobserved cell contributes 1). ``gradient`` (one of :data:`GRADIENTS`): ``hand`` computes the value and
+    its gradient by the slopes, logits, sigma_gamma and K, U, V in one pass (:func:`layer_marginal`);
+    ``autodiff`` is JAX's derivative of the same sum (the form before, the reference).
     """
+    if gradient not in GRADIENTS:
+        raise ValueError(f"gradient={gradient!r} is not one of {list(GRADIENTS)}")
     num_units = logits.shape[-1]
     nodes, node_weights = pair_effect_nodes(num_nodes, num_pairs)
     is_pair = np.arange(num_units) < num_pairs
     k, u, v = (jnp.moveaxis(w, -1, 0) for w in weights)                    # (2, M, U) each
+    if gradient == "hand":
+        return layer_marginal(a_slots, logits, jnp.where(is_pair, sigma_gamma, 0.0), k, u, v,
+                              tuple(float(n) for n in nodes), tuple(float(w) for w in node_weights))
     base = a_slots[:, None, :] * logits
     step = jnp.where(is_pair, a_slots * sigma_gamma, 0.0)[:, None, :]
     total = 0.0
@@ -221,6 +247,61 @@ def layer_quadrature_loglik(a_slots, logits, sigma_gamma, *, weights, num_pairs,
         prob = k + u * jax.nn.sigmoid(eta) + v * jax.nn.sigmoid(-eta)
         total = total + weight * prob[0] * prob[1]
     return jnp.sum(jnp.log(total))
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(6, 7))
+def layer_marginal(a_slots, logits, pair_scale, k, u, v, nodes: tuple, weights: tuple):
+    r"""sum over (model, unit) of log sum_q w_q prod_slot (K + U sigmoid(eta_q) + V sigmoid(-eta_q)), by hand.
+
+    ``k``, ``u``, ``v`` are the observation layer's weights (2, models, units) (slot-major), the other arguments
+    as :func:`binary_marginal`'s, with eta_q = a (logit + n_q pair_scale) clipped to +-:data:`CLIP`. The value
+    and its gradient by the slopes, logits, pair scale and K, U, V come from one pass (a custom VJP), the odds
+    t = exp(-eta) factored as in :func:`binary_marginal` (one exponential per cell). With p = 1 / (1 + t),
+    sigmoid(-eta) = t p, a cell is P = K + p (U + V t), a sum of non-negative terms: written
+    K + V + (U - V) p it would lose a wrong answer's probability V (1 - p) to cancellation in float32
+    (K = U = 0 without chance or judges). With T = sum_q w_q P_0q P_1q per (model, unit), K of slot 0 gets
+    sum_q w_q P_1q / T, U and V the same sum weighted by p_0q and t_0q p_0q, and the logit the G_0 of
+    :func:`binary_marginal` with (U - V) t p^2 in place of dp/dz.
+    """
+    return _layer_marginal_parts(a_slots, logits, pair_scale, k, u, v, nodes, weights)[0]
+
+
+def _layer_marginal_parts(a_slots, logits, pair_scale, k, u, v, nodes: tuple, weights: tuple):
+    """(value, (d/d a_slots, logits, pair_scale, k, u, v)) of :func:`layer_marginal`."""
+    return _by_shift(partial(_layer_marginal_sums, nodes=nodes, weights=weights), nodes,
+                     a_slots, logits, pair_scale, k, u, v)
+
+
+def _layer_marginal_sums(a_slots, logits, pair_scale, k, u, v, *, nodes: tuple, weights: tuple, factored: bool):
+    """:func:`_layer_marginal_parts` with the odds factored or not."""
+    eta, shift = a_slots[:, None, :] * logits, a_slots * pair_scale
+    low, high, rise = np.float32(np.exp(-CLIP)), np.float32(np.exp(CLIP)), u - v
+    total = by_k = by_u = by_v = by_z = by_spread = 0.0
+    for node, weight, odds in zip(nodes, weights, _odds(eta, None, shift, nodes, factored)):
+        inside = (odds > low) & (odds < high)                                    # |eta| < CLIP
+        odds = jnp.clip(odds, low, high)
+        prob = 1.0 / (1.0 + odds)
+        cell = k + prob * (u + v * odds)
+        slope = jnp.where(inside, rise * odds * prob * prob, 0.0)               # d cell / d eta
+        other = weight * cell[::-1]                                              # w_q P of the other slot
+        total = total + weight * cell[0] * cell[1]
+        by_k, by_u, by_v = by_k + other, by_u + other * prob, by_v + other * odds * prob
+        part = other * slope
+        by_z, by_spread = by_z + part, by_spread + node * part
+    inverse = 1.0 / total
+    by_a, by_logits, by_scale = _chain_rule(by_z * inverse, by_spread * inverse, a_slots, logits, pair_scale)
+    return jnp.sum(jnp.log(total)), (by_a, by_logits, by_scale, by_k * inverse, by_u * inverse, by_v * inverse)
+
+
+def _layer_marginal_forward(a_slots, logits, pair_scale, k, u, v, nodes, weights):
+    return _layer_marginal_parts(a_slots, logits, pair_scale, k, u, v, nodes, weights)
+
+
+def _layer_marginal_backward(nodes, weights, gradients, cotangent):
+    return tuple(cotangent * part for part in gradients)
+
+
+layer_marginal.defvjp(_layer_marginal_forward, _layer_marginal_backward)
 
 
 def marginal_loglik(data: GapData, *, theta, a, b, sigma_gamma, layer: dict | None = None, num_nodes: int = 15,

@@ -12,6 +12,7 @@ import pytest
 from gapeval.gap.likelihood import binary_marginal, marginal_loglik, quadrature_loglik
 from gapeval.gap.prepare import prepare_gap_data
 from gapeval.gap.simulate import simulate_gap_responses
+from tests.gapeval.gap.potentialkit import assert_potential_equals_autodiff
 
 
 @pytest.fixture(scope="module")
@@ -145,27 +146,14 @@ def test_potential_and_gradient_equal_autodiff_of_the_same_sum(monkeypatch, scal
     """The whole potential of the model (prior, transforms, likelihood) and its gradient at random points, with
     the hand-written likelihood gradient against JAX's derivative of the same sum: binary answers with some
     missing, on the paired scale and, in a small cohort (non-centred abilities), on the standardized one."""
-    from functools import partial
-
-    import gapeval.gap.model as model_module
     from gapeval.gap.centring import ability_centring
-    from gapeval.gap.model import build_gap_data, model_arguments, reparameterised_gap_model
-    from irt.inference.flat import flat_potential
+    from gapeval.gap.model import build_gap_data
 
     df, _ = simulate_gap_responses(num_models, 40, seed=11)
     data = build_gap_data(df.sample(frac=0.85, random_state=0), points=1, use_pairs=True)
     assert not data.mask.all() and np.all(ability_centring(data)) == (num_models == 12)
-    answers = {"y": data.y, "mask": data.mask}
-    gradients = {}
-    for gradient in ("hand", "autodiff"):
-        monkeypatch.setattr(model_module, "quadrature_loglik", partial(quadrature_loglik, gradient=gradient))
-        potential, _, size = flat_potential(reparameterised_gap_model(**model_arguments(data, scale=scale)), answers)
-        points = jax.random.uniform(jax.random.PRNGKey(5), (3, size), minval=-1.5, maxval=1.5)
-        gradients[gradient] = jax.jit(jax.vmap(jax.value_and_grad(potential)))(points)
-    for value, by_x, reference, by_reference in zip(*gradients["hand"], *gradients["autodiff"]):
-        assert np.isfinite(float(reference)) and float(value) == pytest.approx(float(reference), rel=1e-5)
-        largest = float(jnp.max(jnp.abs(by_reference)))
-        np.testing.assert_allclose(np.asarray(by_x), np.asarray(by_reference), atol=1e-5 * largest, rtol=1e-4)
+    assert_potential_equals_autodiff(monkeypatch, data, scale=scale, name="quadrature_loglik",
+                                     likelihood=quadrature_loglik)
 
 
 def test_vectorized_chains_get_each_chain_own_value_and_gradient(layout):

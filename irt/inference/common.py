@@ -13,7 +13,7 @@ from irt.grid_scoring import grid_theta_draws
 from irt.problem import FitProblem
 
 __all__ = ["reparameterised", "device_args", "HIERARCHICAL_SITES", "to_numpy", "draw_from_guide", "guide_draws",
-           "dense_responses", "grid_theta", "intercepts_at_mean_decentered"]
+           "dense_responses", "holds_dense_responses", "grid_theta", "intercepts_at_mean_decentered"]
 
 #: Hierarchical sites given a location-scale reparameterisation.
 HIERARCHICAL_SITES: tuple[str, ...] = ("log_a", "d", "d_at_mean", "d_first")
@@ -52,6 +52,11 @@ def device_args(problem: FitProblem, *, batch_size: int | None = None, dense: bo
         args.update(respondent=_as_jax_dtype(data.respondent), item=_as_jax_dtype(data.item),
                     y=_as_jax_dtype(data.response), batch_size=batch_size)
     return args
+
+
+def holds_dense_responses(args: dict[str, Any]) -> bool:
+    """Whether ``args`` (from :func:`device_args`) hold the dense M x I response matrix, not the long form."""
+    return np.ndim(args["respondent"]) == 2
 
 
 def _as_jax_dtype(values: np.ndarray) -> np.ndarray:

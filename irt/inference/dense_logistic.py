@@ -132,8 +132,7 @@ def _block(theta_b, loadings, d, y_b, mask_b, exact):
     p, log_p = _sigmoid_and_log(z, exact)
     r = sign * (1.0 - p)
     value = jnp.sum(log_p if mask_b is None else jnp.where(mask_b, log_p, 0.0))
-    stacked = jnp.concatenate([theta_b, jnp.ones_like(theta_b[:, :1])], axis=1)
-    return value, stacked.T @ r, r @ loadings
+    return (value, *_products(theta_b, loadings, r))
 
 
 def _gradient_block(theta_b, loadings, d, y_b, mask_b):
@@ -141,8 +140,13 @@ def _gradient_block(theta_b, loadings, d, y_b, mask_b):
     r = y_b.astype(theta_b.dtype) - jax.nn.sigmoid(_logits(theta_b, loadings, d))
     if mask_b is not None:
         r = jnp.where(mask_b, r, 0.0)
+    return (jnp.zeros((), theta_b.dtype), *_products(theta_b, loadings, r))
+
+
+def _products(theta_b, loadings, r):
+    """[θ_b, 1]ᵀ r (D + 1, I) and r a (b, D): a block's sums of the residuals r into the gradients."""
     stacked = jnp.concatenate([theta_b, jnp.ones_like(theta_b[:, :1])], axis=1)
-    return jnp.zeros((), theta_b.dtype), stacked.T @ r, r @ loadings
+    return stacked.T @ r, r @ loadings
 
 
 def _block_rows(num_respondents: int, num_items: int) -> int:

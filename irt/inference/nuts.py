@@ -13,11 +13,10 @@ import time
 import warnings
 
 import jax
-import numpy as np
 from numpyro.infer import NUTS
 
 from irt.errors import SlowFitWarning
-from irt.inference.common import device_args, reparameterised, to_numpy
+from irt.inference.common import device_args, holds_dense_responses, reparameterised, to_numpy
 from irt.inference.dense_logistic import fused_likelihood, uses_fused_likelihood
 from irt.inference.options import NUTSOptions, resolve_chain_method
 from irt.inference.runners import refuse_options, release_compiled_programs, run_mcmc
@@ -96,11 +95,6 @@ def model_for(problem: FitProblem, options: NUTSOptions, *, dense: bool = False)
     return fused_likelihood(model, exact=True) if uses_fused_likelihood(problem.model_fn, dense=dense) else model
 
 
-def _is_dense(args: dict) -> bool:
-    """Whether ``args`` (from :func:`~irt.inference.common.device_args`) hold the dense response matrix."""
-    return np.ndim(args["respondent"]) == 2
-
-
 def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit:
     """Sample the posterior with NUTS and return the fit (convergence is checked by :func:`irt.fit`)."""
     refuse_options(options, ("warm_start_steps", "learning_rate", "mass_inflation", "min_samples", "block_size"),
@@ -116,7 +110,7 @@ def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit
         static, data = split_arguments(problem, args)
         chain_method = resolve_chain_method(options.chain_method, options.num_chains)
         dense_mass = _dense_mass(problem, options)
-        draws, sample_stats = sample_nuts(model_for(problem, options, dense=_is_dense(args)), static=static,
+        draws, sample_stats = sample_nuts(model_for(problem, options, dense=holds_dense_responses(args)), static=static,
                                           data=data, seed=seed,
                                           options=options, chain_method=chain_method, dense_mass=dense_mass,
                                           layout=site_layout(problem, static, "nuts", options, dense_mass))
@@ -129,7 +123,7 @@ def run(problem: FitProblem, *, seed: int, options: NUTSOptions) -> PosteriorFit
 def _run_with_progress_bar(problem: FitProblem, *, seed: int, options: NUTSOptions):
     """NumPyro's MCMC driver, which draws the progress bar; its programs are compiled for this fit and dropped."""
     args = device_args(problem)
-    kernel = NUTS(model_for(problem, options, dense=_is_dense(args)), target_accept_prob=options.target_accept_prob,
+    kernel = NUTS(model_for(problem, options, dense=holds_dense_responses(args)), target_accept_prob=options.target_accept_prob,
                   max_tree_depth=options.max_tree_depth, dense_mass=_dense_mass(problem, options))
     grouped, sample_stats, chain_method = run_mcmc(kernel, jax.random.PRNGKey(seed), options, model_kwargs=args)
     draws = to_numpy(grouped)

@@ -30,7 +30,7 @@ from numpyro.infer.initialization import init_to_median
 from irt.diagnostics import ApproximationWarning
 from irt.grid_scoring import MAX_GRID_DIMENSIONS
 from irt.inference.common import (
-    dense_responses, device_args, grid_theta, intercepts_at_mean_decentered, reparameterised,
+    dense_responses, device_args, grid_theta, holds_dense_responses, intercepts_at_mean_decentered, reparameterised,
 )
 from irt.inference.dense_logistic import fused_likelihood, uses_fused_likelihood
 from irt.inference.options import SVIOptions
@@ -91,7 +91,7 @@ def fit_model(problem: FitProblem, *, batch_size: int | None) -> tuple[Callable,
     """
     args = device_args(problem, batch_size=batch_size, dense=False if batch_size else None)
     model = reparameterised(problem, centered=0.0)
-    if not uses_fused_likelihood(problem.model_fn, dense=np.ndim(args["respondent"]) == 2):
+    if not uses_fused_likelihood(problem.model_fn, dense=holds_dense_responses(args)):
         return model, args
     return fused_likelihood(model, for_gradient=True), dict(args, y=args["y"].astype(np.int8))
 

@@ -8,7 +8,8 @@ from that one fit, side by side:
 - ``grid_items``: θ redrawn from its grid posterior given each guide draw of the item parameters,
   the intercepts as the guide drew them (no location redraw);
 - ``grid``: the default correction (``irt.inference.svi._theta_given_items``): as ``grid_items``
-  with the common location of θ redrawn from its exact posterior N(0, Ω/M).
+  with the common location of θ redrawn from its exact posterior N(0, Ω/M) and each draw's mean
+  put there (since the ninth session).
 
 ``scale_check`` / ``scale_check_z`` / ``scale_check_spread`` record the verdict of
 :func:`irt.inference.svi.scale_check` on the default (``grid``) draws, as ``irt.fit`` gives it. The

@@ -110,9 +110,11 @@ def _theta_given_items(problem: FitProblem, samples: dict, *, seed: int) -> dict
     else. A mean-field guide collapses it (each θ's variance is the inverse of its own precision,
     which leaves out the :math:`1/M` of the location: sd 0.22 with 20 respondents). So
     :math:`\bar\theta` is redrawn from :math:`N(0, \Omega/M)` for each draw, and the intercepts the
-    grid holds fixed are :math:`d_i = e_i - a_i^\top\bar\theta`. The returned draws of ``d``,
-    ``d_at_mean`` and its non-centred site agree with the new θ, so the likelihood of the draws is
-    the grid's.
+    grid holds fixed are :math:`d_i = e_i - a_i^\top\bar\theta`. The grid's θ are independent given
+    the items, so a draw's own mean is that location plus the mean of its deviations, which the
+    model fixes at 0; each draw is moved along the likelihood's ridge to put its mean at the location
+    (:func:`_pin_location`). The returned draws of ``d``, ``d_at_mean`` and its non-centred site
+    agree with the new θ, so the likelihood of the draws is the grid's.
     """
     rng = np.random.default_rng([seed, 20])
     first = {k: v[0] for k, v in samples.items()}
@@ -125,6 +127,8 @@ def _theta_given_items(problem: FitProblem, samples: dict, *, seed: int) -> dict
         location /= np.sqrt(problem.data.num_respondents)
         d = first["d_at_mean"] - _shift(a, location)
     theta = grid_theta(problem, samples, dense_responses(problem), seed=int(rng.integers(2**31 - 1)), d=d)
+    if located:
+        theta, d = _pin_location(theta, d, first["a"], location)
     out = dict(samples, theta=theta[None], d=d[None])
     if located:
         out["d_at_mean"] = (d + _shift(first["a"], theta.mean(axis=1)))[None]
@@ -190,6 +194,22 @@ def _redraw_scale(samples: dict, rng: np.random.Generator) -> dict:
     elif "log_a_decentered" in samples:
         out["log_a_decentered"] = (out["log_a"][0] / sigma[:, None])[None]
     return out
+
+
+def _pin_location(theta: np.ndarray, d: np.ndarray, a: np.ndarray,
+                  location: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Move each draw along :math:`\theta \to \theta - s`, :math:`d \to d + a^\top s` so that its θ̄ is ``location``.
+
+    The grid draws each θ independently given the intercepts, so a draw's :math:`\bar\theta` is the
+    location plus the mean of the respondents' deviations, which the model fixes at 0: the mean-field
+    guide's intercepts sit off along :math:`e_i \to e_i + a_i^\top c` (the deviations then move by
+    :math:`-c`), and that error, shared by every respondent, is not in the posterior. The move leaves
+    every logit :math:`a_i^\top\theta_m + d_i` unchanged and puts :math:`\bar\theta` at its exact
+    posterior draw. ``theta`` (draw, respondent, dimension), ``d`` (draw, item), ``a`` slopes (draw,
+    item) or loadings (draw, item, dimension), ``location`` (draw, dimension).
+    """
+    drift = theta.mean(axis=1) - location
+    return theta - drift[:, None, :], d + _shift(a, drift)
 
 
 def _shift(a: np.ndarray, location: np.ndarray) -> np.ndarray:

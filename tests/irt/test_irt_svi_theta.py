@@ -61,6 +61,24 @@ def test_common_location_of_theta_has_its_exact_posterior_spread(small_pair):
     assert guide_sd < 0.15
 
 
+def test_common_location_stays_at_its_posterior_when_the_guides_intercepts_sit_off_along_the_ridge(small_pair):
+    # e -> e + a c with θ - θ̄ -> θ - θ̄ - c leaves the likelihood unchanged; a guide whose intercepts sit
+    # off along it moved every grid draw of θ by about -c (here -0.46: 1.6 of θ̄'s posterior sds). Each
+    # draw's θ̄ is now its draw from N(0, 1/12), and θ - θ̄ is the same wherever the intercepts sit.
+    from irt.inference.svi import _theta_given_items
+
+    _, _, _, guide = small_pair
+    samples = guide.samples
+    off = dict(samples, d_at_mean=samples["d_at_mean"] + 0.5 * samples["a"])
+    here, there = (_theta_given_items(guide.problem, s, seed=0)["theta"][0, :, :, 0] for s in (samples, off))
+    location_here, location_there = here.mean(axis=1), there.mean(axis=1)
+    assert abs(location_there.mean() - location_here.mean()) < 0.03
+    assert abs(location_there.mean()) < 4 * 0.289 / np.sqrt(300) and 0.25 < location_there.std() < 0.33
+    centred_here, centred_there = here - location_here[:, None], there - location_there[:, None]
+    assert np.abs(centred_there.mean(axis=0) - centred_here.mean(axis=0)).max() < 0.06
+    np.testing.assert_allclose(centred_there.std(axis=0), centred_here.std(axis=0), rtol=0.2)
+
+
 def test_corrected_intervals_are_wider_and_the_guides_are_not_reported(small_pair):
     _, truth, grid, guide = small_pair
     corrected, plain = grid.abilities(), guide.abilities()

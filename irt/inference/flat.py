@@ -149,8 +149,8 @@ def fit_mean_field(potential: Callable, size: int, key, *, num_steps: int, learn
     Step ``i`` draws its noise from the ``i``-th of ``jax.random.split(key, num_steps)`` (after the
     start's split). ``noise_steps`` (a divisor of ``num_steps``, e.g. :func:`noise_block`) steps have their
     draws made together before they run: one vectorised call, the same numbers as one call a step (a
-    normal draw inside the loop cost as much as the potential's gradient: 1.1 against 0.64 ms CPU a step
-    on the Gap Score at 20 x 600). The fit is the same up to float32 rounding (the compiler arranges the
+    step of the Gap Score at 20 x 600 costs 0.61 against 0.86 ms CPU with a draw inside it,
+    ``benchmarks/gap/svi_noise_step.py``). The fit is the same up to float32 rounding (the compiler arranges the
     step's arithmetic differently inside the inner loop); 1 (the default) draws inside each step.
 
     Returns

@@ -1,4 +1,4 @@
-"""The flat-vector mean-field fit (irt.inference.flat.fit_mean_field): noise drawn in blocks, the fit of one draw a step."""
+"""irt.inference.flat.fit_mean_field: the noise drawn in blocks gives the fit of one draw a step."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from irt.errors import IRTError
 from irt.inference import compiled
-from irt.inference.flat import constrained, fit_mean_field, flat_potential, uniform_start
+from irt.inference.flat import constrained, fit_mean_field, flat_potential, noise_block, uniform_start
 from irt.inference.options import NUTSOptions, SVIOptions, resolve_chain_method
 from irt.inference.ticks import announce, tick_each, watched
 
@@ -467,7 +467,8 @@ def run_svi(model, *, seed: int, options: SVIOptions, data: dict | None = None,
             key_fit, key_draw = jax.random.split(key)
             loc, scale, losses = fit_mean_field(partial(potential, data=data), size, key_fit,
                                                 num_steps=options.num_steps, learning_rate=options.schedule(),
-                                                init_scale=options.init_scale)
+                                                init_scale=options.init_scale,
+                                                noise_steps=noise_block(options.num_steps))
             draws = loc + scale * jax.random.normal(key_draw, (1, options.num_draws, size))
             return constrained(model, jax.vmap(jax.vmap(unravel))(draws), 2, data), losses
 

@@ -4,7 +4,9 @@ A caller wraps a fit in :func:`watching` with a function ``watcher(done, total)`
 active, the sampler layer announces the iterations it is about to run (:func:`announce`) and its
 traced loops report them as they run (:func:`tick`, a :func:`jax.debug.callback`), so the watcher
 hears how many of how many iterations are done. With no watcher nothing is traced and a fit runs
-exactly as before; a watcher never changes the draws (it only reads an iteration counter).
+exactly as before; a watcher never changes the draws (it only reads an iteration counter): NUTS's are
+the same bit for bit, SVI's up to float32 rounding (the compiler arranges the steps' arithmetic
+differently around the callback when their noise is drawn in blocks, :func:`irt.inference.flat.fit_mean_field`).
 
 Examples
 --------

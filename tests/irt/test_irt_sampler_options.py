@@ -114,8 +114,9 @@ def recorded(monkeypatch):
         calls["nuts"] = kwargs
         return object()
 
-    def mean_field(potential, size, key, *, num_steps, learning_rate, init_scale):
-        calls["mean_field"] = {"num_steps": num_steps, "learning_rate": learning_rate, "init_scale": init_scale}
+    def mean_field(potential, size, key, *, num_steps, learning_rate, init_scale, noise_steps=1):
+        calls["mean_field"] = {"num_steps": num_steps, "learning_rate": learning_rate, "init_scale": init_scale,
+                               "noise_steps": noise_steps}
         return jnp.zeros(size), jnp.full(size, 0.5), jnp.zeros(num_steps)
 
     monkeypatch.setattr(numpyro.infer, "MCMC", MCMC)
@@ -170,6 +171,7 @@ def test_every_nuts_option_reaches_the_flat_sampler(recorded, monkeypatch):
     warm = recorded["mean_field"]
     assert warm["num_steps"] == 11 and warm["learning_rate"](0) == pytest.approx(0.123)
     assert warm["init_scale"] == runners.WARM_START_SCALE
+    assert warm["noise_steps"] == 1   # NUTS's warm start draws its noise in each step
     np.testing.assert_allclose(chains["variance"], 0.25 * 3.0)   # fitted variance x inflation
     assert chains["init"].shape == (3, 4)                        # one start per chain
 
@@ -238,6 +240,7 @@ def test_every_svi_option_reaches_the_flat_fit(recorded):
     run = runners.run_svi(_model, seed=0, options=SVIOptions(**FLAT_SVI))
     fit = recorded["mean_field"]
     assert fit["num_steps"] == 13 and fit["init_scale"] == 0.2
+    assert fit["noise_steps"] == 13   # the noise of all 13 steps drawn in one call (noise_block)
     assert fit["learning_rate"](0) == pytest.approx(0.3) and fit["learning_rate"](13) == pytest.approx(0.15)
     assert run.samples["x"].shape == (1, 5, 4) and run.info["approximate"]
 

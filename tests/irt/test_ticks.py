@@ -36,7 +36,9 @@ def test_svi_reports_its_steps_in_hundredths_and_keeps_its_draws():
     heard = []
     with watching(lambda done, total: heard.append((done, total))):
         watched = run_svi(_model, seed=1, options=options)
-    np.testing.assert_array_equal(alone.samples["x"], watched.samples["x"])
+    # the same noise and steps; the compiler arranges a step's arithmetic differently around the watcher's
+    # callback when the noise is drawn in blocks (irt.inference.flat.fit_mean_field): float32 rounding apart
+    np.testing.assert_allclose(alone.samples["x"], watched.samples["x"], rtol=1e-5, atol=1e-6)
     assert heard == [(5 * k, 500) for k in range(1, 101)]
 
 

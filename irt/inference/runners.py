@@ -386,8 +386,9 @@ def _at_position(potential, state, data):
     """``state`` with the potential energy and its gradient evaluated at its position ``state.z`` (traceable).
 
     A block of draws sets them itself rather than take them from the program before it: the program that
-    only starts the chains then traces no gradient, ~5 CPU s less compilation at 20 x 600 (one gradient
-    more per block of draws, whose values are those the chain carried up to rounding).
+    only starts the chains then traces no gradient. At 20 x 600 (``gap_score``) its compilation fell from 7.2
+    to 1.4 CPU s and the block's grew by 3.9 (``benchmarks/gap/RESULTS.md``, ninth session); one gradient
+    more per block of draws.
     """
     energy, gradient = jax.value_and_grad(potential)(state.z, data)
     return state._replace(potential_energy=energy, z_grad=gradient)

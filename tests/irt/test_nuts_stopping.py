@@ -83,3 +83,31 @@ def test_the_watcher_hears_every_iteration_run_and_no_more():
     assert run.info["num_samples"] == 30
     # warm start, then 2 chains x (30 warm-up + 30 draws); 2 x 50 draws announced, the 2 x 20 not run left the total
     assert first == (20 + 2 * 60, 20 + 2 * 80) and heard[-1] == (20 + 2 * 60 + 1, 20 + 2 * 60)
+
+
+def test_a_chain_started_without_its_potential_gets_it_in_its_first_block():
+    """The program that only starts the chains traces no gradient; the block evaluates it at the start."""
+    import jax
+
+    from irt.inference.flat import flat_potential
+    from irt.inference.runners import _at_position, _nuts_kernel
+
+    flat = flat_potential(_model, DATA)
+    start = _nuts_kernel(flat.potential, OPTIONS)[0]
+    init = np.array([0.3, -0.2], dtype=np.float32)
+    key, inverse_mass = jax.random.PRNGKey(4), np.array([0.5, 2.0], dtype=np.float32)
+    bare = start(key, init, inverse_mass, DATA, potential=False)
+    assert float(bare.potential_energy) == 0.0 and not np.asarray(bare.z_grad).any()
+    full = start(key, init, inverse_mass, DATA)
+    after = _at_position(flat.potential, bare, DATA)
+    np.testing.assert_allclose(after.potential_energy, full.potential_energy, rtol=1e-6)
+    np.testing.assert_allclose(after.z_grad, full.z_grad, rtol=1e-6)
+    # the potential of Normal(mu, sigma) data at mu = 0.3, log sigma = -0.2, by hand (priors included)
+    mu, log_sigma = 0.3, -0.2
+    sigma, y = np.exp(log_sigma), DATA["y"].astype(np.float64)
+    by_hand = (0.5 * mu ** 2 + 0.5 * sigma ** 2 - log_sigma + np.sum(np.log(sigma) + 0.5 * ((y - mu) / sigma) ** 2)
+               + 0.5 * (len(y) + 1) * np.log(2 * np.pi) - np.log(np.sqrt(2 / np.pi)))
+    assert float(after.potential_energy) == pytest.approx(by_hand, rel=1e-5)
+    for field in ("z", "i", "rng_key"):
+        np.testing.assert_array_equal(getattr(after, field), getattr(full, field))
+    np.testing.assert_array_equal(after.adapt_state.inverse_mass_matrix, full.adapt_state.inverse_mass_matrix)

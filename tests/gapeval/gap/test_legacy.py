@@ -30,11 +30,27 @@ REFERENCE = json.loads(
 )
 
 # The legacy fit is float32 and chaotic (see the defects), so its last digits depend on torch's CPU
-# kernels: the AVX2 and AVX512 kernels give identical numbers, the plain DEFAULT kernels differ by
-# up to 0.018 in a gap on the 15 reference models. Exact values are asserted on the vectorised kernels only.
+# kernels and on the processor under them. The reference values were recorded on Intel processors,
+# where the AVX2 and AVX512 kernels give identical numbers and the plain DEFAULT kernels differ by up
+# to 0.018 in a gap on the 15 reference models. An AMD EPYC (Zen 1) with the same AVX2 kernels gives
+# other digits (9th session: the equal rows 0.570616 against 0.571163, the reference model
+# edge_zero_cell's mean 0.426791 against 0.427504; MKL's reproducibility modes, MKL_CBWR=AVX2 or
+# COMPATIBLE, change nothing). Exact values are asserted on Intel's vectorised kernels only; the
+# closed-form, labelling, validation and determinism tests run everywhere.
+
+
+def _cpu_vendor() -> str:
+    """The processor's vendor string from /proc/cpuinfo ("GenuineIntel", "AuthenticAMD"), "" elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+    return next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("vendor_id")), "")
+
+
 pinned = pytest.mark.skipif(
-    torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512"),
-    reason="reference values were recorded with torch's AVX2/AVX512 CPU kernels",
+    torch.backends.cpu.get_cpu_capability() not in ("AVX2", "AVX512") or _cpu_vendor() != "GenuineIntel",
+    reason="reference values were recorded with torch's AVX2/AVX512 CPU kernels on Intel processors",
 )
 
 
@@ -152,7 +168,8 @@ def test_rows_are_normalised_in_python_floats_before_the_tensor(equal_rows):
     # The reference divides each row by its sum in float64 before making the float32 tensor, so
     # rows scaled by 1.004 give the very same tensor and the very same gaps.
     scaled = [[v * 1.004 for v in row] for row in EQUAL]
-    assert legacy_gap_score({"m": scaled})["m"]["gaps"] == equal_rows["gaps"] == [0.571163] * 4
+    assert legacy_gap_score({"m": scaled})["m"]["gaps"] == equal_rows["gaps"]
+    assert len(set(equal_rows["gaps"])) == 1  # equal rows, equal gaps (the digits: test_reproduced_values)
 
 
 @pinned

@@ -13,8 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["to_inference_data", "convergence_table", "arviz_convergence_table", "rank_diagnostics", "loo_compare",
-           "loo"]
+__all__ = ["to_inference_data", "convergence_table", "arviz_convergence_table", "rank_diagnostics", "STATISTICS",
+           "loo_compare", "loo"]
+
+#: The statistics of :func:`rank_diagnostics`, in the order of :func:`convergence_table`'s columns.
+STATISTICS: tuple[str, ...] = ("r_hat", "ess_bulk", "ess_tail", "r_hat_bulk", "r_hat_folded", "ess_folded")
 
 
 def _arviz():
@@ -74,10 +77,12 @@ def to_inference_data(
 
 
 def convergence_table(posterior: Mapping[str, np.ndarray], *, var_names: list[str]) -> pd.DataFrame:
-    """R-hat and bulk/tail ESS for every scalar of ``var_names``: ArviZ 0.23's statistics, all scalars at once.
+    """R-hat and ESS for every scalar of ``var_names``: ArviZ 0.23's statistics, all scalars at once.
 
-    The numbers are those of ``arviz.rhat`` (rank-normalised split R-hat, the larger of bulk and
-    folded) and ``arviz.ess`` (``method="bulk"`` and ``"tail"``) to rounding (Vehtari et al. 2021);
+    The columns (:data:`STATISTICS` after ``site`` and ``index``) are those of ``arviz.rhat``
+    (``r_hat``: rank-normalised split R-hat, the larger of ``r_hat_bulk``, ``method="z_scale"``, and
+    ``r_hat_folded``, ``method="folded"``) and ``arviz.ess`` (``ess_bulk``, ``ess_tail`` and
+    ``ess_folded``: ``method="bulk"``, ``"tail"`` and ``"folded"``) to rounding (Vehtari et al. 2021);
     ArviZ computes them one scalar at a time in Python, :func:`rank_diagnostics` over every scalar of
     every site in one pass of NumPy (:func:`arviz_convergence_table` is ArviZ's own, the reference of
     the tests). Scalars without an R-hat (unused thresholds, constant or NaN draws) are dropped. With a
@@ -89,9 +94,9 @@ def convergence_table(posterior: Mapping[str, np.ndarray], *, var_names: list[st
     rows = []
     for name, draws in zip(names, blocks):
         stats = rank_diagnostics(draws.reshape(draws.shape[0], draws.shape[1], -1))
-        rows.append(pd.DataFrame({"site": name, "index": np.arange(stats["r_hat"].size), **stats}))
-    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        columns=["site", "index", "r_hat", "ess_bulk", "ess_tail"])
+        rows.append(pd.DataFrame({"site": name, "index": np.arange(stats["r_hat"].size),
+                                  **{column: stats[column] for column in STATISTICS}}))
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["site", "index", *STATISTICS])
     single_chain = all(draws.shape[0] == 1 for draws in blocks)
     return table.dropna(subset=["ess_bulk" if single_chain else "r_hat"]).reset_index(drop=True)
 
@@ -107,7 +112,10 @@ def arviz_convergence_table(posterior: Mapping[str, np.ndarray], *, var_names: l
     dataset = az.convert_to_dataset({k: posterior[k] for k in var_names if k in posterior})
     rows = []
     for stat, fn in (("r_hat", az.rhat), ("ess_bulk", lambda d: az.ess(d, method="bulk")),
-                     ("ess_tail", lambda d: az.ess(d, method="tail"))):
+                     ("ess_tail", lambda d: az.ess(d, method="tail")),
+                     ("r_hat_bulk", lambda d: az.rhat(d, method="z_scale")),
+                     ("r_hat_folded", lambda d: az.rhat(d, method="folded")),
+                     ("ess_folded", lambda d: az.ess(d, method="folded"))):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             result = fn(dataset)
@@ -115,14 +123,15 @@ def arviz_convergence_table(posterior: Mapping[str, np.ndarray], *, var_names: l
             values = np.asarray(result[name]).reshape(-1)
             rows.append(pd.DataFrame({"site": name, "index": np.arange(values.size), "stat": stat, "value": values}))
     table = pd.concat(rows).pivot_table(index=["site", "index"], columns="stat", values="value", dropna=False)
-    table = table.reindex(columns=["r_hat", "ess_bulk", "ess_tail"]).reset_index()
+    table = table.reindex(columns=list(STATISTICS)).reset_index()
     table.columns.name = None
     single_chain = all(np.shape(posterior[k])[0] == 1 for k in var_names if k in posterior)
     return table.dropna(subset=["ess_bulk" if single_chain else "r_hat"]).reset_index(drop=True)
 
 
 def rank_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
-    """Rank-normalised split R-hat, bulk ESS and tail ESS of many scalars at once, as ArviZ 0.23 defines them.
+    """Rank-normalised split R-hat (and its two parts), bulk, tail and folded ESS of many scalars at once, as
+    ArviZ 0.23 defines them.
 
     Parameters
     ----------
@@ -132,15 +141,18 @@ def rank_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to numpy.ndarray
-        ``r_hat``, ``ess_bulk`` and ``ess_tail``, each of shape (scalar,). NaN where ArviZ gives NaN:
-        a scalar with a NaN draw, fewer than 4 draws, R-hat of one chain or of constant draws.
+        :data:`STATISTICS`, each of shape (scalar,): ``r_hat`` (``arviz.rhat``), ``r_hat_bulk`` and
+        ``r_hat_folded`` (``method="z_scale"`` and ``"folded"``), ``ess_bulk``, ``ess_tail`` and
+        ``ess_folded`` (``arviz.ess``'s methods of those names). NaN where ArviZ gives NaN: a scalar
+        with a NaN draw, fewer than 4 draws, R-hat of one chain or of constant draws.
 
     Notes
     -----
     Each chain is split in two (the middle draw of an odd count left out); ranks are taken over all
     split draws of a scalar (ties averaged) and mapped to normal scores with Blom's offset 3/8. R-hat
-    is the larger of the split R-hat of those scores and of the scores of the draws folded about
-    their median. Bulk ESS is the ESS of the scores; tail ESS the smaller ESS of the indicators of
+    is the larger of the split R-hat of those scores (bulk) and of the scores of the draws folded about
+    their median (folded). Bulk ESS is the ESS of the scores, folded ESS the ESS of the folded scores
+    (the information the folded R-hat has); tail ESS the smaller ESS of the indicators of
     the draws at or below their 5% and 95% quantiles (R's type 7). The ESS is Geyer's initial
     monotone sequence estimator of the autocorrelation time from FFT autocovariances, with its
     floor ``1 / log10(number of draws)``; draws that are all equal have the ESS of their number.
@@ -159,13 +171,14 @@ def rank_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
     [1.0, 1.001, 0.999]
     """
     num_chains, num_draws, num_scalars = np.shape(draws)
-    stats = {name: np.full(num_scalars, np.nan) for name in ("r_hat", "ess_bulk", "ess_tail")}
+    stats = {name: np.full(num_scalars, np.nan) for name in STATISTICS}
     if num_draws < 4:
         return stats
     draws = np.ascontiguousarray(np.moveaxis(np.asarray(draws), -1, 0))      # (scalar, chain, draw)
     # all draws equal: no R-hat, and the ESS of every statistic is the number of split draws
     constant = draws.max(axis=(1, 2)) == draws.min(axis=(1, 2))
-    stats["ess_bulk"][constant] = stats["ess_tail"][constant] = num_chains * 2 * (num_draws // 2)
+    for name in ("ess_bulk", "ess_tail", "ess_folded"):
+        stats[name][constant] = num_chains * 2 * (num_draws // 2)
     varying = np.flatnonzero(~constant)
     if varying.size:
         for name, values in _varying_diagnostics(draws[varying]).items():
@@ -179,19 +192,19 @@ def _varying_diagnostics(draws: np.ndarray) -> dict[str, np.ndarray]:
     invalid = np.isnan(draws).any(axis=(1, 2)) if draws.dtype.kind == "f" else np.zeros(num_scalars, bool)
     split = _split_chains(draws)
     scores = _z_scale(split)
-    ess_bulk = _ess(scores)
+    median = np.median(split.reshape(num_scalars, -1), axis=1)
+    folded_scores = _z_scale(np.abs(split - median[:, None, None]))
+    stats = {"ess_bulk": _ess(scores), "ess_folded": _ess(folded_scores)}
     if num_chains > 1:
-        bulk = _rhat(scores)
-        median = np.median(split.reshape(num_scalars, -1), axis=1)
-        folded = _rhat(_z_scale(np.abs(split - median[:, None, None])))
+        bulk, folded = _rhat(scores), _rhat(folded_scores)
         r_hat = np.where(folded > bulk, folded, bulk)          # Python's max(bulk, folded), NaN included
     else:
-        r_hat = np.full(num_scalars, np.nan)
+        r_hat = bulk = folded = np.full(num_scalars, np.nan)
     ordered = np.sort(draws.reshape(num_scalars, -1), axis=1)
     low, high = (_ess(_split_chains(draws <= _quantile(ordered, prob)[:, None, None])) for prob in (0.05, 0.95))
-    ess_tail = np.where(high < low, high, low)                 # Python's min(low, high), NaN included
-    return {name: np.where(invalid, np.nan, value)
-            for name, value in (("r_hat", r_hat), ("ess_bulk", ess_bulk), ("ess_tail", ess_tail))}
+    stats.update(r_hat=r_hat, r_hat_bulk=bulk, r_hat_folded=folded,
+                 ess_tail=np.where(high < low, high, low))     # Python's min(low, high), NaN included
+    return {name: np.where(invalid, np.nan, stats[name]) for name in STATISTICS}
 
 
 def _split_chains(draws: np.ndarray) -> np.ndarray:

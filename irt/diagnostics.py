@@ -18,7 +18,7 @@ import pandas as pd
 from irt.errors import IRTError
 
 __all__ = ["ConvergenceWarning", "ApproximationWarning", "Diagnostics", "RHAT_MAX", "ESS_MIN", "RHAT_CHANCE",
-           "RHAT_FALSE_ALARM", "CORRELATION_SITES", "TABLE_COLUMNS", "rhat_limit"]
+           "RHAT_FALSE_ALARM", "CORRELATION_SITES", "TABLE_COLUMNS", "RHAT_STATISTICS", "rhat_limit"]
 
 #: Thresholds of docs/methods.md §1: the smallest R-hat limit (see :func:`rhat_limit`) and the smallest ESS.
 RHAT_MAX = 1.01
@@ -34,12 +34,15 @@ def rhat_limit(ess, *, num_quantities: int, num_chains: int, false_alarm: float 
 
     For ``m`` split chains (two per chain) whose draws come from one distribution, the between-chain
     variance of the means is the within-chain variance over ESS/m times a chi-square with ``m - 1``
-    degrees of freedom over ``m - 1``, so :math:`\hat R - 1 \approx \frac{m}{2(m-1)}\chi^2_{m-1}/\mathrm{ESS}`.
-    The limit of a quantity is that expression at the :math:`1 - \alpha/(2K)` quantile of the
-    chi-square (``K = num_quantities``; ArviZ's R-hat is the larger of two statistics, bulk and folded,
-    hence ``2K``), with the quantity's bulk ESS (at least :data:`ESS_MIN`), clipped to
+    degrees of freedom over ``m - 1``, so :math:`\hat R - 1 \approx \frac{m}{2(m-1)}\chi^2_{m-1}/\mathrm{ESS}`,
+    where ESS is that of the statistic's own draws. ArviZ's R-hat is the larger of two statistics, the
+    bulk R-hat (of the rank-normalised draws) and the folded R-hat (of the draws folded about their
+    median), each checked against the limit at its own ESS: the bulk R-hat at the bulk ESS, the folded
+    one at the folded ESS (:meth:`Diagnostics.problems`). The limit is that expression at the
+    :math:`1 - \alpha/(2K)` quantile of the chi-square (``K = num_quantities``, two statistics each:
+    ``2K`` tests, a Bonferroni bound), with the ESS (at least :data:`ESS_MIN`), clipped to
     [:data:`RHAT_MAX`, :data:`RHAT_CHANCE`]: converged chains fail the check of a whole fit with
-    probability about ``false_alarm`` (:data:`RHAT_FALSE_ALARM`), and never pass an R-hat above 1.02.
+    probability at most about ``false_alarm`` (:data:`RHAT_FALSE_ALARM`), and never pass an R-hat above 1.02.
     With 66 quantities of 2 chains the limit is 1.010 at ESS 1,200, 1.015 at 800 and 1.020 at 600 or
     less; the simulation behind it (false alarms and the chain shifts still caught) is
     ``benchmarks/gap/rhat_by_chance.py`` (results in ``benchmarks/gap/RESULTS.md``).
@@ -47,7 +50,7 @@ def rhat_limit(ess, *, num_quantities: int, num_chains: int, false_alarm: float 
     Parameters
     ----------
     ess : float or numpy.ndarray
-        Bulk ESS of each quantity.
+        ESS of each quantity's statistic (bulk ESS for the bulk R-hat, folded ESS for the folded one).
     num_quantities : int
         Quantities checked in the fit (the rows of :attr:`Diagnostics.table`).
     num_chains : int
@@ -74,8 +77,12 @@ def rhat_limit(ess, *, num_quantities: int, num_chains: int, false_alarm: float 
     return np.clip(1.0 + excess, RHAT_MAX, RHAT_CHANCE)
 #: Sites holding correlation matrices (..., D, D): only their free entries above the diagonal are checked.
 CORRELATION_SITES: tuple[str, ...] = ("omega",)
-#: Columns of :attr:`Diagnostics.table`.
-TABLE_COLUMNS: tuple[str, ...] = ("site", "index", "r_hat", "ess_bulk", "ess_tail")
+#: Columns of :attr:`Diagnostics.table` (``irt.arviz_bridge.STATISTICS`` after ``site`` and ``index``).
+TABLE_COLUMNS: tuple[str, ...] = ("site", "index", "r_hat", "ess_bulk", "ess_tail", "r_hat_bulk", "r_hat_folded",
+                                  "ess_folded")
+#: The two R-hat statistics whose larger is ``r_hat``, each with the ESS its limit is computed from.
+RHAT_STATISTICS: tuple[tuple[str, str, str], ...] = (("bulk", "r_hat_bulk", "ess_bulk"),
+                                                    ("folded", "r_hat_folded", "ess_folded"))
 
 
 class ConvergenceWarning(UserWarning):
@@ -96,8 +103,10 @@ class Diagnostics:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per scalar parameter: ``site``, ``index``, ``r_hat``, ``ess_bulk``, ``ess_tail`` (empty
-        for single-"chain" approximate fits, whose independent draws make these statistics meaningless).
+        One row per scalar parameter (:data:`TABLE_COLUMNS`): ``site``, ``index``, ``r_hat`` (ArviZ's
+        rank R-hat), ``ess_bulk``, ``ess_tail``, then the two R-hats whose larger is ``r_hat``
+        (``r_hat_bulk``, ``r_hat_folded``) and the folded ESS (``ess_folded``) that the R-hat check
+        needs (empty for approximate fits, whose independent draws make these statistics meaningless).
     num_divergences : int
         Divergent transitions after warm-up (NUTS).
     num_chains : int
@@ -182,25 +191,42 @@ class Diagnostics:
         """Smallest tail effective sample size."""
         return float(self.table["ess_tail"].min())
 
-    def rhat_limits(self) -> np.ndarray:
-        """The R-hat limit of each row of :attr:`table` (:func:`rhat_limit`, with this fit's size)."""
-        return rhat_limit(self.table["ess_bulk"].to_numpy(), num_quantities=len(self.table),
-                          num_chains=max(self.num_chains, 2))
+    def rhat_limits(self) -> pd.DataFrame:
+        """The R-hat limits of each row of :attr:`table`: one column per statistic (``bulk``, ``folded``), each
+        :func:`rhat_limit` at that statistic's ESS (``ess_bulk``, ``ess_folded``) with this fit's size."""
+        return pd.DataFrame({name: rhat_limit(self.table[ess].to_numpy(), num_quantities=len(self.table),
+                                              num_chains=max(self.num_chains, 2))
+                             for name, _, ess in RHAT_STATISTICS}, index=self.table.index)
+
+    def _rhat_problem(self) -> str | None:
+        """The R-hat check: the statistic furthest over its limit, and how many are over theirs (None if none)."""
+        limits = self.rhat_limits()
+        over = np.column_stack([self.table[column].to_numpy() - limits[name].to_numpy()
+                                for name, column, _ in RHAT_STATISTICS])
+        failed = over > 0                                      # NaN (no statistic) never fails
+        if not failed.any():
+            return None
+        k, j = np.unravel_index(np.nanargmax(np.where(failed, over, -np.inf)), over.shape)
+        name, column, ess = RHAT_STATISTICS[j]
+        worst = self.table.iloc[k]
+        return (f"R-hat {worst['r_hat']:.3f} ({name} {worst[column]:.3f}) > {limits[name].iloc[k]:.3f} at "
+                f"{worst['site']}[{int(worst['index'])}] (the limit for {len(self.table)} quantities of "
+                f"{self.num_chains} chains at its {name} ESS {worst[ess]:.0f}; {int(failed.any(axis=1).sum())} "
+                f"quantities over their limits)")
 
     def problems(self) -> list[str]:
-        """The failed checks, as sentences (empty when all pass)."""
+        """The failed checks, as sentences (empty when all pass).
+
+        R-hat: each quantity's bulk and folded R-hat (whose larger is ``r_hat``) against the limit at its
+        own ESS (:meth:`rhat_limits`); ESS: bulk and tail ESS at least :data:`ESS_MIN`; no divergences.
+        """
         if self.approximate:
             return []
         found = []
         if self.num_chains > 1 and len(self.table):
-            limits = self.rhat_limits()
-            over = self.table["r_hat"].to_numpy() - limits
-            if (over > 0).any():
-                k = int(np.argmax(over))
-                worst = self.table.iloc[k]
-                found.append(f"R-hat {worst['r_hat']:.3f} > {limits[k]:.3f} at {worst['site']}[{int(worst['index'])}] "
-                             f"(the limit for {len(self.table)} quantities of {self.num_chains} chains at its bulk "
-                             f"ESS {worst['ess_bulk']:.0f}; {int((over > 0).sum())} quantities over their limits)")
+            rhat = self._rhat_problem()
+            if rhat is not None:
+                found.append(rhat)
         if self.min_ess_bulk < ESS_MIN:
             found.append(f"min bulk ESS {self.min_ess_bulk:.0f} < {ESS_MIN}")
         if self.min_ess_tail < ESS_MIN:

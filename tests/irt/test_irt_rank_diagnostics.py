@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from irt.arviz_bridge import _arviz, arviz_convergence_table, convergence_table, rank_diagnostics
+from irt.arviz_bridge import STATISTICS, _arviz, arviz_convergence_table, convergence_table, rank_diagnostics
 
 
 def _ar1(rng, shape, phi):
@@ -59,7 +59,11 @@ def test_each_statistic_equals_arviz_per_scalar(name):
         reference = {
             "r_hat": [az.rhat(draws[..., j]) for j in range(draws.shape[-1])],
             "ess_bulk": [az.ess(draws[..., j], method="bulk") for j in range(draws.shape[-1])],
-            "ess_tail": [az.ess(draws[..., j], method="tail") for j in range(draws.shape[-1])]}
+            "ess_tail": [az.ess(draws[..., j], method="tail") for j in range(draws.shape[-1])],
+            "r_hat_bulk": [az.rhat(draws[..., j], method="z_scale") for j in range(draws.shape[-1])],
+            "r_hat_folded": [az.rhat(draws[..., j], method="folded") for j in range(draws.shape[-1])],
+            "ess_folded": [az.ess(draws[..., j], method="folded") for j in range(draws.shape[-1])]}
+    assert set(reference) == set(ours)
     for stat, expected in reference.items():
         np.testing.assert_allclose(ours[stat], np.asarray(expected, dtype=float), rtol=1e-8, atol=0,
                                    equal_nan=True, err_msg=f"{name}: {stat}")
@@ -87,5 +91,5 @@ def test_the_table_equals_arvizs_own_table():
     ours, reference = convergence_table(posterior, var_names=names), arviz_convergence_table(posterior, var_names=names)
     assert ours[["site", "index"]].values.tolist() == reference[["site", "index"]].values.tolist()
     assert ours["site"].tolist() == ["a"] * 4 + ["sigma"] + ["theta"] * 3          # sorted; constant dropped
-    np.testing.assert_allclose(ours[["r_hat", "ess_bulk", "ess_tail"]].to_numpy(),
-                               reference[["r_hat", "ess_bulk", "ess_tail"]].to_numpy(), rtol=1e-8)
+    assert list(ours.columns) == list(reference.columns) == ["site", "index", *STATISTICS]
+    np.testing.assert_allclose(ours[list(STATISTICS)].to_numpy(), reference[list(STATISTICS)].to_numpy(), rtol=1e-8)

@@ -24,8 +24,10 @@ demo: install-core
 	$(BIN)/gapeval demo
 
 # pytest exits 5 when it collected no test: that must fail, not pass silently.
+# Two worker processes (pytest-xdist), each running whole modules so that a module's fixtures are built once.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -q -m "not slow" --durations=30; rc=$$?; \
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --durations=30; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
 test-slow: install

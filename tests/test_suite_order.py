@@ -1,0 +1,26 @@
+"""The suite's own scheduling: the modules moved to the front for ``make test``'s two workers exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def longest_modules(config) -> tuple[str, ...]:
+    """``LONGEST_MODULES`` of the suite's root conftest (as pytest loaded it: no second import)."""
+    root_conftest = ROOT / "tests" / "conftest.py"
+    plugin = next(p for p in config.pluginmanager.get_plugins() if getattr(p, "__file__", None) == str(root_conftest))
+    return plugin.LONGEST_MODULES
+
+
+def test_every_module_scheduled_first_exists(pytestconfig):
+    missing = [module for module in longest_modules(pytestconfig) if not (ROOT / module).is_file()]
+    assert not missing, f"tests/conftest.py LONGEST_MODULES names modules that are gone: {missing}"
+
+
+def test_the_first_tests_collected_are_those_of_the_longest_modules(request):
+    first = {item.nodeid.split("::", 1)[0] for item in request.session.items[:1]}
+    selected = {item.nodeid.split("::", 1)[0] for item in request.session.items}
+    expected = next((module for module in longest_modules(request.config) if module in selected), None)
+    assert expected is None or first == {expected}

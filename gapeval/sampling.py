@@ -65,6 +65,8 @@ GAP_INFERENCE = "nuts"
 #: (``docs/inference.md``, "Stopping once converged"). Measured (``benchmarks/gap/RESULTS.md``, sixth session):
 #: 20 x 600, 6 seeds: stopped at 800-1,000 draws, 0.78 of the CPU, the same gaps covered, no warning; 20 x 100,
 #: 20 seeds: median 800 draws, coverage 0.963 against 0.958, 4 warnings against 1 (all at 1,200 draws; p = 0.34).
+#: Tenth session, each R-hat held to the limit at its own ESS (the folded R-hat at the folded ESS): 20 x 300, 40
+#: seeds: median stop 600 draws (was 800), 26,600 draws in all against 33,200, coverage 765/800 both, 2 warnings both.
 GAP_NUTS = NUTSOptions(num_warmup=400, num_samples=1200, num_chains=2, target_accept_prob=0.9, max_tree_depth=10,
                        warm_start_steps=500, learning_rate=0.05, mass_inflation=2.0, min_samples=400, block_size=200)
 #: Cohorts of fewer models than this are sampled with ``GAP_NUTS_SMALL``'s chains, draws and target, and with

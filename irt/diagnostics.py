@@ -198,11 +198,19 @@ class Diagnostics:
                                               num_chains=max(self.num_chains, 2))
                              for name, _, ess in RHAT_STATISTICS}, index=self.table.index)
 
+    def rhat_excess(self) -> pd.DataFrame:
+        """How far each row's bulk and folded R-hat are above their limits (:meth:`rhat_limits`), one column per
+        statistic: a positive value fails the R-hat check, NaN (no statistic) never does."""
+        return self._excess(self.rhat_limits())
+
+    def _excess(self, limits: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({name: self.table[column].to_numpy() - limits[name].to_numpy()
+                             for name, column, _ in RHAT_STATISTICS}, index=self.table.index)
+
     def _rhat_problem(self) -> str | None:
         """The R-hat check: the statistic furthest over its limit, and how many are over theirs (None if none)."""
         limits = self.rhat_limits()
-        over = np.column_stack([self.table[column].to_numpy() - limits[name].to_numpy()
-                                for name, column, _ in RHAT_STATISTICS])
+        over = self._excess(limits).to_numpy()
         failed = over > 0                                      # NaN (no statistic) never fails
         if not failed.any():
             return None

@@ -65,6 +65,8 @@ def test_each_rhat_meets_the_limit_of_its_own_ess():
     assert list(limits.columns) == ["bulk", "folded"]
     np.testing.assert_allclose(limits.loc[5].to_numpy(), [narrow, wide])
     assert _diagnostics(1.0, 2000.0, folded=1.015, ess_folded=600.0).ok
+    np.testing.assert_allclose(_diagnostics(1.0, 2000.0, folded=1.015, ess_folded=600.0).rhat_excess().loc[5].to_numpy(),
+                               [1.0 - narrow, 1.015 - wide])
     # the same folded R-hat fails at a folded ESS of 2,000, saying which statistic at which ESS gave the limit
     assert _diagnostics(1.0, 600.0, folded=1.015, ess_folded=2000.0).problems() == [
         "R-hat 1.015 (folded 1.015) > 1.010 at theta[5] (the limit for 66 quantities of 2 chains at its folded "

@@ -271,11 +271,12 @@ def scale_check(problem: FitProblem, samples: dict, *, stacklevel: int = 4) -> d
     verdict = {"scale_check_z": z, "scale_check_spread": spread}
     if not (z > SCALE_CHECK_LIMIT or spread > spread_limit):
         return {"scale_check": "passed", **verdict}
-    warnings.warn(f"the SVI fit failed its scale check (the scale score's |mean / sd| {z:.1f}, limit "
-                  f"{SCALE_CHECK_LIMIT}; sigma_log_a a factor {np.exp(spread):.2f} from its slopes' spread, limit "
-                  f"{np.exp(spread_limit):.2f}): it settled where the slopes and the abilities are out of "
-                  "balance, so its estimates and intervals are not trustworthy. Refit with another seed or more "
-                  "num_steps, or use method='nuts'", ApproximationWarning, stacklevel=stacklevel)
+    scale = (f"the scale score's |mean / sd| {z:.1f}, limit {SCALE_CHECK_LIMIT}; " if np.isfinite(z)
+             else "")   # not computed with a free mean log-slope (the identity does not apply there)
+    warnings.warn(f"the SVI fit failed its scale check ({scale}sigma_log_a a factor {np.exp(spread):.2f} from its "
+                  f"slopes' spread, limit {np.exp(spread_limit):.2f}): it settled where the slopes and the abilities "
+                  "are out of balance, so its estimates and intervals are not trustworthy. Refit with another seed "
+                  "or more num_steps, or use method='nuts'", ApproximationWarning, stacklevel=stacklevel)
     return {"scale_check": "failed", **verdict}
 
 

@@ -18,7 +18,7 @@ from irt.inference import compiled, runners
 from irt.inference.options import NUTSOptions, SVIOptions
 
 NUTS = NUTSOptions(num_warmup=100, num_samples=100, num_chains=1, warm_start_steps=50)
-SVI = SVIOptions(num_steps=300, num_draws=50)
+SVI = SVIOptions(num_steps=300, num_draws=50, learning_rate_decay=1.0)   # constant: 300 steps reach mu = 3
 
 
 def _model(y=None):

@@ -81,7 +81,7 @@ def test_records_are_frozen_and_keyword_built():
 
 
 def test_svi_schedule_decays_geometrically():
-    assert SVIOptions(learning_rate=0.2).schedule() == 0.2
+    assert SVIOptions(learning_rate=0.2, learning_rate_decay=1.0).schedule() == 0.2   # 1: constant
     schedule = SVIOptions(num_steps=100, learning_rate=0.2, learning_rate_decay=0.1).schedule()
     assert schedule(0) == pytest.approx(0.2) and schedule(100) == pytest.approx(0.02)
 

@@ -88,6 +88,8 @@ def test_spread_check_measures_how_far_sigma_is_from_the_slopes_spread():
     assert np.isnan(good["scale_check_z"])  # a free mean log-slope: the scale identity does not apply
     near = scale_check(problem, {**draws, "sigma_log_a": 1.2 * draws["sigma_log_a"]})
     assert near["scale_check"] == "passed" and abs(near["scale_check_spread"] - np.log(1.2)) < 0.01
-    with pytest.warns(irt.ApproximationWarning, match="a factor 1.50 from its slopes' spread"):
+    expected = r"scale check \(sigma_log_a a factor 1.50 from its slopes' spread"
+    with pytest.warns(irt.ApproximationWarning, match=expected) as caught:
         bad = scale_check(problem, {**draws, "sigma_log_a": 1.5 * draws["sigma_log_a"]})
     assert bad["scale_check"] == "failed" and abs(bad["scale_check_spread"] - np.log(1.5)) < 0.01
+    assert "nan" not in str(caught[0].message)   # the scale score is not computed here: not shown as NaN

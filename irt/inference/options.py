@@ -19,16 +19,19 @@ Importing this module does not import JAX.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from irt.errors import IRTError, check_count as _count, check_positive as _positive
 
-__all__ = ["NUTSOptions", "SVIOptions", "CHAIN_METHODS", "GUIDES", "resolve_chain_method"]
+__all__ = ["NUTSOptions", "SVIOptions", "CHAIN_METHODS", "GUIDES", "FULL_BATCH_DECAY", "resolve_chain_method"]
 
 ChainMethod = Literal["parallel", "sequential", "vectorized"]
 #: How NUTS chains may run (NumPyro's names); None in a record picks by :func:`resolve_chain_method`.
 CHAIN_METHODS: tuple[str, ...] = ("parallel", "sequential", "vectorized")
+#: Factor the SVI step size decays to over a run that sees every response at each step (the default of
+#: :class:`SVIOptions`; minibatched runs keep it constant): ``docs/irt.md``, "The step size decays".
+FULL_BATCH_DECAY = 0.01
 #: Variational families of :class:`SVIOptions`: a mean-field normal, or a low-rank multivariate normal.
 GUIDES: tuple[str, ...] = ("normal", "lowrank")
 
@@ -165,13 +168,16 @@ class SVIOptions:
         Optimisation steps.
     learning_rate : float
         Adam step size at the first step.
-    learning_rate_decay : float
+    learning_rate_decay : float or None
         Factor the step size is multiplied by over the run, geometrically: 1 keeps it constant, 0.1
-        ends at a tenth of ``learning_rate``. The default, 0.01 over 3,000 steps, lets the iterates
-        settle: at a constant 0.02 two fits of one data set (other seeds) put the items 0.2-0.4
-        posterior sd apart on average at 10^6 responses (up to 1.9), with the decay 0.05-0.06
-        (``docs/irt.md``). With far fewer steps than the default, keep it at 1 (1,000 decayed steps
-        did not converge at 10^6: the fit's scale check failed).
+        ends at a tenth of ``learning_rate``. None (the default): :data:`FULL_BATCH_DECAY` when every
+        step sees every response, 1 with minibatches (``batch_size``). On every response the decay lets
+        the iterates settle: at a constant 0.02 two fits of one data set (other seeds) put the items
+        0.2-0.4 posterior sd apart on average at 10^6 responses (up to 1.9), with the decay 0.05-0.06
+        (``docs/irt.md``). With minibatches of 10,000 at 10^7 (each item in about one response of a
+        batch) the decayed steps left the slopes' spread unsettled (the scale check failed), which a
+        constant step size did not. With far fewer steps than the default keep it at 1 (1,000 decayed
+        steps did not converge at 10^6: the scale check failed).
     num_draws : int
         Draws taken from the fitted approximation (one "chain").
     init_scale : float
@@ -199,7 +205,7 @@ class SVIOptions:
 
     num_steps: int = 3000
     learning_rate: float = 0.02
-    learning_rate_decay: float = 0.01
+    learning_rate_decay: float | None = None
     num_draws: int = 1000
     init_scale: float = 0.1
     guide: str = "normal"
@@ -213,7 +219,7 @@ class SVIOptions:
             raise IRTError(f"num_draws={self.num_draws!r} must be at least 2 (intervals need several draws)")
         _positive("learning_rate", self.learning_rate)
         _positive("init_scale", self.init_scale)
-        if not 0 < self.learning_rate_decay <= 1:
+        if self.learning_rate_decay is not None and not 0 < self.learning_rate_decay <= 1:
             raise IRTError(f"learning_rate_decay={self.learning_rate_decay!r} must lie in (0, 1] "
                              "(1 keeps the step size constant, 0.1 ends at a tenth)")
         if self.guide not in GUIDES:
@@ -223,9 +229,26 @@ class SVIOptions:
         if not isinstance(self.grid_theta, bool):
             raise IRTError(f"grid_theta={self.grid_theta!r} must be True or False")
 
+    def resolved(self, *, minibatches: bool) -> SVIOptions:
+        """These options with ``learning_rate_decay`` set where it is None (the default): constant with
+        minibatches, :data:`FULL_BATCH_DECAY` when every step sees every response.
+
+        Examples
+        --------
+        >>> SVIOptions().resolved(minibatches=False).learning_rate_decay
+        0.01
+        >>> SVIOptions(batch_size=1000).resolved(minibatches=True).learning_rate_decay
+        1.0
+        """
+        if self.learning_rate_decay is not None:
+            return self
+        return replace(self, learning_rate_decay=1.0 if minibatches else FULL_BATCH_DECAY)
+
     def schedule(self):
-        """The step size as a function of the step number (what NumPyro's ``Adam`` takes)."""
-        rate, decay, steps = float(self.learning_rate), float(self.learning_rate_decay), int(self.num_steps)
+        """The step size as a function of the step number (what NumPyro's ``Adam`` takes); a decay left
+        at None is the full-batch one (:meth:`resolved`)."""
+        decay = self.resolved(minibatches=False).learning_rate_decay
+        rate, decay, steps = float(self.learning_rate), float(decay), int(self.num_steps)
         if decay == 1.0:
             return rate
         return lambda i: rate * decay ** (i / steps)

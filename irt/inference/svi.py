@@ -56,6 +56,7 @@ def run(problem: FitProblem, *, seed: int, options: SVIOptions) -> PosteriorFit:
     batch = options.batch_size
     if batch is not None and batch >= problem.data.num_responses:
         batch = None
+    options = options.resolved(minibatches=batch is not None)
     model, args = fit_model(problem, batch_size=batch)
     static, data = split_arguments(problem, args)
     draw_static = dict(static, batch_size=None) if "batch_size" in static else static

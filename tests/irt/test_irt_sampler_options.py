@@ -86,6 +86,21 @@ def test_svi_schedule_decays_geometrically():
     assert schedule(0) == pytest.approx(0.2) and schedule(100) == pytest.approx(0.02)
 
 
+def test_svi_decays_its_step_size_on_every_response_and_keeps_it_constant_with_minibatches():
+    from irt.inference.options import FULL_BATCH_DECAY
+
+    data, _ = irt.simulate("2pl", num_respondents=30, num_items=10, seed=0)
+    full = irt.fit(data, "2pl", method="svi", seed=0, num_steps=20, num_draws=5)
+    batched = irt.fit(data, "2pl", method="svi", seed=0, num_steps=20, num_draws=5, batch_size=100)
+    whole = irt.fit(data, "2pl", method="svi", seed=0, num_steps=20, num_draws=5, batch_size=10_000)  # >= responses
+    assert SVIOptions().learning_rate_decay is None
+    assert full.options.learning_rate_decay == FULL_BATCH_DECAY == whole.options.learning_rate_decay
+    assert batched.options.learning_rate_decay == 1.0
+    given = irt.fit(data, "2pl", method="svi", seed=0, num_steps=20, num_draws=5, learning_rate_decay=0.5)
+    assert given.options.learning_rate_decay == 0.5
+    assert SVIOptions(num_steps=10).schedule()(10) == pytest.approx(0.02 * FULL_BATCH_DECAY)
+
+
 def test_one_rule_picks_the_chain_method(monkeypatch):
     import jax
 

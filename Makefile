@@ -25,8 +25,8 @@ demo: install-core
 
 # pytest exits 5 when it collected no test: that must fail, not pass silently.
 # Two worker processes (pytest-xdist), each running whole modules so that a module's fixtures are built once,
-# in the order tests/conftest.py collects them (--no-loadscope-reorder: xdist otherwise starts the modules with
-# the most tests first, and the minutes-long demo module, which has few, ran last).
+# in the order tests/conftest.py collects them (--no-loadscope-reorder, pytest-xdist >= 3.8: xdist otherwise starts
+# the modules with the most tests first, and the minutes-long demo module, which has few, ran last).
 TEST_WORKERS ?= 2
 test: install
 	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30; rc=$$?; \

@@ -15,7 +15,7 @@ import contextlib
 import os
 import sys
 
-__all__ = ["use_host_cores", "device_flags", "single_threaded_blas", "DEVICE_FLAG", "DEVICES_ENV"]
+__all__ = ["cores", "use_host_cores", "device_flags", "single_threaded_blas", "DEVICE_FLAG", "DEVICES_ENV"]
 
 #: The XLA flag that sets the number of CPU devices.
 DEVICE_FLAG = "--xla_force_host_platform_device_count"
@@ -23,7 +23,8 @@ DEVICE_FLAG = "--xla_force_host_platform_device_count"
 DEVICES_ENV = "IRT_HOST_DEVICES"
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The number of cores this process may use."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):   # not Linux
@@ -58,7 +59,7 @@ def use_host_cores() -> None:
     """Set ``XLA_FLAGS`` by :func:`device_flags` unless JAX is already imported."""
     if "jax" in sys.modules:
         return
-    flags = device_flags(os.environ.get("XLA_FLAGS", ""), os.environ.get(DEVICES_ENV, ""), _cores())
+    flags = device_flags(os.environ.get("XLA_FLAGS", ""), os.environ.get(DEVICES_ENV, ""), cores())
     if flags is not None:
         os.environ["XLA_FLAGS"] = flags
 

@@ -285,7 +285,8 @@ def grid_theta_draws(
 
     The parameter draws are taken in blocks of ``_DRAWS_PER_STREAM``, each with a random stream of its
     own spawned from ``seed``, and the blocks run on ``workers`` threads (None: one per core this process
-    may use): the result depends on ``seed`` alone, not on the threads.
+    may use, at most ``_MAX_WORKERS``, fewer where the respondents' arrays would take more than
+    ``_WORKER_MEMORY_BYTES``): the result depends on ``seed`` alone, not on the threads.
     """
     posterior = _grid_posterior(model, responses, a=a, d=d, g=g, prior_cov=prior_cov)
     num_draws = posterior.num_draws
@@ -299,7 +300,8 @@ def grid_theta_draws(
         for s in blocks[block]:
             out[s] = _draws_from(posterior.log_posterior(s, normalise=False), posterior.grid, posterior.axis, rng)
 
-    workers = min(len(blocks), cores() if workers is None else workers)
+    workers = min(len(blocks), _default_workers(log_post_bytes=8 * responses.shape[0] * len(posterior.grid))
+                  if workers is None else workers)
     with single_threaded_blas():  # many small products
         if workers <= 1:
             for block in range(len(blocks)):
@@ -312,6 +314,25 @@ def grid_theta_draws(
 
 #: Parameter draws per random stream of :func:`grid_theta_draws` (the unit its threads share out).
 _DRAWS_PER_STREAM = 16
+#: At most this many threads draw θ: NumPy holds the GIL between its calls, so 2 threads ran the draws
+#: 1.3x faster than one and more would add little but memory.
+_MAX_WORKERS = 4
+#: Memory the threads' working arrays may take together (each thread holds about six arrays of one
+#: draw's log posterior, respondents x grid points in float64).
+_WORKER_MEMORY_BYTES = 2**30
+
+
+def _default_workers(*, log_post_bytes: int) -> int:
+    """Threads for :func:`grid_theta_draws`: one per core, at most ``_MAX_WORKERS`` and within the memory budget.
+
+    Examples
+    --------
+    >>> _default_workers(log_post_bytes=8 * 1000 * 161) >= 1
+    True
+    >>> _default_workers(log_post_bytes=8 * 10**6 * 161)   # a million respondents: one thread
+    1
+    """
+    return max(1, min(cores(), _MAX_WORKERS, _WORKER_MEMORY_BYTES // (6 * log_post_bytes)))
 
 
 def _draws_from(log_post: np.ndarray, grid: np.ndarray, axis: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -71,3 +71,12 @@ def test_wrong_sums_in_blocks_of_draws_equal_the_float64_sums(monkeypatch):
     assert whole.shape == blocked.shape == (7, 1, 161)
     np.testing.assert_allclose(whole, exact, rtol=1e-6)
     np.testing.assert_allclose(blocked, exact, rtol=1e-6)
+
+
+def test_threads_stay_within_the_cores_the_cap_and_the_memory_budget(monkeypatch):
+    monkeypatch.setattr(grid_scoring, "cores", lambda: 64)
+    assert grid_scoring._default_workers(log_post_bytes=8 * 1000 * 161) == grid_scoring._MAX_WORKERS
+    big = 8 * 200_000 * 161  # 200,000 respondents: 258 MB a log posterior
+    assert grid_scoring._default_workers(log_post_bytes=big) == 1
+    monkeypatch.setattr(grid_scoring, "cores", lambda: 1)
+    assert grid_scoring._default_workers(log_post_bytes=8 * 1000 * 161) == 1

@@ -61,7 +61,7 @@ def _log_wrong_sums(loadings: np.ndarray, d: np.ndarray, axis: np.ndarray) -> np
     num_draws = loadings.shape[0]
     out = np.zeros((num_draws, loadings.shape[2], len(axis)))
     block = min(num_draws, _WRONG_SUMS_DRAWS)
-    points = jnp.asarray(axis, jnp.float32)
+    points, program = jnp.asarray(axis, jnp.float32), _wrong_sums_program()
     for k in range(loadings.shape[2]):
         items = np.flatnonzero(single & (dim_of == k))
         if not items.size:
@@ -69,7 +69,7 @@ def _log_wrong_sums(loadings: np.ndarray, d: np.ndarray, axis: np.ndarray) -> np
         slopes, intercepts = loadings[:, items, k].astype(np.float32), d[:, items].astype(np.float32)
         for start in range(0, num_draws, block):
             rows = np.minimum(np.arange(start, start + block), num_draws - 1)  # the last block padded: one shape
-            sums = _wrong_sums_program()(slopes[rows], intercepts[rows], points)
+            sums = program(slopes[rows], intercepts[rows], points)
             out[start:start + block, k] = np.asarray(sums)[:num_draws - start]
     return out
 
